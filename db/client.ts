@@ -1,0 +1,29 @@
+import { Database } from 'bun:sqlite'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { drizzle } from 'drizzle-orm/bun-sqlite'
+import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
+import { ensureDir } from '../src/files'
+import * as schema from './schema'
+
+export type Db = ReturnType<typeof drizzle<typeof schema>>
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url))
+
+export interface DbHandle {
+	readonly db: Db
+	readonly sqlite: Database
+}
+
+/** Opens (creating file and folder) the SQLite database in WAL mode and applies pending migrations. */
+export function createDb(path: string): DbHandle {
+	if (path !== ':memory:') ensureDir(dirname(path))
+	const sqlite = new Database(path, { create: true, strict: true })
+	sqlite.run('PRAGMA journal_mode = WAL')
+	sqlite.run('PRAGMA synchronous = NORMAL')
+	sqlite.run('PRAGMA foreign_keys = ON')
+	sqlite.run('PRAGMA busy_timeout = 5000')
+	const db = drizzle(sqlite, { schema })
+	migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+	return { db, sqlite }
+}

@@ -1,0 +1,153 @@
+import { dirname, resolve } from 'node:path'
+import { FormatRegistry, type TSchema, Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+FormatRegistry.Set('http-url', (value) => /^https?:\/\//i.test(value) && URL.canParse(value))
+FormatRegistry.Set('email', (value) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value))
+FormatRegistry.Set('base64-32', (value) => {
+	if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false
+	return Buffer.from(value, 'base64').length === 32
+})
+
+const integer = (description: string, minimum: number, maximum: number) =>
+	Type.String({ pattern: '^[0-9]+$', description, minimum, maximum })
+
+/** Every environment variable Switchyard reads, as the strings the environment holds. */
+const EnvSchema = Type.Object({
+	PORT: Type.Optional(integer('must be a port number between 1 and 65535', 1, 65535)),
+	HOST: Type.Optional(Type.String({ minLength: 1, description: 'must be a host name or address' })),
+	DATABASE_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
+	RULES_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
+	JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'must be at least 32 characters' })),
+	ENCRYPTION_KEY: Type.Optional(
+		Type.String({
+			format: 'base64-32',
+			description: 'must be 32 bytes encoded as base64 (openssl rand -base64 32)',
+		}),
+	),
+	ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', description: 'must be an email address' })),
+	ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, description: 'must be at least 8 characters' })),
+	OPENAI_API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'must not be empty' })),
+	ANTHROPIC_API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'must not be empty' })),
+	OPENAI_BASE_URL: Type.Optional(Type.String({ format: 'http-url', description: 'must be an http(s) URL' })),
+	ANTHROPIC_BASE_URL: Type.Optional(
+		Type.String({ format: 'http-url', description: 'must be an http(s) URL' }),
+	),
+	UPSTREAM_TIMEOUT_MS: Type.Optional(integer('must be a number of milliseconds (1 to 600000)', 1, 600_000)),
+	CATALOG_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
+	LOG_RETENTION_DAYS: Type.Optional(integer('must be a number of days (1 to 3650)', 1, 3650)),
+	LOG_PROMPT_TEXT: Type.Optional(
+		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
+	),
+	NODE_ENV: Type.Optional(Type.String()),
+})
+
+type Env = typeof EnvSchema.static
+
+export interface Config {
+	readonly port: number
+	readonly host: string
+	readonly databasePath: string
+	/** The folder of `databasePath`; development secrets are kept here. */
+	readonly dataDir: string
+	readonly rulesPath: string
+	/** Unset in development: `resolveSecrets` then generates one and keeps it in `dataDir`. */
+	readonly jwtSecret: string | undefined
+	/** Base64 of 32 bytes; same policy as `jwtSecret`. */
+	readonly encryptionKey: string | undefined
+	readonly admin: { email: string; password: string } | undefined
+	/** Organisation-wide provider keys from the environment, by environment variable name. */
+	readonly envKeys: Readonly<Record<string, string>>
+	readonly openaiBaseUrl: string
+	readonly anthropicBaseUrl: string
+	readonly upstreamTimeoutMs: number
+	readonly catalogPath: string | undefined
+	readonly logRetentionDays: number
+	readonly logPromptText: boolean
+	readonly production: boolean
+}
+
+export class ConfigError extends Error {
+	constructor(readonly problems: string[]) {
+		super(problems.join('\n'))
+		this.name = 'ConfigError'
+	}
+}
+
+function describeProblem(env: Record<string, string | undefined>, path: string): string {
+	const name = path.slice(1)
+	const schema = (EnvSchema.properties as Record<string, TSchema>)[name]
+	const rule = schema?.description ?? 'is invalid'
+	return `${name} ${rule} (got ${JSON.stringify(env[name])})`
+}
+
+function validateRanges(env: Env): string[] {
+	const problems: string[] = []
+	for (const [name, schema] of Object.entries(EnvSchema.properties) as [keyof Env, TSchema][]) {
+		const raw = env[name]
+		if (raw === undefined || schema.minimum === undefined) continue
+		const value = Number(raw)
+		if (value < schema.minimum || value > schema.maximum) {
+			problems.push(`${name} ${schema.description} (got ${JSON.stringify(raw)})`)
+		}
+	}
+	return problems
+}
+
+/** Environment variables set to the empty string count as unset, as `docker compose` env files produce them. */
+function presentOnly(env: Record<string, string | undefined>): Record<string, string> {
+	const present: Record<string, string> = {}
+	for (const name of Object.keys(EnvSchema.properties)) {
+		const value = env[name]
+		if (value !== undefined && value !== '') present[name] = value
+	}
+	return present
+}
+
+/** Reads and validates the environment once; throws `ConfigError` listing one line per bad variable. */
+export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
+	const env = presentOnly(rawEnv)
+	const problems = [...new Set([...Value.Errors(EnvSchema, env)].map((e) => describeProblem(env, e.path)))]
+	if (problems.length === 0) problems.push(...validateRanges(env as Env))
+	const valid = env as Env
+	const production = valid.NODE_ENV === 'production'
+	if (production) {
+		if (!valid.JWT_SECRET) problems.push('JWT_SECRET is required when NODE_ENV=production')
+		if (!valid.ENCRYPTION_KEY) problems.push('ENCRYPTION_KEY is required when NODE_ENV=production')
+	}
+	if (Boolean(valid.ADMIN_EMAIL) !== Boolean(valid.ADMIN_PASSWORD)) {
+		problems.push(
+			valid.ADMIN_EMAIL
+				? 'ADMIN_PASSWORD must be set together with ADMIN_EMAIL'
+				: 'ADMIN_EMAIL must be set together with ADMIN_PASSWORD',
+		)
+	}
+	if (problems.length > 0) throw new ConfigError(problems)
+
+	const databasePath = resolve(valid.DATABASE_PATH ?? './data/switchyard.db')
+	const envKeys: Record<string, string> = {}
+	for (const [name, value] of Object.entries(rawEnv)) {
+		if (name.endsWith('_API_KEY') && value) envKeys[name] = value
+	}
+	return Object.freeze({
+		port: Number(valid.PORT ?? 3000),
+		host: valid.HOST ?? '0.0.0.0',
+		databasePath,
+		dataDir: dirname(databasePath),
+		rulesPath: resolve(valid.RULES_PATH ?? './data/rules.json'),
+		jwtSecret: valid.JWT_SECRET,
+		encryptionKey: valid.ENCRYPTION_KEY,
+		admin:
+			valid.ADMIN_EMAIL && valid.ADMIN_PASSWORD
+				? { email: valid.ADMIN_EMAIL.toLowerCase(), password: valid.ADMIN_PASSWORD }
+				: undefined,
+		envKeys: Object.freeze(envKeys),
+		openaiBaseUrl: (valid.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/+$/, ''),
+		anthropicBaseUrl: (valid.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com').replace(/\/+$/, ''),
+		upstreamTimeoutMs: Number(valid.UPSTREAM_TIMEOUT_MS ?? 60_000),
+		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
+		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
+		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
+		production,
+	})
+}

@@ -1,0 +1,20 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+
+/** File access in one thin module, so a port away from Bun/Node touches one place. */
+export const fileExists = (path: string) => existsSync(path)
+
+export const readText = (path: string) => readFileSync(path, 'utf8')
+
+export function ensureDir(path: string) {
+	mkdirSync(path, { recursive: true })
+}
+
+/** Writes through a temp file and a rename, so a reader never sees half a file. */
+export function writeFileAtomic(path: string, content: string, mode = 0o644) {
+	ensureDir(dirname(path))
+	const temp = `${path}.${process.pid}.${Date.now()}.tmp`
+	writeFileSync(temp, content, { mode })
+	chmodSync(temp, mode)
+	renameSync(temp, path)
+}
