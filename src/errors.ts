@@ -53,3 +53,14 @@ export const forbidden = (message = 'You do not have access to this') =>
 
 export const notFound = (message = 'Not found', code: string | null = null) =>
 	new GatewayError(404, 'not_found_error', message, { code })
+
+/** Turns a TypeBox path (`/messages/0/role`) into the dotted form OpenAI reports (`messages[0].role`). */
+export function toParam(path: string | undefined): string | null {
+	if (!path) return null
+	const parts = path.split('/').filter(Boolean)
+	if (parts.length === 0) return null
+	return parts.reduce(
+		(acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part),
+		'',
+	)
+}

@@ -1,0 +1,25 @@
+import { html } from '@elysiajs/html'
+import { Elysia } from 'elysia'
+import type { AppDeps } from './deps'
+import { assetsPlugin } from './plugins/assets'
+import { authPlugin } from './plugins/auth'
+import { errorsPlugin } from './plugins/errors'
+import { healthPlugin } from './plugins/health'
+import { homePlugin } from './plugins/home'
+import { keysPlugin } from './plugins/keys'
+import { securityHeadersPlugin } from './plugins/security-headers'
+
+/** The whole server as one Elysia app; no listening and no environment reads here. */
+export function createApp(deps: AppDeps) {
+	return new Elysia()
+		.use(errorsPlugin())
+		.use(html())
+		.use(securityHeadersPlugin())
+		.use(healthPlugin(deps))
+		.use(assetsPlugin())
+		.use(authPlugin(deps))
+		.use(keysPlugin(deps))
+		.use(homePlugin(deps))
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,47 @@
+import type { Database } from 'bun:sqlite'
+import { createDb, type Db } from '../db/client'
+import type { Config } from './config'
+import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
+import { LoginThrottle } from './plugins/auth/throttle'
+import { GatewayKeyStore } from './plugins/keys/gateway-keys'
+import { ProviderKeyVault } from './plugins/keys/provider-keys'
+import { type Catalog, loadCatalog } from './providers/catalog'
+import { resolveSecrets, type Secrets } from './secrets'
+
+/** Everything the plugins need, built once in `src/index.ts` (or by a test) and passed in. */
+export interface AppDeps {
+	readonly config: Config
+	readonly secrets: Secrets
+	readonly db: Db
+	readonly sqlite: Database
+	readonly catalog: Catalog
+	readonly passwords: PasswordHasher
+	readonly loginThrottle: LoginThrottle
+	readonly gatewayKeys: GatewayKeyStore
+	readonly providerKeys: ProviderKeyVault
+}
+
+export interface DepsOptions {
+	/** argon2id cost; tests lower it, production keeps Bun's defaults. */
+	passwordCost?: { memoryCost?: number; timeCost?: number }
+}
+
+/** Opens the database (applying migrations), loads the catalog and secrets, and creates the admin if configured. */
+export async function createDeps(config: Config, options: DepsOptions = {}): Promise<AppDeps> {
+	const catalog = loadCatalog(config)
+	const secrets = await resolveSecrets(config)
+	const { db, sqlite } = createDb(config.databasePath)
+	const passwords = argon2idHasher(options.passwordCost)
+	if (config.admin) await ensureAdmin(db, passwords, config.admin)
+	return {
+		config,
+		secrets,
+		db,
+		sqlite,
+		catalog,
+		passwords,
+		loginThrottle: new LoginThrottle(),
+		gatewayKeys: new GatewayKeyStore(db),
+		providerKeys: new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys),
+	}
+}

@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url'
+import { Elysia } from 'elysia'
+import { readText } from '../files'
+
+interface Asset {
+	body: string
+	type: string
+}
+
+const fromProject = (relative: string) => fileURLToPath(new URL(`../../${relative}`, import.meta.url))
+
+/**
+ * The browser scripts, served from node_modules (pinned by the lockfile) and our own two files.
+ * Read once at start: a fixed list of files, so nothing else in node_modules is reachable.
+ */
+const ASSET_FILES: Record<string, { path: string; type: string }> = {
+	'htmx.js': { path: fromProject('node_modules/htmx.org/dist/htmx.min.js'), type: 'text/javascript' },
+	'alpine.js': { path: fromProject('node_modules/alpinejs/dist/cdn.min.js'), type: 'text/javascript' },
+	'chart.js': { path: fromProject('node_modules/chart.js/dist/chart.umd.min.js'), type: 'text/javascript' },
+	'app.js': { path: fromProject('src/views/assets/app.js'), type: 'text/javascript' },
+	'app.css': { path: fromProject('src/views/assets/app.css'), type: 'text/css' },
+}
+
+export const assetsPlugin = () => {
+	const assets = new Map<string, Asset>()
+	for (const [name, file] of Object.entries(ASSET_FILES)) {
+		assets.set(name, { body: readText(file.path), type: `${file.type}; charset=utf-8` })
+	}
+	return new Elysia({ name: 'assets' }).get('/assets/:name', function serveAsset({ params }) {
+		const asset = assets.get(params.name)
+		if (!asset) return new Response('Not found', { status: 404 })
+		return new Response(asset.body, {
+			headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=3600' },
+		})
+	})
+}

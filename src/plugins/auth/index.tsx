@@ -1,0 +1,187 @@
+import { count } from 'drizzle-orm'
+import { type Cookie, Elysia } from 'elysia'
+import { users } from '../../../db/schema'
+import type { AppDeps } from '../../deps'
+import { forbidden, GatewayError } from '../../errors'
+import type { AuthMode } from '../../views/fragments/auth-form'
+import { AuthForm } from '../../views/fragments/auth-form'
+import { AuthPage } from '../../views/pages/auth'
+import { formValue, isHtmx, requestSite } from '../http'
+import { AuthModel } from './model'
+import {
+	createSession,
+	deleteSession,
+	normalizeEmail,
+	type PublicUser,
+	SESSION_TTL_MS,
+	signup,
+	verifyCredentials,
+} from './service'
+import { pruneExpiredSessions, SESSION_COOKIE, sessionPlugin } from './session'
+
+interface Signer {
+	sign(payload: { sid: string }): Promise<string>
+}
+
+interface ServerLike {
+	requestIP(request: Request): { address: string } | null
+}
+
+/** Login forgery: a cross-site page must not be able to sign a victim into an attacker's account. */
+function refuseCrossSite(request: Request) {
+	if (requestSite(request) === 'cross-site') throw forbidden('Cross-site request refused')
+}
+
+export const authPlugin = (deps: AppDeps) => {
+	const { db, passwords, loginThrottle, config } = deps
+	const adminConfigured = Boolean(config.admin)
+	const isFirstAccount = () => !adminConfigured && (db.select({ n: count() }).from(users).get()?.n ?? 0) === 0
+
+	async function startSession(user: PublicUser, signer: Signer, cookie: Record<string, Cookie<unknown>>) {
+		pruneExpiredSessions(deps)
+		const session = createSession(db, user.id)
+		const token = await signer.sign({ sid: session.id })
+		cookie[SESSION_COOKIE]?.set({
+			value: token,
+			httpOnly: true,
+			sameSite: 'lax',
+			secure: config.production,
+			path: '/',
+			maxAge: SESSION_TTL_MS / 1000,
+		})
+		return token
+	}
+
+	async function login(email: string, password: string, request: Request, server: ServerLike | null) {
+		refuseCrossSite(request)
+		const throttleKeys = [
+			`email:${normalizeEmail(email)}`,
+			`ip:${server?.requestIP(request)?.address ?? 'unknown'}`,
+		]
+		const retryAfter = loginThrottle.retryAfterSeconds(throttleKeys)
+		if (retryAfter > 0) {
+			throw new GatewayError(429, 'rate_limit_error', 'Too many failed logins; try again later', {
+				code: 'rate_limit_exceeded',
+				headers: { 'retry-after': String(retryAfter) },
+			})
+		}
+		const user = await verifyCredentials(db, passwords, { email, password })
+		if (!user) {
+			loginThrottle.recordFailure(throttleKeys)
+			throw new GatewayError(401, 'authentication_error', 'Invalid email or password', {
+				code: 'invalid_credentials',
+			})
+		}
+		loginThrottle.reset(throttleKeys[0] as string)
+		return user
+	}
+
+	async function register(email: string, password: string, request: Request) {
+		refuseCrossSite(request)
+		return signup(db, passwords, { email, password }, { adminConfigured })
+	}
+
+	/** A dashboard form: on success go home, on a known failure show the form again with the message. */
+	async function submitForm(
+		mode: AuthMode,
+		body: unknown,
+		context: {
+			request: Request
+			set: { status?: number | string; headers: Record<string, string | number> }
+		},
+		act: (email: string, password: string) => Promise<PublicUser>,
+		begin: (user: PublicUser) => Promise<unknown>,
+	) {
+		const { request, set } = context
+		const email = formValue(body, 'email')
+		try {
+			await begin(await act(email, formValue(body, 'password')))
+		} catch (error) {
+			if (!(error instanceof GatewayError) || error.status === 403) throw error
+			set.status = error.status === 401 || error.status === 409 || error.status === 400 ? 422 : error.status
+			Object.assign(set.headers, error.headers)
+			const props = { mode, email, error: error.message, firstAccount: mode === 'signup' && isFirstAccount() }
+			return isHtmx(request) ? <AuthForm {...props} /> : <AuthPage {...props} />
+		}
+		if (isHtmx(request)) {
+			set.headers['hx-redirect'] = '/'
+			return ''
+		}
+		set.status = 303
+		set.headers.location = '/'
+		return ''
+	}
+
+	return new Elysia({ name: 'auth' })
+		.use(sessionPlugin(deps))
+		.post(
+			'/api/auth/signup',
+			async function apiSignup({ body, request, sessionJwt, cookie, set }) {
+				const user = await register(body.email, body.password, request)
+				const token = await startSession(user, sessionJwt, cookie)
+				set.status = 201
+				return { user, token }
+			},
+			{ body: AuthModel.credentials },
+		)
+		.post(
+			'/api/auth/login',
+			async function apiLogin({ body, request, server, sessionJwt, cookie }) {
+				const user = await login(body.email, body.password, request, server)
+				return { user, token: await startSession(user, sessionJwt, cookie) }
+			},
+			{ body: AuthModel.credentials },
+		)
+		.post(
+			'/api/auth/logout',
+			function apiLogout({ auth, cookie, set }) {
+				deleteSession(db, auth.sessionId)
+				cookie[SESSION_COOKIE]?.remove()
+				set.status = 204
+			},
+			{ session: 'user' },
+		)
+		.get('/api/me', ({ auth }) => ({ user: auth.user }), { session: 'user' })
+		.get('/login', ({ viewer, redirect }) => (viewer ? redirect('/', 303) : <AuthPage mode="login" />), {
+			viewer: true,
+		})
+		.get(
+			'/signup',
+			({ viewer, redirect }) =>
+				viewer ? redirect('/', 303) : <AuthPage mode="signup" firstAccount={isFirstAccount()} />,
+			{ viewer: true },
+		)
+		.post('/login', ({ body, request, server, set, sessionJwt, cookie }) =>
+			submitForm(
+				'login',
+				body,
+				{ request, set },
+				(email, password) => login(email, password, request, server),
+				(user) => startSession(user, sessionJwt, cookie),
+			),
+		)
+		.post('/signup', ({ body, request, set, sessionJwt, cookie }) =>
+			submitForm(
+				'signup',
+				body,
+				{ request, set },
+				(email, password) => register(email, password, request),
+				(user) => startSession(user, sessionJwt, cookie),
+			),
+		)
+		.post(
+			'/logout',
+			function logoutForm({ auth, cookie, request, set }) {
+				deleteSession(db, auth.sessionId)
+				cookie[SESSION_COOKIE]?.remove()
+				if (isHtmx(request)) {
+					set.headers['hx-redirect'] = '/login'
+					return ''
+				}
+				set.status = 303
+				set.headers.location = '/login'
+				return ''
+			},
+			{ session: 'user' },
+		)
+}

@@ -1,0 +1,59 @@
+/** Small request helpers shared by the plugins; plain functions over web-standard Request. */
+
+export const isHtmx = (request: Request) => request.headers.get('hx-request') === 'true'
+
+/** JSON APIs (`/api`, `/v1`) always answer JSON; everything else is the dashboard. */
+export function wantsHtml(request: Request): boolean {
+	const path = new URL(request.url).pathname
+	if (path.startsWith('/api/') || path.startsWith('/v1/') || path === '/healthz') return false
+	return isHtmx(request) || (request.headers.get('accept') ?? '').includes('text/html')
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export const isSafeMethod = (request: Request) => SAFE_METHODS.has(request.method)
+
+export type RequestSite = 'same-origin' | 'cross-site' | 'unknown'
+
+/**
+ * Where a request came from, as the browser tells it: `Sec-Fetch-Site` when present, else `Origin`
+ * compared with this host. Requests from non-browser clients carry neither and are `unknown`.
+ */
+export function requestSite(request: Request): RequestSite {
+	const site = request.headers.get('sec-fetch-site')
+	if (site) return site === 'same-origin' ? 'same-origin' : 'cross-site'
+	const origin = request.headers.get('origin')
+	if (!origin) return 'unknown'
+	if (!URL.canParse(origin)) return 'cross-site'
+	return new URL(origin).host === new URL(request.url).host ? 'same-origin' : 'cross-site'
+}
+
+/** Form posts arrive url-encoded, JSON clients send JSON; handlers read both the same way. */
+export function formValue(body: unknown, name: string): string {
+	if (body && typeof body === 'object' && name in body) {
+		const value = (body as Record<string, unknown>)[name]
+		if (typeof value === 'string') return value
+	}
+	return ''
+}
+
+export interface ResponseSet {
+	status?: number | string
+	headers: Record<string, string | number>
+}
+
+/**
+ * After a dashboard form succeeds: htmx swaps the returned fragment in place, a plain form post
+ * (no JavaScript) is sent back to the page with a 303.
+ */
+export function formSuccess<T>(
+	request: Request,
+	set: ResponseSet,
+	fragment: () => T,
+	location: string,
+): T | '' {
+	if (isHtmx(request)) return fragment()
+	set.status = 303
+	set.headers.location = location
+	return ''
+}

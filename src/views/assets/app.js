@@ -1,0 +1,26 @@
+// Switchyard's own browser code: no build step, no inline scripts (the CSP forbids them).
+
+// Copy buttons: <button data-copy="#element-id"> copies that element's text.
+document.addEventListener('click', async (event) => {
+	const button = event.target instanceof Element ? event.target.closest('[data-copy]') : null
+	if (!button) return
+	const source = document.querySelector(button.getAttribute('data-copy'))
+	if (!source) return
+	const text = source.textContent.trim()
+	try {
+		await navigator.clipboard.writeText(text)
+	} catch {
+		// The Clipboard API needs a secure context; over plain http select the text for Ctrl+C instead.
+		const range = document.createRange()
+		range.selectNodeContents(source)
+		const selection = window.getSelection()
+		selection.removeAllRanges()
+		selection.addRange(range)
+		document.execCommand('copy')
+	}
+	const label = button.textContent
+	button.textContent = 'Copied'
+	setTimeout(() => {
+		button.textContent = label
+	}, 1500)
+})

@@ -1,0 +1,105 @@
+import type { PropsWithChildren } from '@kitajs/html'
+import type { Role } from '../../db/schema'
+
+export interface ViewUser {
+	id: number
+	email: string
+	role: Role
+}
+
+export type NavSection = 'overview' | 'requests' | 'keys' | 'rules'
+
+interface LayoutProps {
+	title: string
+	user?: ViewUser
+	active?: NavSection
+}
+
+interface NavItem {
+	section: NavSection
+	href: string
+	label: string
+	adminOnly?: boolean
+}
+
+const NAV: NavItem[] = [
+	{ section: 'overview', href: '/', label: 'Overview' },
+	{ section: 'keys', href: '/keys', label: 'Keys' },
+]
+
+// htmx 4 injects its indicator CSS as an inline <style>, which our CSP forbids; app.css carries it instead.
+const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false })
+
+function Sidebar({ user, active }: { user: ViewUser; active?: NavSection }) {
+	return (
+		<nav class="sidebar" x-data="{ open: false }" aria-label="Main">
+			<div class="sidebar-head">
+				<a class="brand" href="/">
+					Switchyard
+				</a>
+				<button class="menu-toggle" type="button" x-on:click="open = !open" aria-label="Menu">
+					☰
+				</button>
+			</div>
+			<ul class="nav" x-bind:class="open && 'nav-open'">
+				{NAV.filter((item) => !item.adminOnly || user.role === 'admin').map((item) => (
+					<li>
+						<a href={item.href} class={item.section === active ? 'active' : ''} safe>
+							{item.label}
+						</a>
+					</li>
+				))}
+			</ul>
+		</nav>
+	)
+}
+
+function Header({ user, title }: { user: ViewUser; title: string }) {
+	return (
+		<header class="header">
+			<h1 safe>{title}</h1>
+			<div class="header-user">
+				<span class="user-email" safe>
+					{user.email}
+				</span>
+				{user.role === 'admin' ? <span class="badge">admin</span> : ''}
+				<form method="post" action="/logout">
+					<button type="submit" class="link-button">
+						Log out
+					</button>
+				</form>
+			</div>
+		</header>
+	)
+}
+
+/** The only full HTML document; every page renders inside it. */
+export function Layout({ title, user, active, children }: PropsWithChildren<LayoutProps>) {
+	return (
+		<html lang="en">
+			<head>
+				<meta charset="utf-8" />
+				<meta name="viewport" content="width=device-width, initial-scale=1" />
+				<meta name="htmx-config" content={HTMX_CONFIG} />
+				<title safe>{`${title} · Switchyard`}</title>
+				<link rel="stylesheet" href="/assets/app.css" />
+				<script src="/assets/htmx.js" defer></script>
+				<script src="/assets/app.js" defer></script>
+				<script src="/assets/alpine.js" defer></script>
+			</head>
+			<body>
+				{user ? (
+					<div class="shell">
+						<Sidebar user={user} active={active} />
+						<div class="main">
+							<Header user={user} title={title} />
+							<main id="content">{children}</main>
+						</div>
+					</div>
+				) : (
+					<main class="auth-main">{children}</main>
+				)}
+			</body>
+		</html>
+	)
+}
