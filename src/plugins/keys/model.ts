@@ -1,0 +1,14 @@
+import { t } from 'elysia'
+
+export const KeysModel = {
+	create: t.Object({ name: t.String({ error: 'name is required' }) }),
+	idParam: t.Object({ id: t.Numeric({ error: 'the key id must be a number' }) }),
+	providerParam: t.Object({ provider: t.String() }),
+	saveProviderKey: t.Object({
+		apiKey: t.String({ error: 'apiKey is required' }),
+		scope: t.Optional(t.UnionEnum(['user', 'org'], { error: 'scope must be "user" or "org"' })),
+	}),
+	scopeQuery: t.Object({
+		scope: t.Optional(t.UnionEnum(['user', 'org'], { error: 'scope must be "user" or "org"' })),
+	}),
+}

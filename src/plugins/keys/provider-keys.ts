@@ -1,0 +1,158 @@
+import { and, eq, isNull, or } from 'drizzle-orm'
+import type { Db } from '../../../db/client'
+import { type KeyScope, providerKeys } from '../../../db/schema'
+import { decryptSecret, encryptSecret } from '../../crypto'
+import { badRequest, forbidden, notFound } from '../../errors'
+import type { Catalog } from '../../providers/catalog'
+import type { PublicUser } from '../auth/service'
+
+const MAX_KEY_LENGTH = 1000
+
+export interface ProviderKeyView {
+	provider: string
+	scope: KeyScope
+	last4: string
+	createdAt: Date | null
+	/** `env` for an organisation key that comes from the environment (it cannot be changed here). */
+	source: 'dashboard' | 'env'
+}
+
+/** A usable provider key for a call, and where it came from. */
+export interface ResolvedKey {
+	apiKey: string
+	scope: KeyScope
+}
+
+const last4 = (apiKey: string) => apiKey.slice(-4)
+
+/**
+ * Provider keys, encrypted at rest with AES-256-GCM. The gateway resolves a key per call (own key
+ * first, then the organisation's saved key, then the environment's); decrypted keys are cached in
+ * memory and dropped whenever a key is saved or removed.
+ */
+export class ProviderKeyVault {
+	private readonly decrypted = new Map<string, ResolvedKey | null>()
+
+	constructor(
+		private readonly db: Db,
+		private readonly encryptionKey: CryptoKey,
+		private readonly catalog: Catalog,
+		private readonly envKeys: Readonly<Record<string, string>>,
+	) {}
+
+	list(user: PublicUser): ProviderKeyView[] {
+		const rows = this.db
+			.select({
+				provider: providerKeys.provider,
+				scope: providerKeys.scope,
+				last4: providerKeys.last4,
+				createdAt: providerKeys.createdAt,
+			})
+			.from(providerKeys)
+			.where(or(eq(providerKeys.scope, 'org'), eq(providerKeys.userId, user.id)))
+			.orderBy(providerKeys.provider, providerKeys.scope)
+			.all()
+		const views: ProviderKeyView[] = rows.map(({ provider, scope, last4, createdAt }) => ({
+			provider,
+			scope,
+			last4,
+			createdAt,
+			source: 'dashboard',
+		}))
+		for (const provider of this.catalog.providers) {
+			const fromEnv = provider.keyEnv ? this.envKeys[provider.keyEnv] : undefined
+			const savedOrg = views.some((view) => view.provider === provider.id && view.scope === 'org')
+			if (fromEnv && !savedOrg) {
+				views.push({
+					provider: provider.id,
+					scope: 'org',
+					last4: last4(fromEnv),
+					createdAt: null,
+					source: 'env',
+				})
+			}
+		}
+		return views
+	}
+
+	async save(user: PublicUser, providerId: string, apiKey: string, scope: KeyScope = 'user') {
+		this.checkProvider(providerId)
+		if (scope === 'org' && user.role !== 'admin') throw forbidden('Only an admin can set organisation keys')
+		const trimmed = apiKey.trim()
+		if (!trimmed) throw badRequest('Paste the API key', 'apiKey')
+		if (trimmed.length > MAX_KEY_LENGTH || /\s/.test(trimmed))
+			throw badRequest('That does not look like an API key', 'apiKey')
+		const secret = Buffer.from(await encryptSecret(this.encryptionKey, trimmed))
+		const userId = scope === 'user' ? user.id : null
+		this.db.transaction((tx) => {
+			tx.delete(providerKeys)
+				.where(this.ownedBy(providerId, scope, userId))
+				.run()
+			tx.insert(providerKeys)
+				.values({ provider: providerId, scope, userId, secret, last4: last4(trimmed) })
+				.run()
+		})
+		this.decrypted.clear()
+	}
+
+	remove(user: PublicUser, providerId: string, scope: KeyScope = 'user') {
+		this.checkProvider(providerId)
+		if (scope === 'org' && user.role !== 'admin')
+			throw forbidden('Only an admin can remove organisation keys')
+		this.db
+			.delete(providerKeys)
+			.where(this.ownedBy(providerId, scope, scope === 'user' ? user.id : null))
+			.run()
+		this.decrypted.clear()
+	}
+
+	/** The key a call for `userId` to `providerId` uses, or null when there is none. */
+	async resolve(userId: number, providerId: string): Promise<ResolvedKey | null> {
+		const cacheKey = `${userId}:${providerId}`
+		const cached = this.decrypted.get(cacheKey)
+		if (cached !== undefined) return cached
+		const resolved = (await this.fromDatabase(userId, providerId)) ?? this.fromEnvironment(providerId)
+		this.decrypted.set(cacheKey, resolved)
+		return resolved
+	}
+
+	private async fromDatabase(userId: number, providerId: string): Promise<ResolvedKey | null> {
+		const rows = this.db
+			.select({ scope: providerKeys.scope, userId: providerKeys.userId, secret: providerKeys.secret })
+			.from(providerKeys)
+			.where(eq(providerKeys.provider, providerId))
+			.all()
+		const row =
+			rows.find((r) => r.scope === 'user' && r.userId === userId) ?? rows.find((r) => r.scope === 'org')
+		if (!row) return null
+		try {
+			return { apiKey: await decryptSecret(this.encryptionKey, new Uint8Array(row.secret)), scope: row.scope }
+		} catch {
+			console.warn(
+				`A stored ${providerId} key cannot be decrypted: was ENCRYPTION_KEY changed? Save it again.`,
+			)
+			return null
+		}
+	}
+
+	private fromEnvironment(providerId: string): ResolvedKey | null {
+		const provider = this.catalog.provider(providerId)
+		if (!provider) return null
+		// A keyless provider (a local Ollama or vLLM) is always reachable.
+		if (!provider.keyEnv) return { apiKey: 'none', scope: 'org' }
+		const apiKey = this.envKeys[provider.keyEnv]
+		return apiKey ? { apiKey, scope: 'org' } : null
+	}
+
+	private checkProvider(providerId: string) {
+		if (!this.catalog.provider(providerId)) throw notFound(`Unknown provider "${providerId}"`)
+	}
+
+	private ownedBy(providerId: string, scope: KeyScope, userId: number | null) {
+		return and(
+			eq(providerKeys.provider, providerId),
+			eq(providerKeys.scope, scope),
+			userId === null ? isNull(providerKeys.userId) : eq(providerKeys.userId, userId),
+		)
+	}
+}

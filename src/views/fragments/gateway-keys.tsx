@@ -1,0 +1,123 @@
+import type { GatewayKeyView } from '../../plugins/keys/gateway-keys'
+import { formatDateTime } from '../format'
+
+export interface CreatedKey {
+	name: string
+	key: string
+}
+
+export function KeyRow({ gatewayKey }: { gatewayKey: GatewayKeyView }) {
+	const revoked = gatewayKey.revokedAt !== null
+	return (
+		<tr id={`key-${gatewayKey.id}`} class={revoked ? 'revoked' : ''}>
+			<td data-label="Name" safe>
+				{gatewayKey.name}
+			</td>
+			<td data-label="Key">
+				<code safe>{`${gatewayKey.prefix}…`}</code>
+			</td>
+			<td data-label="Created" safe>
+				{formatDateTime(gatewayKey.createdAt)}
+			</td>
+			<td data-label="Last used" safe>
+				{formatDateTime(gatewayKey.lastUsedAt)}
+			</td>
+			<td data-label="Status">
+				{revoked ? (
+					<span class="status status-bad" safe>{`Revoked ${formatDateTime(gatewayKey.revokedAt)}`}</span>
+				) : (
+					<form
+						method="post"
+						action={`/keys/${gatewayKey.id}/revoke`}
+						hx-post={`/keys/${gatewayKey.id}/revoke`}
+						hx-target="closest tr"
+						hx-swap="outerHTML"
+						hx-confirm="Revoke this key? Apps using it stop working at once."
+					>
+						<span class="status status-ok">Active</span>{' '}
+						<button type="submit" class="danger small">
+							Revoke
+						</button>
+					</form>
+				)}
+			</td>
+		</tr>
+	)
+}
+
+function NewKeyPanel({ created }: { created: CreatedKey }) {
+	return (
+		<div class="new-key" role="status">
+			<p>
+				<strong safe>{created.name}</strong> — copy this key now. It will not be shown again.
+			</p>
+			<div class="copy-row">
+				<code id="new-key-value" safe>
+					{created.key}
+				</code>
+				<button type="button" class="small" data-copy="#new-key-value">
+					Copy
+				</button>
+			</div>
+		</div>
+	)
+}
+
+interface GatewayKeysProps {
+	keys: GatewayKeyView[]
+	created?: CreatedKey
+	error?: string
+}
+
+export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
+	return (
+		<section id="gateway-keys" class="card">
+			<h2>Gateway keys</h2>
+			<p class="hint">Your apps send one of these as their OpenAI API key.</p>
+			<form
+				class="inline-form"
+				method="post"
+				action="/keys"
+				hx-post="/keys"
+				hx-target="#gateway-keys"
+				hx-swap="outerHTML"
+			>
+				<label>
+					Name
+					<input name="name" required maxlength="100" placeholder="e.g. billing-service" />
+				</label>
+				<button type="submit" class="primary">
+					Create key
+				</button>
+			</form>
+			{error ? (
+				<div class="error-banner" role="alert" safe>
+					{error}
+				</div>
+			) : (
+				''
+			)}
+			{created ? <NewKeyPanel created={created} /> : ''}
+			{keys.length === 0 ? (
+				<p class="empty">No gateway keys yet. Create one to start sending requests.</p>
+			) : (
+				<table class="table">
+					<thead>
+						<tr>
+							<th>Name</th>
+							<th>Key</th>
+							<th>Created</th>
+							<th>Last used</th>
+							<th>Status</th>
+						</tr>
+					</thead>
+					<tbody>
+						{keys.map((gatewayKey) => (
+							<KeyRow gatewayKey={gatewayKey} />
+						))}
+					</tbody>
+				</table>
+			)}
+		</section>
+	)
+}

@@ -1,0 +1,123 @@
+import type { KeyScope } from '../../../db/schema'
+import type { ProviderKeyView } from '../../plugins/keys/provider-keys'
+import type { CatalogProvider } from '../../providers/catalog'
+
+interface KeyCellProps {
+	provider: CatalogProvider
+	scope: KeyScope
+	current: ProviderKeyView | undefined
+	editable: boolean
+}
+
+const SECTION_TARGET = { 'hx-target': '#provider-keys', 'hx-swap': 'outerHTML' } as const
+
+function KeyCell({ provider, scope, current, editable }: KeyCellProps) {
+	const fromEnv = current?.source === 'env'
+	return (
+		<td data-label={scope === 'user' ? 'Your key' : 'Organisation key'}>
+			<div class="key-state">
+				{current ? (
+					<code safe>{`…${current.last4}`}</code>
+				) : (
+					<span class="muted">{scope === 'user' ? 'not set' : 'none'}</span>
+				)}
+				{fromEnv ? <span class="badge">from environment</span> : ''}
+			</div>
+			{editable ? (
+				<div class="key-actions">
+					<form
+						class="inline-form"
+						method="post"
+						action={`/provider-keys/${provider.id}`}
+						hx-post={`/provider-keys/${provider.id}`}
+						{...SECTION_TARGET}
+					>
+						<input type="hidden" name="scope" value={scope} />
+						<input
+							type="password"
+							name="apiKey"
+							required
+							autocomplete="off"
+							aria-label={`${provider.name} API key`}
+							placeholder={current && !fromEnv ? 'Replace key' : 'Paste API key'}
+						/>
+						<button type="submit" class="small">
+							{current && !fromEnv ? 'Replace' : 'Save'}
+						</button>
+					</form>
+					{current && !fromEnv ? (
+						<form
+							method="post"
+							action={`/provider-keys/${provider.id}/delete`}
+							hx-post={`/provider-keys/${provider.id}/delete`}
+							hx-confirm="Remove this provider key?"
+							{...SECTION_TARGET}
+						>
+							<input type="hidden" name="scope" value={scope} />
+							<button type="submit" class="danger small">
+								Remove
+							</button>
+						</form>
+					) : (
+						''
+					)}
+				</div>
+			) : (
+				''
+			)}
+		</td>
+	)
+}
+
+interface ProviderKeysProps {
+	providers: readonly CatalogProvider[]
+	keys: ProviderKeyView[]
+	isAdmin: boolean
+	error?: string
+}
+
+export function ProviderKeysSection({ providers, keys, isAdmin, error }: ProviderKeysProps) {
+	const find = (providerId: string, scope: KeyScope) =>
+		keys.find((key) => key.provider === providerId && key.scope === scope)
+	return (
+		<section id="provider-keys" class="card">
+			<h2>Provider keys</h2>
+			<p class="hint">
+				Requests use your own key for a provider first, then the organisation's. Keys are encrypted at rest;
+				only their last four characters are ever shown.
+			</p>
+			{error ? (
+				<div class="error-banner" role="alert" safe>
+					{error}
+				</div>
+			) : (
+				''
+			)}
+			<table class="table">
+				<thead>
+					<tr>
+						<th>Provider</th>
+						<th>Your key</th>
+						<th>Organisation key</th>
+					</tr>
+				</thead>
+				<tbody>
+					{providers.map((provider) => (
+						<tr id={`provider-${provider.id}`}>
+							<td data-label="Provider" safe>
+								{provider.name}
+							</td>
+							<KeyCell provider={provider} scope="user" current={find(provider.id, 'user')} editable />
+							<KeyCell
+								provider={provider}
+								scope="org"
+								current={find(provider.id, 'org')}
+								editable={isAdmin}
+							/>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</section>
+	)
+}

@@ -1,0 +1,30 @@
+import type { GatewayKeyView } from '../../plugins/keys/gateway-keys'
+import type { ProviderKeyView } from '../../plugins/keys/provider-keys'
+import type { CatalogProvider } from '../../providers/catalog'
+import { type CreatedKey, GatewayKeysSection } from '../fragments/gateway-keys'
+import { ProviderKeysSection } from '../fragments/provider-keys'
+import { Layout, type ViewUser } from '../layout'
+
+interface KeysPageProps {
+	user: ViewUser
+	gatewayKeys: GatewayKeyView[]
+	created?: CreatedKey
+	gatewayError?: string
+	providers: readonly CatalogProvider[]
+	providerKeys: ProviderKeyView[]
+	providerError?: string
+}
+
+export function KeysPage(props: KeysPageProps) {
+	return (
+		<Layout title="Keys" user={props.user} active="keys">
+			<GatewayKeysSection keys={props.gatewayKeys} created={props.created} error={props.gatewayError} />
+			<ProviderKeysSection
+				providers={props.providers}
+				keys={props.providerKeys}
+				isAdmin={props.user.role === 'admin'}
+				error={props.providerError}
+			/>
+		</Layout>
+	)
+}
