@@ -19,6 +19,7 @@ const ASSET_FILES: Record<string, { path: string; type: string }> = {
 	'chart.js': { path: fromProject('node_modules/chart.js/dist/chart.umd.min.js'), type: 'text/javascript' },
 	'app.js': { path: fromProject('src/views/assets/app.js'), type: 'text/javascript' },
 	'app.css': { path: fromProject('src/views/assets/app.css'), type: 'text/css' },
+	'favicon.svg': { path: fromProject('src/views/assets/favicon.svg'), type: 'image/svg+xml' },
 }
 
 export const assetsPlugin = () => {
@@ -26,11 +27,18 @@ export const assetsPlugin = () => {
 	for (const [name, file] of Object.entries(ASSET_FILES)) {
 		assets.set(name, { body: readText(file.path), type: `${file.type}; charset=utf-8` })
 	}
-	return new Elysia({ name: 'assets' }).get('/assets/:name', function serveAsset({ params }) {
-		const asset = assets.get(params.name)
+	const serve = (name: string) => {
+		const asset = assets.get(name)
 		if (!asset) return new Response('Not found', { status: 404 })
 		return new Response(asset.body, {
 			headers: { 'content-type': asset.type, 'cache-control': 'public, max-age=3600' },
 		})
-	})
+	}
+	return new Elysia({ name: 'assets' })
+		.get('/assets/:name', function serveAsset({ params }) {
+			return serve(params.name)
+		})
+		.get('/favicon.ico', function serveFavicon() {
+			return serve('favicon.svg')
+		})
 }

@@ -82,6 +82,7 @@ export function Layout({ title, user, active, children }: PropsWithChildren<Layo
 				<meta name="viewport" content="width=device-width, initial-scale=1" />
 				<meta name="htmx-config" content={HTMX_CONFIG} />
 				<title safe>{`${title} · Switchyard`}</title>
+				<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
 				<link rel="stylesheet" href="/assets/app.css" />
 				<script src="/assets/htmx.js" defer></script>
 				<script src="/assets/app.js" defer></script>

@@ -1,3 +1,4 @@
+import { escapeHtml } from '@kitajs/html'
 import type { KeyScope } from '../../../db/schema'
 import type { ProviderKeyView } from '../../plugins/keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
@@ -38,7 +39,7 @@ function KeyCell({ provider, scope, current, editable }: KeyCellProps) {
 							name="apiKey"
 							required
 							autocomplete="off"
-							aria-label={`${provider.name} API key`}
+							aria-label={escapeHtml(`${provider.name} API key`)}
 							placeholder={current && !fromEnv ? 'Replace key' : 'Paste API key'}
 						/>
 						<button type="submit" class="small">
