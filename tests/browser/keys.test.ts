@@ -39,11 +39,15 @@ describe('keys page in a real browser', () => {
 			await page.reload()
 			expect(await page.$('#new-key-value')).toBeNull()
 			expect(await page.content()).not.toContain(key)
-			await expect(page.textContent('#gateway-keys tbody td[data-label=Key]')).resolves.toBe(`${key.slice(0, 11)}…`)
+			await expect(page.textContent('#gateway-keys tbody td[data-label=Key]')).resolves.toBe(
+				`${key.slice(0, 11)}…`,
+			)
 
 			await page.click('#gateway-keys tbody button.danger')
 			await page.waitForSelector('#gateway-keys tbody tr.revoked')
-			await expect(page.textContent('#gateway-keys tbody td[data-label=Status]')).resolves.toStartWith('Revoked')
+			await expect(page.textContent('#gateway-keys tbody td[data-label=Status]')).resolves.toStartWith(
+				'Revoked',
+			)
 			expect(t.deps.gatewayKeys.authenticate(key)).toBeNull()
 
 			await page.fill('#provider-openai input[name=apiKey] >> nth=0', 'sk-browser-test-7777')

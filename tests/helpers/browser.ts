@@ -53,7 +53,12 @@ export async function screenshot(page: Page, name: string) {
 	await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
 }
 
-export async function signUpInBrowser(page: Page, baseUrl: string, email: string, password = 'correct horse') {
+export async function signUpInBrowser(
+	page: Page,
+	baseUrl: string,
+	email: string,
+	password = 'correct horse',
+) {
 	await page.goto(`${baseUrl}/signup`)
 	await page.fill('input[name=email]', email)
 	await page.fill('input[name=password]', password)
