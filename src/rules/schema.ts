@@ -1,0 +1,135 @@
+import { type Static, Type } from '@sinclair/typebox'
+
+/** Tier names appear in headers and analytics keys, so they stay URL- and header-safe. */
+export const TIER_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$'
+
+// Every object schema carries a `title`: editors show it, and validate.ts uses it to word TypeBox's errors.
+export const RangeSchema = Type.Object(
+	{
+		gte: Type.Optional(Type.Integer({ minimum: 0, description: 'Holds when the value is at least this.' })),
+		lte: Type.Optional(Type.Integer({ minimum: 0, description: 'Holds when the value is at most this.' })),
+	},
+	{ title: 'Range', additionalProperties: false, minProperties: 1 },
+)
+
+const keyword = Type.String({ minLength: 1, pattern: '\\S' })
+
+export const WhenSchema = Type.Recursive(
+	(This) =>
+		Type.Object(
+			{
+				promptTokens: Type.Optional(RangeSchema),
+				messages: Type.Optional(RangeSchema),
+				maxTokens: Type.Optional(RangeSchema),
+				hasTools: Type.Optional(Type.Boolean({ description: 'The request declares tools (or functions).' })),
+				hasImages: Type.Optional(Type.Boolean({ description: 'A message has an image_url part.' })),
+				jsonMode: Type.Optional(
+					Type.Boolean({ description: 'response_format is json_object or json_schema.' }),
+				),
+				keywords: Type.Optional(
+					Type.Array(keyword, {
+						minItems: 1,
+						description:
+							'Any of these words or phrases, case-insensitive, as whole words, in the last user message.',
+					}),
+				),
+				matches: Type.Optional(
+					Type.String({
+						description:
+							'A JavaScript regular expression (flag u) tested on the last user message; case-sensitive unless written (?i:…).',
+					}),
+				),
+				system: Type.Optional(
+					Type.String({
+						description:
+							'A JavaScript regular expression (flag u) tested on the system and developer messages; case-sensitive unless written (?i:…).',
+					}),
+				),
+				any: Type.Optional(Type.Array(This, { minItems: 1, description: 'Holds when one of these holds.' })),
+				all: Type.Optional(Type.Array(This, { minItems: 1, description: 'Holds when all of these hold.' })),
+				not: Type.Optional(This),
+			},
+			{
+				title: 'Condition',
+				additionalProperties: false,
+				description: 'Holds when every predicate in it holds; {} always holds.',
+			},
+		),
+	{ $id: 'When' },
+)
+
+export const TierSchema = Type.Object(
+	{
+		models: Type.Array(Type.String({ minLength: 1 }), {
+			minItems: 1,
+			description: 'Catalog models (`provider/id` or a bare id), tried in order.',
+		}),
+		description: Type.Optional(Type.String()),
+	},
+	{ title: 'Tier', additionalProperties: false },
+)
+
+export const RuleSchema = Type.Object(
+	{
+		name: Type.String({ minLength: 1, description: 'Unique; reported in x-switchyard-rule.' }),
+		description: Type.Optional(Type.String()),
+		enabled: Type.Optional(Type.Boolean({ default: true })),
+		when: WhenSchema,
+		tier: Type.String({ minLength: 1 }),
+	},
+	{ title: 'Rule', additionalProperties: false },
+)
+
+export const RulesDocumentSchema = Type.Object(
+	{
+		$schema: Type.Optional(Type.String({ description: 'For editors; ignored.' })),
+		version: Type.Literal(1),
+		baseline: Type.String({
+			minLength: 1,
+			description: 'The model whose price the savings figure compares against.',
+		}),
+		defaultTier: Type.String({ minLength: 1, description: 'The tier used when no rule matches.' }),
+		tiers: Type.Record(Type.String({ pattern: TIER_NAME_PATTERN }), TierSchema, {
+			title: 'Tiers',
+			additionalProperties: false,
+			minProperties: 1,
+		}),
+		rules: Type.Array(RuleSchema, {
+			description: 'Tried in order; the first enabled rule that holds decides.',
+		}),
+	},
+	{ title: 'Rules document', additionalProperties: false },
+)
+
+export type Range = Static<typeof RangeSchema>
+export type When = Static<typeof WhenSchema>
+export type Tier = Static<typeof TierSchema>
+export type Rule = Static<typeof RuleSchema>
+export type RulesDocument = Static<typeof RulesDocumentSchema>
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+const DRAFT_07 = 'http://json-schema.org/draft-07/schema#'
+
+/**
+ * The document schema as plain JSON Schema (draft-07) for `/api/rules/schema` and editors. TypeBox's
+ * recursive `$id: "When"` / `$ref: "When"` pair becomes `#/definitions/When`, which every editor resolves,
+ * and the shared range schema is listed once.
+ */
+export function rulesJsonSchema(): { [key: string]: Json } {
+	const definitions: { [key: string]: Json } = {}
+	const hoist = (node: Json): Json => {
+		if (Array.isArray(node)) return node.map(hoist)
+		if (node === null || typeof node !== 'object') return node
+		if (node.$ref === 'When') return { $ref: '#/definitions/When' }
+		const name = node.$id === 'When' ? 'When' : node.title === 'Range' ? 'Range' : null
+		const copy: { [key: string]: Json } = {}
+		for (const [key, value] of Object.entries(node)) if (key !== '$id') copy[key] = hoist(value)
+		if (name === null) return copy
+		definitions[name] = copy
+		return { $ref: `#/definitions/${name}` }
+	}
+	// JSON round trip drops TypeBox's symbol-keyed metadata.
+	const body = hoist(JSON.parse(JSON.stringify(RulesDocumentSchema)) as Json) as { [key: string]: Json }
+	return { $schema: DRAFT_07, ...body, definitions }
+}
