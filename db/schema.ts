@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { blob, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 export type Role = 'admin' | 'developer'
 export type KeyScope = 'user' | 'org'
@@ -68,3 +68,75 @@ export const providerKeys = sqliteTable(
 		uniqueIndex('provider_keys_org_idx').on(table.provider).where(sql`scope = 'org'`),
 	],
 )
+
+/** One attempt at one candidate model within a request. */
+export interface AttemptRecord {
+	model: string
+	provider: string
+	/** Upstream HTTP status, or 0 when none arrived (time-out, connection failure, abort). */
+	status: number
+	latencyMs: number
+	error?: string
+}
+
+/**
+ * One row per gateway request past authentication. No prompt or completion text, except the opt-in
+ * `promptText`/`systemText` excerpts (LOG_PROMPT_TEXT) kept for replaying text rules.
+ */
+export const requestLog = sqliteTable(
+	'request_log',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		requestId: text('request_id').notNull(),
+		createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+		userId: integer('user_id').notNull(),
+		keyId: integer('key_id').notNull(),
+		requestedModel: text('requested_model'),
+		/** The catalog model that answered, as `<provider>/<id>`. */
+		model: text('model'),
+		/** The model id the upstream reported. */
+		upstreamModel: text('upstream_model'),
+		provider: text('provider'),
+		tier: text('tier'),
+		rule: text('rule'),
+		rulesRevision: integer('rules_revision'),
+		stream: integer('stream', { mode: 'boolean' }).notNull().default(false),
+		/** The HTTP status returned; 499 when the client went away, 502 for a stream cut by the upstream. */
+		status: integer('status').notNull(),
+		errorType: text('error_type'),
+		error: text('error'),
+		attempts: text('attempts', { mode: 'json' }).$type<AttemptRecord[]>().notNull(),
+		promptTokens: integer('prompt_tokens').notNull().default(0),
+		completionTokens: integer('completion_tokens').notNull().default(0),
+		cachedTokens: integer('cached_tokens').notNull().default(0),
+		cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+		/** False when an answer came back without usage (a stream that ended without it). */
+		usageReported: integer('usage_reported', { mode: 'boolean' }).notNull().default(false),
+		costUsd: real('cost_usd').notNull().default(0),
+		baselineCostUsd: real('baseline_cost_usd').notNull().default(0),
+		latencyMs: integer('latency_ms').notNull(),
+		ttftMs: integer('ttft_ms'),
+		features: text('features', { mode: 'json' }).$type<Record<string, unknown>>(),
+		promptText: text('prompt_text'),
+		systemText: text('system_text'),
+	},
+	(table) => [
+		index('request_log_created_at_idx').on(table.createdAt),
+		index('request_log_user_id_idx').on(table.userId, table.id),
+	],
+)
+
+export type RevisionSource = 'initial' | 'api' | 'file' | 'restore'
+
+/** Every version of the routing rules that was ever live, whoever made it. */
+export const ruleRevisions = sqliteTable('rule_revisions', {
+	/** The revision number. */
+	id: integer('id').primaryKey({ autoIncrement: true }),
+	createdAt: createdAt(),
+	/** Null for the defaults and for hand edits of the file. */
+	authorId: integer('author_id'),
+	/** The author's email, or `rules file` for a hand edit. */
+	author: text('author').notNull(),
+	source: text('source').$type<RevisionSource>().notNull(),
+	document: text('document', { mode: 'json' }).$type<unknown>().notNull(),
+})

@@ -4,6 +4,7 @@ import type { AppDeps } from './deps'
 import { assetsPlugin } from './plugins/assets'
 import { authPlugin } from './plugins/auth'
 import { errorsPlugin } from './plugins/errors'
+import { gatewayPlugin } from './plugins/gateway'
 import { healthPlugin } from './plugins/health'
 import { homePlugin } from './plugins/home'
 import { keysPlugin } from './plugins/keys'
@@ -16,6 +17,7 @@ export function createApp(deps: AppDeps) {
 		.use(html())
 		.use(securityHeadersPlugin())
 		.use(healthPlugin(deps))
+		.use(gatewayPlugin(deps))
 		.use(assetsPlugin())
 		.use(authPlugin(deps))
 		.use(keysPlugin(deps))

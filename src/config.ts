@@ -14,7 +14,7 @@ const integer = (description: string, minimum: number, maximum: number) =>
 
 /** Every environment variable Switchyard reads, as the strings the environment holds. */
 const EnvSchema = Type.Object({
-	PORT: Type.Optional(integer('must be a port number between 1 and 65535', 1, 65535)),
+	PORT: Type.Optional(integer('must be a port number between 0 and 65535 (0: any free port)', 0, 65535)),
 	HOST: Type.Optional(Type.String({ minLength: 1, description: 'must be a host name or address' })),
 	DATABASE_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	RULES_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),

@@ -3,9 +3,12 @@ import { createDb, type Db } from '../db/client'
 import type { Config } from './config'
 import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
 import { LoginThrottle } from './plugins/auth/throttle'
+import { RequestLog } from './plugins/gateway/request-log'
 import { GatewayKeyStore } from './plugins/keys/gateway-keys'
 import { ProviderKeyVault } from './plugins/keys/provider-keys'
 import { type Catalog, loadCatalog } from './providers/catalog'
+import { createProviderAdapters, type ProviderAdapters } from './providers/index'
+import { RulesStore } from './rules/store'
 import { resolveSecrets, type Secrets } from './secrets'
 
 /** Everything the plugins need, built once in `src/index.ts` (or by a test) and passed in. */
@@ -19,6 +22,9 @@ export interface AppDeps {
 	readonly loginThrottle: LoginThrottle
 	readonly gatewayKeys: GatewayKeyStore
 	readonly providerKeys: ProviderKeyVault
+	readonly adapters: ProviderAdapters
+	readonly requestLog: RequestLog
+	readonly rules: RulesStore
 }
 
 export interface DepsOptions {
@@ -33,6 +39,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const { db, sqlite } = createDb(config.databasePath)
 	const passwords = argon2idHasher(options.passwordCost)
 	if (config.admin) await ensureAdmin(db, passwords, config.admin)
+	const rules = RulesStore.open(db, catalog, config.rulesPath)
 	return {
 		config,
 		secrets,
@@ -43,5 +50,16 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		loginThrottle: new LoginThrottle(),
 		gatewayKeys: new GatewayKeyStore(db),
 		providerKeys: new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys),
+		adapters: createProviderAdapters(),
+		requestLog: new RequestLog(sqlite),
+		rules,
 	}
+}
+
+/** Writes everything still in memory (request log rows, key last-use times) and closes the database. */
+export function closeDeps(deps: AppDeps) {
+	deps.rules.close()
+	deps.requestLog.close()
+	deps.gatewayKeys.flushLastUsed(true)
+	deps.sqlite.close()
 }

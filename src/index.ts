@@ -1,24 +1,39 @@
 import { createApp } from './app'
 import { ConfigError, loadConfig } from './config'
-import { createDeps } from './deps'
+import { closeDeps, createDeps } from './deps'
 import { CatalogError } from './providers/catalog'
+import { describeError, RulesValidationError } from './rules/store'
 
-/** Boots: environment → dependencies (database, migrations, secrets, catalog) → app → listen. */
+/** In-flight requests get this long to finish after SIGTERM; docker compose waits 30 s before SIGKILL. */
+const DRAIN_TIMEOUT_MS = 25_000
+/** How often coalesced key last-use times are written. */
+const LAST_USED_FLUSH_MS = 30_000
+
+/** Boots: environment → dependencies (database, migrations, secrets, catalog, rules) → app → listen. */
 async function main() {
 	const config = loadConfig(process.env)
 	const deps = await createDeps(config)
 	const app = createApp(deps).listen({ port: config.port, hostname: config.host })
+	deps.rules.watch()
+	const lastUsedTimer = setInterval(() => deps.gatewayKeys.flushLastUsed(), LAST_USED_FLUSH_MS)
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
-	console.log(`Switchyard is listening: dashboard at http://${shown}:${config.port}`)
+	console.log(`Switchyard is listening: dashboard at http://${shown}:${app.server?.port ?? config.port}`)
 
 	let stopping = false
 	async function shutdown(signal: string) {
 		if (stopping) return
 		stopping = true
-		console.log(`${signal} received: finishing requests in flight, then stopping`)
-		await app.server?.stop(false)
-		deps.gatewayKeys.flushLastUsed(true)
-		deps.sqlite.close()
+		console.log(`${signal}: no new requests; finishing those in flight, then writing the log`)
+		clearInterval(lastUsedTimer)
+		const server = app.server
+		if (server) {
+			const drained = server.stop(false).then(() => true)
+			const timedOut = new Promise<false>((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS, false).unref())
+			if (!(await Promise.race([drained, timedOut]))) await server.stop(true)
+		}
+		const pending = deps.requestLog.pending
+		closeDeps(deps)
+		console.log(`Stopped; wrote the last ${pending} request log rows`)
 		process.exit(0)
 	}
 	process.on('SIGTERM', () => void shutdown('SIGTERM'))
@@ -28,6 +43,9 @@ async function main() {
 main().catch((error: unknown) => {
 	if (error instanceof ConfigError || error instanceof CatalogError) {
 		for (const problem of error.message.split('\n')) console.error(`Configuration error: ${problem}`)
+	} else if (error instanceof RulesValidationError) {
+		console.error(`Configuration error: the rules file is invalid (RULES_PATH):`)
+		for (const problem of error.errors) console.error(`  ${describeError(problem)}`)
 	} else {
 		console.error('Switchyard could not start:', error)
 	}

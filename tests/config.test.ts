@@ -103,7 +103,7 @@ describe('starting the server with a bad value', () => {
 		const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
 		expect(code).toBe(1)
 		expect(stderr.trim().split('\n')).toEqual([
-			'Configuration error: PORT must be a port number between 1 and 65535 (got "not-a-port")',
+			'Configuration error: PORT must be a port number between 0 and 65535 (0: any free port) (got "not-a-port")',
 		])
 	})
 })

@@ -27,6 +27,8 @@ const ModelSchema = Type.Object({
 	contextWindow: Type.Integer({ minimum: 1 }),
 	maxOutputTokens: Type.Integer({ minimum: 1 }),
 	capabilities: Type.Object({ tools: Type.Boolean(), vision: Type.Boolean(), jsonMode: Type.Boolean() }),
+	/** Request fields this model refuses (reasoning models and sampling settings); dropped before sending. */
+	unsupportedParams: Type.Optional(Type.Array(Type.String())),
 })
 
 const CatalogFileSchema = Type.Object({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
-import { type AppDeps, createDeps } from '../../src/deps'
+import { type AppDeps, closeDeps, createDeps } from '../../src/deps'
 
 /** Cheap argon2id so suites can sign up many users; the algorithm is the production one. */
 export const TEST_PASSWORD_COST = { memoryCost: 256, timeCost: 1 }
@@ -43,7 +43,7 @@ export async function makeApp(env: Record<string, string> = {}): Promise<TestApp
 	const close = () => {
 		if (closed) return
 		closed = true
-		deps.sqlite.close()
+		closeDeps(deps)
 		rmSync(dir, { recursive: true, force: true })
 	}
 	return {

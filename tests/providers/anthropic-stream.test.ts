@@ -8,7 +8,8 @@ import type {
 } from 'openai/resources/chat/completions'
 import { GatewayError } from '../../src/errors'
 import { type AnthropicStreamEvent, createStreamTranslator } from '../../src/providers/anthropic/stream'
-import { fromAnthropicResponse, type TokenUsage } from '../../src/providers/anthropic/transform'
+import { fromAnthropicResponse } from '../../src/providers/anthropic/transform'
+import type { TokenUsage } from '../../src/providers/types'
 
 interface StreamCase {
 	chunks: ChatCompletionChunk[]

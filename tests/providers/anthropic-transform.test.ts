@@ -11,10 +11,10 @@ import { GatewayError } from '../../src/errors'
 import {
 	type AnthropicModelInfo,
 	fromAnthropicResponse,
-	type TokenUsage,
 	toAnthropicRequest,
 	toTokenUsage,
 } from '../../src/providers/anthropic/transform'
+import type { TokenUsage } from '../../src/providers/types'
 
 interface RequestCase {
 	model: AnthropicModelInfo

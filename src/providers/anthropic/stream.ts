@@ -4,10 +4,10 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
 import { GatewayError } from '../../errors'
+import type { TokenUsage } from '../types'
 import {
 	type AnthropicUsage,
 	type FinishReason,
-	type TokenUsage,
 	toFinishReason,
 	toOpenAIUsage,
 	toTokenUsage,

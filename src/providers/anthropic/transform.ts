@@ -13,6 +13,7 @@ import type {
 } from 'openai/resources/chat/completions'
 import type { CompletionUsage } from 'openai/resources/completions'
 import { badRequest } from '../../errors'
+import type { TokenUsage } from '../types'
 
 /** What the translation needs to know about the target model, from the catalog. */
 export interface AnthropicModelInfo {
@@ -20,14 +21,6 @@ export interface AnthropicModelInfo {
 	id: string
 	/** The model's maximum output: the default `max_tokens`, and its ceiling. */
 	maxOutputTokens: number
-}
-
-/** Normalised token usage, for pricing. promptTokens includes cached reads and cache writes. */
-export interface TokenUsage {
-	promptTokens: number
-	completionTokens: number
-	cachedTokens: number
-	cacheWriteTokens: number
 }
 
 /** The usage fields of `Message.usage` and of a streamed `message_delta` (where they are cumulative). */

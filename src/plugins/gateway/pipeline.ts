@@ -1,0 +1,442 @@
+import type { AttemptRecord } from '../../../db/schema'
+import type { Config } from '../../config'
+import { type ErrorBody, GatewayError, toOpenAIError } from '../../errors'
+import type { Catalog, CatalogModel } from '../../providers/catalog'
+import { toUpstreamError, UpstreamError } from '../../providers/errors'
+import type { ProviderAdapters } from '../../providers/index'
+import { costUsd } from '../../providers/pricing'
+import type { ChatChunk, ChatRequest, ChatResponse, TokenUsage } from '../../providers/types'
+import { checkCapabilities } from '../../rules/capabilities'
+import { extractFeatures, type RequestFeatures, type RequestText } from '../../rules/features'
+import type { LiveRules } from '../../rules/store'
+import type { Principal } from '../keys/gateway-keys'
+import type { ProviderKeyVault } from '../keys/provider-keys'
+import { checkChatRequest, parseJsonObject } from './model'
+import type { RequestLog } from './request-log'
+import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024
+const PROMPT_TEXT_LIMIT = 2000
+/** nginx's "client closed request": the caller went away before the answer was complete. */
+const CLIENT_CLOSED = 499
+
+export interface GatewayDeps {
+	config: Pick<Config, 'upstreamTimeoutMs' | 'logPromptText'>
+	catalog: Catalog
+	providerKeys: Pick<ProviderKeyVault, 'resolve'>
+	adapters: ProviderAdapters
+	requestLog: Pick<RequestLog, 'record'>
+	rules: LiveRules
+}
+
+/** Where a request goes: the ordered candidates, and why. */
+interface Route {
+	candidates: CatalogModel[]
+	tier: string | null
+	/** The deciding rule's name, `default`, or `explicit` for a named model. */
+	rule: string
+	rulesRevision: number | null
+	baseline: CatalogModel | undefined
+}
+
+/** Everything known about one request, accumulated for its response headers and its log row. */
+interface Exchange {
+	requestId: string
+	createdAt: Date
+	startedAt: number
+	principal: Principal
+	requestedModel: string | null
+	stream: boolean
+	route?: Route
+	features?: RequestFeatures
+	text?: RequestText
+	attempts: AttemptRecord[]
+}
+
+interface Outcome {
+	status: number
+	error?: GatewayError
+	model?: CatalogModel
+	upstreamModel?: string
+	usage?: TokenUsage | null
+	ttftMs?: number
+}
+
+const elapsedMs = (since: number) => Math.round(performance.now() - since)
+
+/**
+ * One gateway request, from body to response: read and check the body, classify, pick candidates, call
+ * them in order with fallback, answer, and log. Every request that reaches here is logged exactly once.
+ */
+export async function runChat(deps: GatewayDeps, principal: Principal, request: Request): Promise<Response> {
+	const exchange: Exchange = {
+		requestId: `req_${crypto.randomUUID().replaceAll('-', '')}`,
+		createdAt: new Date(),
+		startedAt: performance.now(),
+		principal,
+		requestedModel: null,
+		stream: false,
+		attempts: [],
+	}
+	try {
+		const raw = parseJsonObject(await readBody(request))
+		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
+		exchange.stream = raw.stream === true
+		const body = checkChatRequest(raw)
+		const { features, text } = extractFeatures(body)
+		exchange.features = features
+		exchange.text = text
+		exchange.route = selectRoute(deps, body.model, features, text)
+		return await execute(deps, exchange, body, request.signal)
+	} catch (error) {
+		const failure =
+			error instanceof GatewayError ? error : new GatewayError(500, 'api_error', 'Internal error')
+		if (!(error instanceof GatewayError)) console.error(`[${exchange.requestId}] gateway error`, error)
+		recordUsage(deps, exchange, { status: failure.status, error: failure })
+		throw withHeaders(failure, { 'x-switchyard-request-id': exchange.requestId })
+	}
+}
+
+/** The body as text, refusing more than 4 MiB before reading it whole (413). */
+async function readBody(request: Request): Promise<string> {
+	const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+	if (declared > MAX_BODY_BYTES) throw tooLarge()
+	if (!request.body) return ''
+	const reader = request.body.getReader()
+	const parts: Uint8Array[] = []
+	let size = 0
+	for (;;) {
+		const { done, value } = await reader.read()
+		if (done) break
+		size += value.byteLength
+		if (size > MAX_BODY_BYTES) {
+			await reader.cancel()
+			throw tooLarge()
+		}
+		parts.push(value)
+	}
+	return Buffer.concat(parts).toString('utf8')
+}
+
+const tooLarge = () =>
+	new GatewayError(
+		413,
+		'invalid_request_error',
+		`The request body is larger than ${MAX_BODY_BYTES} bytes (4 MiB)`,
+		{
+			code: 'request_too_large',
+		},
+	)
+
+/** `auto` asks the live rules for a tier; anything else must be a catalog model, tried alone. */
+function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures, text: RequestText): Route {
+	const live = deps.rules.current()
+	const baseline = deps.catalog.model(live.compiled.document.baseline)
+	if (model === 'auto') {
+		const decision = live.compiled.classify(features, text)
+		const tier = live.compiled.document.tiers[decision.tier]
+		const candidates = (tier?.models ?? []).flatMap((id) => deps.catalog.model(id) ?? [])
+		return { candidates, tier: decision.tier, rule: decision.rule, rulesRevision: live.revision, baseline }
+	}
+	const explicit = deps.catalog.model(model)
+	if (!explicit) {
+		throw new GatewayError(404, 'not_found_error', `The model '${model}' does not exist in the catalog`, {
+			param: 'model',
+			code: 'model_not_found',
+		})
+	}
+	return { candidates: [explicit], tier: null, rule: 'explicit', rulesRevision: live.revision, baseline }
+}
+
+/** Calls the candidates in order until one answers; the caller's own errors end the loop at once. */
+async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest, clientSignal: AbortSignal) {
+	const route = exchange.route as Route
+	const skipped: string[] = []
+	const missingKeys: CatalogModel[] = []
+	for (const model of route.candidates) {
+		// A named model is the caller's choice: the upstream decides what it can do. `auto` picks only capable ones.
+		const incapable =
+			route.tier !== null && exchange.features ? checkCapabilities(model, exchange.features) : null
+		if (incapable) {
+			skipped.push(`${model.qualifiedId}: ${incapable}`)
+			continue
+		}
+		const key = await deps.providerKeys.resolve(exchange.principal.userId, model.provider)
+		if (!key) {
+			missingKeys.push(model)
+			skipped.push(`${model.qualifiedId}: no ${model.provider} key`)
+			continue
+		}
+		const provider = deps.catalog.provider(model.provider)
+		if (!provider) continue
+		const adapter = deps.adapters[provider.kind]
+		const target = { provider, model, apiKey: key.apiKey }
+		const attemptStart = performance.now()
+		const deadline = new FirstByteDeadline(deps.config.upstreamTimeoutMs, clientSignal)
+		try {
+			if (exchange.stream) {
+				const chunks = await adapter.stream(body, target, { signal: deadline.signal })
+				const iterator = chunks[Symbol.asyncIterator]()
+				const first = await iterator.next()
+				deadline.reached()
+				if (first.done) throw new UpstreamError('protocol', 0, 'the upstream closed the stream without data')
+				exchange.attempts.push({
+					model: model.qualifiedId,
+					provider: model.provider,
+					status: 200,
+					latencyMs: elapsedMs(attemptStart),
+				})
+				return streamResponse(deps, exchange, body, model, first.value, iterator, deadline)
+			}
+			const result = await adapter.chat(body, target, { signal: deadline.signal })
+			deadline.release()
+			exchange.attempts.push({
+				model: model.qualifiedId,
+				provider: model.provider,
+				status: 200,
+				latencyMs: elapsedMs(attemptStart),
+			})
+			return jsonResponse(deps, exchange, model, result.response, result.usage)
+		} catch (error) {
+			deadline.release()
+			if (!(error instanceof UpstreamError)) throw error
+			const failure = deadline.timedOut
+				? new UpstreamError('timeout', 0, `no response within ${deps.config.upstreamTimeoutMs} ms`)
+				: error
+			if (clientSignal.aborted) throw clientGone()
+			exchange.attempts.push({
+				model: model.qualifiedId,
+				provider: model.provider,
+				status: failure.upstreamStatus,
+				latencyMs: elapsedMs(attemptStart),
+				error: failure.message,
+			})
+			if (!failure.retryable) throw failure
+		}
+	}
+	throw noAnswer(deps.catalog, exchange, route, skipped, missingKeys)
+}
+
+function noAnswer(
+	catalog: Catalog,
+	exchange: Exchange,
+	route: Route,
+	skipped: string[],
+	missingKeys: CatalogModel[],
+): GatewayError {
+	if (exchange.attempts.length === 0 && missingKeys.length > 0) {
+		const providers = [...new Set(missingKeys.map((model) => model.provider))]
+		const variables = providers.flatMap((id) => catalog.provider(id)?.keyEnv ?? [])
+		const models = missingKeys.map((model) => model.qualifiedId).join(', ')
+		return new GatewayError(
+			400,
+			'invalid_request_error',
+			`No provider key for ${providers.join(' or ')} (needed by ${models}): save one on the Keys page` +
+				(variables.length > 0 ? ` or set ${variables.join(' / ')}` : '') +
+				(skipped.length > missingKeys.length ? ` (skipped: ${skipped.join('; ')})` : ''),
+			{ code: 'provider_key_missing' },
+		)
+	}
+	if (exchange.attempts.length === 0) {
+		const where = route.tier ? `tier "${route.tier}"` : 'the request'
+		return new GatewayError(
+			400,
+			'invalid_request_error',
+			`No model in ${where} can serve this request: ${skipped.join('; ')}`,
+			{
+				code: 'no_capable_model',
+			},
+		)
+	}
+	const tried = exchange.attempts.map((a) =>
+		`${a.model}: ${a.status ? `HTTP ${a.status} ` : ''}${a.error ?? ''}`.trim(),
+	)
+	const also = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : ''
+	return new GatewayError(
+		502,
+		'upstream_error',
+		`All ${exchange.attempts.length} upstream attempts failed: ${tried.join('; ')}${also}`,
+		{ code: 'upstream_error' },
+	)
+}
+
+/**
+ * Aborts the attempt when the upstream sends nothing within UPSTREAM_TIMEOUT_MS, or when the client goes
+ * away; `reached()` once the first byte is in hand disarms the timer but keeps the client link.
+ */
+class FirstByteDeadline {
+	private readonly controller = new AbortController()
+	private readonly timer: ReturnType<typeof setTimeout>
+	private readonly onClientAbort = () => this.controller.abort()
+	timedOut = false
+
+	constructor(
+		timeoutMs: number,
+		private readonly clientSignal: AbortSignal,
+	) {
+		this.timer = setTimeout(() => {
+			this.timedOut = true
+			this.controller.abort()
+		}, timeoutMs)
+		if (clientSignal.aborted) this.controller.abort()
+		else clientSignal.addEventListener('abort', this.onClientAbort, { once: true })
+	}
+
+	get signal() {
+		return this.controller.signal
+	}
+
+	reached() {
+		clearTimeout(this.timer)
+	}
+
+	abort() {
+		this.controller.abort()
+	}
+
+	release() {
+		this.reached()
+		this.clientSignal.removeEventListener('abort', this.onClientAbort)
+	}
+}
+
+function successHeaders(exchange: Exchange, model: CatalogModel): Record<string, string> {
+	const route = exchange.route as Route
+	const headers: Record<string, string> = {
+		'x-switchyard-request-id': exchange.requestId,
+		'x-switchyard-provider': model.provider,
+		'x-switchyard-model': model.qualifiedId,
+		'x-switchyard-rule': route.rule,
+		'x-switchyard-attempts': String(exchange.attempts.length),
+	}
+	if (route.tier) headers['x-switchyard-tier'] = route.tier
+	return headers
+}
+
+function jsonResponse(
+	deps: GatewayDeps,
+	exchange: Exchange,
+	model: CatalogModel,
+	response: ChatResponse,
+	usage: TokenUsage | null,
+): Response {
+	const cost = usage ? costUsd(model, usage) : 0
+	const headers = {
+		...successHeaders(exchange, model),
+		'content-type': 'application/json',
+		'x-switchyard-cost-usd': cost.toFixed(8),
+	}
+	recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
+	return new Response(JSON.stringify(response), { status: 200, headers })
+}
+
+function streamResponse(
+	deps: GatewayDeps,
+	exchange: Exchange,
+	body: ChatRequest,
+	model: CatalogModel,
+	first: ChatChunk,
+	rest: AsyncIterator<ChatChunk>,
+	deadline: FirstByteDeadline,
+): Response {
+	const ttftMs = elapsedMs(exchange.startedAt)
+	let usage: TokenUsage | null = null
+	let upstreamModel = first.model
+	const stream = relayStream({
+		first,
+		rest,
+		includeUsage: body.stream_options?.include_usage === true,
+		onChunk(chunk) {
+			if (chunk.usage) usage = chunkUsage(chunk)
+			if (chunk.model) upstreamModel = chunk.model
+		},
+		toErrorBody: (error) => streamErrorBody(exchange, error),
+		onEnd(end: StreamEnd) {
+			deadline.release()
+			const outcome = { model, upstreamModel, usage, ttftMs }
+			if (end.kind === 'completed') recordUsage(deps, exchange, { ...outcome, status: 200 })
+			else if (end.kind === 'cancelled')
+				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
+			else recordUsage(deps, exchange, { ...outcome, status: 502, error: midStreamError(end.error) })
+		},
+		cancelUpstream: () => deadline.abort(),
+	})
+	return new Response(stream, {
+		status: 200,
+		headers: { ...successHeaders(exchange, model), ...SSE_HEADERS },
+	})
+}
+
+function chunkUsage(chunk: ChatChunk): TokenUsage {
+	const usage = chunk.usage
+	const details = usage?.prompt_tokens_details as
+		| { cached_tokens?: number; cache_write_tokens?: number }
+		| undefined
+	return {
+		promptTokens: usage?.prompt_tokens ?? 0,
+		completionTokens: usage?.completion_tokens ?? 0,
+		cachedTokens: details?.cached_tokens ?? 0,
+		cacheWriteTokens: details?.cache_write_tokens ?? 0,
+	}
+}
+
+function midStreamError(error: unknown): GatewayError {
+	const upstream = toUpstreamError(error)
+	return new GatewayError(502, 'upstream_error', `The upstream failed mid-stream: ${upstream.message}`, {
+		code: 'upstream_error',
+	})
+}
+
+function streamErrorBody(exchange: Exchange, error: unknown): ErrorBody {
+	const body = toOpenAIError(midStreamError(error))
+	console.warn(`[${exchange.requestId}] ${body.error.message}`)
+	return body
+}
+
+const clientGone = () =>
+	new GatewayError(CLIENT_CLOSED, 'invalid_request_error', 'The client closed the connection', {
+		code: 'client_closed',
+	})
+
+function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
+	Object.assign(error.headers, headers)
+	return error
+}
+
+/** Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices. */
+function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome) {
+	const usage = outcome.usage ?? null
+	const route = exchange.route
+	const baseline = route?.baseline
+	const keepText = deps.config.logPromptText && exchange.text
+	deps.requestLog.record({
+		requestId: exchange.requestId,
+		createdAt: exchange.createdAt,
+		userId: exchange.principal.userId,
+		keyId: exchange.principal.keyId,
+		requestedModel: exchange.requestedModel,
+		model: outcome.model?.qualifiedId ?? null,
+		upstreamModel: outcome.upstreamModel ?? null,
+		provider: outcome.model?.provider ?? null,
+		tier: route?.tier ?? null,
+		rule: route?.rule ?? null,
+		rulesRevision: route?.rulesRevision ?? null,
+		stream: exchange.stream,
+		status: outcome.status,
+		errorType: outcome.error?.type ?? null,
+		error: outcome.error?.message ?? null,
+		attempts: exchange.attempts,
+		promptTokens: usage?.promptTokens ?? 0,
+		completionTokens: usage?.completionTokens ?? 0,
+		cachedTokens: usage?.cachedTokens ?? 0,
+		cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
+		usageReported: usage !== null,
+		costUsd: usage && outcome.model ? costUsd(outcome.model, usage) : 0,
+		baselineCostUsd: usage && baseline ? costUsd(baseline, usage) : 0,
+		latencyMs: elapsedMs(exchange.startedAt),
+		ttftMs: outcome.ttftMs ?? null,
+		features: exchange.features ? { ...exchange.features } : null,
+		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,
+		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
+	})
+}

@@ -1,0 +1,146 @@
+import type { Database } from 'bun:sqlite'
+import type { Catalog, CatalogModel } from '../providers/catalog'
+import { costUsd } from '../providers/pricing'
+import { checkCapabilities } from './capabilities'
+import type { CompiledRules } from './compile'
+import type { RequestFeatures, RequestText } from './features'
+
+const DAY_MS = 24 * 60 * 60_000
+/** How many incapable requests the answer lists (it counts them all). */
+const MAX_LISTED = 50
+
+export interface IncapableRequest {
+	id: number
+	createdAt: string
+	tier: string
+	reasons: string[]
+}
+
+export interface SimulationResult {
+	days: number
+	/** Logged `auto` requests in the window. */
+	requests: number
+	/** Those whose proposed decision could be computed. */
+	evaluated: number
+	/** Those that needed text (keywords, matches, system) that was not logged. */
+	notEvaluated: number
+	/** Whether text predicates could be replayed: `features-only` unless LOG_PROMPT_TEXT kept the text. */
+	textMode: 'features-only' | 'with-text' | 'partial-text'
+	/** Evaluated requests whose tier would change. */
+	changed: number
+	/** Costs cover the evaluated requests the proposed rules can serve; tier counts cover every evaluated one. */
+	current: { costUsd: number; byTier: Record<string, number> }
+	proposed: { costUsd: number; byTier: Record<string, number> }
+	costDeltaUsd: number
+	/** Evaluated requests the proposed rules would send to a tier with no model able to serve them. */
+	incapable: number
+	incapableRequests: IncapableRequest[]
+}
+
+interface LoggedRow {
+	id: number
+	created_at: number
+	tier: string | null
+	cost_usd: number
+	prompt_tokens: number
+	completion_tokens: number
+	cached_tokens: number
+	cache_write_tokens: number
+	features: string
+	prompt_text: string | null
+	system_text: string | null
+}
+
+const count = (tally: Record<string, number>, key: string) => {
+	tally[key] = (tally[key] ?? 0) + 1
+}
+
+/**
+ * Replays the last `days` of logged `auto` requests through proposed rules, using the features and
+ * tokens stored with each row (and the text when LOG_PROMPT_TEXT kept it). The proposed cost of a request
+ * is its logged tokens at the price of the first model in the proposed tier able to serve it.
+ */
+export function simulateRules(
+	sqlite: Database,
+	catalog: Catalog,
+	proposed: CompiledRules,
+	days: number,
+	now = Date.now(),
+): SimulationResult {
+	const rows = sqlite
+		.query<LoggedRow, [number]>(
+			`SELECT id, created_at, tier, cost_usd, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
+			        features, prompt_text, system_text
+			   FROM request_log
+			  WHERE created_at >= ? AND requested_model = 'auto' AND features IS NOT NULL`,
+		)
+		.all(now - days * DAY_MS)
+	const tierModels = new Map<string, CatalogModel[]>()
+	for (const [name, tier] of Object.entries(proposed.document.tiers)) {
+		tierModels.set(
+			name,
+			tier.models.flatMap((id) => catalog.model(id) ?? []),
+		)
+	}
+	const result: SimulationResult = {
+		days,
+		requests: rows.length,
+		evaluated: 0,
+		notEvaluated: 0,
+		textMode: 'features-only',
+		changed: 0,
+		current: { costUsd: 0, byTier: {} },
+		proposed: { costUsd: 0, byTier: {} },
+		costDeltaUsd: 0,
+		incapable: 0,
+		incapableRequests: [],
+	}
+	let withText = 0
+	for (const row of rows) {
+		const features = JSON.parse(row.features) as RequestFeatures
+		const text: RequestText | null =
+			row.prompt_text !== null || row.system_text !== null
+				? { lastUserMessage: row.prompt_text ?? '', system: row.system_text ?? '' }
+				: null
+		if (text) withText++
+		const decision = proposed.replay(features, text)
+		if ('undetermined' in decision) {
+			result.notEvaluated++
+			continue
+		}
+		result.evaluated++
+		count(result.current.byTier, row.tier ?? 'unknown')
+		count(result.proposed.byTier, decision.tier)
+		if (decision.tier !== row.tier) result.changed++
+		const candidates = tierModels.get(decision.tier) ?? []
+		const reasons: string[] = []
+		const serving = candidates.find((model) => {
+			const reason = checkCapabilities(model, features)
+			if (reason) reasons.push(`${model.qualifiedId}: ${reason}`)
+			return reason === null
+		})
+		if (!serving) {
+			result.incapable++
+			if (result.incapableRequests.length < MAX_LISTED) {
+				result.incapableRequests.push({
+					id: row.id,
+					createdAt: new Date(row.created_at).toISOString(),
+					tier: decision.tier,
+					reasons,
+				})
+			}
+			continue
+		}
+		// Requests the proposed rules cannot serve stay out of both totals, so the delta compares like with like.
+		result.current.costUsd += row.cost_usd
+		result.proposed.costUsd += costUsd(serving, {
+			promptTokens: row.prompt_tokens,
+			completionTokens: row.completion_tokens,
+			cachedTokens: row.cached_tokens,
+			cacheWriteTokens: row.cache_write_tokens,
+		})
+	}
+	result.textMode = withText === 0 ? 'features-only' : withText === rows.length ? 'with-text' : 'partial-text'
+	result.costDeltaUsd = result.proposed.costUsd - result.current.costUsd
+	return result
+}

@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'bun:test'
+import { costUsd } from '../../../src/providers/pricing'
+import { readEvents, startGateway } from '../../helpers/gateway'
+
+const hello = [{ role: 'user' as const, content: 'Say hello' }]
+
+describe('POST /v1/chat/completions with an OpenAI model', () => {
+	it('answers through the official SDK with the upstream model and the x-switchyard headers', async () => {
+		await using g = await startGateway()
+		const { data, response } = await g.openai.chat.completions
+			.create({ model: 'gpt-4o-mini', messages: hello })
+			.withResponse()
+		expect(data.object).toBe('chat.completion')
+		expect(data.model).toBe('gpt-4o-mini')
+		expect(data.choices[0]?.message.content).toBe('Hello from gpt-4o-mini')
+		expect(response.headers.get('x-switchyard-request-id')).toMatch(/^req_[0-9a-f]{32}$/)
+		expect(response.headers.get('x-switchyard-provider')).toBe('openai')
+		expect(response.headers.get('x-switchyard-model')).toBe('openai/gpt-4o-mini')
+		expect(response.headers.get('x-switchyard-rule')).toBe('explicit')
+		expect(response.headers.get('x-switchyard-tier')).toBeNull()
+		expect(response.headers.get('x-switchyard-attempts')).toBe('1')
+		const model = g.t.deps.catalog.model('openai/gpt-4o-mini')
+		if (!model || !data.usage) throw new Error('missing model or usage')
+		const expectedCost = costUsd(model, {
+			promptTokens: data.usage.prompt_tokens,
+			completionTokens: data.usage.completion_tokens,
+			cachedTokens: 0,
+			cacheWriteTokens: 0,
+		})
+		expect(Number(response.headers.get('x-switchyard-cost-usd'))).toBeCloseTo(expectedCost, 10)
+	})
+
+	it('passes the body through with unknown fields, the upstream key and the catalog model id', async () => {
+		await using g = await startGateway()
+		await g.openai.chat.completions.create({
+			model: 'openai/gpt-4o-mini',
+			messages: hello,
+			temperature: 0.3,
+			seed: 7,
+			user: 'u-1',
+			// @ts-expect-error a field the gateway does not know must reach the upstream unchanged
+			custom_field: { nested: [1, 2] },
+		})
+		const [sent] = g.upstream.requests
+		expect(sent?.headers.authorization).toBe('Bearer sk-openai-test')
+		expect(sent?.body).toEqual({
+			model: 'gpt-4o-mini',
+			messages: hello,
+			temperature: 0.3,
+			seed: 7,
+			user: 'u-1',
+			custom_field: { nested: [1, 2] },
+			stream: false,
+		})
+	})
+
+	it('sends max_tokens as max_completion_tokens to OpenAI itself', async () => {
+		await using g = await startGateway()
+		await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello, max_tokens: 50 })
+		expect(g.upstream.requests[0]?.body.max_completion_tokens).toBe(50)
+		expect(g.upstream.requests[0]?.body.max_tokens).toBeUndefined()
+	})
+
+	it('logs a success with tokens, cost, baseline cost and latencies, and no text', async () => {
+		await using g = await startGateway()
+		g.upstream.script('gpt-4o-mini', { kind: 'reply', usage: { prompt: 1000, completion: 200, cached: 400 } })
+		await g.openai.chat.completions.create({
+			model: 'gpt-4o-mini',
+			messages: [{ role: 'user', content: 'SECRET PROMPT' }],
+		})
+		const [row] = g.rows()
+		const model = g.t.deps.catalog.model('openai/gpt-4o-mini')
+		const baseline = g.t.deps.catalog.model(g.t.deps.rules.current().compiled.document.baseline)
+		if (!model || !baseline) throw new Error('catalog entries missing')
+		const usage = { promptTokens: 1000, completionTokens: 200, cachedTokens: 400, cacheWriteTokens: 0 }
+		expect(row).toMatchObject({
+			userId: g.userId,
+			requestedModel: 'gpt-4o-mini',
+			model: 'openai/gpt-4o-mini',
+			upstreamModel: 'gpt-4o-mini',
+			provider: 'openai',
+			tier: null,
+			rule: 'explicit',
+			stream: false,
+			status: 200,
+			error: null,
+			promptTokens: 1000,
+			completionTokens: 200,
+			cachedTokens: 400,
+			usageReported: true,
+			ttftMs: null,
+			promptText: null,
+			systemText: null,
+		})
+		expect(row?.costUsd).toBeCloseTo(costUsd(model, usage), 12)
+		expect(row?.baselineCostUsd).toBeCloseTo(costUsd(baseline, usage), 12)
+		expect(row?.attempts).toEqual([
+			{ model: 'openai/gpt-4o-mini', provider: 'openai', status: 200, latencyMs: expect.any(Number) },
+		])
+		expect(row?.latencyMs).toBeGreaterThanOrEqual(0)
+		expect(JSON.stringify(row)).not.toContain('SECRET PROMPT')
+	})
+
+	it('prices cached tokens at the cached rate, not the full input rate', () => {
+		const prices = { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5, cacheWritePerMTok: 2.5 }
+		const full = costUsd(prices, {
+			promptTokens: 1_000_000,
+			completionTokens: 0,
+			cachedTokens: 0,
+			cacheWriteTokens: 0,
+		})
+		const cached = costUsd(prices, {
+			promptTokens: 1_000_000,
+			completionTokens: 0,
+			cachedTokens: 1_000_000,
+			cacheWriteTokens: 0,
+		})
+		const written = costUsd(prices, {
+			promptTokens: 1_000_000,
+			completionTokens: 0,
+			cachedTokens: 0,
+			cacheWriteTokens: 1_000_000,
+		})
+		expect([full, cached, written]).toEqual([2, 0.5, 2.5])
+		expect(
+			costUsd(prices, { promptTokens: 300, completionTokens: 100, cachedTokens: 100, cacheWriteTokens: 100 }),
+		).toBeCloseTo((100 * 2 + 100 * 0.5 + 100 * 2.5 + 100 * 8) / 1_000_000, 15)
+	})
+})
+
+describe('streaming', () => {
+	it('streams chunks ending with [DONE], with usage only when the client asks', async () => {
+		await using g = await startGateway()
+		const plain = await g.fetch('/chat/completions', {
+			method: 'POST',
+			body: JSON.stringify({ model: 'gpt-4o-mini', messages: hello, stream: true }),
+		})
+		expect(plain.headers.get('content-type')).toStartWith('text/event-stream')
+		expect(plain.headers.get('x-switchyard-cost-usd')).toBeNull()
+		const events = await readEvents(plain)
+		expect(events.at(-1)).toBe('[DONE]')
+		const chunks = events.slice(0, -1).map((e) => JSON.parse(e))
+		expect(chunks.every((c) => c.object === 'chat.completion.chunk' && c.choices.length === 1)).toBe(true)
+		expect(chunks.some((c) => 'usage' in c)).toBe(false)
+		expect(chunks.map((c) => c.choices[0].delta.content ?? '').join('')).toBe('Hello from gpt-4o-mini')
+		// The gateway always asks the upstream for usage, so the stream is priced.
+		expect(g.upstream.requests[0]?.body.stream_options).toEqual({ include_usage: true })
+		const [row] = g.rows()
+		expect(row).toMatchObject({ stream: true, status: 200, usageReported: true })
+		expect(row?.promptTokens).toBeGreaterThan(0)
+		expect(row?.costUsd).toBeGreaterThan(0)
+		expect(row?.ttftMs).toBeNumber()
+
+		const withUsage = await g.openai.chat.completions.create({
+			model: 'gpt-4o-mini',
+			messages: hello,
+			stream: true,
+			stream_options: { include_usage: true },
+		})
+		const received = []
+		for await (const chunk of withUsage) received.push(chunk)
+		expect(received.at(-1)?.choices).toEqual([])
+		expect(received.at(-1)?.usage?.total_tokens).toBeGreaterThan(0)
+	})
+
+	it('logs a stream that ended without usage as such, priced at nothing', async () => {
+		await using g = await startGateway()
+		g.upstream.script('gpt-4o-mini', { kind: 'reply', omitUsage: true })
+		const stream = await g.openai.chat.completions.create({
+			model: 'gpt-4o-mini',
+			messages: hello,
+			stream: true,
+		})
+		for await (const _ of stream) {
+			// drain
+		}
+		expect(g.rows()[0]).toMatchObject({ status: 200, usageReported: false, costUsd: 0, promptTokens: 0 })
+	})
+
+	it('delivers the first chunk as soon as the upstream sends it', async () => {
+		await using g = await startGateway()
+		g.upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 50, chunkMs: 400 })
+		const started = performance.now()
+		const stream = await g.openai.chat.completions.create({
+			model: 'gpt-4o-mini',
+			messages: hello,
+			stream: true,
+		})
+		const iterator = stream[Symbol.asyncIterator]()
+		await iterator.next()
+		const firstChunkMs = performance.now() - started
+		let chunks = 1
+		while (!(await iterator.next()).done) chunks++
+		const totalMs = performance.now() - started
+		expect(chunks).toBeGreaterThan(2)
+		expect(firstChunkMs).toBeLessThan(400)
+		expect(totalMs - firstChunkMs).toBeGreaterThan(700)
+	})
+
+	it('aborts the upstream request when the client disconnects, and logs 499', async () => {
+		await using g = await startGateway()
+		g.upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 0, chunkMs: 300 })
+		const controller = new AbortController()
+		const stream = await g.openai.chat.completions.create(
+			{ model: 'gpt-4o-mini', messages: hello, stream: true },
+			{ signal: controller.signal },
+		)
+		const iterator = stream[Symbol.asyncIterator]()
+		await iterator.next()
+		controller.abort()
+		await expect(g.upstream.requests[0]?.aborted).resolves.toBe(true)
+		await waitFor(() => g.rows().length === 1)
+		expect(g.rows()[0]).toMatchObject({ status: 499, stream: true, model: 'openai/gpt-4o-mini' })
+	})
+
+	it('aborts a non-streaming upstream call when the client disconnects', async () => {
+		await using g = await startGateway()
+		g.upstream.script('gpt-4o-mini', { kind: 'hang' })
+		const controller = new AbortController()
+		const outcome = g.openai.chat.completions
+			.create({ model: 'gpt-4o-mini', messages: hello }, { signal: controller.signal })
+			.then(
+				() => 'answered',
+				(error: Error) => error.name,
+			)
+		await g.upstream.waitForRequests(1)
+		controller.abort()
+		expect(await outcome).not.toBe('answered')
+		await expect(g.upstream.requests[0]?.aborted).resolves.toBe(true)
+		await waitFor(() => g.rows().length === 1)
+		expect(g.rows()[0]).toMatchObject({ status: 499, stream: false })
+	})
+})
+
+describe('GET /v1/models', () => {
+	it('lists auto and every model whose provider has a key for the caller', async () => {
+		await using g = await startGateway()
+		const models = await g.openai.models.list()
+		const ids = models.data.map((m) => m.id)
+		expect(ids[0]).toBe('auto')
+		expect(ids).toContain('openai/gpt-4o-mini')
+		expect(ids).toContain('anthropic/claude-haiku-4-5')
+		expect(ids.some((id) => id.startsWith('groq/'))).toBe(false)
+		const mini = models.data.find((m) => m.id === 'openai/gpt-4o-mini')
+		expect(mini).toEqual({
+			id: 'openai/gpt-4o-mini',
+			object: 'model',
+			created: expect.any(Number),
+			owned_by: 'openai',
+		})
+	})
+})
+
+/** Polls a condition the server reaches on its own (a log row written after the client left). */
+async function waitFor(condition: () => boolean) {
+	for (let i = 0; i < 200; i++) {
+		if (condition()) return
+		await Bun.sleep(10)
+	}
+	throw new Error('condition not reached')
+}

@@ -1,0 +1,145 @@
+import { Database } from 'bun:sqlite'
+import { describe, expect, it } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startFakeUpstream } from '../../helpers/fake-upstream'
+import { readEvents, startGateway } from '../../helpers/gateway'
+
+const hello = [{ role: 'user' as const, content: 'Say hello' }]
+
+describe('request log', () => {
+	it('answers before the row is written, then writes buffered rows in one batch', async () => {
+		await using g = await startGateway()
+		await Promise.all(
+			Array.from({ length: 20 }, () =>
+				g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }),
+			),
+		)
+		expect(g.t.deps.requestLog.pending).toBe(20)
+		const count = () =>
+			(g.t.deps.sqlite.query('SELECT count(*) AS n FROM request_log').get() as { n: number }).n
+		expect(count()).toBe(0)
+		expect(g.t.deps.requestLog.flush()).toBe(20)
+		expect(count()).toBe(20)
+		expect(new Set(g.rows().map((row) => row.requestId)).size).toBe(20)
+	})
+
+	it('keeps the rows when a write fails, and writes them on the next flush', async () => {
+		await using g = await startGateway()
+		await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello })
+		g.t.deps.sqlite.run(
+			'CREATE TRIGGER refuse BEFORE INSERT ON request_log BEGIN SELECT RAISE(ABORT, "disk full"); END',
+		)
+		const logged = console.error
+		console.error = () => {}
+		try {
+			expect(g.t.deps.requestLog.flush()).toBe(0)
+		} finally {
+			console.error = logged
+		}
+		expect(g.t.deps.requestLog.pending).toBe(1)
+		g.t.deps.sqlite.run('DROP TRIGGER refuse')
+		expect(g.t.deps.requestLog.flush()).toBe(1)
+	})
+
+	it('keeps the opt-in text excerpts only with LOG_PROMPT_TEXT, cut to 2,000 characters', async () => {
+		await using g = await startGateway({ LOG_PROMPT_TEXT: 'true' })
+		await g.openai.chat.completions.create({
+			model: 'gpt-4o-mini',
+			messages: [
+				{ role: 'system', content: 'Be kind.' },
+				{ role: 'user', content: 'y'.repeat(3000) },
+			],
+		})
+		const [row] = g.rows()
+		expect(row?.systemText).toBe('Be kind.')
+		expect(row?.promptText).toBe('y'.repeat(2000))
+	})
+
+	it('stores the extracted features of each request, never its text', async () => {
+		await using g = await startGateway()
+		await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello, max_tokens: 20 })
+		expect(g.rows()[0]?.features).toEqual({
+			promptTokens: expect.any(Number),
+			messages: 1,
+			hasTools: false,
+			hasImages: false,
+			jsonMode: false,
+			maxTokens: 20,
+		})
+	})
+
+	it('keeps the key last-use time current without writing per request', async () => {
+		await using g = await startGateway()
+		await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello })
+		const [key] = g.t.deps.gatewayKeys.list(g.userId)
+		expect(key?.lastUsedAt).toBeInstanceOf(Date)
+		const stored = g.t.deps.sqlite.query('SELECT last_used_at FROM gateway_keys').get() as {
+			last_used_at: number | null
+		}
+		expect(stored.last_used_at).toBeNull()
+	})
+})
+
+describe('shutdown', () => {
+	it('on SIGTERM stops taking requests, finishes the stream in flight, writes the log, then exits', async () => {
+		await using upstream = await startFakeUpstream()
+		upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 0, chunkMs: 150 })
+		const dir = mkdtempSync(join(tmpdir(), 'switchyard-shutdown-'))
+		const databasePath = join(dir, 'switchyard.db')
+		const server = Bun.spawn(['bun', 'src/index.ts'], {
+			env: {
+				PATH: process.env.PATH ?? '',
+				PORT: '0',
+				HOST: '127.0.0.1',
+				DATABASE_PATH: databasePath,
+				ADMIN_EMAIL: 'admin@example.com',
+				ADMIN_PASSWORD: 'admin password',
+				OPENAI_API_KEY: 'sk-openai-test',
+				OPENAI_BASE_URL: upstream.openaiBaseUrl,
+			},
+			stdout: 'pipe',
+			stderr: 'inherit',
+		})
+		try {
+			const output = server.stdout.getReader()
+			let printed = ''
+			while (!/listening: dashboard at (\S+)/.test(printed)) {
+				const { value, done } = await output.read()
+				if (done) throw new Error(`the server did not start: ${printed}`)
+				printed += new TextDecoder().decode(value)
+			}
+			const origin = /dashboard at (http:\/\/\S+)/.exec(printed)?.[1] ?? ''
+			const login = await fetch(`${origin}/api/auth/login`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify({ email: 'admin@example.com', password: 'admin password' }),
+			})
+			const { token } = (await login.json()) as { token: string }
+			const created = await fetch(`${origin}/api/keys`, {
+				method: 'POST',
+				headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+				body: JSON.stringify({ name: 'shutdown' }),
+			})
+			const { key } = (await created.json()) as { key: string }
+			const streaming = await fetch(`${origin}/v1/chat/completions`, {
+				method: 'POST',
+				headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+				body: JSON.stringify({ model: 'gpt-4o-mini', messages: hello, stream: true }),
+			})
+			expect(streaming.status).toBe(200)
+			server.kill('SIGTERM')
+			const events = await readEvents(streaming)
+			expect(events.at(-1)).toBe('[DONE]')
+			expect(await server.exited).toBe(0)
+			const db = new Database(databasePath, { readonly: true })
+			const rows = db.query('SELECT status, stream FROM request_log').all()
+			db.close()
+			expect(rows).toEqual([{ status: 200, stream: 1 }])
+		} finally {
+			server.kill('SIGKILL')
+			rmSync(dir, { recursive: true, force: true })
+		}
+	})
+})
