@@ -8,6 +8,7 @@ import { gatewayPlugin } from './plugins/gateway'
 import { healthPlugin } from './plugins/health'
 import { homePlugin } from './plugins/home'
 import { keysPlugin } from './plugins/keys'
+import { rulesPlugin } from './plugins/rules'
 import { securityHeadersPlugin } from './plugins/security-headers'
 
 /** The whole server as one Elysia app; no listening and no environment reads here. */
@@ -21,6 +22,7 @@ export function createApp(deps: AppDeps) {
 		.use(assetsPlugin())
 		.use(authPlugin(deps))
 		.use(keysPlugin(deps))
+		.use(rulesPlugin(deps))
 		.use(homePlugin(deps))
 }
 

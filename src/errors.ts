@@ -17,6 +17,8 @@ interface GatewayErrorOptions {
 	code?: string | null
 	/** Extra response headers, such as `Retry-After` on a 429. */
 	headers?: Record<string, string>
+	/** A JSON body other than the usual error shape, where the API promises one. */
+	body?: unknown
 }
 
 /** The only error type services throw; `src/plugins/errors.ts` turns it into a response. */
@@ -26,6 +28,7 @@ export class GatewayError extends Error {
 	readonly param: string | null
 	readonly code: string | null
 	readonly headers: Record<string, string>
+	readonly body: unknown
 
 	constructor(status: number, type: ErrorType, message: string, options: GatewayErrorOptions = {}) {
 		super(message)
@@ -35,6 +38,7 @@ export class GatewayError extends Error {
 		this.param = options.param ?? null
 		this.code = options.code ?? null
 		this.headers = options.headers ?? {}
+		this.body = options.body
 	}
 }
 

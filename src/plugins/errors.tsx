@@ -29,7 +29,7 @@ function errorResponse(request: Request, error: GatewayError): Response {
 	const headers = new Headers(error.headers)
 	if (!wantsHtml(request)) {
 		for (const [name, value] of Object.entries(JSON_HEADERS)) headers.set(name, value)
-		const body: ErrorBody = toOpenAIError(error)
+		const body: ErrorBody | unknown = error.body ?? toOpenAIError(error)
 		return new Response(JSON.stringify(body), { status: error.status, headers })
 	}
 	if (error.status === 401) {

@@ -1,11 +1,12 @@
 import { Elysia } from 'elysia'
 
 // Alpine's standard build evaluates its expressions with `new Function`, hence 'unsafe-eval'; no inline
-// scripts or styles are needed anywhere, so user data that slipped into markup still could not run.
+// script is needed anywhere, so user data that slipped into markup still could not run. Inline style
+// attributes are allowed: htmx's swaps and Chart.js carry styles over with setAttribute('style').
 const CONTENT_SECURITY_POLICY = [
 	"default-src 'self'",
 	"script-src 'self' 'unsafe-eval'",
-	"style-src 'self'",
+	"style-src 'self' 'unsafe-inline'",
 	"img-src 'self' data:",
 	"connect-src 'self'",
 	"frame-ancestors 'none'",

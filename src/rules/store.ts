@@ -41,6 +41,7 @@ export class RulesValidationError extends GatewayError {
 	constructor(readonly errors: RuleError[]) {
 		super(400, 'invalid_request_error', `The rules are invalid: ${errors.map(describeError).join('; ')}`, {
 			code: 'invalid_rules',
+			body: { errors },
 		})
 		this.name = 'RulesValidationError'
 	}

@@ -25,6 +25,7 @@ interface NavItem {
 const NAV: NavItem[] = [
 	{ section: 'overview', href: '/', label: 'Overview' },
 	{ section: 'keys', href: '/keys', label: 'Keys' },
+	{ section: 'rules', href: '/rules', label: 'Rules', adminOnly: true },
 ]
 
 // htmx 4 injects its indicator CSS as an inline <style>, which our CSP forbids; app.css carries it instead.

@@ -24,3 +24,26 @@ document.addEventListener('click', async (event) => {
 		button.textContent = label
 	}, 1500)
 })
+
+// The rules editor: a textarea that indents with Tab and can re-format its JSON.
+document.addEventListener('alpine:init', () => {
+	window.Alpine.data('jsonEditor', () => ({
+		onKey(event) {
+			if (event.key !== 'Tab') return
+			event.preventDefault()
+			const area = event.target
+			const { selectionStart, selectionEnd, value } = area
+			area.value = `${value.slice(0, selectionStart)}\t${value.slice(selectionEnd)}`
+			area.selectionStart = area.selectionEnd = selectionStart + 1
+		},
+		format() {
+			const area = this.$root.querySelector('textarea')
+			try {
+				area.value = `${JSON.stringify(JSON.parse(area.value), null, '\t')}\n`
+				area.dispatchEvent(new Event('input', { bubbles: true }))
+			} catch {
+				// Invalid JSON stays as typed; the validation below the editor says why.
+			}
+		},
+	}))
+})

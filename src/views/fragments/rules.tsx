@@ -1,0 +1,274 @@
+import type { RuleExplanation } from '../../rules/compile'
+import type { RoutingPreview } from '../../rules/preview'
+import type { SimulationResult } from '../../rules/simulate'
+import type { RevisionView } from '../../rules/store'
+import type { RuleError } from '../../rules/validate'
+import { formatDateTime, formatPercent, formatUsd } from '../format'
+
+/** The validation result shown next to the editor: every problem with its JSON path. */
+export function RuleErrors({ errors, checked }: { errors: RuleError[]; checked: boolean }) {
+	return (
+		<div id="rules-errors" class="rule-errors" aria-live="polite">
+			{!checked ? (
+				''
+			) : errors.length === 0 ? (
+				<p class="status-ok">Valid rules.</p>
+			) : (
+				<ul class="error-list">
+					{errors.map((error) => (
+						<li>
+							<code safe>{error.path || '/'}</code> <span safe>{error.message}</span>
+						</li>
+					))}
+				</ul>
+			)}
+		</div>
+	)
+}
+
+interface WorkspaceProps {
+	text: string
+	errors: RuleError[]
+	liveRevision: number
+	history: RevisionView[]
+	/** Set after a save or a restore. */
+	savedRevision?: number
+}
+
+/** Editor and history: the region a save or a restore re-renders. */
+export function RulesWorkspace({ text, errors, liveRevision, history, savedRevision }: WorkspaceProps) {
+	return (
+		<div id="rules-workspace" class="rules-workspace">
+			<section class="card">
+				<h2>Rules document</h2>
+				<form
+					id="rules-form"
+					method="post"
+					action="/rules/save"
+					hx-post="/rules/save"
+					hx-target="#rules-workspace"
+					hx-swap="outerHTML"
+					x-data="jsonEditor"
+				>
+					<textarea
+						id="rules-text"
+						name="rules"
+						class="code-editor"
+						spellcheck="false"
+						rows="28"
+						aria-label="Rules JSON"
+						hx-post="/rules/validate"
+						hx-trigger="input changed delay:400ms"
+						hx-target="#rules-errors"
+						hx-swap="outerHTML"
+						x-on:keydown="onKey($event)"
+						safe
+					>
+						{text}
+					</textarea>
+					<RuleErrors errors={errors} checked={errors.length > 0} />
+					<div class="actions">
+						<button type="button" x-on:click="format()">
+							Format
+						</button>
+						<button type="submit" class="primary">
+							Save
+						</button>
+						<span class="hint">Live: revision {liveRevision}</span>
+						{savedRevision ? <span class="status-ok">Saved as revision {savedRevision}.</span> : ''}
+					</div>
+				</form>
+			</section>
+			<RevisionHistory history={history} liveRevision={liveRevision} />
+		</div>
+	)
+}
+
+function RevisionHistory({ history, liveRevision }: { history: RevisionView[]; liveRevision: number }) {
+	return (
+		<section class="card">
+			<h2>History</h2>
+			<table class="table">
+				<thead>
+					<tr>
+						<th>Revision</th>
+						<th>When</th>
+						<th>By</th>
+						<th>How</th>
+						<th />
+					</tr>
+				</thead>
+				<tbody>
+					{history.map((revision) => (
+						<tr>
+							<td data-label="Revision">{revision.revision}</td>
+							<td data-label="When" safe>
+								{formatDateTime(revision.createdAt)}
+							</td>
+							<td data-label="By" safe>
+								{revision.author}
+							</td>
+							<td data-label="How">{revision.source}</td>
+							<td>
+								{revision.revision === liveRevision ? (
+									<span class="badge">live</span>
+								) : (
+									<form
+										method="post"
+										action={`/rules/history/${revision.revision}/restore`}
+										hx-post={`/rules/history/${revision.revision}/restore`}
+										hx-target="#rules-workspace"
+										hx-swap="outerHTML"
+										hx-confirm="Make this revision live again?"
+									>
+										<button type="submit" class="small">
+											Restore
+										</button>
+									</form>
+								)}
+							</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</section>
+	)
+}
+
+function ExplanationRows({ rules }: { rules: RuleExplanation[] }) {
+	return (
+		<>
+			{rules.map((rule) => (
+				<tr class={`rule-${rule.outcome}`}>
+					<td data-label="Rule" safe>
+						{rule.name}
+					</td>
+					<td data-label="Outcome">{rule.outcome}</td>
+					<td data-label="Why" safe>
+						{rule.reason ?? ''}
+					</td>
+				</tr>
+			))}
+		</>
+	)
+}
+
+export function RoutingPreviewView({ preview, usedDraft }: { preview: RoutingPreview; usedDraft: boolean }) {
+	return (
+		<div id="rules-test-result" class="result">
+			<p>
+				<span>{usedDraft ? 'With the edited rules' : 'With the live rules'}</span>: tier{' '}
+				<strong safe>{preview.tier}</strong>, decided by <strong safe>{preview.rule}</strong>; first call{' '}
+				<strong safe>{preview.wouldCall ?? 'none: every candidate would be skipped'}</strong>.
+			</p>
+			<h3>Candidates</h3>
+			<ol class="candidates">
+				{preview.candidates.map((candidate) => (
+					<li>
+						<code safe>{candidate.model}</code>{' '}
+						{candidate.skipped ? (
+							<span class="status-bad" safe>{`skipped: ${candidate.skipped}`}</span>
+						) : (
+							<span class="status-ok">would be tried</span>
+						)}
+					</li>
+				))}
+			</ol>
+			<h3>Why</h3>
+			{preview.explanation.length > 0 ? (
+				<table class="table">
+					<tbody>
+						<ExplanationRows rules={preview.explanation} />
+					</tbody>
+				</table>
+			) : (
+				''
+			)}
+			{preview.rule === 'default' ? <p class="hint">No rule held, so the default tier applies.</p> : ''}
+			<h3>Features</h3>
+			<pre>
+				<code safe>{JSON.stringify(preview.features, null, 2)}</code>
+			</pre>
+		</div>
+	)
+}
+
+const TEXT_MODE_NOTE = {
+	'features-only':
+		'Prompt text is not logged (LOG_PROMPT_TEXT is off), so rules that read text (keywords, matches, system) cannot be replayed.',
+	'partial-text': 'Only part of these requests kept their text (LOG_PROMPT_TEXT was off for some of them).',
+	'with-text': 'Every request kept its text excerpts, so text rules were replayed too.',
+} as const
+
+export function SimulationView({ result }: { result: SimulationResult }) {
+	const tiers = [
+		...new Set([...Object.keys(result.current.byTier), ...Object.keys(result.proposed.byTier)]),
+	].sort()
+	const base = result.current.costUsd
+	return (
+		<div id="rules-simulation" class="result">
+			<p>
+				Replayed <strong>{result.requests}</strong> <code>auto</code> requests from the last {result.days}{' '}
+				days: <strong>{result.evaluated}</strong> evaluated, <strong>{result.notEvaluated}</strong> not
+				evaluated, <strong>{result.changed}</strong> would change tier.
+			</p>
+			<p class="hint">{TEXT_MODE_NOTE[result.textMode]}</p>
+			<table class="table">
+				<tbody>
+					<tr>
+						<th>Cost now</th>
+						<td safe>{formatUsd(result.current.costUsd)}</td>
+					</tr>
+					<tr>
+						<th>Cost with these rules</th>
+						<td safe>{formatUsd(result.proposed.costUsd)}</td>
+					</tr>
+					<tr>
+						<th>Difference</th>
+						<td safe>
+							{`${result.costDeltaUsd >= 0 ? '+' : ''}${formatUsd(result.costDeltaUsd)}${base > 0 ? ` (${formatPercent(result.costDeltaUsd / base)})` : ''}`}
+						</td>
+					</tr>
+				</tbody>
+			</table>
+			<h3>Requests by tier</h3>
+			<table class="table">
+				<thead>
+					<tr>
+						<th>Tier</th>
+						<th>Now</th>
+						<th>With these rules</th>
+					</tr>
+				</thead>
+				<tbody>
+					{tiers.map((tier) => (
+						<tr>
+							<td data-label="Tier" safe>
+								{tier}
+							</td>
+							<td data-label="Now">{result.current.byTier[tier] ?? 0}</td>
+							<td data-label="With these rules">{result.proposed.byTier[tier] ?? 0}</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+			{result.incapable > 0 ? (
+				<>
+					<h3 class="status-bad">{result.incapable} requests would go to a tier that cannot serve them</h3>
+					<ul>
+						{result.incapableRequests.map((request) => (
+							<li>
+								<span
+									safe
+								>{`#${request.id} (${formatDateTime(request.createdAt)}) → ${request.tier}: `}</span>
+								<span safe>{request.reasons.join('; ')}</span>
+							</li>
+						))}
+					</ul>
+				</>
+			) : (
+				<p class="status-ok">Every evaluated request can be served by its proposed tier.</p>
+			)}
+		</div>
+	)
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'bun:test'
+import type { Browser, Page } from 'playwright-core'
+import { signupUser } from '../helpers/app'
+import { launchBrowser, screenshot, watchPage } from '../helpers/browser'
+import { startGateway } from '../helpers/gateway'
+
+async function logIn(page: Page, origin: string, email: string) {
+	await page.goto(`${origin}/login`)
+	await page.fill('input[name=email]', email)
+	await page.fill('input[name=password]', 'correct horse')
+	await Promise.all([page.waitForURL(`${origin}/`), page.click('button[type=submit]')])
+}
+
+/** Replaces the editor's text the way typing does, so htmx's `input` trigger fires. */
+async function setEditor(page: Page, text: string) {
+	await page.fill('#rules-text', text)
+}
+
+describe('rules page in a real browser', () => {
+	let browser: Browser
+	beforeAll(async () => {
+		browser = await launchBrowser()
+	})
+	afterAll(async () => {
+		await browser.close()
+	})
+
+	it('shows an invalid edit inline, and a valid save changes routing', async () => {
+		await using g = await startGateway()
+		const origin = g.baseURL.replace(/\/v1$/, '')
+		const page = await browser.newPage()
+		const problems = watchPage(page)
+		try {
+			await logIn(page, origin, 'dev@example.com')
+			await page.click('nav a[href="/rules"]')
+			await page.waitForURL(`${origin}/rules`)
+			const live = JSON.parse(await page.inputValue('#rules-text'))
+			expect(live).toEqual(g.t.deps.rules.current().compiled.document)
+
+			await setEditor(page, JSON.stringify({ ...live, defaultTier: 'nowhere' }, null, 2))
+			await page.waitForSelector('#rules-errors li')
+			await expect(page.textContent('#rules-errors li code')).resolves.toBe('/defaultTier')
+			await screenshot(page, 'rules-invalid')
+			await page.click('#rules-form button[type=submit]')
+			await page.waitForSelector('#rules-errors li')
+			expect(g.t.deps.rules.current().revision).toBe(1)
+
+			const everythingToMini = {
+				...live,
+				defaultTier: 'cheap',
+				tiers: { ...live.tiers, cheap: { models: ['openai/gpt-4o-mini'] } },
+				rules: [],
+			}
+			await setEditor(page, JSON.stringify(everythingToMini, null, 2))
+			await page.waitForSelector('#rules-errors .status-ok')
+			await page.click('#rules-form button[type=submit]')
+			await page.waitForSelector('text=Saved as revision 2')
+			const answer = await g.openai.chat.completions.create({
+				model: 'auto',
+				messages: [{ role: 'user', content: 'Hi' }],
+			})
+			expect(answer.model).toBe('gpt-4o-mini')
+
+			await page.fill('textarea[name=prompt]', 'Please prove Fermat’s little theorem step by step.')
+			await page.click('form[action="/rules/test"] button[type=submit]')
+			await page.waitForSelector('#rules-test-result strong')
+			await expect(page.textContent('#rules-test-result')).resolves.toContain('cheap')
+
+			await page.click('form[action="/rules/simulate"] button[type=submit]')
+			await page.waitForSelector('#rules-simulation p')
+			await expect(page.textContent('#rules-simulation')).resolves.toContain('auto requests')
+
+			await page.click('button:has-text("Restore") >> nth=0')
+			await page.waitForSelector('text=Saved as revision 3')
+			expect(g.t.deps.rules.current().compiled.document).toEqual(live)
+			await screenshot(page, 'rules-page')
+			expect(problems.filter((p) => !p.includes('422'))).toEqual([])
+		} finally {
+			await page.close()
+		}
+	})
+
+	it('hides the page from developers, who get 403', async () => {
+		await using g = await startGateway()
+		await signupUser(g.t, 'second@example.com')
+		const origin = g.baseURL.replace(/\/v1$/, '')
+		const page = await browser.newPage()
+		try {
+			await logIn(page, origin, 'second@example.com')
+			expect(await page.$('nav a[href="/rules"]')).toBeNull()
+			const response = await page.goto(`${origin}/rules`)
+			expect(response?.status()).toBe(403)
+		} finally {
+			await page.close()
+		}
+	})
+})

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'bun:test'
+import type { RequestLogEntry } from '../../src/plugins/gateway/request-log'
+import type { RulesDocument } from '../../src/rules/schema'
+import { makeApp, signupUser } from '../helpers/app'
+
+const DAY = 24 * 60 * 60_000
+const features = (over: Partial<Record<string, unknown>>) => ({
+	promptTokens: 100,
+	messages: 1,
+	hasTools: false,
+	hasImages: false,
+	jsonMode: false,
+	maxTokens: null,
+	...over,
+})
+
+const PROPOSED: RulesDocument = {
+	version: 1,
+	baseline: 'openai/gpt-4o',
+	defaultTier: 'medium',
+	tiers: {
+		simple: { models: ['openai/gpt-4o-mini'] },
+		medium: { models: ['anthropic/claude-sonnet-5-5'] },
+		complex: { models: ['openai/gpt-6.2-sol'] },
+	},
+	rules: [
+		{ name: 'chatty', when: { messages: { gte: 3 } }, tier: 'simple' },
+		{ name: 'short', when: { promptTokens: { lte: 200 } }, tier: 'simple' },
+		{ name: 'proofs', when: { keywords: ['prove'] }, tier: 'complex' },
+	],
+}
+
+function row(over: Partial<RequestLogEntry>): RequestLogEntry {
+	return {
+		requestId: crypto.randomUUID(),
+		createdAt: new Date(),
+		userId: 1,
+		keyId: 1,
+		requestedModel: 'auto',
+		status: 200,
+		attempts: [],
+		latencyMs: 10,
+		...over,
+	}
+}
+
+describe('POST /api/rules/simulate', () => {
+	it('replays logged auto requests through proposed rules, matching a hand-computed fixture', async () => {
+		await using t = await makeApp()
+		const { token } = await signupUser(t, 'admin@example.com')
+		const log = t.deps.requestLog
+		// 1: short → simple (gpt-4o-mini: 1000 × 0.15 + 500 × 0.60 = 450 µ$), tier changes.
+		log.record(
+			row({
+				tier: 'medium',
+				features: features({}),
+				promptTokens: 1000,
+				completionTokens: 500,
+				costUsd: 0.01,
+			}),
+		)
+		// 2: chatty → simple, but 200k tokens exceed gpt-4o-mini's 128k window: incapable, out of the costs.
+		log.record(
+			row({
+				tier: 'simple',
+				features: features({ promptTokens: 200_000, messages: 3 }),
+				promptTokens: 200_000,
+				costUsd: 0.05,
+			}),
+		)
+		// 3: chatty → simple (500 × 0.15 + 100 × 0.60 = 135 µ$), tier changes.
+		log.record(
+			row({
+				tier: 'medium',
+				features: features({ promptTokens: 500, messages: 10, hasTools: true }),
+				promptTokens: 500,
+				completionTokens: 100,
+				costUsd: 0.002,
+			}),
+		)
+		// 4: a named model is not routed by rules. 5: older than the window.
+		log.record(row({ requestedModel: 'gpt-4o-mini', features: features({}), costUsd: 1 }))
+		log.record(
+			row({ createdAt: new Date(Date.now() - 10 * DAY), tier: 'medium', features: features({}), costUsd: 1 }),
+		)
+		// 6: reaches the keyword rule without logged text: not evaluated.
+		log.record(
+			row({ tier: 'medium', features: features({ promptTokens: 900, hasImages: true }), costUsd: 0.003 }),
+		)
+		// 7: logged with its text (LOG_PROMPT_TEXT): the keyword rule holds → complex (900 × 2 + 100 × 10 = 2800 µ$).
+		log.record(
+			row({
+				tier: 'complex',
+				features: features({ promptTokens: 900 }),
+				promptText: 'Please prove it.',
+				systemText: '',
+				promptTokens: 900,
+				completionTokens: 100,
+				costUsd: 0.004,
+			}),
+		)
+		log.flush()
+
+		const res = await t.call('POST', '/api/rules/simulate', { token, body: { rules: PROPOSED, days: 7 } })
+		expect(res.status).toBe(200)
+		const result = (await res.json()) as Record<string, unknown>
+		expect(result).toEqual({
+			days: 7,
+			requests: 5,
+			evaluated: 4,
+			notEvaluated: 1,
+			textMode: 'partial-text',
+			changed: 2,
+			current: { costUsd: expect.any(Number), byTier: { medium: 2, simple: 1, complex: 1 } },
+			proposed: { costUsd: expect.any(Number), byTier: { simple: 3, complex: 1 } },
+			costDeltaUsd: expect.any(Number),
+			incapable: 1,
+			incapableRequests: [
+				{
+					id: 2,
+					createdAt: expect.any(String),
+					tier: 'simple',
+					reasons: ['openai/gpt-4o-mini: context window 128000 is smaller than the prompt (~200000 tokens)'],
+				},
+			],
+		})
+		const current = result.current as { costUsd: number }
+		const proposed = result.proposed as { costUsd: number }
+		expect(current.costUsd).toBeCloseTo(0.016, 12)
+		expect(proposed.costUsd).toBeCloseTo(0.003385, 12)
+		expect(result.costDeltaUsd as number).toBeCloseTo(0.003385 - 0.016, 12)
+	})
+
+	it('answers 400 for days outside 1 to 90 and for invalid rules', async () => {
+		await using t = await makeApp()
+		const { token } = await signupUser(t, 'admin@example.com')
+		for (const days of [0, 91, 1.5]) {
+			const res = await t.call('POST', '/api/rules/simulate', { token, body: { rules: PROPOSED, days } })
+			expect(res.status).toBe(400)
+		}
+		const invalid = await t.call('POST', '/api/rules/simulate', {
+			token,
+			body: { rules: { ...PROPOSED, tiers: {} } },
+		})
+		expect(invalid.status).toBe(400)
+		expect(((await invalid.json()) as { errors: unknown[] }).errors.length).toBeGreaterThan(0)
+	})
+})
