@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 export type Role = 'admin' | 'developer'
 export type KeyScope = 'user' | 'org'
@@ -120,9 +120,14 @@ export const requestLog = sqliteTable(
 		promptText: text('prompt_text'),
 		systemText: text('system_text'),
 	},
+	// Each filter of the requests page walks one of these newest first, so a page never scans the log.
 	(table) => [
 		index('request_log_created_at_idx').on(table.createdAt),
 		index('request_log_user_id_idx').on(table.userId, table.id),
+		index('request_log_key_id_idx').on(table.keyId, table.id),
+		index('request_log_model_idx').on(table.model, table.id),
+		index('request_log_tier_idx').on(table.tier, table.id),
+		index('request_log_status_idx').on(table.status, table.id),
 	],
 )
 
@@ -140,3 +145,46 @@ export const ruleRevisions = sqliteTable('rule_revisions', {
 	source: text('source').$type<RevisionSource>().notNull(),
 	document: text('document', { mode: 'json' }).$type<unknown>().notNull(),
 })
+
+/**
+ * Daily totals of the request log, kept current in the same transaction as the rows they count, so the
+ * dashboard reads thousands of rollup rows instead of millions of log rows. Empty strings stand for "none"
+ * (no model answered, no tier) because they are part of the primary key.
+ */
+export const usageDaily = sqliteTable(
+	'usage_daily',
+	{
+		/** Days since the Unix epoch, UTC. */
+		day: integer('day').notNull(),
+		userId: integer('user_id').notNull(),
+		keyId: integer('key_id').notNull(),
+		model: text('model').notNull(),
+		provider: text('provider').notNull(),
+		tier: text('tier').notNull(),
+		requests: integer('requests').notNull(),
+		errors: integer('errors').notNull(),
+		costUsd: real('cost_usd').notNull(),
+		baselineCostUsd: real('baseline_cost_usd').notNull(),
+		promptTokens: integer('prompt_tokens').notNull(),
+		completionTokens: integer('completion_tokens').notNull(),
+		cachedTokens: integer('cached_tokens').notNull(),
+		latencyMsSum: integer('latency_ms_sum').notNull(),
+		/** Answers with tokens but no cost: a model priced at zero. */
+		unpriced: integer('unpriced').notNull(),
+		/** Successful answers whose upstream never reported usage. */
+		missingUsage: integer('missing_usage').notNull(),
+	},
+	(table) => [primaryKey({ columns: [table.day, table.userId, table.keyId, table.model, table.tier] })],
+)
+
+/** Daily latency histograms per user (log-scale buckets), for percentiles without reading the log. */
+export const latencyDaily = sqliteTable(
+	'latency_daily',
+	{
+		day: integer('day').notNull(),
+		userId: integer('user_id').notNull(),
+		bucket: integer('bucket').notNull(),
+		count: integer('count').notNull(),
+	},
+	(table) => [primaryKey({ columns: [table.day, table.userId, table.bucket] })],
+)

@@ -1,12 +1,12 @@
 import { html } from '@elysiajs/html'
 import { Elysia } from 'elysia'
 import type { AppDeps } from './deps'
+import { analyticsPlugin } from './plugins/analytics'
 import { assetsPlugin } from './plugins/assets'
 import { authPlugin } from './plugins/auth'
 import { errorsPlugin } from './plugins/errors'
 import { gatewayPlugin } from './plugins/gateway'
 import { healthPlugin } from './plugins/health'
-import { homePlugin } from './plugins/home'
 import { keysPlugin } from './plugins/keys'
 import { rulesPlugin } from './plugins/rules'
 import { securityHeadersPlugin } from './plugins/security-headers'
@@ -23,7 +23,7 @@ export function createApp(deps: AppDeps) {
 		.use(authPlugin(deps))
 		.use(keysPlugin(deps))
 		.use(rulesPlugin(deps))
-		.use(homePlugin(deps))
+		.use(analyticsPlugin(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,6 +1,9 @@
 import type { Database } from 'bun:sqlite'
 import { createDb, type Db } from '../db/client'
 import type { Config } from './config'
+import { LogRetention } from './plugins/analytics/retention'
+import { createRollupWriter } from './plugins/analytics/rollup'
+import { AnalyticsService } from './plugins/analytics/service'
 import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
 import { LoginThrottle } from './plugins/auth/throttle'
 import { RequestLog } from './plugins/gateway/request-log'
@@ -25,6 +28,8 @@ export interface AppDeps {
 	readonly adapters: ProviderAdapters
 	readonly requestLog: RequestLog
 	readonly rules: RulesStore
+	readonly analytics: AnalyticsService
+	readonly retention: LogRetention
 }
 
 export interface DepsOptions {
@@ -40,6 +45,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const passwords = argon2idHasher(options.passwordCost)
 	if (config.admin) await ensureAdmin(db, passwords, config.admin)
 	const rules = RulesStore.open(db, catalog, config.rulesPath)
+	const requestLog = new RequestLog(sqlite)
+	requestLog.onFlush(createRollupWriter(sqlite))
 	return {
 		config,
 		secrets,
@@ -51,14 +58,17 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		gatewayKeys: new GatewayKeyStore(db),
 		providerKeys: new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys),
 		adapters: createProviderAdapters(),
-		requestLog: new RequestLog(sqlite),
+		requestLog,
 		rules,
+		analytics: new AnalyticsService(sqlite, catalog),
+		retention: new LogRetention(sqlite, config.logRetentionDays),
 	}
 }
 
 /** Writes everything still in memory (request log rows, key last-use times) and closes the database. */
 export function closeDeps(deps: AppDeps) {
 	deps.rules.close()
+	deps.retention.stop()
 	deps.requestLog.close()
 	deps.gatewayKeys.flushLastUsed(true)
 	deps.sqlite.close()

@@ -15,6 +15,7 @@ async function main() {
 	const deps = await createDeps(config)
 	const app = createApp(deps).listen({ port: config.port, hostname: config.host })
 	deps.rules.watch()
+	deps.retention.start()
 	const lastUsedTimer = setInterval(() => deps.gatewayKeys.flushLastUsed(), LAST_USED_FLUSH_MS)
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	console.log(`Switchyard is listening: dashboard at http://${shown}:${app.server?.port ?? config.port}`)

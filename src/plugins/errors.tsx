@@ -6,9 +6,18 @@ import { isHtmx, wantsHtml } from './http'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
+/**
+ * Elysia validates coerced query values one property at a time, and such an error has no path: the
+ * schema then names its parameter itself (`t.Integer({ param: 'days' })`).
+ */
+function declaredParam(error: ValidationError): string | null {
+	const declared = (error.validator as { param?: unknown } | undefined)?.param
+	return typeof declared === 'string' ? declared : null
+}
+
 function fromValidation(error: ValidationError): GatewayError {
 	const first = error.all[0]
-	const param = toParam(first?.path)
+	const param = toParam(first?.path) ?? declaredParam(error)
 	const reason = first?.summary ?? first?.message ?? 'is invalid'
 	const custom = typeof error.customError === 'string' ? error.customError : undefined
 	const where = error.type === 'body' ? (param ?? 'body') : `${error.type}${param ? ` ${param}` : ''}`

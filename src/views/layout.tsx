@@ -24,6 +24,7 @@ interface NavItem {
 
 const NAV: NavItem[] = [
 	{ section: 'overview', href: '/', label: 'Overview' },
+	{ section: 'requests', href: '/requests', label: 'Requests' },
 	{ section: 'keys', href: '/keys', label: 'Keys' },
 	{ section: 'rules', href: '/rules', label: 'Rules', adminOnly: true },
 ]
@@ -86,6 +87,7 @@ export function Layout({ title, user, active, children }: PropsWithChildren<Layo
 				<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml" />
 				<link rel="stylesheet" href="/assets/app.css" />
 				<script src="/assets/htmx.js" defer></script>
+				<script src="/assets/chart.js" defer></script>
 				<script src="/assets/app.js" defer></script>
 				<script src="/assets/alpine.js" defer></script>
 			</head>

@@ -48,9 +48,10 @@ export function watchPage(page: Page) {
 	return problems
 }
 
-export async function screenshot(page: Page, name: string) {
+/** Saves a CI artifact; `fullPage` (the default) captures the whole page, not only the viewport. */
+export async function screenshot(page: Page, name: string, fullPage = true) {
 	mkdirSync(ARTIFACTS_DIR, { recursive: true })
-	await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
+	await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage })
 }
 
 export async function signUpInBrowser(

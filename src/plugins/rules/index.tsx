@@ -9,12 +9,11 @@ import { RulesValidationError, serializeRules } from '../../rules/store'
 import { type RuleError, validateRules } from '../../rules/validate'
 import { RoutingPreviewView, RuleErrors, RulesWorkspace, SimulationView } from '../../views/fragments/rules'
 import { RulesPage } from '../../views/pages/rules'
+import { MAX_DAYS } from '../analytics/service'
 import type { PublicUser } from '../auth/service'
 import { sessionPlugin } from '../auth/session'
 import { checkChatRequest } from '../gateway/model'
 import { formValue, isHtmx } from '../http'
-
-export const MAX_DAYS = 90
 
 const RulesModel = {
 	test: t.Object({ request: t.Record(t.String(), t.Unknown()), rules: t.Optional(t.Unknown()) }),

@@ -47,3 +47,48 @@ document.addEventListener('alpine:init', () => {
 		},
 	}))
 })
+
+// The overview's cost chart: the series arrive as JSON in data-series (never interpolated into a script).
+document.addEventListener('alpine:init', () => {
+	window.Alpine.data('costChart', () => ({
+		chart: null,
+		init() {
+			const series = JSON.parse(this.$el.dataset.series)
+			const usd = (value) => `$${Number(value).toFixed(value >= 1 ? 2 : 4)}`
+			this.chart = new window.Chart(this.$el.querySelector('canvas'), {
+				type: 'line',
+				data: {
+					labels: series.labels,
+					datasets: [
+						{
+							label: 'Cost',
+							data: series.cost,
+							borderColor: '#2457d6',
+							backgroundColor: '#2457d6',
+						},
+						{
+							label: 'Baseline cost',
+							data: series.baseline,
+							borderColor: '#9aa5b4',
+							backgroundColor: '#9aa5b4',
+							borderDash: [6, 4],
+						},
+					],
+				},
+				options: {
+					responsive: true,
+					maintainAspectRatio: false,
+					animation: false,
+					interaction: { mode: 'index', intersect: false },
+					scales: { y: { beginAtZero: true, ticks: { callback: usd } } },
+					plugins: {
+						tooltip: { callbacks: { label: (item) => `${item.dataset.label}: ${usd(item.parsed.y)}` } },
+					},
+				},
+			})
+		},
+		destroy() {
+			this.chart?.destroy()
+		},
+	}))
+})

@@ -1,0 +1,251 @@
+import { Elysia, t } from 'elysia'
+import type { AppDeps } from '../../deps'
+import { badRequest, forbidden } from '../../errors'
+import { OverviewPanel } from '../../views/fragments/overview'
+import {
+	RequestDetailView,
+	type RequestQuery,
+	RequestRows,
+	RequestsList,
+} from '../../views/fragments/requests'
+import { OverviewPage } from '../../views/pages/overview'
+import { RequestDetailPage, RequestsPage } from '../../views/pages/requests'
+import type { PublicUser } from '../auth/service'
+import { sessionPlugin } from '../auth/session'
+import { isHtmx } from '../http'
+import type { RequestFilters, Scope } from './service'
+import { MAX_DAYS, windowOf } from './service'
+
+const DEFAULT_DAYS = 7
+const DEFAULT_PAGE = 50
+const MAX_PAGE = 200
+
+const days = t.Optional(
+	t.Integer({
+		minimum: 1,
+		maximum: MAX_DAYS,
+		error: `days must be an integer from 1 to ${MAX_DAYS}`,
+		param: 'days',
+	}),
+)
+const scope = t.Optional(t.UnionEnum(['mine', 'all'], { error: 'scope must be "mine" or "all"' }))
+const requestFilters = {
+	status: t.Optional(
+		t.String({
+			pattern: '^(ok|error|[1-5][0-9][0-9])?$',
+			error: 'status must be ok, error or an HTTP status',
+		}),
+	),
+	model: t.Optional(t.String()),
+	tier: t.Optional(t.String()),
+	key: t.Optional(
+		t.Union([t.Integer({ minimum: 1 }), t.Literal('')], { error: 'key must be a key id', param: 'key' }),
+	),
+	scope,
+}
+
+const AnalyticsModel = {
+	window: t.Object({ days, scope }),
+	breakdown: t.Object({
+		by: t.UnionEnum(['day', 'model', 'provider', 'tier', 'key'], {
+			error: 'by must be one of day, model, provider, tier, key',
+		}),
+		days,
+		scope,
+	}),
+	requests: t.Object({
+		limit: t.Optional(
+			t.Integer({ minimum: 1, maximum: MAX_PAGE, error: `limit must be from 1 to ${MAX_PAGE}` }),
+		),
+		before: t.Optional(t.Integer({ minimum: 1, error: 'before must be a request id' })),
+		...requestFilters,
+	}),
+	id: t.Object({ id: t.Integer({ minimum: 1, error: 'the request id must be a number' }) }),
+}
+
+/** Developers see their own data; an admin adds `scope=all` to see everyone's. */
+function scopeOf(user: PublicUser, requested: 'mine' | 'all' | undefined): Scope {
+	if (requested !== 'all') return { userId: user.id }
+	if (user.role !== 'admin') throw forbidden('Only an admin can see everyone’s data')
+	return { userId: null }
+}
+
+function toFilters(query: {
+	status?: string
+	model?: string
+	tier?: string
+	key?: number | ''
+}): RequestFilters {
+	const status = query.status || undefined
+	return {
+		status: status === 'ok' || status === 'error' ? status : status ? Number(status) : undefined,
+		model: query.model || undefined,
+		tier: query.tier || undefined,
+		keyId: typeof query.key === 'number' ? query.key : undefined,
+	}
+}
+
+function toRequestQuery(query: {
+	status?: string
+	model?: string
+	tier?: string
+	key?: number | ''
+	scope?: string
+}): RequestQuery {
+	return {
+		status: query.status || undefined,
+		model: query.model || undefined,
+		tier: query.tier || undefined,
+		key: query.key ? String(query.key) : undefined,
+		everyone: query.scope === 'all',
+	}
+}
+
+export const analyticsPlugin = (deps: AppDeps) => {
+	const { analytics, requestLog } = deps
+	/** Reads see every answered request: rows still buffered are written first (a no-op when none are). */
+	const fresh = () => {
+		requestLog.flush()
+		return analytics
+	}
+	const hasKeys = (user: PublicUser) => deps.gatewayKeys.list(user.id).some((key) => !key.revokedAt)
+	const baseUrl = (request: Request) => `${new URL(request.url).origin}/v1`
+
+	function overviewProps(
+		user: PublicUser,
+		query: { days?: number; scope?: 'mine' | 'all' },
+		request: Request,
+	) {
+		const scope = scopeOf(user, query.scope)
+		const window = windowOf(query.days ?? DEFAULT_DAYS)
+		const service = fresh()
+		return {
+			days: window.days,
+			everyone: scope.userId === null,
+			isAdmin: user.role === 'admin',
+			overview: service.overview(scope, window),
+			byDay: service.breakdown(scope, 'day', window),
+			byModel: service.breakdown(scope, 'model', window),
+			byTier: service.breakdown(scope, 'tier', window),
+			integrity: service.integrity(scope, window),
+			baseUrl: baseUrl(request),
+			hasKeys: hasKeys(user),
+		}
+	}
+
+	return (
+		new Elysia({ name: 'analytics' })
+			.use(sessionPlugin(deps))
+			// JSON API
+			.get(
+				'/api/analytics/overview',
+				({ auth, query }) =>
+					fresh().overview(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
+				{ session: 'user', query: AnalyticsModel.window },
+			)
+			.get(
+				'/api/analytics/breakdown',
+				({ auth, query }) => ({
+					by: query.by,
+					rows: fresh().breakdown(
+						scopeOf(auth.user, query.scope),
+						query.by,
+						windowOf(query.days ?? DEFAULT_DAYS),
+					),
+				}),
+				{ session: 'user', query: AnalyticsModel.breakdown },
+			)
+			.get(
+				'/api/analytics/integrity',
+				({ auth, query }) =>
+					fresh().integrity(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
+				{ session: 'user', query: AnalyticsModel.window },
+			)
+			.get(
+				'/api/requests',
+				({ auth, query, set }) => {
+					const limit = query.limit ?? DEFAULT_PAGE
+					const rows = fresh().requests(
+						scopeOf(auth.user, query.scope),
+						toFilters(query),
+						limit,
+						query.before,
+					)
+					const last = rows.at(-1)
+					if (last && rows.length === limit) set.headers['x-next-before'] = String(last.id)
+					return rows
+				},
+				{ session: 'user', query: AnalyticsModel.requests },
+			)
+			.get(
+				'/api/requests/:id',
+				({ auth, params, query }) => fresh().request(scopeOf(auth.user, query.scope), params.id),
+				{ session: 'user', params: AnalyticsModel.id, query: t.Object({ scope }) },
+			)
+			// Dashboard pages; the same URL answers htmx with its fragment
+			.get(
+				'/',
+				({ auth, query, request, set }) => {
+					set.headers.vary = 'HX-Request'
+					const props = overviewProps(auth.user, query, request)
+					return isHtmx(request) ? <OverviewPanel {...props} /> : <OverviewPage user={auth.user} {...props} />
+				},
+				{ session: 'user', query: AnalyticsModel.window },
+			)
+			.get(
+				'/requests',
+				({ auth, query, request, set }) => {
+					set.headers.vary = 'HX-Request'
+					const scope = scopeOf(auth.user, query.scope)
+					const requestQuery = toRequestQuery(query)
+					const requests = fresh().requests(scope, toFilters(query), DEFAULT_PAGE, query.before)
+					if (isHtmx(request))
+						return <RequestsList requests={requests} query={requestQuery} pageSize={DEFAULT_PAGE} />
+					const options = analytics.filterOptions(scope)
+					return (
+						<RequestsPage
+							user={auth.user}
+							query={requestQuery}
+							requests={requests}
+							pageSize={DEFAULT_PAGE}
+							options={options}
+							neverUsed={options.keys.length === 0}
+							baseUrl={baseUrl(request)}
+							hasKeys={hasKeys(auth.user)}
+						/>
+					)
+				},
+				{ session: 'user', query: AnalyticsModel.requests },
+			)
+			.get(
+				'/requests/rows',
+				({ auth, query }) => {
+					if (query.before === undefined) throw badRequest('before is required', 'before')
+					const requests = fresh().requests(
+						scopeOf(auth.user, query.scope),
+						toFilters(query),
+						DEFAULT_PAGE,
+						query.before,
+					)
+					return <RequestRows requests={requests} query={toRequestQuery(query)} pageSize={DEFAULT_PAGE} />
+				},
+				{ session: 'user', query: AnalyticsModel.requests },
+			)
+			.get(
+				'/requests/:id',
+				({ auth, params, request }) => {
+					// An admin may open anyone's request; a developer only their own.
+					const detail = fresh().request(
+						{ userId: auth.user.role === 'admin' ? null : auth.user.id },
+						params.id,
+					)
+					return isHtmx(request) ? (
+						<RequestDetailView request={detail} />
+					) : (
+						<RequestDetailPage user={auth.user} request={detail} />
+					)
+				},
+				{ session: 'user', params: AnalyticsModel.id },
+			)
+	)
+}

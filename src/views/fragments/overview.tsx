@@ -1,0 +1,259 @@
+import type { BreakdownRow, Integrity, Overview } from '../../plugins/analytics/service'
+import { QuickStart } from '../components/quick-start'
+import { formatInteger, formatMs, formatPercent, formatUsd } from '../format'
+
+export const PERIODS = [
+	{ days: 1, label: 'Today' },
+	{ days: 7, label: '7 days' },
+	{ days: 30, label: '30 days' },
+] as const
+
+export interface OverviewProps {
+	days: number
+	/** Everyone's data (admins) rather than one's own. */
+	everyone: boolean
+	isAdmin: boolean
+	overview: Overview
+	byDay: BreakdownRow[]
+	byModel: BreakdownRow[]
+	byTier: BreakdownRow[]
+	integrity: Integrity
+	baseUrl: string
+	hasKeys: boolean
+}
+
+const overviewUrl = (days: number, everyone: boolean) => `/?days=${days}${everyone ? '&scope=all' : ''}`
+
+function PeriodSwitch({ days, everyone, isAdmin }: Pick<OverviewProps, 'days' | 'everyone' | 'isAdmin'>) {
+	const link = (href: string, label: string, active: boolean) => (
+		<a
+			href={href}
+			class={active ? 'segment active' : 'segment'}
+			hx-get={href}
+			hx-target="#overview"
+			hx-swap="outerHTML"
+			hx-push-url="true"
+			aria-current={active ? 'true' : 'false'}
+			safe
+		>
+			{label}
+		</a>
+	)
+	return (
+		<div class="toolbar">
+			<nav class="segmented" aria-label="Period">
+				{PERIODS.map((period) =>
+					link(overviewUrl(period.days, everyone), period.label, period.days === days),
+				)}
+			</nav>
+			{isAdmin ? (
+				<nav class="segmented" aria-label="Whose requests">
+					{link(overviewUrl(days, false), 'Mine', !everyone)}
+					{link(overviewUrl(days, true), 'Everyone', everyone)}
+				</nav>
+			) : (
+				''
+			)}
+			<span class="hint">UTC days</span>
+		</div>
+	)
+}
+
+function Card({ label, value, detail, id }: { label: string; value: string; detail?: string; id: string }) {
+	return (
+		<div class="metric" id={`metric-${id}`}>
+			<div class="metric-label" safe>
+				{label}
+			</div>
+			<div class="metric-value" safe>
+				{value}
+			</div>
+			{detail ? (
+				<div class="metric-detail" safe>
+					{detail}
+				</div>
+			) : (
+				''
+			)}
+		</div>
+	)
+}
+
+function Cards({ overview }: { overview: Overview }) {
+	const savingsShare = overview.baselineCostUsd > 0 ? overview.savingsUsd / overview.baselineCostUsd : 0
+	return (
+		<div class="metrics">
+			<Card id="requests" label="Requests" value={formatInteger(overview.requests)} />
+			<Card id="spend" label="Spend" value={formatUsd(overview.costUsd)} />
+			<Card
+				id="savings"
+				label="Savings"
+				value={formatUsd(overview.savingsUsd)}
+				detail={`${formatPercent(savingsShare)} of ${formatUsd(overview.baselineCostUsd)} baseline`}
+			/>
+			<Card
+				id="tokens"
+				label="Tokens"
+				value={formatInteger(overview.promptTokens + overview.completionTokens)}
+				detail={`${formatInteger(overview.promptTokens)} in · ${formatInteger(overview.completionTokens)} out`}
+			/>
+			<Card
+				id="latency"
+				label="Avg latency"
+				value={formatMs(overview.avgLatencyMs)}
+				detail={`p95 ${formatMs(overview.p95LatencyMs)}`}
+			/>
+			<Card
+				id="errors"
+				label="Error rate"
+				value={formatPercent(overview.requests > 0 ? overview.errors / overview.requests : 0)}
+				detail={`${formatInteger(overview.errors)} errors`}
+			/>
+		</div>
+	)
+}
+
+/** Chart data travels as JSON in a data attribute and is drawn by the `costChart` Alpine component. */
+function CostChart({ byDay }: { byDay: BreakdownRow[] }) {
+	const series = {
+		labels: byDay.map((row) => row.key),
+		cost: byDay.map((row) => row.costUsd),
+		baseline: byDay.map((row) => row.baselineCostUsd),
+	}
+	return (
+		<section class="card">
+			<h2>Daily cost and baseline</h2>
+			<p class="hint">The gap between the lines is what routing saved.</p>
+			<div class="chart" x-data="costChart" data-series={JSON.stringify(series)}>
+				<canvas id="cost-chart" aria-label="Daily cost and baseline cost" role="img" />
+			</div>
+		</section>
+	)
+}
+
+export function BreakdownTable({
+	title,
+	label,
+	rows,
+}: {
+	title: string
+	label: string
+	rows: BreakdownRow[]
+}) {
+	return (
+		<section class="card">
+			<h2 safe>{title}</h2>
+			{rows.length === 0 ? (
+				<p class="empty">Nothing in this period.</p>
+			) : (
+				<table class="table">
+					<thead>
+						<tr>
+							<th safe>{label}</th>
+							<th>Requests</th>
+							<th>Cost</th>
+							<th>Saved</th>
+							<th>Tokens in / out</th>
+							<th>Avg latency</th>
+						</tr>
+					</thead>
+					<tbody>
+						{rows.map((row) => (
+							<tr>
+								<td data-label={label} safe>
+									{row.key}
+								</td>
+								<td data-label="Requests" safe>
+									{formatInteger(row.requests)}
+								</td>
+								<td data-label="Cost" safe>
+									{formatUsd(row.costUsd)}
+								</td>
+								<td data-label="Saved" safe>
+									{formatUsd(row.baselineCostUsd - row.costUsd)}
+								</td>
+								<td data-label="Tokens in / out" safe>
+									{`${formatInteger(row.promptTokens)} / ${formatInteger(row.completionTokens)}`}
+								</td>
+								<td data-label="Avg latency" safe>
+									{formatMs(row.avgLatencyMs)}
+								</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			)}
+		</section>
+	)
+}
+
+/** Where our peers' users get burned: answers priced at nothing. */
+function CostIntegrity({ integrity }: { integrity: Integrity }) {
+	const clean =
+		integrity.unpricedRequests === 0 &&
+		integrity.missingUsageRequests === 0 &&
+		integrity.unpricedModels.length === 0
+	return (
+		<section class="card" id="cost-integrity">
+			<h2>Cost integrity</h2>
+			{clean ? (
+				<p class="status-ok">
+					No problems: every answer in this period was priced from the usage its upstream reported.
+				</p>
+			) : (
+				<ul class="integrity">
+					{integrity.unpricedRequests > 0 ? (
+						<li>
+							<strong>{integrity.unpricedRequests}</strong> requests used tokens but cost nothing: their model
+							has no price in the catalog.
+						</li>
+					) : (
+						''
+					)}
+					{integrity.missingUsageRequests > 0 ? (
+						<li>
+							<strong>{integrity.missingUsageRequests}</strong> answers came back without usage from their
+							upstream, so they are priced at nothing.
+						</li>
+					) : (
+						''
+					)}
+					{integrity.unpricedModels.length > 0 ? (
+						<li>
+							Models used that the catalog does not price:{' '}
+							<span safe>{integrity.unpricedModels.join(', ')}</span>. Add their prices with{' '}
+							<code>CATALOG_PATH</code>.
+						</li>
+					) : (
+						''
+					)}
+				</ul>
+			)}
+		</section>
+	)
+}
+
+/** The overview's swappable region: period switch, cards, chart and tables share one code path. */
+export function OverviewPanel(props: OverviewProps) {
+	return (
+		<div id="overview" class="overview">
+			<PeriodSwitch days={props.days} everyone={props.everyone} isAdmin={props.isAdmin} />
+			{props.overview.requests === 0 ? (
+				<>
+					<p class="empty card">No requests in this period yet.</p>
+					<QuickStart baseUrl={props.baseUrl} hasKeys={props.hasKeys} />
+				</>
+			) : (
+				<>
+					<Cards overview={props.overview} />
+					<CostChart byDay={props.byDay} />
+					<div class="columns">
+						<BreakdownTable title="By model" label="Model" rows={props.byModel} />
+						<BreakdownTable title="By tier" label="Tier" rows={props.byTier} />
+					</div>
+					<CostIntegrity integrity={props.integrity} />
+				</>
+			)}
+		</div>
+	)
+}

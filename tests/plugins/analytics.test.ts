@@ -1,0 +1,373 @@
+import { describe, expect, it } from 'bun:test'
+import { DAY_MS } from '../../src/plugins/analytics/rollup'
+import type { RequestLogEntry } from '../../src/plugins/gateway/request-log'
+import { makeApp, signupUser, type TestApp } from '../helpers/app'
+
+const NOW = Date.now()
+const today = new Date(NOW)
+const daysAgo = (n: number) => new Date(NOW - n * DAY_MS)
+const isoDay = (date: Date) => date.toISOString().slice(0, 10)
+
+function entry(over: Partial<RequestLogEntry> & Pick<RequestLogEntry, 'userId' | 'keyId'>): RequestLogEntry {
+	return {
+		requestId: crypto.randomUUID(),
+		createdAt: today,
+		requestedModel: 'auto',
+		model: 'openai/gpt-4o-mini',
+		provider: 'openai',
+		tier: 'simple',
+		rule: 'short-chat',
+		status: 200,
+		attempts: [],
+		usageReported: true,
+		latencyMs: 10,
+		...over,
+	}
+}
+
+interface Fixture {
+	t: TestApp
+	admin: string
+	dev: string
+	other: string
+	devId: number
+	otherId: number
+	devKey: number
+	otherKey: number
+}
+
+/**
+ * Two developers' requests, by hand: dev has 4 in the last 7 days (one failed) and 1 older; the other
+ * user has 2 today. All costs and latencies are chosen so the totals can be checked by eye.
+ */
+async function fixture(): Promise<Fixture> {
+	const t = await makeApp()
+	const admin = await signupUser(t, 'admin@example.com')
+	const dev = await signupUser(t, 'dev@example.com')
+	const other = await signupUser(t, 'other@example.com')
+	const devKey = t.deps.gatewayKeys.create(dev.user.id, 'dev-app').id
+	const otherKey = t.deps.gatewayKeys.create(other.user.id, 'other-app').id
+	const log = t.deps.requestLog
+	const d = { userId: dev.user.id, keyId: devKey }
+	log.record(
+		entry({
+			...d,
+			promptTokens: 100,
+			completionTokens: 50,
+			costUsd: 0.01,
+			baselineCostUsd: 0.04,
+			latencyMs: 10,
+		}),
+	)
+	log.record(
+		entry({
+			...d,
+			promptTokens: 200,
+			completionTokens: 100,
+			costUsd: 0.02,
+			baselineCostUsd: 0.05,
+			latencyMs: 20,
+		}),
+	)
+	log.record(
+		entry({
+			...d,
+			createdAt: daysAgo(2),
+			model: 'anthropic/claude-sonnet-5-5',
+			provider: 'anthropic',
+			tier: 'medium',
+			promptTokens: 1000,
+			completionTokens: 500,
+			costUsd: 0.1,
+			baselineCostUsd: 0.2,
+			latencyMs: 30,
+		}),
+	)
+	log.record(
+		entry({
+			...d,
+			createdAt: daysAgo(3),
+			model: null,
+			provider: null,
+			tier: null,
+			status: 502,
+			usageReported: false,
+			latencyMs: 40,
+		}),
+	)
+	log.record(entry({ ...d, createdAt: daysAgo(20), costUsd: 5, baselineCostUsd: 5, latencyMs: 99 }))
+	const o = { userId: other.user.id, keyId: otherKey }
+	log.record(
+		entry({ ...o, promptTokens: 10, completionTokens: 10, costUsd: 1, baselineCostUsd: 1, latencyMs: 50 }),
+	)
+	log.record(
+		entry({ ...o, promptTokens: 10, completionTokens: 10, costUsd: 1, baselineCostUsd: 1, latencyMs: 60 }),
+	)
+	log.flush()
+	return {
+		t,
+		admin: admin.token,
+		dev: dev.token,
+		other: other.token,
+		devId: dev.user.id,
+		otherId: other.user.id,
+		devKey,
+		otherKey,
+	}
+}
+
+async function json<T>(t: TestApp, path: string, token: string): Promise<T> {
+	const res = await t.call('GET', path, { token })
+	expect(res.status).toBe(200)
+	return (await res.json()) as T
+}
+
+describe('GET /api/analytics/overview', () => {
+	it("totals a developer's own requests in the window, checked against the hand-computed fixture", async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const overview = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=7', f.dev)
+		expect(overview.requests).toBe(4)
+		expect(overview.errors).toBe(1)
+		expect(overview.costUsd).toBeCloseTo(0.13, 10)
+		expect(overview.baselineCostUsd).toBeCloseTo(0.29, 10)
+		expect(overview.savingsUsd).toBeCloseTo(0.16, 10)
+		expect(overview.promptTokens).toBe(1300)
+		expect(overview.completionTokens).toBe(650)
+		// (10 + 20 + 30 + 40) / 4
+		expect(overview.avgLatencyMs).toBe(25)
+		// Nearest rank: ceil(0.95 × 4) = 4th of 10, 20, 30, 40.
+		expect(overview.p95LatencyMs).toBe(40)
+		const today1 = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=1', f.dev)
+		expect(today1).toMatchObject({ requests: 2, errors: 0, promptTokens: 300, p95LatencyMs: 20 })
+		const month = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=30', f.dev)
+		expect(month.requests).toBe(5)
+	})
+
+	it('adds everyone for an admin with scope=all, and refuses developers 403', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const all = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=7&scope=all', f.admin)
+		expect(all.requests).toBe(6)
+		expect(all.costUsd).toBeCloseTo(2.13, 10)
+		const mine = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=7', f.admin)
+		expect(mine.requests).toBe(0)
+		expect((await f.t.call('GET', '/api/analytics/overview?scope=all', { token: f.dev })).status).toBe(403)
+	})
+
+	it.each(['0', '91', '1.5', 'week', '-3'])('answers 400 for days=%s', async (days) => {
+		const f = await fixture()
+		await using _ = f.t
+		const res = await f.t.call('GET', `/api/analytics/overview?days=${days}`, { token: f.dev })
+		expect(res.status).toBe(400)
+		expect(((await res.json()) as { error: { param: string } }).error.param).toBe('days')
+	})
+
+	it('answers 401 without a session', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		expect((await f.t.call('GET', '/api/analytics/overview')).status).toBe(401)
+	})
+})
+
+describe('GET /api/analytics/breakdown', () => {
+	it('has a row for every UTC day of the window, zeros included, oldest first', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const { by, rows } = await json<{ by: string; rows: Record<string, number | string>[] }>(
+			f.t,
+			'/api/analytics/breakdown?by=day&days=7',
+			f.dev,
+		)
+		expect(by).toBe('day')
+		expect(rows.map((row) => row.key)).toEqual([6, 5, 4, 3, 2, 1, 0].map((n) => isoDay(daysAgo(n))))
+		const byKey = Object.fromEntries(rows.map((row) => [row.key, row]))
+		expect(byKey[isoDay(today)]).toMatchObject({
+			requests: 2,
+			promptTokens: 300,
+			completionTokens: 150,
+			avgLatencyMs: 15,
+		})
+		expect(byKey[isoDay(daysAgo(2))]).toMatchObject({ requests: 1, costUsd: 0.1 })
+		expect(byKey[isoDay(daysAgo(1))]).toEqual({
+			key: isoDay(daysAgo(1)),
+			requests: 0,
+			costUsd: 0,
+			baselineCostUsd: 0,
+			promptTokens: 0,
+			completionTokens: 0,
+			avgLatencyMs: 0,
+		})
+	})
+
+	it.each([
+		['model', ['anthropic/claude-sonnet-5-5', 'openai/gpt-4o-mini', 'none']],
+		['provider', ['anthropic', 'openai', 'none']],
+		['tier', ['medium', 'simple', 'none']],
+	])('groups by %s', async (by, keys) => {
+		const f = await fixture()
+		await using _ = f.t
+		const { rows } = await json<{ rows: { key: string }[] }>(
+			f.t,
+			`/api/analytics/breakdown?by=${by}&days=7`,
+			f.dev,
+		)
+		expect(rows.map((row) => row.key)).toEqual(keys)
+	})
+
+	it('groups by key with the key name, and everyone for an admin', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const { rows } = await json<{ rows: { key: string; keyId: number; requests: number }[] }>(
+			f.t,
+			'/api/analytics/breakdown?by=key&days=7&scope=all',
+			f.admin,
+		)
+		expect(rows.map((row) => [row.key, row.keyId, row.requests])).toEqual([
+			['other-app', f.otherKey, 2],
+			['dev-app', f.devKey, 4],
+		])
+	})
+
+	it('answers 400 for an unknown grouping, and groups by day when none is given', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const res = await f.t.call('GET', '/api/analytics/breakdown?by=colour', { token: f.dev })
+		expect(res.status).toBe(400)
+		expect(((await res.json()) as { error: { param: string } }).error.param).toBe('by')
+		expect((await json<{ by: string }>(f.t, '/api/analytics/breakdown', f.dev)).by).toBe('day')
+	})
+})
+
+describe('GET /api/requests', () => {
+	it('lists own requests newest first with the SPEC fields, never the text', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const rows = await json<Record<string, unknown>[]>(f.t, '/api/requests', f.dev)
+		expect(rows).toHaveLength(5)
+		expect(rows.map((row) => row.id)).toEqual([5, 4, 3, 2, 1])
+		expect(rows[4]).toEqual({
+			id: 1,
+			createdAt: today.toISOString(),
+			keyName: 'dev-app',
+			userEmail: 'dev@example.com',
+			requestedModel: 'auto',
+			model: 'openai/gpt-4o-mini',
+			provider: 'openai',
+			tier: 'simple',
+			rule: 'short-chat',
+			status: 200,
+			promptTokens: 100,
+			completionTokens: 50,
+			costUsd: 0.01,
+			latencyMs: 10,
+			attempts: [],
+			error: null,
+		})
+	})
+
+	it('pages with a cursor', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const first = await f.t.call('GET', '/api/requests?limit=2', { token: f.dev })
+		const page1 = (await first.json()) as { id: number }[]
+		expect(page1.map((row) => row.id)).toEqual([5, 4])
+		expect(first.headers.get('x-next-before')).toBe('4')
+		const page2 = await json<{ id: number }[]>(f.t, '/api/requests?limit=2&before=4', f.dev)
+		expect(page2.map((row) => row.id)).toEqual([3, 2])
+		const page3 = await json<{ id: number }[]>(f.t, '/api/requests?limit=2&before=2', f.dev)
+		expect(page3.map((row) => row.id)).toEqual([1])
+	})
+
+	it.each([
+		['status=502', [4]],
+		['status=error', [4]],
+		['status=ok', [5, 3, 2, 1]],
+		['model=anthropic/claude-sonnet-5-5', [3]],
+		['tier=simple', [5, 2, 1]],
+	])('filters by %s', async (filter, ids) => {
+		const f = await fixture()
+		await using _ = f.t
+		const rows = await json<{ id: number }[]>(f.t, `/api/requests?${filter}`, f.dev)
+		expect(rows.map((row) => row.id)).toEqual(ids)
+	})
+
+	it('filters by key, and never shows another user rows, even by guessing ids', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		expect(await json<unknown[]>(f.t, `/api/requests?key=${f.otherKey}`, f.dev)).toEqual([])
+		expect((await json<unknown[]>(f.t, `/api/requests?key=${f.devKey}`, f.dev)).length).toBe(5)
+		expect((await f.t.call('GET', '/api/requests/6', { token: f.dev })).status).toBe(404)
+		expect((await f.t.call('GET', '/api/requests/6', { token: f.other })).status).toBe(200)
+		expect((await f.t.call('GET', '/api/requests?scope=all', { token: f.dev })).status).toBe(403)
+		const everyone = await json<{ id: number }[]>(f.t, '/api/requests?scope=all', f.admin)
+		expect(everyone.map((row) => row.id)).toEqual([7, 6, 5, 4, 3, 2, 1])
+		expect((await f.t.call('GET', '/api/requests/6', { token: f.admin })).status).toBe(404)
+		expect((await f.t.call('GET', '/api/requests/6?scope=all', { token: f.admin })).status).toBe(200)
+	})
+
+	it.each(['limit=0', 'limit=500', 'before=abc', 'status=teapot', 'key=x'])(
+		'answers 400 for %s',
+		async (query) => {
+			const f = await fixture()
+			await using _ = f.t
+			expect((await f.t.call('GET', `/api/requests?${query}`, { token: f.dev })).status).toBe(400)
+		},
+	)
+
+	it('gives one request in detail', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const detail = await json<Record<string, unknown>>(f.t, '/api/requests/3', f.dev)
+		expect(detail).toMatchObject({
+			id: 3,
+			model: 'anthropic/claude-sonnet-5-5',
+			tier: 'medium',
+			baselineCostUsd: 0.2,
+		})
+	})
+})
+
+describe('GET /api/analytics/integrity', () => {
+	it('flags tokens without cost and answers without usage; zero rows means none', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		expect(await json(f.t, '/api/analytics/integrity?days=7', f.dev)).toEqual({
+			unpricedRequests: 0,
+			missingUsageRequests: 0,
+			unpricedModels: [],
+		})
+		f.t.deps.requestLog.record(
+			entry({
+				userId: f.devId,
+				keyId: f.devKey,
+				model: 'ollama/llama3.2',
+				promptTokens: 10,
+				completionTokens: 5,
+				costUsd: 0,
+			}),
+		)
+		f.t.deps.requestLog.record(entry({ userId: f.devId, keyId: f.devKey, usageReported: false }))
+		expect(await json(f.t, '/api/analytics/integrity?days=7', f.dev)).toEqual({
+			unpricedRequests: 1,
+			missingUsageRequests: 1,
+			unpricedModels: ['ollama/llama3.2'],
+		})
+	})
+})
+
+describe('log retention', () => {
+	it('prunes rows and rollups older than LOG_RETENTION_DAYS, keeping the rest', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const retention = new (await import('../../src/plugins/analytics/retention')).LogRetention(
+			f.t.deps.sqlite,
+			10,
+		)
+		expect(await retention.prune()).toBe(1)
+		const remaining = await json<{ id: number }[]>(f.t, '/api/requests', f.dev)
+		expect(remaining.map((row) => row.id)).toEqual([4, 3, 2, 1])
+		const month = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=30', f.dev)
+		expect(month.requests).toBe(4)
+	})
+})
