@@ -1,5 +1,14 @@
 import { sql } from 'drizzle-orm'
-import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import {
+	blob,
+	index,
+	integer,
+	primaryKey,
+	real,
+	sqliteTable,
+	text,
+	uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
 
 export type Role = 'admin' | 'developer'
 export type KeyScope = 'user' | 'org'
@@ -40,6 +49,8 @@ export const gatewayKeys = sqliteTable(
 		name: text('name').notNull(),
 		prefix: text('prefix').notNull(),
 		keyHash: text('key_hash').notNull(),
+		/** The key's own limit; null for none. Past it the gateway answers 429 rate_limit_exceeded. */
+		rateLimitPerMinute: integer('rate_limit_per_minute'),
 		createdAt: createdAt(),
 		lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
 		revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),

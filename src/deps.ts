@@ -6,6 +6,7 @@ import { createRollupWriter } from './plugins/analytics/rollup'
 import { AnalyticsService } from './plugins/analytics/service'
 import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
 import { LoginThrottle } from './plugins/auth/throttle'
+import { KeyRateLimiter } from './plugins/gateway/rate-limit'
 import { RequestLog } from './plugins/gateway/request-log'
 import { GatewayKeyStore } from './plugins/keys/gateway-keys'
 import { ProviderKeyVault } from './plugins/keys/provider-keys'
@@ -27,6 +28,7 @@ export interface AppDeps {
 	readonly providerKeys: ProviderKeyVault
 	readonly adapters: ProviderAdapters
 	readonly requestLog: RequestLog
+	readonly rateLimiter: KeyRateLimiter
 	readonly rules: RulesStore
 	readonly analytics: AnalyticsService
 	readonly retention: LogRetention
@@ -59,6 +61,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		providerKeys: new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys),
 		adapters: createProviderAdapters(),
 		requestLog,
+		rateLimiter: new KeyRateLimiter(),
 		rules,
 		analytics: new AnalyticsService(sqlite, catalog),
 		retention: new LogRetention(sqlite, config.logRetentionDays),

@@ -28,6 +28,7 @@ describe('gateway keys API', () => {
 				id: created.id,
 				name: 'billing',
 				prefix: created.prefix,
+				rateLimitPerMinute: null,
 				createdAt: expect.any(String),
 				lastUsedAt: null,
 				revokedAt: null,
@@ -288,6 +289,27 @@ describe('secrets at rest', () => {
 			expect(text).not.toContain(created.key.slice(11))
 			expect(text).not.toContain(providerKey)
 			expect(text).not.toContain('THIS-MUST-NOT-LEAK')
+		}
+	})
+})
+
+describe('gateway key limits', () => {
+	it('stores an optional requests-per-minute limit and refuses a bad one', async () => {
+		await using t = await makeApp()
+		const { token } = await signupUser(t, 'ada@example.com')
+		const res = await t.call('POST', '/api/keys', {
+			token,
+			body: { name: 'limited', rateLimitPerMinute: 60 },
+		})
+		expect(res.status).toBe(201)
+		expect(((await res.json()) as { rateLimitPerMinute: number }).rateLimitPerMinute).toBe(60)
+		const [listed] = (await (await t.call('GET', '/api/keys', { token })).json()) as {
+			rateLimitPerMinute: number
+		}[]
+		expect(listed?.rateLimitPerMinute).toBe(60)
+		for (const rateLimitPerMinute of [0, 1.5, -1, 'many']) {
+			const bad = await t.call('POST', '/api/keys', { token, body: { name: 'x', rateLimitPerMinute } })
+			expect(bad.status).toBe(400)
 		}
 	})
 })

@@ -20,6 +20,7 @@ const hostileKey = {
 	id: 1,
 	name: HOSTILE,
 	prefix: 'sy_abcdefgh',
+	rateLimitPerMinute: null,
 	createdAt: new Date(0),
 	lastUsedAt: null,
 	revokedAt: null,

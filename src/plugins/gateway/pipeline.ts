@@ -12,6 +12,7 @@ import type { LiveRules } from '../../rules/store'
 import type { Principal } from '../keys/gateway-keys'
 import type { ProviderKeyVault } from '../keys/provider-keys'
 import { checkChatRequest, parseJsonObject } from './model'
+import type { KeyRateLimiter } from './rate-limit'
 import type { RequestLog } from './request-log'
 import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
 
@@ -22,6 +23,7 @@ const CLIENT_CLOSED = 499
 
 export interface GatewayDeps {
 	config: Pick<Config, 'upstreamTimeoutMs' | 'logPromptText'>
+	rateLimiter: Pick<KeyRateLimiter, 'take'>
 	catalog: Catalog
 	providerKeys: Pick<ProviderKeyVault, 'resolve'>
 	adapters: ProviderAdapters
@@ -79,6 +81,7 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 		attempts: [],
 	}
 	try {
+		enforceKeyLimit(deps, principal)
 		const raw = parseJsonObject(await readBody(request))
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
 		exchange.stream = raw.stream === true
@@ -95,6 +98,19 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 		recordUsage(deps, exchange, { status: failure.status, error: failure })
 		throw withHeaders(failure, { 'x-switchyard-request-id': exchange.requestId })
 	}
+}
+
+/** A key's own limit (requests per minute): past it, 429 `rate_limit_exceeded` with `Retry-After`. */
+function enforceKeyLimit(deps: GatewayDeps, principal: Principal) {
+	if (!principal.rateLimitPerMinute) return
+	const retryAfter = deps.rateLimiter.take(principal.keyId, principal.rateLimitPerMinute)
+	if (retryAfter === 0) return
+	throw new GatewayError(
+		429,
+		'rate_limit_error',
+		`Rate limit reached for this key: ${principal.rateLimitPerMinute} requests per minute`,
+		{ code: 'rate_limit_exceeded', headers: { 'retry-after': String(retryAfter) } },
+	)
 }
 
 /** The body as text, refusing more than 4 MiB before reading it whole (413). */

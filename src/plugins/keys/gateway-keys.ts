@@ -16,6 +16,7 @@ export interface GatewayKeyView {
 	id: number
 	name: string
 	prefix: string
+	rateLimitPerMinute: number | null
 	createdAt: Date
 	lastUsedAt: Date | null
 	revokedAt: Date | null
@@ -27,6 +28,20 @@ export interface Principal {
 	keyName: string
 	userId: number
 	role: Role
+	rateLimitPerMinute: number | null
+}
+
+export const MAX_RATE_LIMIT = 1_000_000
+
+function checkRateLimit(limit: number | null | undefined): number | null {
+	if (limit === null || limit === undefined) return null
+	if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT) {
+		throw badRequest(
+			`The limit must be a whole number of requests per minute from 1 to ${MAX_RATE_LIMIT}`,
+			'rateLimitPerMinute',
+		)
+	}
+	return limit
 }
 
 export function checkKeyName(name: string): string {
@@ -50,22 +65,33 @@ export class GatewayKeyStore {
 
 	constructor(private readonly db: Db) {
 		this.byHash = db
-			.select({ keyId: gatewayKeys.id, keyName: gatewayKeys.name, userId: users.id, role: users.role })
+			.select({
+				keyId: gatewayKeys.id,
+				keyName: gatewayKeys.name,
+				userId: users.id,
+				role: users.role,
+				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
+			})
 			.from(gatewayKeys)
 			.innerJoin(users, eq(users.id, gatewayKeys.userId))
 			.where(and(eq(gatewayKeys.keyHash, sql.placeholder('hash')), isNull(gatewayKeys.revokedAt)))
 			.prepare()
 	}
 
-	create(userId: number, name: string): { id: number; name: string; prefix: string; key: string } {
+	create(
+		userId: number,
+		name: string,
+		rateLimitPerMinute?: number | null,
+	): { id: number; name: string; prefix: string; rateLimitPerMinute: number | null; key: string } {
+		const values = { name: checkKeyName(name), rateLimitPerMinute: checkRateLimit(rateLimitPerMinute) }
 		const key = `${KEY_PREFIX}${randomBase64Url(KEY_BYTES)}`
 		const prefix = key.slice(0, VISIBLE_PREFIX_LENGTH)
 		const row = this.db
 			.insert(gatewayKeys)
-			.values({ userId, name: checkKeyName(name), prefix, keyHash: sha256Hex(key) })
-			.returning({ id: gatewayKeys.id, name: gatewayKeys.name })
+			.values({ userId, ...values, prefix, keyHash: sha256Hex(key) })
+			.returning({ id: gatewayKeys.id })
 			.get()
-		return { id: row.id, name: row.name, prefix, key }
+		return { id: row.id, ...values, prefix, key }
 	}
 
 	list(userId: number): GatewayKeyView[] {
@@ -74,6 +100,7 @@ export class GatewayKeyStore {
 				id: gatewayKeys.id,
 				name: gatewayKeys.name,
 				prefix: gatewayKeys.prefix,
+				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
 				createdAt: gatewayKeys.createdAt,
 				lastUsedAt: gatewayKeys.lastUsedAt,
 				revokedAt: gatewayKeys.revokedAt,

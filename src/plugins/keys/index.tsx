@@ -53,7 +53,7 @@ export const keysPlugin = (deps: AppDeps) => {
 				'/api/keys',
 				({ auth, body, set }) => {
 					set.status = 201
-					return gatewayKeys.create(auth.user.id, body.name)
+					return gatewayKeys.create(auth.user.id, body.name, body.rateLimitPerMinute)
 				},
 				{ session: 'user', body: KeysModel.create },
 			)
@@ -100,7 +100,12 @@ export const keysPlugin = (deps: AppDeps) => {
 				'/keys',
 				({ auth, body, request, set }) => {
 					try {
-						const created = gatewayKeys.create(auth.user.id, formValue(body, 'name'))
+						const limit = formValue(body, 'rateLimitPerMinute').trim()
+						const created = gatewayKeys.create(
+							auth.user.id,
+							formValue(body, 'name'),
+							limit ? Number(limit) : null,
+						)
 						const keys = gatewayKeys.list(auth.user.id)
 						return isHtmx(request) ? (
 							<GatewayKeysSection keys={keys} created={created} />

@@ -1,7 +1,14 @@
 import { t } from 'elysia'
 
 export const KeysModel = {
-	create: t.Object({ name: t.String({ error: 'name is required' }) }),
+	create: t.Object({
+		name: t.String({ error: 'name is required' }),
+		rateLimitPerMinute: t.Optional(
+			t.Nullable(
+				t.Integer({ minimum: 1, error: 'rateLimitPerMinute must be a whole number of requests per minute' }),
+			),
+		),
+	}),
 	idParam: t.Object({ id: t.Numeric({ error: 'the key id must be a number' }) }),
 	providerParam: t.Object({ provider: t.String() }),
 	saveProviderKey: t.Object({

@@ -1,5 +1,5 @@
 import type { GatewayKeyView } from '../../plugins/keys/gateway-keys'
-import { formatDateTime } from '../format'
+import { formatDateTime, formatInteger } from '../format'
 
 export interface CreatedKey {
 	name: string
@@ -15,6 +15,9 @@ export function KeyRow({ gatewayKey }: { gatewayKey: GatewayKeyView }) {
 			</td>
 			<td data-label="Key">
 				<code safe>{`${gatewayKey.prefix}…`}</code>
+			</td>
+			<td data-label="Limit">
+				{gatewayKey.rateLimitPerMinute ? `${formatInteger(gatewayKey.rateLimitPerMinute)}/min` : 'none'}
 			</td>
 			<td data-label="Created" safe>
 				{formatDateTime(gatewayKey.createdAt)}
@@ -86,6 +89,10 @@ export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
 					Name
 					<input name="name" required maxlength="100" placeholder="e.g. billing-service" />
 				</label>
+				<label>
+					Requests per minute (optional)
+					<input name="rateLimitPerMinute" type="number" min="1" step="1" placeholder="no limit" />
+				</label>
 				<button type="submit" class="primary">
 					Create key
 				</button>
@@ -106,6 +113,7 @@ export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
 						<tr>
 							<th>Name</th>
 							<th>Key</th>
+							<th>Limit</th>
 							<th>Created</th>
 							<th>Last used</th>
 							<th>Status</th>

@@ -242,3 +242,31 @@ describe('upstream failures', () => {
 		await expect(drain()).rejects.toThrow(/mid-stream/)
 	})
 })
+
+describe("a key's own limit", () => {
+	it('answers 429 rate_limit_exceeded with Retry-After past the requests per minute, and logs it', async () => {
+		await using g = await startGateway()
+		const [owner] = g.t.deps.gatewayKeys.list(g.userId)
+		if (!owner) throw new Error('no key')
+		const limited = g.t.deps.gatewayKeys.create(g.userId, 'limited', 2)
+		const call = () =>
+			fetch(`${g.baseURL}/chat/completions`, {
+				method: 'POST',
+				headers: { authorization: `Bearer ${limited.key}`, 'content-type': 'application/json' },
+				body: JSON.stringify({ model: 'gpt-4o-mini', messages: hello }),
+			})
+		expect((await call()).status).toBe(200)
+		expect((await call()).status).toBe(200)
+		const refused = await call()
+		expect(refused.status).toBe(429)
+		expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+		expect(((await refused.json()) as ErrorShape).error).toMatchObject({
+			type: 'rate_limit_error',
+			code: 'rate_limit_exceeded',
+		})
+		expect(g.upstream.requests).toHaveLength(2)
+		expect(g.rows().map((row) => row.status)).toEqual([200, 200, 429])
+		// Another key of the same user is not affected.
+		expect((await post(g, { model: 'gpt-4o-mini', messages: hello })).res.status).toBe(200)
+	})
+})
