@@ -60,13 +60,48 @@ const SYNTAX_CHARS = /[\\^$.*+?()[\]{}|/]/g
 
 const escapeRegExp = (text: string) => text.replace(SYNTAX_CHARS, '\\$&')
 
+interface TrieNode {
+	end: boolean
+	next: Map<string, TrieNode>
+}
+
+/** One regex unit per character, and `\s+` for a run of whitespace inside a phrase. */
+const unitsOf = (word: string) =>
+	word
+		.trim()
+		.toLowerCase()
+		.split(/\s+/u)
+		.flatMap((part, i) => [...(i > 0 ? ['\\s+'] : []), ...Array.from(part, escapeRegExp)])
+
+/** The alternatives of a trie as nested groups: `java`, `javascript`, `json` become `j(?:ava(?:script)?|son)`. */
+function trieSource(node: TrieNode): string {
+	const branches = [...node.next].map(([unit, child]) => unit + trieSource(child))
+	if (branches.length === 0) return ''
+	const group = branches.length === 1 && !node.end ? (branches[0] ?? '') : `(?:${branches.join('|')})`
+	return node.end ? `${branches.length === 1 ? `(?:${branches[0]})` : group}?` : group
+}
+
 /**
  * One case-insensitive regex for a rule's keywords: whole words or phrases, Unicode-aware boundaries, and
- * any run of whitespace between the words of a phrase (`step by step` matches `step  by\nstep`).
+ * any run of whitespace between the words of a phrase (`step by step` matches `step  by\nstep`). The words
+ * are merged into a trie, so the engine rejects most positions after one character instead of trying
+ * every word in turn; a rule with hundreds of words stays about as fast as one with a few.
  */
 export function keywordsRegExp(words: readonly string[]): RegExp {
-	const alternatives = words.map((word) => word.trim().split(/\s+/u).map(escapeRegExp).join('\\s+'))
-	return new RegExp(`(?<!${WORD_CHAR})(?:${alternatives.join('|')})(?!${WORD_CHAR})`, 'iu')
+	const root: TrieNode = { end: false, next: new Map() }
+	for (const word of words) {
+		let node = root
+		for (const unit of unitsOf(word)) {
+			let child = node.next.get(unit)
+			if (!child) {
+				child = { end: false, next: new Map() }
+				node.next.set(unit, child)
+			}
+			node = child
+		}
+		node.end = true
+	}
+	return new RegExp(`(?<!${WORD_CHAR})${trieSource(root)}(?!${WORD_CHAR})`, 'iu')
 }
 
 /**
@@ -77,7 +112,57 @@ export function patternRegExp(pattern: string): RegExp {
 	return new RegExp(pattern, 'u')
 }
 
-function toNode(when: When): Node {
+/**
+ * One RegExp per distinct pattern in a document, so rules that repeat a pattern (several rules keyed on the
+ * same multiple-choice layout, say) share it, and `TextMemo` runs it once per request.
+ */
+class PatternCache {
+	private readonly compiled = new Map<string, RegExp>()
+
+	keywords(words: readonly string[]): RegExp {
+		return this.get(`k\u0000${words.join('\u0000')}`, () => keywordsRegExp(words))
+	}
+
+	pattern(source: string): RegExp {
+		return this.get(`p\u0000${source}`, () => patternRegExp(source))
+	}
+
+	private get(id: string, build: () => RegExp): RegExp {
+		let re = this.compiled.get(id)
+		if (!re) {
+			re = build()
+			this.compiled.set(id, re)
+		}
+		return re
+	}
+}
+
+/**
+ * Regex outcomes for the request being classified. Classification is synchronous, so one memo per
+ * compiled document is enough: it is reset whenever a new request's text comes in.
+ */
+class TextMemo {
+	private text: RequestText | undefined
+	private readonly results = {
+		lastUserMessage: new Map<RegExp, boolean>(),
+		system: new Map<RegExp, boolean>(),
+	}
+
+	test(re: RegExp, field: TextField, text: RequestText): boolean {
+		if (this.text !== text) {
+			this.text = text
+			this.results.lastUserMessage.clear()
+			this.results.system.clear()
+		}
+		const known = this.results[field].get(re)
+		if (known !== undefined) return known
+		const outcome = re.test(text[field])
+		this.results[field].set(re, outcome)
+		return outcome
+	}
+}
+
+function toNode(when: When, patterns: PatternCache): Node {
 	const children: Node[] = []
 	for (const key of Object.keys(when) as (keyof When)[]) {
 		switch (key) {
@@ -97,7 +182,7 @@ function toNode(when: When): Node {
 			}
 			case 'keywords':
 				if (when.keywords)
-					children.push({ kind: 'keywords', words: when.keywords, re: keywordsRegExp(when.keywords) })
+					children.push({ kind: 'keywords', words: when.keywords, re: patterns.keywords(when.keywords) })
 				break
 			case 'matches':
 				if (when.matches !== undefined)
@@ -105,7 +190,7 @@ function toNode(when: When): Node {
 						kind: 'regex',
 						predicate: 'matches',
 						field: 'lastUserMessage',
-						re: patternRegExp(when.matches),
+						re: patterns.pattern(when.matches),
 					})
 				break
 			case 'system':
@@ -114,17 +199,23 @@ function toNode(when: When): Node {
 						kind: 'regex',
 						predicate: 'system',
 						field: 'system',
-						re: patternRegExp(when.system),
+						re: patterns.pattern(when.system),
 					})
 				break
 			case 'all':
-				if (when.all) children.push({ kind: 'all', children: when.all.map(toNode), implicit: false })
+				if (when.all)
+					children.push({
+						kind: 'all',
+						children: when.all.map((child) => toNode(child, patterns)),
+						implicit: false,
+					})
 				break
 			case 'any':
-				if (when.any) children.push({ kind: 'any', children: when.any.map(toNode) })
+				if (when.any)
+					children.push({ kind: 'any', children: when.any.map((child) => toNode(child, patterns)) })
 				break
 			case 'not':
-				if (when.not) children.push({ kind: 'not', child: toNode(when.not) })
+				if (when.not) children.push({ kind: 'not', child: toNode(when.not, patterns) })
 				break
 		}
 	}
@@ -181,7 +272,7 @@ function rangeTest(field: RangeField, gte: number | undefined, lte: number | und
 }
 
 /** Closures built once per load; evaluation order inside a conjunction or disjunction does not change results. */
-function toTest(node: Node): Test {
+function toTest(node: Node, memo: TextMemo): Test {
 	switch (node.kind) {
 		case 'range':
 			return rangeTest(node.field, node.gte, node.lte)
@@ -191,19 +282,19 @@ function toTest(node: Node): Test {
 		}
 		case 'keywords': {
 			const { re } = node
-			return (_, t) => re.test(t.lastUserMessage)
+			return (_, t) => memo.test(re, 'lastUserMessage', t)
 		}
 		case 'regex': {
 			const { re, field } = node
-			return (_, t) => re.test(t[field])
+			return (_, t) => memo.test(re, field, t)
 		}
 		case 'not': {
-			const child = toTest(node.child)
+			const child = toTest(node.child, memo)
 			return (f, t) => !child(f, t)
 		}
 		case 'all':
 		case 'any': {
-			const tests = [...node.children].sort((a, b) => cost(a) - cost(b)).map(toTest)
+			const tests = [...node.children].sort((a, b) => cost(a) - cost(b)).map((child) => toTest(child, memo))
 			const [first, second] = tests
 			const all = node.kind === 'all'
 			if (first === undefined) return all ? ALWAYS : NEVER
@@ -347,13 +438,15 @@ interface CompiledRule {
  * shared. Expects a document that passed `validateRules`; a bad regular expression throws here.
  */
 export function compileRules(document: RulesDocument): CompiledRules {
+	const patterns = new PatternCache()
+	const memo = new TextMemo()
 	const rules: CompiledRule[] = document.rules.map((rule) => {
-		const node = toNode(rule.when)
+		const node = toNode(rule.when, patterns)
 		return {
 			name: rule.name,
 			enabled: rule.enabled !== false,
 			node,
-			test: toTest(node),
+			test: toTest(node, memo),
 			decision: Object.freeze({ tier: rule.tier, rule: rule.name }),
 		}
 	})
