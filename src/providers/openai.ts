@@ -1,15 +1,18 @@
-// OpenAI Chat Completions (https://platform.openai.com/docs/api-reference/chat) through the official SDK.
-// Our canonical format is this one, so the adapter is close to identity: the body is passed on with
-// its unknown fields, only the model id and, for streams, the usage request are set.
-import OpenAI from 'openai'
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
+// OpenAI Chat Completions (https://platform.openai.com/docs/api-reference/chat), and every server that
+// speaks it. Our canonical format is this one, so the adapter is close to identity: the body is passed on
+// with its unknown fields, only the model id and, for streams, the usage request are set; answers are
+// relayed as the upstream wrote them.
 import type { CompletionUsage } from 'openai/resources/completions'
-import { ClientCache } from './client-cache'
-import { toUpstreamError } from './errors'
-import type { ChatChunk, ChatRequest, ProviderAdapter, TokenUsage, UpstreamTarget } from './types'
-
-/** The SDK's own time-out is a backstop; the gateway enforces UPSTREAM_TIMEOUT_MS to the first byte itself. */
-const SDK_TIMEOUT_MS = 10 * 60_000
+import { UpstreamError } from './errors'
+import { parseJson, postJson, readEvents, readText, upstreamMessage } from './http'
+import type {
+	ChatChunk,
+	ChatRequest,
+	ChatResponse,
+	ProviderAdapter,
+	TokenUsage,
+	UpstreamTarget,
+} from './types'
 
 export interface OpenAIAdapterOptions {
 	/**
@@ -42,30 +45,27 @@ function upstreamBody(request: ChatRequest, target: UpstreamTarget, options: Ope
 	return body
 }
 
-export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdapter {
-	const clients = new ClientCache(
-		(baseURL, apiKey) => new OpenAI({ apiKey, baseURL, maxRetries: 0, timeout: SDK_TIMEOUT_MS }),
-	)
+const authorization = (target: UpstreamTarget) => ({ authorization: `Bearer ${target.apiKey}` })
 
+export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdapter {
 	return {
 		async chat(request, target, call) {
-			const client = clients.get(target.provider.baseUrl, target.apiKey)
 			const body = { ...upstreamBody(request, target, options), stream: false }
-			try {
-				const response = await client.chat.completions.create(
-					body as OpenAI.ChatCompletionCreateParamsNonStreaming,
-					{
-						signal: call.signal,
-					},
-				)
-				return { response, usage: toTokenUsage(response.usage) }
-			} catch (error) {
-				throw toUpstreamError(error)
+			const response = await postJson(
+				`${target.provider.baseUrl}/chat/completions`,
+				authorization(target),
+				body,
+				call.signal,
+			)
+			const raw = await readText(response)
+			const completion = parseJson<ChatResponse>(raw)
+			if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
+				throw new UpstreamError('protocol', 0, 'the upstream answer is not a chat completion')
 			}
+			return { response: completion, usage: toTokenUsage(completion.usage), raw }
 		},
 
 		async stream(request, target, call) {
-			const client = clients.get(target.provider.baseUrl, target.apiKey)
 			const body = {
 				...upstreamBody(request, target, options),
 				stream: true,
@@ -73,25 +73,25 @@ export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdap
 				// client that did not ask.
 				stream_options: { ...(request.stream_options ?? {}), include_usage: true },
 			}
-			try {
-				const stream = await client.chat.completions.create(
-					body as OpenAI.ChatCompletionCreateParamsStreaming,
-					{
-						signal: call.signal,
-					},
-				)
-				return mapErrors(stream)
-			} catch (error) {
-				throw toUpstreamError(error)
-			}
+			const response = await postJson(
+				`${target.provider.baseUrl}/chat/completions`,
+				authorization(target),
+				body,
+				call.signal,
+			)
+			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
+			return chunksOf(response.body)
 		},
 	}
 }
 
-async function* mapErrors(stream: AsyncIterable<ChatCompletionChunk>): AsyncIterable<ChatChunk> {
-	try {
-		yield* stream
-	} catch (error) {
-		throw toUpstreamError(error)
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<ChatChunk> {
+	for await (const event of readEvents(body)) {
+		if (event.data === '[DONE]') return
+		const chunk = parseJson<ChatChunk & { error?: unknown }>(event.data)
+		// OpenAI reports a failure after the stream started as an event with an `error` field.
+		if (chunk.error)
+			throw new UpstreamError('http', 500, upstreamMessage(chunk) ?? 'the upstream failed mid-stream')
+		yield chunk
 	}
 }

@@ -33,6 +33,8 @@ export interface CallOptions {
 export interface ChatResult {
 	response: ChatResponse
 	usage: TokenUsage | null
+	/** The upstream's own JSON text when `response` is exactly it, so it is relayed without re-serialising. */
+	raw?: string
 }
 
 /**

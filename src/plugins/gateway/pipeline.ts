@@ -5,7 +5,7 @@ import type { Catalog, CatalogModel } from '../../providers/catalog'
 import { toUpstreamError, UpstreamError } from '../../providers/errors'
 import type { ProviderAdapters } from '../../providers/index'
 import { costUsd } from '../../providers/pricing'
-import type { ChatChunk, ChatRequest, ChatResponse, TokenUsage } from '../../providers/types'
+import type { ChatChunk, ChatRequest, ChatResult, TokenUsage } from '../../providers/types'
 import { checkCapabilities } from '../../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../../rules/features'
 import type { LiveRules } from '../../rules/store'
@@ -212,7 +212,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 				status: 200,
 				latencyMs: elapsedMs(attemptStart),
 			})
-			return jsonResponse(deps, exchange, model, result.response, result.usage)
+			return jsonResponse(deps, exchange, model, result)
 		} catch (error) {
 			deadline.release()
 			if (!(error instanceof UpstreamError)) throw error
@@ -333,9 +333,9 @@ function jsonResponse(
 	deps: GatewayDeps,
 	exchange: Exchange,
 	model: CatalogModel,
-	response: ChatResponse,
-	usage: TokenUsage | null,
+	result: ChatResult,
 ): Response {
+	const { response, usage } = result
 	const cost = usage ? costUsd(model, usage) : 0
 	const headers = {
 		...successHeaders(exchange, model),
@@ -343,7 +343,7 @@ function jsonResponse(
 		'x-switchyard-cost-usd': cost.toFixed(8),
 	}
 	recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
-	return new Response(JSON.stringify(response), { status: 200, headers })
+	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
 }
 
 function streamResponse(

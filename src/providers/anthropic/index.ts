@@ -1,65 +1,70 @@
-// Anthropic Messages API (version 2026-10-21, as @anthropic-ai/sdk 1.x sends it), reached through the
-// translation in transform.ts and stream.ts.
-import Anthropic from '@anthropic-ai/sdk'
-import { ClientCache } from '../client-cache'
-import { toUpstreamError } from '../errors'
-import type { ChatChunk, ProviderAdapter } from '../types'
+// Anthropic Messages API (https://platform.claude.com/docs/en/api/messages), version 2026-10-21 — the one
+// @anthropic-ai/sdk 1.x sends and transform.ts targets — reached through the translation in transform.ts
+// and stream.ts.
+import type Anthropic from '@anthropic-ai/sdk'
+import { UpstreamError } from '../errors'
+import { parseJson, postJson, readEvents, readText } from '../http'
+import type { ChatChunk, ProviderAdapter, UpstreamTarget } from '../types'
 import { type AnthropicStreamEvent, createStreamTranslator } from './stream'
 import { fromAnthropicResponse, toAnthropicRequest } from './transform'
 
-// Setting a time-out also stops the SDK from refusing long non-streaming calls; the gateway enforces
-// UPSTREAM_TIMEOUT_MS to the first byte itself.
-const SDK_TIMEOUT_MS = 10 * 60_000
+export const ANTHROPIC_VERSION = '2026-10-21'
 
 const completionId = (messageId: string) => `chatcmpl-${messageId.replace(/^msg_/, '')}`
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
-export function createAnthropicAdapter(): ProviderAdapter {
-	const clients = new ClientCache(
-		(baseURL, apiKey) => new Anthropic({ apiKey, baseURL, maxRetries: 0, timeout: SDK_TIMEOUT_MS }),
-	)
+// The SDK authenticates API keys with a bearer token; so do we.
+const headers = (target: UpstreamTarget) => ({
+	authorization: `Bearer ${target.apiKey}`,
+	'anthropic-version': ANTHROPIC_VERSION,
+})
 
+const messagesUrl = (target: UpstreamTarget) => `${target.provider.baseUrl}/v1/messages`
+
+export function createAnthropicAdapter(): ProviderAdapter {
 	return {
 		async chat(request, target, call) {
-			const client = clients.get(target.provider.baseUrl, target.apiKey)
 			const params = toAnthropicRequest(request, target.model)
-			try {
-				const message = await client.messages.create({ ...params, stream: false }, { signal: call.signal })
-				const { completion, usage } = fromAnthropicResponse(message, {
-					id: completionId(message.id),
-					created: nowSeconds(),
-				})
-				return { response: completion, usage }
-			} catch (error) {
-				throw toUpstreamError(error)
+			const response = await postJson(
+				messagesUrl(target),
+				headers(target),
+				{ ...params, stream: false },
+				call.signal,
+			)
+			const message = parseJson<Anthropic.Message>(await readText(response))
+			if (!message || typeof message !== 'object' || !Array.isArray(message.content)) {
+				throw new UpstreamError('protocol', 0, 'the upstream answer is not a message')
 			}
+			const { completion, usage } = fromAnthropicResponse(message, {
+				id: completionId(message.id),
+				created: nowSeconds(),
+			})
+			return { response: completion, usage }
 		},
 
 		async stream(request, target, call) {
-			const client = clients.get(target.provider.baseUrl, target.apiKey)
 			const params = toAnthropicRequest(request, target.model)
-			try {
-				const events = await client.messages.create({ ...params, stream: true }, { signal: call.signal })
-				return translate(events)
-			} catch (error) {
-				throw toUpstreamError(error)
-			}
+			const response = await postJson(
+				messagesUrl(target),
+				headers(target),
+				{ ...params, stream: true },
+				call.signal,
+			)
+			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
+			return translate(response.body)
 		},
 	}
 }
 
-async function* translate(events: AsyncIterable<AnthropicStreamEvent>): AsyncIterable<ChatChunk> {
+async function* translate(body: ReadableStream<Uint8Array>): AsyncGenerator<ChatChunk> {
 	let translator: ReturnType<typeof createStreamTranslator> | undefined
-	try {
-		for await (const event of events) {
-			if (!translator) {
-				const id =
-					event.type === 'message_start' ? completionId(event.message.id) : `chatcmpl-${crypto.randomUUID()}`
-				translator = createStreamTranslator({ id, created: nowSeconds() })
-			}
-			yield* translator.push(event)
+	for await (const sse of readEvents(body)) {
+		const event = parseJson<AnthropicStreamEvent>(sse.data)
+		if (!translator) {
+			const id =
+				event.type === 'message_start' ? completionId(event.message.id) : `chatcmpl-${crypto.randomUUID()}`
+			translator = createStreamTranslator({ id, created: nowSeconds() })
 		}
-	} catch (error) {
-		throw toUpstreamError(error)
+		yield* translator.push(event)
 	}
 }

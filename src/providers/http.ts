@@ -1,0 +1,144 @@
+// The upstream HTTP calls, with plain `fetch`. The official SDKs cost 60–80 µs of CPU per call on top of
+// the request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of
+// its overhead, so the adapters speak the wire formats directly and keep the SDKs' types.
+import { UpstreamError } from './errors'
+
+const decoder = new TextDecoder()
+
+/** A POST with a JSON body; a non-2xx answer is thrown as an `UpstreamError` carrying the upstream message. */
+export async function postJson(
+	url: string,
+	headers: Record<string, string>,
+	body: unknown,
+	signal: AbortSignal,
+): Promise<Response> {
+	let response: Response
+	try {
+		response = await fetch(url, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+			body: JSON.stringify(body),
+			signal,
+		})
+	} catch (error) {
+		throw fetchFailure(error)
+	}
+	if (!response.ok) throw await httpFailure(response)
+	return response
+}
+
+/** Reads a whole answer body, mapping a broken connection or an abort like the request itself. */
+export async function readText(response: Response): Promise<string> {
+	try {
+		return await response.text()
+	} catch (error) {
+		throw fetchFailure(error)
+	}
+}
+
+export function parseJson<T>(text: string): T {
+	try {
+		return JSON.parse(text) as T
+	} catch {
+		throw new UpstreamError('protocol', 0, 'the upstream sent a malformed response')
+	}
+}
+
+function fetchFailure(error: unknown): UpstreamError {
+	if (error instanceof UpstreamError) return error
+	if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
+		return new UpstreamError('aborted', 0, 'request aborted')
+	}
+	// Only the first sentence: runtimes append advice meant for developers (Bun: "pass `verbose: true`…").
+	const reason = (error instanceof Error ? error.message : String(error)).split(/\.\s/)[0]
+	return new UpstreamError('connection', 0, `connection failed: ${reason}`)
+}
+
+/** The message inside an OpenAI (`{error:{message}}`) or Anthropic (`{type:'error', error:{message}}`) body. */
+export function upstreamMessage(body: unknown): string | undefined {
+	if (!body || typeof body !== 'object') return undefined
+	const inner = 'error' in body ? (body as { error: unknown }).error : body
+	if (inner && typeof inner === 'object' && 'message' in inner) {
+		const message = (inner as { message: unknown }).message
+		if (typeof message === 'string') return message
+	}
+	return undefined
+}
+
+interface ErrorFields {
+	type?: string
+	param?: string | null
+	code?: string | null
+}
+
+const CALLER_ERROR_TYPES = new Set(['invalid_request_error', 'not_found_error', 'permission_error'])
+
+async function httpFailure(response: Response): Promise<UpstreamError> {
+	const text = await response.text().catch(() => '')
+	let body: unknown
+	try {
+		body = JSON.parse(text)
+	} catch {
+		body = undefined
+	}
+	const fields = ((body as { error?: ErrorFields } | undefined)?.error ?? {}) as ErrorFields
+	const type =
+		fields.type && CALLER_ERROR_TYPES.has(fields.type) ? (fields.type as 'invalid_request_error') : undefined
+	return new UpstreamError('http', response.status, upstreamMessage(body) ?? `HTTP ${response.status}`, {
+		type,
+		param: fields.param ?? null,
+		code: fields.code ?? null,
+	})
+}
+
+export interface ServerSentEvent {
+	event: string | undefined
+	data: string
+}
+
+/**
+ * Server-sent events as they arrive (https://html.spec.whatwg.org/multipage/server-sent-events.html):
+ * `event:` and `data:` fields, events separated by a blank line, comments ignored. A connection that
+ * breaks mid-stream surfaces as an `UpstreamError`.
+ */
+export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+	const reader = body.getReader()
+	let buffer = ''
+	let event: string | undefined
+	let data: string[] = []
+	let finished = false
+	try {
+		for (;;) {
+			let chunk: Awaited<ReturnType<typeof reader.read>>
+			try {
+				chunk = await reader.read()
+			} catch (error) {
+				throw fetchFailure(error)
+			}
+			if (chunk.done) break
+			buffer += decoder.decode(chunk.value, { stream: true })
+			let newline = buffer.indexOf('\n')
+			while (newline !== -1) {
+				const line =
+					buffer.charCodeAt(newline - 1) === 13 ? buffer.slice(0, newline - 1) : buffer.slice(0, newline)
+				buffer = buffer.slice(newline + 1)
+				if (line === '') {
+					if (data.length > 0) yield { event, data: data.join('\n') }
+					event = undefined
+					data = []
+				} else if (line.startsWith('data:')) {
+					data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5))
+				} else if (line.startsWith('event:')) {
+					event = line.slice(line.charCodeAt(6) === 32 ? 7 : 6)
+				}
+				newline = buffer.indexOf('\n')
+			}
+		}
+		finished = true
+		if (data.length > 0) yield { event, data: data.join('\n') }
+	} finally {
+		// Stopped early (the client left, or an error): drop the upstream body so its connection is freed.
+		if (!finished) await reader.cancel().catch(() => {})
+		reader.releaseLock()
+	}
+}
