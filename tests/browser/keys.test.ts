@@ -22,7 +22,8 @@ describe('keys page in a real browser', () => {
 	it('signs up, creates a key shown once, and revokes it in place', async () => {
 		await using t = await makeApp()
 		const server = serve(t)
-		const page = await browser.newPage()
+		const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] })
+		const page = await context.newPage()
 		const problems = watchPage(page)
 		try {
 			await signUpInBrowser(page, server.url, 'ada@example.com')
@@ -35,6 +36,9 @@ describe('keys page in a real browser', () => {
 			const shown = await page.waitForSelector('#new-key-value', { state: 'visible' })
 			const key = (await shown.textContent())?.trim() ?? ''
 			expect(key).toMatch(/^sy_[A-Za-z0-9_-]{43}$/)
+			await page.click('button[data-copy="#new-key-value"]')
+			await page.waitForSelector('button[data-copy]:has-text("Copied")')
+			expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key)
 			await expect(page.textContent('#gateway-keys tbody td[data-label=Name]')).resolves.toBe(HOSTILE_NAME)
 			expect(await page.$('#gateway-keys tbody img')).toBeNull()
 			await screenshot(page, 'keys-created')
@@ -60,7 +64,7 @@ describe('keys page in a real browser', () => {
 			await screenshot(page, 'keys-revoked')
 			expect(problems).toEqual([])
 		} finally {
-			await page.close()
+			await context.close()
 			await server.stop()
 		}
 	})
