@@ -94,6 +94,21 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 		expect(g.rows()[0]).toMatchObject({ status: 413 })
 	})
 
+	it('answers 413 for a chunked body that grows past 4 MiB without announcing its length', async () => {
+		await using g = await startGateway()
+		const piece = new TextEncoder().encode('x'.repeat(1024 * 1024))
+		let sent = 0
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (sent++ < 6) controller.enqueue(piece)
+				else controller.close()
+			},
+		})
+		const res = await g.fetch('/chat/completions', { method: 'POST', body })
+		expect(res.status).toBe(413)
+		expect(g.rows()[0]).toMatchObject({ status: 413 })
+	})
+
 	it('answers 404 model_not_found for a model the catalog does not know', async () => {
 		await using g = await startGateway()
 		const { res, body } = await post(g, { model: 'gpt-99-ultra', messages: hello })
