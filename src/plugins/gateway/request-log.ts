@@ -5,8 +5,8 @@ export type RequestLogEntry = typeof requestLog.$inferInsert
 
 /** @default 100 ms between writes */
 const FLUSH_INTERVAL_MS = 100
-/** @default 512 rows: a fuller buffer is written at once */
-const MAX_BATCH = 512
+/** @default 0.25 ms: the longest a background write holds the event loop */
+const SLICE_BUDGET_MS = 0.25
 /** Past this, the oldest rows are dropped rather than exhausting memory while the disk refuses writes. */
 const MAX_BUFFERED = 200_000
 
@@ -80,13 +80,16 @@ function toRow(entry: RequestLogEntry): Row {
 export type FlushHook = (entries: readonly RequestLogEntry[]) => void
 
 /**
- * The request log's writer. Requests only append to an in-memory buffer; a timer writes the buffer in
- * batches, each inside one transaction, so responses never wait on the disk. A failed write keeps the
- * rows for the next attempt; `flush()` is awaited by tests and called at shutdown.
+ * The request log's writer. Requests only append to an in-memory buffer. In the background the buffer is
+ * written in short slices, each one transaction with its rollups and each stopped after about a quarter
+ * of a millisecond, so a burst of rows never holds the event loop long enough to delay a response.
+ * A failed write keeps the rows for the next attempt. `flush()` writes everything at once: tests await
+ * it, dashboard reads call it, and shutdown ends with it.
  */
 export class RequestLog {
 	private buffer: RequestLogEntry[] = []
 	private timer: ReturnType<typeof setTimeout> | undefined
+	private draining = false
 	private readonly insert: Statement
 	private readonly hooks: FlushHook[] = []
 
@@ -107,32 +110,17 @@ export class RequestLog {
 			const dropped = this.buffer.splice(0, this.buffer.length - MAX_BUFFERED)
 			console.error(`request log: the database refuses writes; dropped the ${dropped.length} oldest rows`)
 		}
-		if (this.buffer.length >= MAX_BATCH) this.schedule(0)
-		else this.schedule(FLUSH_INTERVAL_MS)
+		if (this.timer === undefined && !this.draining) this.schedule(FLUSH_INTERVAL_MS)
 	}
 
 	get pending() {
 		return this.buffer.length
 	}
 
-	/** Writes everything buffered now; returns the number of rows written. */
+	/** Writes everything buffered now, in one transaction; returns the number of rows written. */
 	flush(): number {
 		this.clearTimer()
-		if (this.buffer.length === 0) return 0
-		const batch = this.buffer
-		this.buffer = []
-		try {
-			this.sqlite.transaction(() => {
-				for (const entry of batch) this.insert.run(...toRow(entry))
-				for (const hook of this.hooks) hook(batch)
-			})()
-			return batch.length
-		} catch (error) {
-			console.error('request log: write failed, will retry', error)
-			this.buffer = batch.concat(this.buffer)
-			this.schedule(FLUSH_INTERVAL_MS * 10)
-			return 0
-		}
+		return this.write(this.buffer.length)
 	}
 
 	close() {
@@ -140,13 +128,42 @@ export class RequestLog {
 		this.clearTimer()
 	}
 
+	/** Writes the oldest `limit` rows, or fewer once `budgetMs` has passed; returns how many it wrote. */
+	private write(limit: number, budgetMs = Number.POSITIVE_INFINITY): number {
+		if (this.buffer.length === 0 || limit === 0) return 0
+		const started = performance.now()
+		let written = 0
+		try {
+			this.sqlite.transaction(() => {
+				while (written < limit) {
+					this.insert.run(...toRow(this.buffer[written] as RequestLogEntry))
+					written++
+					if ((written & 15) === 0 && performance.now() - started > budgetMs) break
+				}
+				const slice = this.buffer.slice(0, written)
+				for (const hook of this.hooks) hook(slice)
+			})()
+		} catch (error) {
+			console.error('request log: write failed, will retry', error)
+			this.schedule(FLUSH_INTERVAL_MS * 10)
+			return 0
+		}
+		this.buffer.splice(0, written)
+		return written
+	}
+
+	/** One background slice; while rows remain, the next slice waits behind the I/O already queued. */
+	private drain = () => {
+		this.timer = undefined
+		const written = this.write(this.buffer.length, SLICE_BUDGET_MS)
+		// Nothing written with rows left means the write failed: its retry timer takes over.
+		this.draining = written > 0 && this.buffer.length > 0
+		if (this.draining) setImmediate(this.drain)
+	}
+
 	private schedule(delayMs: number) {
-		if (this.timer !== undefined && delayMs > 0) return
 		this.clearTimer()
-		this.timer = setTimeout(() => {
-			this.timer = undefined
-			this.flush()
-		}, delayMs)
+		this.timer = setTimeout(this.drain, delayMs)
 		this.timer.unref?.()
 	}
 

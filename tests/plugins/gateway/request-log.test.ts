@@ -143,3 +143,28 @@ describe('shutdown', () => {
 		}
 	})
 })
+
+describe('background writes', () => {
+	it('writes a large buffer in short slices, all rows and their rollups, without a flush call', async () => {
+		await using g = await startGateway()
+		const [key] = g.t.deps.gatewayKeys.list(g.userId)
+		const log = g.t.deps.requestLog
+		for (let i = 0; i < 5000; i++) {
+			log.record({
+				requestId: `req_${i}`,
+				createdAt: new Date(),
+				userId: g.userId,
+				keyId: key?.id ?? 1,
+				status: 200,
+				attempts: [],
+				latencyMs: 5,
+			})
+		}
+		const count = () =>
+			(g.t.deps.sqlite.query('SELECT count(*) AS n FROM request_log').get() as { n: number }).n
+		while (log.pending > 0) await Bun.sleep(5)
+		expect(count()).toBe(5000)
+		const rollup = g.t.deps.sqlite.query('SELECT SUM(requests) AS n FROM usage_daily').get() as { n: number }
+		expect(rollup.n).toBe(5000)
+	})
+})
