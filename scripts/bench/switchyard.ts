@@ -1,0 +1,124 @@
+/**
+ * Switchyard as a user runs it, for the benchmark: `bun src/index.ts` in production mode (as the Docker
+ * image runs it) with a fresh data folder, so the SQLite file is created and migrated and the shipped
+ * default rules are copied; request logging on, LOG_RETENTION_DAYS at its default. An admin from
+ * ADMIN_EMAIL logs in through the JSON API and creates the gateway key the load uses. After SIGTERM
+ * (which writes the buffered log), the `request_log` rows are counted in the database file.
+ */
+import { Database } from 'bun:sqlite'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { baseEnv, type Child, collect, exitWithin, spawnPinned, waitForLine } from './processes'
+
+const ADMIN = { email: 'bench@example.com', password: 'benchmark password' }
+/** SIGTERM drains requests for up to 25 s (src/index.ts); past this the process is killed. */
+const STOP_TIMEOUT_MS = 40_000
+
+export interface Switchyard {
+	child: Child
+	pid: number
+	origin: string
+	/** The gateway key (`sy_…`). */
+	key: string
+	databasePath: string
+	dataDir: string
+	log: string[]
+}
+
+export interface SwitchyardLog {
+	exitCode: number | null
+	stopMs: number
+	rows: number
+	rowsByStatus: Record<string, number>
+}
+
+export interface StartOptions {
+	root: string
+	cpu: number
+	upstreamUrl: string
+	/** Extra flags for `bun` before the script, e.g. `--cpu-prof`. @default [] */
+	bunFlags?: string[]
+	/** Extra environment, e.g. `BUN_JSC_logGC: '1'` or `LOG_PROMPT_TEXT: 'true'`. @default {} */
+	env?: Record<string, string>
+}
+
+export async function startSwitchyard(options: StartOptions) {
+	const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'))
+	const databasePath = join(dataDir, 'switchyard.db')
+	const env = {
+		...baseEnv(),
+		NODE_ENV: 'production',
+		PORT: '0',
+		HOST: '127.0.0.1',
+		DATABASE_PATH: databasePath,
+		RULES_PATH: join(dataDir, 'rules.json'),
+		JWT_SECRET: randomBase64(48),
+		ENCRYPTION_KEY: randomBase64(32),
+		ADMIN_EMAIL: ADMIN.email,
+		ADMIN_PASSWORD: ADMIN.password,
+		OPENAI_API_KEY: 'sk-openai-test',
+		ANTHROPIC_API_KEY: 'sk-ant-test',
+		OPENAI_BASE_URL: `${options.upstreamUrl}/v1`,
+		ANTHROPIC_BASE_URL: options.upstreamUrl,
+		...options.env,
+	}
+	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), 'src/index.ts']
+	const child = spawnPinned(options.cpu, argv, env, options.root)
+	const log: string[] = []
+	collect(child.stderr, log)
+	try {
+		const match = await waitForLine(child.stdout, /dashboard at (http:\/\/\S+)/, 30_000, log)
+		const origin = match[1] ?? ''
+		const key = await createGatewayKey(origin)
+		return { child, pid: child.pid, origin, key, databasePath, dataDir, log } satisfies Switchyard
+	} catch (error) {
+		child.kill('SIGKILL')
+		rmSync(dataDir, { recursive: true, force: true })
+		throw error
+	}
+}
+
+async function createGatewayKey(origin: string): Promise<string> {
+	const login = await fetch(`${origin}/api/auth/login`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(ADMIN),
+	})
+	if (!login.ok) throw new Error(`admin login failed: ${login.status} ${await login.text()}`)
+	const { token } = (await login.json()) as { token: string }
+	const created = await fetch(`${origin}/api/keys`, {
+		method: 'POST',
+		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+		body: JSON.stringify({ name: 'benchmark' }),
+	})
+	if (!created.ok)
+		throw new Error(`creating the gateway key failed: ${created.status} ${await created.text()}`)
+	const { key } = (await created.json()) as { key: string }
+	return key
+}
+
+/** SIGTERM, wait for the exit, count the log rows in the database file, remove the data folder. */
+export async function stopSwitchyard(switchyard: Switchyard): Promise<SwitchyardLog> {
+	const started = performance.now()
+	switchyard.child.kill('SIGTERM')
+	const exitCode = await exitWithin(switchyard.child, STOP_TIMEOUT_MS)
+	const stopMs = performance.now() - started
+	try {
+		const db = new Database(switchyard.databasePath, { readonly: true })
+		const counts = db
+			.query('SELECT status, count(*) AS n FROM request_log GROUP BY status ORDER BY status')
+			.all() as { status: number; n: number }[]
+		db.close()
+		const rowsByStatus: Record<string, number> = {}
+		for (const { status, n } of counts) rowsByStatus[status] = n
+		const rows = counts.reduce((sum, { n }) => sum + n, 0)
+		return { exitCode, stopMs, rows, rowsByStatus }
+	} finally {
+		rmSync(switchyard.dataDir, { recursive: true, force: true })
+	}
+}
+
+function randomBase64(bytes: number): string {
+	return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64')
+}

@@ -1,0 +1,45 @@
+-- The closed-loop throughput load for wrk: POST BENCH_BODY with the headers in BENCH_HEADERS
+-- ("Name: value" lines). Counts every request it sends, so the benchmark can check that the
+-- gateway logged each one, and prints the summary as one `WRK_JSON {...}` line.
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_BODY")
+for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
+	local name, value = line:match("^([^:]+):%s*(.*)$")
+	if name then wrk.headers[name] = value end
+end
+
+local threads = {}
+
+function setup(thread)
+	table.insert(threads, thread)
+end
+
+local prepared
+
+function init(args)
+	sent = 0
+	prepared = wrk.format()
+end
+
+-- Defining request() makes wrk call it for each request; it costs little and lets us count.
+function request()
+	sent = sent + 1
+	return prepared
+end
+
+function done(summary, latency, requests)
+	-- wrk calls request() once on the first thread before the run, to check the request
+	-- (script_verify_request in wrk.c): that one is never sent.
+	local total = -1
+	for _, thread in ipairs(threads) do
+		total = total + thread:get("sent")
+	end
+	local e = summary.errors
+	io.write(string.format(
+		'WRK_JSON {"requests":%d,"sent":%d,"durationUs":%d,"bytes":%d,' ..
+			'"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+			'"latencyUs":{"mean":%.1f,"p50":%d,"p99":%d,"max":%d}}\n',
+		summary.requests, total, summary.duration, summary.bytes,
+		e.connect, e.read, e.write, e.status, e.timeout,
+		latency.mean, latency:percentile(50), latency:percentile(99), latency.max))
+end
