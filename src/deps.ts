@@ -6,6 +6,7 @@ import { createRollupWriter } from './plugins/analytics/rollup'
 import { AnalyticsService } from './plugins/analytics/service'
 import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
 import { LoginThrottle } from './plugins/auth/throttle'
+import { Deadlines } from './plugins/gateway/deadlines'
 import { KeyRateLimiter } from './plugins/gateway/rate-limit'
 import { RequestLog } from './plugins/gateway/request-log'
 import { GatewayKeyStore } from './plugins/keys/gateway-keys'
@@ -29,6 +30,7 @@ export interface AppDeps {
 	readonly adapters: ProviderAdapters
 	readonly requestLog: RequestLog
 	readonly rateLimiter: KeyRateLimiter
+	readonly deadlines: Deadlines
 	readonly rules: RulesStore
 	readonly analytics: AnalyticsService
 	readonly retention: LogRetention
@@ -62,6 +64,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		adapters: createProviderAdapters(),
 		requestLog,
 		rateLimiter: new KeyRateLimiter(),
+		deadlines: new Deadlines(),
 		rules,
 		analytics: new AnalyticsService(sqlite, catalog),
 		retention: new LogRetention(sqlite, config.logRetentionDays),

@@ -11,6 +11,7 @@ import { extractFeatures, type RequestFeatures, type RequestText } from '../../r
 import type { LiveRules } from '../../rules/store'
 import type { Principal } from '../keys/gateway-keys'
 import type { ProviderKeyVault } from '../keys/provider-keys'
+import type { Attempt, Deadlines } from './deadlines'
 import { checkChatRequest, parseJsonObject } from './model'
 import type { KeyRateLimiter } from './rate-limit'
 import type { RequestLog } from './request-log'
@@ -24,6 +25,7 @@ const CLIENT_CLOSED = 499
 export interface GatewayDeps {
 	config: Pick<Config, 'upstreamTimeoutMs' | 'logPromptText'>
 	rateLimiter: Pick<KeyRateLimiter, 'take'>
+	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
 	providerKeys: Pick<ProviderKeyVault, 'resolve'>
 	adapters: ProviderAdapters
@@ -190,13 +192,13 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		const adapter = deps.adapters[provider.kind]
 		const target = { provider, model, apiKey: key.apiKey }
 		const attemptStart = performance.now()
-		const deadline = new FirstByteDeadline(deps.config.upstreamTimeoutMs, clientSignal)
+		const deadline = deps.deadlines.watch(deps.config.upstreamTimeoutMs, clientSignal)
 		try {
 			if (exchange.stream) {
 				const chunks = await adapter.stream(body, target, { signal: deadline.signal })
 				const iterator = chunks[Symbol.asyncIterator]()
 				const first = await iterator.next()
-				deadline.reached()
+				deadline.settle()
 				if (first.done) throw new UpstreamError('protocol', 0, 'the upstream closed the stream without data')
 				exchange.attempts.push({
 					model: model.qualifiedId,
@@ -207,7 +209,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 				return streamResponse(deps, exchange, body, model, first.value, iterator, deadline)
 			}
 			const result = await adapter.chat(body, target, { signal: deadline.signal })
-			deadline.release()
+			deadline.settle()
 			exchange.attempts.push({
 				model: model.qualifiedId,
 				provider: model.provider,
@@ -216,7 +218,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			})
 			return jsonResponse(deps, exchange, model, result)
 		} catch (error) {
-			deadline.release()
+			deadline.settle()
 			if (!(error instanceof UpstreamError)) throw error
 			const failure = deadline.timedOut
 				? new UpstreamError('timeout', 0, `no response within ${deps.config.upstreamTimeoutMs} ms`)
@@ -278,46 +280,6 @@ function noAnswer(
 	)
 }
 
-/**
- * Aborts the attempt when the upstream sends nothing within UPSTREAM_TIMEOUT_MS, or when the client goes
- * away; `reached()` once the first byte is in hand disarms the timer but keeps the client link.
- */
-class FirstByteDeadline {
-	private readonly controller = new AbortController()
-	private readonly timer: ReturnType<typeof setTimeout>
-	private readonly onClientAbort = () => this.controller.abort()
-	timedOut = false
-
-	constructor(
-		timeoutMs: number,
-		private readonly clientSignal: AbortSignal,
-	) {
-		this.timer = setTimeout(() => {
-			this.timedOut = true
-			this.controller.abort()
-		}, timeoutMs)
-		if (clientSignal.aborted) this.controller.abort()
-		else clientSignal.addEventListener('abort', this.onClientAbort, { once: true })
-	}
-
-	get signal() {
-		return this.controller.signal
-	}
-
-	reached() {
-		clearTimeout(this.timer)
-	}
-
-	abort() {
-		this.controller.abort()
-	}
-
-	release() {
-		this.reached()
-		this.clientSignal.removeEventListener('abort', this.onClientAbort)
-	}
-}
-
 function successHeaders(exchange: Exchange, model: CatalogModel): Record<string, string> {
 	const route = exchange.route as Route
 	const headers: Record<string, string> = {
@@ -355,7 +317,7 @@ function streamResponse(
 	model: CatalogModel,
 	first: ChatChunk,
 	rest: AsyncIterator<ChatChunk>,
-	deadline: FirstByteDeadline,
+	deadline: Attempt,
 ): Response {
 	const ttftMs = elapsedMs(exchange.startedAt)
 	let usage: TokenUsage | null = null
@@ -370,7 +332,7 @@ function streamResponse(
 		},
 		toErrorBody: (error) => streamErrorBody(exchange, error),
 		onEnd(end: StreamEnd) {
-			deadline.release()
+			deadline.settle()
 			const outcome = { model, upstreamModel, usage, ttftMs }
 			if (end.kind === 'completed') recordUsage(deps, exchange, { ...outcome, status: 200 })
 			else if (end.kind === 'cancelled')
