@@ -44,7 +44,7 @@ type TextField = 'lastUserMessage' | 'system'
 type Node =
 	| { kind: 'range'; field: RangeField; gte: number | undefined; lte: number | undefined }
 	| { kind: 'flag'; field: FlagField; value: boolean }
-	| { kind: 'keywords'; words: readonly string[]; re: RegExp }
+	| { kind: 'keywords'; words: readonly string[]; re: RegExp; ascii: RegExp }
 	| { kind: 'regex'; predicate: 'matches' | 'system'; field: TextField; re: RegExp }
 	/** `implicit`: the predicates of one `when` object, rather than an explicit `all: [...]`. */
 	| { kind: 'all'; children: Node[]; implicit: boolean }
@@ -88,6 +88,21 @@ function trieSource(node: TrieNode): string {
  * every word in turn; a rule with hundreds of words stays about as fast as one with a few.
  */
 export function keywordsRegExp(words: readonly string[]): RegExp {
+	return new RegExp(`(?<!${WORD_CHAR})${keywordsTrie(words)}(?!${WORD_CHAR})`, 'iu')
+}
+
+const ASCII_WORD_CHAR = '[A-Za-z0-9_]'
+
+/**
+ * The same keywords for text known to be ASCII, where a word character can only be `[A-Za-z0-9_]`: without
+ * Unicode property classes and the `u` flag the engine is about three times faster, and the matches are
+ * the same.
+ */
+export function asciiKeywordsRegExp(words: readonly string[]): RegExp {
+	return new RegExp(`(?<!${ASCII_WORD_CHAR})${keywordsTrie(words)}(?!${ASCII_WORD_CHAR})`, 'i')
+}
+
+function keywordsTrie(words: readonly string[]): string {
 	const root: TrieNode = { end: false, next: new Map() }
 	for (const word of words) {
 		let node = root
@@ -101,7 +116,7 @@ export function keywordsRegExp(words: readonly string[]): RegExp {
 		}
 		node.end = true
 	}
-	return new RegExp(`(?<!${WORD_CHAR})${trieSource(root)}(?!${WORD_CHAR})`, 'iu')
+	return trieSource(root)
 }
 
 /**
@@ -123,6 +138,10 @@ class PatternCache {
 		return this.get(`k\u0000${words.join('\u0000')}`, () => keywordsRegExp(words))
 	}
 
+	asciiKeywords(words: readonly string[]): RegExp {
+		return this.get(`a\u0000${words.join('\u0000')}`, () => asciiKeywordsRegExp(words))
+	}
+
 	pattern(source: string): RegExp {
 		return this.get(`p\u0000${source}`, () => patternRegExp(source))
 	}
@@ -141,24 +160,39 @@ class PatternCache {
  * Regex outcomes for the request being classified. Classification is synchronous, so one memo per
  * compiled document is enough: it is reset whenever a new request's text comes in.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range of ASCII starts at the control characters
+const NON_ASCII = /[^\x00-\x7f]/
+
 class TextMemo {
 	private text: RequestText | undefined
 	private readonly results = {
 		lastUserMessage: new Map<RegExp, boolean>(),
 		system: new Map<RegExp, boolean>(),
 	}
+	private lastUserMessageIsAscii: boolean | undefined
+
+	/** Keywords look at the last user message: the ASCII form of their regex serves when it is plain ASCII. */
+	testKeywords(unicode: RegExp, ascii: RegExp, text: RequestText): boolean {
+		this.use(text)
+		this.lastUserMessageIsAscii ??= !NON_ASCII.test(text.lastUserMessage)
+		return this.test(this.lastUserMessageIsAscii ? ascii : unicode, 'lastUserMessage', text)
+	}
 
 	test(re: RegExp, field: TextField, text: RequestText): boolean {
-		if (this.text !== text) {
-			this.text = text
-			this.results.lastUserMessage.clear()
-			this.results.system.clear()
-		}
+		this.use(text)
 		const known = this.results[field].get(re)
 		if (known !== undefined) return known
 		const outcome = re.test(text[field])
 		this.results[field].set(re, outcome)
 		return outcome
+	}
+
+	private use(text: RequestText) {
+		if (this.text === text) return
+		this.text = text
+		this.results.lastUserMessage.clear()
+		this.results.system.clear()
+		this.lastUserMessageIsAscii = undefined
 	}
 }
 
@@ -182,7 +216,12 @@ function toNode(when: When, patterns: PatternCache): Node {
 			}
 			case 'keywords':
 				if (when.keywords)
-					children.push({ kind: 'keywords', words: when.keywords, re: patterns.keywords(when.keywords) })
+					children.push({
+						kind: 'keywords',
+						words: when.keywords,
+						re: patterns.keywords(when.keywords),
+						ascii: patterns.asciiKeywords(when.keywords),
+					})
 				break
 			case 'matches':
 				if (when.matches !== undefined)
@@ -281,8 +320,8 @@ function toTest(node: Node, memo: TextMemo): Test {
 			return (f) => f[field] === value
 		}
 		case 'keywords': {
-			const { re } = node
-			return (_, t) => memo.test(re, 'lastUserMessage', t)
+			const { re, ascii } = node
+			return (_, t) => memo.testKeywords(re, ascii, t)
 		}
 		case 'regex': {
 			const { re, field } = node

@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from 'bun:test'
-import { compileRules, type Decision } from '../../src/rules/compile'
+import { asciiKeywordsRegExp, compileRules, type Decision, keywordsRegExp } from '../../src/rules/compile'
 import type { RequestFeatures, RequestText } from '../../src/rules/features'
 import type { Rule, RulesDocument, When } from '../../src/rules/schema'
 
@@ -421,5 +421,50 @@ describe('compileRules: explain', () => {
 	])('explains a match: %s', (_, when, f, t, reason) => {
 		const compiled = compileRules(documentOf([{ name: 'r', when, tier: 'complex' }]))
 		expect(compiled.explain(features(f), t).rules).toEqual([{ name: 'r', outcome: 'matched', reason }])
+	})
+})
+
+describe('keyword regexes', () => {
+	const keywordSets = [
+		['prove', 'proof', 'step by step'],
+		['c++', 'c#', 'tl;dr', 'trade-offs'],
+		['java', 'javascript', 'json', 'café'],
+	]
+	const texts = [
+		'Please prove it',
+		'approve this',
+		'step  by\nstep please',
+		'I write C++ and C# daily',
+		'tl;dr: fine',
+		'consider the trade-offs',
+		'javascript_code and java.',
+		'JSON!',
+		'jsonify',
+		'',
+	]
+	it.each(keywordSets)('match the same ASCII texts in their ASCII and Unicode forms (%p)', (...words) => {
+		const unicode = keywordsRegExp(words)
+		const ascii = asciiKeywordsRegExp(words)
+		for (const text of texts) expect([text, ascii.test(text)]).toEqual([text, unicode.test(text)])
+	})
+
+	it('still finds a keyword in non-ASCII text through the Unicode form', () => {
+		const rules = compileRules({
+			version: 1,
+			baseline: 'openai/gpt-4o',
+			defaultTier: 'b',
+			tiers: { a: { models: ['openai/gpt-4o'] }, b: { models: ['openai/gpt-4o'] } },
+			rules: [{ name: 'cafe', when: { keywords: ['café'] }, tier: 'a' }],
+		})
+		const features = {
+			promptTokens: 1,
+			messages: 1,
+			hasTools: false,
+			hasImages: false,
+			jsonMode: false,
+			maxTokens: null,
+		}
+		expect(rules.classify(features, { lastUserMessage: 'Un café, svp', system: '' }).rule).toBe('cafe')
+		expect(rules.classify(features, { lastUserMessage: 'Un cafés, svp', system: '' }).rule).toBe('default')
 	})
 })
