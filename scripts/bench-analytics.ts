@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../db/client'
 import { loadConfig } from '../src/config'
-import { createRollupWriter, DAY_MS } from '../src/plugins/analytics/rollup'
+import { DAY_MS } from '../src/plugins/analytics/rollup'
 import { AnalyticsService, type BreakdownBy, type Scope, windowOf } from '../src/plugins/analytics/service'
-import { RequestLog, type RequestLogEntry } from '../src/plugins/gateway/request-log'
+import { type LogRow, LogStore, type RequestLogEntry, toRow } from '../src/plugins/gateway/log-store'
 import { loadCatalog } from '../src/providers/catalog'
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
@@ -32,8 +32,9 @@ try {
 		}
 	}
 	const catalog = loadCatalog(loadConfig({}))
-	const log = new RequestLog(sqlite)
-	log.onFlush(createRollupWriter(sqlite))
+	// The same writer the gateway's log thread uses, called directly: rows and rollups alike.
+	const store = new LogStore(sqlite)
+	let batch: LogRow[] = []
 	const models = catalog.models.slice(0, 8)
 	const tiers = ['simple', 'medium', 'complex']
 	let seed = 7
@@ -78,10 +79,13 @@ try {
 				maxTokens: null,
 			},
 		}
-		log.record(entry)
-		if (log.pending >= 10_000) log.flush()
+		batch.push(toRow(entry))
+		if (batch.length >= 10_000) {
+			store.write(batch)
+			batch = []
+		}
 	}
-	log.close()
+	store.write(batch)
 	sqlite.run('ANALYZE')
 	console.log(
 		`${ROWS.toLocaleString('en-US')} requests over 30 days, ${USERS} users, written in ${((performance.now() - started) / 1000).toFixed(1)} s`,

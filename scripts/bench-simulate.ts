@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../db/client'
 import { loadConfig } from '../src/config'
-import { RequestLog, type RequestLogEntry } from '../src/plugins/gateway/request-log'
+import { type LogRow, LogStore, type RequestLogEntry, toRow } from '../src/plugins/gateway/log-store'
 import { loadCatalog } from '../src/providers/catalog'
 import { compileRules } from '../src/rules/compile'
 import defaultRules from '../src/rules/default-rules.json'
@@ -20,7 +20,9 @@ const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-simulate-'))
 try {
 	const { sqlite } = createDb(join(dir, 'bench.db'))
 	const catalog = loadCatalog(loadConfig({}))
-	const log = new RequestLog(sqlite)
+	// The same writer the gateway's log thread uses, called directly: rows and rollups alike.
+	const store = new LogStore(sqlite)
+	let batch: LogRow[] = []
 	const tiers = ['simple', 'medium', 'complex']
 	const now = Date.now()
 	let seed = 42
@@ -58,10 +60,13 @@ try {
 			promptText: i % 3 === 0 ? 'Summarize this article in three bullet points, please.' : null,
 			systemText: i % 3 === 0 ? 'You are a helpful assistant.' : null,
 		}
-		log.record(entry)
-		if (log.pending >= 5000) log.flush()
+		batch.push(toRow(entry))
+		if (batch.length >= 5000) {
+			store.write(batch)
+			batch = []
+		}
 	}
-	log.close()
+	store.write(batch)
 	const compiled = compileRules(defaultRules as RulesDocument)
 	const timings: number[] = []
 	let result: ReturnType<typeof simulateRules> | undefined

@@ -2,7 +2,6 @@ import type { Database } from 'bun:sqlite'
 import { createDb, type Db } from '../db/client'
 import type { Config } from './config'
 import { LogRetention } from './plugins/analytics/retention'
-import { createRollupWriter } from './plugins/analytics/rollup'
 import { AnalyticsService } from './plugins/analytics/service'
 import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
 import { LoginThrottle } from './plugins/auth/throttle'
@@ -49,8 +48,9 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const passwords = argon2idHasher(options.passwordCost)
 	if (config.admin) await ensureAdmin(db, passwords, config.admin)
 	const rules = RulesStore.open(db, catalog, config.rulesPath)
-	const requestLog = new RequestLog(sqlite)
-	requestLog.onFlush(createRollupWriter(sqlite))
+	const requestLog = new RequestLog(config.databasePath)
+	// The log writer thread runs the checkpoints, with their fsyncs; this connection never blocks on one.
+	sqlite.run('PRAGMA wal_autocheckpoint = 0')
 	return {
 		config,
 		secrets,
@@ -72,10 +72,10 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 }
 
 /** Writes everything still in memory (request log rows, key last-use times) and closes the database. */
-export function closeDeps(deps: AppDeps) {
+export async function closeDeps(deps: AppDeps) {
 	deps.rules.close()
 	deps.retention.stop()
-	deps.requestLog.close()
+	await deps.requestLog.close()
 	deps.gatewayKeys.flushLastUsed(true)
 	deps.sqlite.close()
 }

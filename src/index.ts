@@ -33,7 +33,7 @@ async function main() {
 			if (!(await Promise.race([drained, timedOut]))) await server.stop(true)
 		}
 		const pending = deps.requestLog.pending
-		closeDeps(deps)
+		await closeDeps(deps)
 		console.log(`Stopped; wrote the last ${pending} request log rows`)
 		process.exit(0)
 	}

@@ -51,6 +51,27 @@ interface LoggedRow {
 	system_text: string | null
 }
 
+/** Rows reach the log when their request ends, so a long stream may land a little after a later request. */
+const OUT_OF_ORDER_SLACK_MS = 60 * 60_000
+
+/**
+ * The window's `auto` requests, newest first along the primary key: rows are written in time order, so the
+ * walk stops once it is well past the window's start instead of reading the whole log.
+ */
+function loggedAutoRequests(sqlite: Database, since: number): LoggedRow[] {
+	const rows: LoggedRow[] = []
+	const walk = sqlite.query<LoggedRow & { requested_model: string | null }, []>(
+		`SELECT id, created_at, requested_model, tier, cost_usd, prompt_tokens, completion_tokens, cached_tokens,
+		        cache_write_tokens, features, prompt_text, system_text
+		   FROM request_log ORDER BY id DESC`,
+	)
+	for (const row of walk.iterate()) {
+		if (row.created_at < since - OUT_OF_ORDER_SLACK_MS) break
+		if (row.created_at >= since && row.requested_model === 'auto' && row.features !== null) rows.push(row)
+	}
+	return rows
+}
+
 const count = (tally: Record<string, number>, key: string) => {
 	tally[key] = (tally[key] ?? 0) + 1
 }
@@ -67,14 +88,7 @@ export function simulateRules(
 	days: number,
 	now = Date.now(),
 ): SimulationResult {
-	const rows = sqlite
-		.query<LoggedRow, [number]>(
-			`SELECT id, created_at, tier, cost_usd, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens,
-			        features, prompt_text, system_text
-			   FROM request_log
-			  WHERE created_at >= ? AND requested_model = 'auto' AND features IS NOT NULL`,
-		)
-		.all(now - days * DAY_MS)
+	const rows = loggedAutoRequests(sqlite, now - days * DAY_MS)
 	const tierModels = new Map<string, CatalogModel[]>()
 	for (const [name, tier] of Object.entries(proposed.document.tiers)) {
 		tierModels.set(

@@ -54,11 +54,11 @@ async function traffic(g: GatewayHarness) {
 			latencyMs: 200,
 		})
 	}
-	g.t.deps.requestLog.flush()
+	await g.t.deps.requestLog.flush()
 }
 
-const overviewOf = (g: GatewayHarness, days: number) => {
-	g.t.deps.requestLog.flush()
+const overviewOf = async (g: GatewayHarness, days: number) => {
+	await g.t.deps.requestLog.flush()
 	const window = {
 		days,
 		firstDay: Math.floor(Date.now() / DAY_MS) - days + 1,
@@ -96,7 +96,7 @@ describe('dashboard in a real browser', () => {
 		const problems = watchPage(page)
 		try {
 			await logIn(page, origin)
-			const week = overviewOf(g, 7)
+			const week = await overviewOf(g, 7)
 			expect(week.requests).toBe(63)
 			await expect(page.textContent('#metric-requests .metric-value')).resolves.toBe(formatInteger(63))
 			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe(formatUsd(week.costUsd))
@@ -114,7 +114,7 @@ describe('dashboard in a real browser', () => {
 			)
 			expect(page.url()).toBe(`${origin}/?days=1`)
 			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe(
-				formatUsd(overviewOf(g, 1).costUsd),
+				formatUsd((await overviewOf(g, 1)).costUsd),
 			)
 			expect(await drawnPixels(page)).toBeGreaterThan(0)
 			await page.click('a.segment:has-text("30 days")')
@@ -153,7 +153,7 @@ describe('dashboard in a real browser', () => {
 		const problems = watchPage(page)
 		try {
 			await logIn(page, origin)
-			const [first] = g.rows()
+			const [first] = await g.rows()
 			for (const [path, name] of [
 				['/', 'phone-overview'],
 				['/?days=30&scope=all', 'phone-overview-everyone'],

@@ -14,7 +14,7 @@ export interface TestApp extends AsyncDisposable {
 	dir: string
 	/** `app.handle` on a path, with JSON bodies encoded and `Authorization` set from `token`. */
 	call(method: string, path: string, options?: CallOptions): Promise<Response>
-	close(): void
+	close(): Promise<void>
 }
 
 export interface CallOptions {
@@ -40,10 +40,10 @@ export async function makeApp(env: Record<string, string> = {}): Promise<TestApp
 	const deps = await createDeps(config, { passwordCost: TEST_PASSWORD_COST })
 	const app = createApp(deps)
 	let closed = false
-	const close = () => {
+	const close = async () => {
 		if (closed) return
 		closed = true
-		closeDeps(deps)
+		await closeDeps(deps)
 		rmSync(dir, { recursive: true, force: true })
 	}
 	return {
@@ -63,7 +63,7 @@ export async function makeApp(env: Record<string, string> = {}): Promise<TestApp
 			return app.handle(new Request(`http://localhost${path}`, { method, headers, body }))
 		},
 		async [Symbol.asyncDispose]() {
-			close()
+			await close()
 		},
 	}
 }

@@ -16,8 +16,8 @@ export interface GatewayHarness extends AsyncDisposable {
 	userId: number
 	/** The official OpenAI SDK pointed at the gateway, as a user would configure it. */
 	openai: OpenAI
-	/** Writes buffered log rows and returns every row, oldest first. */
-	rows(): LogRow[]
+	/** Waits for buffered log rows to be written and returns every row, oldest first. */
+	rows(): Promise<LogRow[]>
 	fetch(path: string, init?: RequestInit): Promise<Response>
 }
 
@@ -48,8 +48,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
 		key,
 		userId: user.id,
 		openai: new OpenAI({ apiKey: key, baseURL, maxRetries: 0 }),
-		rows() {
-			t.deps.requestLog.flush()
+		async rows() {
+			await t.deps.requestLog.flush()
 			return t.deps.db.select().from(requestLog).orderBy(asc(requestLog.id)).all()
 		},
 		fetch(path, init = {}) {
@@ -61,7 +61,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
 		async [Symbol.asyncDispose]() {
 			await server.stop(true)
 			await upstream.stop()
-			t.close()
+			await t.close()
 		},
 	}
 }

@@ -103,7 +103,7 @@ async function fixture(): Promise<Fixture> {
 	log.record(
 		entry({ ...o, promptTokens: 10, completionTokens: 10, costUsd: 1, baselineCostUsd: 1, latencyMs: 60 }),
 	)
-	log.flush()
+	await log.flush()
 	return {
 		t,
 		admin: admin.token,

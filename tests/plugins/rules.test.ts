@@ -227,7 +227,7 @@ describe('model "auto"', () => {
 			'gpt-6.2-sol',
 			'claude-sonnet-5-5',
 		])
-		const rows = g.rows()
+		const rows = await g.rows()
 		expect(rows.map((r) => [r.requestedModel, r.tier, r.rule, r.rulesRevision])).toEqual([
 			['auto', 'simple', 'short-chat', 2],
 			['auto', 'complex', 'hard-words', 2],
@@ -246,7 +246,7 @@ describe('model "auto"', () => {
 		expect(data.model).toBe('claude-haiku-4-5')
 		expect(response.headers.get('x-switchyard-attempts')).toBe('2')
 		expect(response.headers.get('x-switchyard-model')).toBe('anthropic/claude-haiku-4-5')
-		expect(g.rows()[0]?.attempts).toEqual([
+		expect((await g.rows())[0]?.attempts).toEqual([
 			{
 				model: 'openai/gpt-4o-mini',
 				provider: 'openai',

@@ -49,6 +49,10 @@ describe('POST /api/rules/simulate', () => {
 		await using t = await makeApp()
 		const { token } = await signupUser(t, 'admin@example.com')
 		const log = t.deps.requestLog
+		// 0: older than the window (rows reach the log in time order, so it comes first).
+		log.record(
+			row({ createdAt: new Date(Date.now() - 10 * DAY), tier: 'medium', features: features({}), costUsd: 1 }),
+		)
 		// 1: short → simple (gpt-4o-mini: 1000 × 0.15 + 500 × 0.60 = 450 µ$), tier changes.
 		log.record(
 			row({
@@ -78,11 +82,8 @@ describe('POST /api/rules/simulate', () => {
 				costUsd: 0.002,
 			}),
 		)
-		// 4: a named model is not routed by rules. 5: older than the window.
+		// 4: a named model is not routed by rules.
 		log.record(row({ requestedModel: 'gpt-4o-mini', features: features({}), costUsd: 1 }))
-		log.record(
-			row({ createdAt: new Date(Date.now() - 10 * DAY), tier: 'medium', features: features({}), costUsd: 1 }),
-		)
 		// 6: reaches the keyword rule without logged text: not evaluated.
 		log.record(
 			row({ tier: 'medium', features: features({ promptTokens: 900, hasImages: true }), costUsd: 0.003 }),
@@ -99,7 +100,7 @@ describe('POST /api/rules/simulate', () => {
 				costUsd: 0.004,
 			}),
 		)
-		log.flush()
+		await log.flush()
 
 		const res = await t.call('POST', '/api/rules/simulate', { token, body: { rules: PROPOSED, days: 7 } })
 		expect(res.status).toBe(200)
@@ -117,7 +118,7 @@ describe('POST /api/rules/simulate', () => {
 			incapable: 1,
 			incapableRequests: [
 				{
-					id: 2,
+					id: 3,
 					createdAt: expect.any(String),
 					tier: 'simple',
 					reasons: ['openai/gpt-4o-mini: context window 128000 is smaller than the prompt (~200000 tokens)'],

@@ -104,21 +104,21 @@ function toRequestQuery(query: {
 export const analyticsPlugin = (deps: AppDeps) => {
 	const { analytics, requestLog } = deps
 	/** Reads see every answered request: rows still buffered are written first (a no-op when none are). */
-	const fresh = () => {
-		requestLog.flush()
+	const fresh = async () => {
+		await requestLog.flush()
 		return analytics
 	}
 	const hasKeys = (user: PublicUser) => deps.gatewayKeys.list(user.id).some((key) => !key.revokedAt)
 	const baseUrl = (request: Request) => `${new URL(request.url).origin}/v1`
 
-	function overviewProps(
+	async function overviewProps(
 		user: PublicUser,
 		query: { days?: number; scope?: 'mine' | 'all' },
 		request: Request,
 	) {
 		const scope = scopeOf(user, query.scope)
 		const window = windowOf(query.days ?? DEFAULT_DAYS)
-		const service = fresh()
+		const service = await fresh()
 		return {
 			days: window.days,
 			everyone: scope.userId === null,
@@ -139,15 +139,15 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			// JSON API
 			.get(
 				'/api/analytics/overview',
-				({ auth, query }) =>
-					fresh().overview(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
+				async ({ auth, query }) =>
+					(await fresh()).overview(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
 				{ session: 'user', query: AnalyticsModel.window },
 			)
 			.get(
 				'/api/analytics/breakdown',
-				({ auth, query }) => ({
+				async ({ auth, query }) => ({
 					by: query.by,
-					rows: fresh().breakdown(
+					rows: (await fresh()).breakdown(
 						scopeOf(auth.user, query.scope),
 						query.by,
 						windowOf(query.days ?? DEFAULT_DAYS),
@@ -157,15 +157,15 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			)
 			.get(
 				'/api/analytics/integrity',
-				({ auth, query }) =>
-					fresh().integrity(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
+				async ({ auth, query }) =>
+					(await fresh()).integrity(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
 				{ session: 'user', query: AnalyticsModel.window },
 			)
 			.get(
 				'/api/requests',
-				({ auth, query, set }) => {
+				async ({ auth, query, set }) => {
 					const limit = query.limit ?? DEFAULT_PAGE
-					const rows = fresh().requests(
+					const rows = (await fresh()).requests(
 						scopeOf(auth.user, query.scope),
 						toFilters(query),
 						limit,
@@ -179,26 +179,27 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			)
 			.get(
 				'/api/requests/:id',
-				({ auth, params, query }) => fresh().request(scopeOf(auth.user, query.scope), params.id),
+				async ({ auth, params, query }) =>
+					(await fresh()).request(scopeOf(auth.user, query.scope), params.id),
 				{ session: 'user', params: AnalyticsModel.id, query: t.Object({ scope }) },
 			)
 			// Dashboard pages; the same URL answers htmx with its fragment
 			.get(
 				'/',
-				({ auth, query, request, set }) => {
+				async ({ auth, query, request, set }) => {
 					set.headers.vary = 'HX-Request'
-					const props = overviewProps(auth.user, query, request)
+					const props = await overviewProps(auth.user, query, request)
 					return isHtmx(request) ? <OverviewPanel {...props} /> : <OverviewPage user={auth.user} {...props} />
 				},
 				{ session: 'user', query: AnalyticsModel.window },
 			)
 			.get(
 				'/requests',
-				({ auth, query, request, set }) => {
+				async ({ auth, query, request, set }) => {
 					set.headers.vary = 'HX-Request'
 					const scope = scopeOf(auth.user, query.scope)
 					const requestQuery = toRequestQuery(query)
-					const requests = fresh().requests(scope, toFilters(query), DEFAULT_PAGE, query.before)
+					const requests = (await fresh()).requests(scope, toFilters(query), DEFAULT_PAGE, query.before)
 					if (isHtmx(request))
 						return <RequestsList requests={requests} query={requestQuery} pageSize={DEFAULT_PAGE} />
 					const options = analytics.filterOptions(scope)
@@ -219,9 +220,9 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			)
 			.get(
 				'/requests/rows',
-				({ auth, query }) => {
+				async ({ auth, query }) => {
 					if (query.before === undefined) throw badRequest('before is required', 'before')
-					const requests = fresh().requests(
+					const requests = (await fresh()).requests(
 						scopeOf(auth.user, query.scope),
 						toFilters(query),
 						DEFAULT_PAGE,
@@ -233,9 +234,9 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			)
 			.get(
 				'/requests/:id',
-				({ auth, params, request }) => {
+				async ({ auth, params, request }) => {
 					// An admin may open anyone's request; a developer only their own.
-					const detail = fresh().request(
+					const detail = (await fresh()).request(
 						{ userId: auth.user.role === 'admin' ? null : auth.user.id },
 						params.id,
 					)

@@ -40,14 +40,19 @@ export class LogRetention {
 
 	private async pruneInChunks(now: number): Promise<number> {
 		const cutoff = now - this.days * DAY_MS
-		const deleteChunk = this.sqlite.prepare(
-			'DELETE FROM request_log WHERE id IN (SELECT id FROM request_log WHERE created_at < ? LIMIT ?)',
+		// Rows are written in time order, so the oldest are the lowest ids: walk the primary key from the
+		// start, a chunk at a time, and stop at the first chunk that reaches into the kept period.
+		const oldest = this.sqlite.prepare<{ id: number; created_at: number }, [number]>(
+			'SELECT id, created_at FROM request_log ORDER BY id LIMIT ?',
 		)
+		const deleteOld = this.sqlite.prepare('DELETE FROM request_log WHERE id <= ? AND created_at < ?')
 		let removed = 0
 		for (;;) {
-			const { changes } = deleteChunk.run(cutoff, CHUNK)
-			removed += changes
-			if (changes < CHUNK) break
+			const chunk = oldest.all(CHUNK)
+			const last = chunk.at(-1)
+			if (!last) break
+			removed += deleteOld.run(last.id, cutoff).changes
+			if (chunk.length < CHUNK || chunk.some((row) => row.created_at >= cutoff)) break
 			await nextTick()
 		}
 		const cutoffDay = utcDay(cutoff)

@@ -136,7 +136,11 @@ export const rulesPlugin = (deps: AppDeps) => {
 			)
 			.post(
 				'/api/rules/simulate',
-				({ body }) => simulateRules(deps.sqlite, catalog, compileProposal(body.rules), body.days ?? 7),
+				async ({ body }) => {
+					const compiled = compileProposal(body.rules)
+					await deps.requestLog.flush()
+					return simulateRules(deps.sqlite, catalog, compiled, body.days ?? 7)
+				},
 				{ session: 'admin', body: RulesModel.simulate },
 			)
 			// Dashboard page and the fragments its forms swap
@@ -213,7 +217,7 @@ export const rulesPlugin = (deps: AppDeps) => {
 			)
 			.post(
 				'/rules/simulate',
-				({ body, set }) => {
+				async ({ body, set }) => {
 					const days = Number(formValue(body, 'days') || 7)
 					if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
 						throw badRequest(`days must be an integer from 1 to ${MAX_DAYS}`, 'days')
@@ -223,6 +227,7 @@ export const rulesPlugin = (deps: AppDeps) => {
 					try {
 						if (draft && !draft.ok) throw new RulesValidationError(draft.errors)
 						const compiled = compileProposal(draft?.ok ? draft.value : undefined)
+						await deps.requestLog.flush()
 						return <SimulationView result={simulateRules(deps.sqlite, catalog, compiled, days)} />
 					} catch (error) {
 						if (!(error instanceof RulesValidationError)) throw error

@@ -113,7 +113,7 @@ describe('Anthropic models through the OpenAI API', () => {
 		})
 		expect(data.usage).toMatchObject({ prompt_tokens: 1500, completion_tokens: 50, total_tokens: 1550 })
 		expect(data.usage?.prompt_tokens_details?.cached_tokens).toBe(1000)
-		const [row] = g.rows()
+		const [row] = await g.rows()
 		expect(row).toMatchObject({
 			promptTokens: 1500,
 			cachedTokens: 1000,
@@ -151,7 +151,7 @@ describe('Anthropic models through the OpenAI API', () => {
 		}
 		expect(text).toBe('Hello from claude-haiku-4-5')
 		expect(usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) })
-		expect(g.rows()[0]).toMatchObject({
+		expect((await g.rows())[0]).toMatchObject({
 			stream: true,
 			status: 200,
 			usageReported: true,
@@ -210,7 +210,7 @@ describe('Anthropic models through the OpenAI API', () => {
 			body: JSON.stringify({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Hi' }] }),
 		})
 		expect(res.status).toBe(502)
-		expect(g.rows()[0]?.attempts).toEqual([
+		expect((await g.rows())[0]?.attempts).toEqual([
 			{
 				model: 'anthropic/claude-haiku-4-5',
 				provider: 'anthropic',

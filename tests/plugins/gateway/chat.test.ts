@@ -68,7 +68,7 @@ describe('POST /v1/chat/completions with an OpenAI model', () => {
 			model: 'gpt-4o-mini',
 			messages: [{ role: 'user', content: 'SECRET PROMPT' }],
 		})
-		const [row] = g.rows()
+		const [row] = await g.rows()
 		const model = g.t.deps.catalog.model('openai/gpt-4o-mini')
 		const baseline = g.t.deps.catalog.model(g.t.deps.rules.current().compiled.document.baseline)
 		if (!model || !baseline) throw new Error('catalog entries missing')
@@ -145,7 +145,7 @@ describe('streaming', () => {
 		expect(chunks.map((c) => c.choices[0].delta.content ?? '').join('')).toBe('Hello from gpt-4o-mini')
 		// The gateway always asks the upstream for usage, so the stream is priced.
 		expect(g.upstream.requests[0]?.body.stream_options).toEqual({ include_usage: true })
-		const [row] = g.rows()
+		const [row] = await g.rows()
 		expect(row).toMatchObject({ stream: true, status: 200, usageReported: true })
 		expect(row?.promptTokens).toBeGreaterThan(0)
 		expect(row?.costUsd).toBeGreaterThan(0)
@@ -174,7 +174,12 @@ describe('streaming', () => {
 		for await (const _ of stream) {
 			// drain
 		}
-		expect(g.rows()[0]).toMatchObject({ status: 200, usageReported: false, costUsd: 0, promptTokens: 0 })
+		expect((await g.rows())[0]).toMatchObject({
+			status: 200,
+			usageReported: false,
+			costUsd: 0,
+			promptTokens: 0,
+		})
 	})
 
 	it('delivers the first chunk as soon as the upstream sends it', async () => {
@@ -209,8 +214,8 @@ describe('streaming', () => {
 		await iterator.next()
 		controller.abort()
 		await expect(g.upstream.requests[0]?.aborted).resolves.toBe(true)
-		await waitFor(() => g.rows().length === 1)
-		expect(g.rows()[0]).toMatchObject({ status: 499, stream: true, model: 'openai/gpt-4o-mini' })
+		await waitFor(async () => (await g.rows()).length === 1)
+		expect((await g.rows())[0]).toMatchObject({ status: 499, stream: true, model: 'openai/gpt-4o-mini' })
 	})
 
 	it('aborts a non-streaming upstream call when the client disconnects', async () => {
@@ -227,8 +232,8 @@ describe('streaming', () => {
 		controller.abort()
 		expect(await outcome).not.toBe('answered')
 		await expect(g.upstream.requests[0]?.aborted).resolves.toBe(true)
-		await waitFor(() => g.rows().length === 1)
-		expect(g.rows()[0]).toMatchObject({ status: 499, stream: false })
+		await waitFor(async () => (await g.rows()).length === 1)
+		expect((await g.rows())[0]).toMatchObject({ status: 499, stream: false })
 	})
 })
 
@@ -252,9 +257,9 @@ describe('GET /v1/models', () => {
 })
 
 /** Polls a condition the server reaches on its own (a log row written after the client left). */
-async function waitFor(condition: () => boolean) {
+async function waitFor(condition: () => Promise<boolean>) {
 	for (let i = 0; i < 200; i++) {
-		if (condition()) return
+		if (await condition()) return
 		await Bun.sleep(10)
 	}
 	throw new Error('condition not reached')

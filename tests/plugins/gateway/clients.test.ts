@@ -25,7 +25,7 @@ describe('popular clients work unchanged', () => {
 			expect(text).toBe(`Hello from ${id}`)
 			expect((await streamed.usage).outputTokens).toBeGreaterThan(0)
 		}
-		expect(g.rows().map((row) => [row.model, row.stream, row.status])).toEqual([
+		expect((await g.rows()).map((row) => [row.model, row.stream, row.status])).toEqual([
 			['openai/gpt-4o-mini', false, 200],
 			['openai/gpt-4o-mini', true, 200],
 			['anthropic/claude-haiku-4-5', false, 200],
@@ -48,7 +48,7 @@ describe('popular clients work unchanged', () => {
 			for await (const chunk of await llm.stream('Say hello')) text += String(chunk.content)
 			expect(text).toBe(`Hello from ${model}`)
 		}
-		expect(g.rows().every((row) => row.status === 200 && row.usageReported)).toBe(true)
+		expect((await g.rows()).every((row) => row.status === 200 && row.usageReported)).toBe(true)
 	})
 
 	it("LangChain's ChatOpenAI: tool calls bound with bindTools come back parsed", async () => {

@@ -35,7 +35,7 @@ describe('authentication', () => {
 		expect(res.status).toBe(401)
 		const body = (await res.json()) as ErrorShape
 		expect(body.error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' })
-		expect(g.rows()).toEqual([])
+		expect(await g.rows()).toEqual([])
 	})
 
 	it('refuses a revoked key at once', async () => {
@@ -76,7 +76,7 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 		expect(error.error.type).toBe('invalid_request_error')
 		expect(error.error.param).toBe(param)
 		expect(res.headers.get('x-switchyard-request-id')).toMatch(/^req_/)
-		const rows = g.rows()
+		const rows = await g.rows()
 		expect(rows).toHaveLength(1)
 		expect(rows[0]).toMatchObject({ status: 400, errorType: 'invalid_request_error', attempts: [] })
 		expect(g.upstream.requests).toEqual([])
@@ -91,7 +91,7 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 		const { res, body } = await post(g, huge)
 		expect(res.status).toBe(413)
 		expect(body.error.code).toBe('request_too_large')
-		expect(g.rows()[0]).toMatchObject({ status: 413 })
+		expect((await g.rows())[0]).toMatchObject({ status: 413 })
 	})
 
 	it('answers 413 for a chunked body that grows past 4 MiB without announcing its length', async () => {
@@ -106,7 +106,7 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 		})
 		const res = await g.fetch('/chat/completions', { method: 'POST', body })
 		expect(res.status).toBe(413)
-		expect(g.rows()[0]).toMatchObject({ status: 413 })
+		expect((await g.rows())[0]).toMatchObject({ status: 413 })
 	})
 
 	it('answers 404 model_not_found for a model the catalog does not know', async () => {
@@ -114,7 +114,7 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 		const { res, body } = await post(g, { model: 'gpt-99-ultra', messages: hello })
 		expect(res.status).toBe(404)
 		expect(body.error).toMatchObject({ type: 'not_found_error', code: 'model_not_found', param: 'model' })
-		expect(g.rows()[0]).toMatchObject({ status: 404, requestedModel: 'gpt-99-ultra' })
+		expect((await g.rows())[0]).toMatchObject({ status: 404, requestedModel: 'gpt-99-ultra' })
 	})
 
 	it('answers 400 provider_key_missing naming what to configure', async () => {
@@ -151,7 +151,7 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 			expect(res.status).toBe(400)
 		}
 		expect((await g.fetch('/chat/completions', { method: 'POST' })).status).toBe(400)
-		expect(g.rows()).toHaveLength(bodies.length + 1)
+		expect(await g.rows()).toHaveLength(bodies.length + 1)
 	})
 })
 
@@ -166,7 +166,7 @@ describe('upstream failures', () => {
 			expect(res.status).toBe(502)
 			expect(body.error.type).toBe('upstream_error')
 			expect(body.error.message).toContain(`openai/gpt-4o-mini: HTTP ${status}`)
-			expect(g.rows()[0]).toMatchObject({
+			expect((await g.rows())[0]).toMatchObject({
 				status: 502,
 				attempts: [
 					{ model: 'openai/gpt-4o-mini', status, latencyMs: expect.any(Number), error: expect.any(String) },
@@ -191,7 +191,7 @@ describe('upstream failures', () => {
 		expect(body.error.message).toBe('Invalid schema for function')
 		expect(body.error.type).toBe('invalid_request_error')
 		expect(g.upstream.requests).toHaveLength(1)
-		expect(g.rows()[0]).toMatchObject({ status: 400, attempts: [{ status: 400 }] })
+		expect((await g.rows())[0]).toMatchObject({ status: 400, attempts: [{ status: 400 }] })
 	})
 
 	it('counts a hung upstream as failed after UPSTREAM_TIMEOUT_MS', async () => {
@@ -238,7 +238,7 @@ describe('upstream failures', () => {
 		const last = JSON.parse(events.at(-1) ?? '{}') as ErrorShape
 		expect(last.error).toMatchObject({ type: 'upstream_error' })
 		expect(g.upstream.requests).toHaveLength(1)
-		expect(g.rows()[0]).toMatchObject({ status: 502, stream: true, errorType: 'upstream_error' })
+		expect((await g.rows())[0]).toMatchObject({ status: 502, stream: true, errorType: 'upstream_error' })
 	})
 
 	it('makes the OpenAI SDK throw on a stream cut mid-way', async () => {
@@ -280,7 +280,7 @@ describe("a key's own limit", () => {
 			code: 'rate_limit_exceeded',
 		})
 		expect(g.upstream.requests).toHaveLength(2)
-		expect(g.rows().map((row) => row.status)).toEqual([200, 200, 429])
+		expect((await g.rows()).map((row) => row.status)).toEqual([200, 200, 429])
 		// Another key of the same user is not affected.
 		expect((await post(g, { model: 'gpt-4o-mini', messages: hello })).res.status).toBe(200)
 	})

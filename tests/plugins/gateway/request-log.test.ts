@@ -9,38 +9,53 @@ import { readEvents, startGateway } from '../../helpers/gateway'
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
 
 describe('request log', () => {
-	it('answers before the row is written, then writes buffered rows in one batch', async () => {
+	it('answers without writing: rows are written by the writer thread, and flush waits for them', async () => {
 		await using g = await startGateway()
+		const count = () =>
+			(g.t.deps.sqlite.query('SELECT count(*) AS n FROM request_log').get() as { n: number }).n
 		await Promise.all(
 			Array.from({ length: 20 }, () =>
 				g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }),
 			),
 		)
-		expect(g.t.deps.requestLog.pending).toBe(20)
-		const count = () =>
-			(g.t.deps.sqlite.query('SELECT count(*) AS n FROM request_log').get() as { n: number }).n
-		expect(count()).toBe(0)
-		expect(g.t.deps.requestLog.flush()).toBe(20)
-		expect(count()).toBe(20)
-		expect(new Set(g.rows().map((row) => row.requestId)).size).toBe(20)
+		expect(count() + g.t.deps.requestLog.pending).toBe(20)
+		const [key] = g.t.deps.gatewayKeys.list(g.userId)
+		g.t.deps.requestLog.record({
+			requestId: 'req_direct',
+			createdAt: new Date(),
+			userId: g.userId,
+			keyId: key?.id ?? 1,
+			status: 200,
+			attempts: [],
+			latencyMs: 1,
+		})
+		const before = count()
+		expect(g.t.deps.requestLog.pending).toBeGreaterThan(0)
+		expect(count()).toBe(before)
+		await g.t.deps.requestLog.flush()
+		expect(g.t.deps.requestLog.pending).toBe(0)
+		expect(count()).toBe(21)
+		expect(new Set((await g.rows()).map((row) => row.requestId)).size).toBe(21)
 	})
 
-	it('keeps the rows when a write fails, and writes them on the next flush', async () => {
+	it('keeps the rows when a write fails, and writes them once the database accepts them again', async () => {
 		await using g = await startGateway()
-		await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello })
 		g.t.deps.sqlite.run(
 			'CREATE TRIGGER refuse BEFORE INSERT ON request_log BEGIN SELECT RAISE(ABORT, "disk full"); END',
 		)
 		const logged = console.error
 		console.error = () => {}
 		try {
-			expect(g.t.deps.requestLog.flush()).toBe(0)
+			await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello })
+			while (g.t.deps.requestLog.failures === 0) await Bun.sleep(5)
 		} finally {
 			console.error = logged
 		}
 		expect(g.t.deps.requestLog.pending).toBe(1)
 		g.t.deps.sqlite.run('DROP TRIGGER refuse')
-		expect(g.t.deps.requestLog.flush()).toBe(1)
+		await g.t.deps.requestLog.flush()
+		expect(g.t.deps.requestLog.pending).toBe(0)
+		expect(await g.rows()).toHaveLength(1)
 	})
 
 	it('keeps the opt-in text excerpts only with LOG_PROMPT_TEXT, cut to 2,000 characters', async () => {
@@ -52,7 +67,7 @@ describe('request log', () => {
 				{ role: 'user', content: 'y'.repeat(3000) },
 			],
 		})
-		const [row] = g.rows()
+		const [row] = await g.rows()
 		expect(row?.systemText).toBe('Be kind.')
 		expect(row?.promptText).toBe('y'.repeat(2000))
 	})
@@ -60,7 +75,7 @@ describe('request log', () => {
 	it('stores the extracted features of each request, never its text', async () => {
 		await using g = await startGateway()
 		await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello, max_tokens: 20 })
-		expect(g.rows()[0]?.features).toEqual({
+		expect((await g.rows())[0]?.features).toEqual({
 			promptTokens: expect.any(Number),
 			messages: 1,
 			hasTools: false,

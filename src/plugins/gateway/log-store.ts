@@ -1,0 +1,203 @@
+import type { Database, Statement } from 'bun:sqlite'
+import type { requestLog } from '../../../db/schema'
+import { latencyBucket, utcDay } from '../analytics/rollup'
+
+export type RequestLogEntry = typeof requestLog.$inferInsert
+
+/** The columns of `request_log` a row fills, in the order of `LogRow`. */
+const COLUMNS = [
+	'request_id',
+	'created_at',
+	'user_id',
+	'key_id',
+	'requested_model',
+	'model',
+	'upstream_model',
+	'provider',
+	'tier',
+	'rule',
+	'rules_revision',
+	'stream',
+	'status',
+	'error_type',
+	'error',
+	'attempts',
+	'prompt_tokens',
+	'completion_tokens',
+	'cached_tokens',
+	'cache_write_tokens',
+	'usage_reported',
+	'cost_usd',
+	'baseline_cost_usd',
+	'latency_ms',
+	'ttft_ms',
+	'features',
+	'prompt_text',
+	'system_text',
+] as const
+
+const at = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name)
+const CREATED_AT = at('created_at')
+const USER_ID = at('user_id')
+const KEY_ID = at('key_id')
+const MODEL = at('model')
+const PROVIDER = at('provider')
+const TIER = at('tier')
+const STATUS = at('status')
+const PROMPT_TOKENS = at('prompt_tokens')
+const COMPLETION_TOKENS = at('completion_tokens')
+const CACHED_TOKENS = at('cached_tokens')
+const USAGE_REPORTED = at('usage_reported')
+const COST_USD = at('cost_usd')
+const BASELINE_COST_USD = at('baseline_cost_usd')
+const LATENCY_MS = at('latency_ms')
+
+/** A log row as SQL values: plain primitives, cheap to pass to the writer thread. */
+export type LogRow = (string | number | null)[]
+
+export function toRow(entry: RequestLogEntry): LogRow {
+	return [
+		entry.requestId,
+		entry.createdAt.getTime(),
+		entry.userId,
+		entry.keyId,
+		entry.requestedModel ?? null,
+		entry.model ?? null,
+		entry.upstreamModel ?? null,
+		entry.provider ?? null,
+		entry.tier ?? null,
+		entry.rule ?? null,
+		entry.rulesRevision ?? null,
+		entry.stream ? 1 : 0,
+		entry.status,
+		entry.errorType ?? null,
+		entry.error ?? null,
+		JSON.stringify(entry.attempts),
+		entry.promptTokens ?? 0,
+		entry.completionTokens ?? 0,
+		entry.cachedTokens ?? 0,
+		entry.cacheWriteTokens ?? 0,
+		entry.usageReported ? 1 : 0,
+		entry.costUsd ?? 0,
+		entry.baselineCostUsd ?? 0,
+		entry.latencyMs,
+		entry.ttftMs ?? null,
+		entry.features ? JSON.stringify(entry.features) : null,
+		entry.promptText ?? null,
+		entry.systemText ?? null,
+	]
+}
+
+/** Rows per INSERT statement: one statement per 32 rows binds and steps less often than one per row. */
+const ROWS_PER_STATEMENT = 32
+
+type UsageTotals = [
+	day: number,
+	userId: number,
+	keyId: number,
+	model: string,
+	provider: string,
+	tier: string,
+	requests: number,
+	errors: number,
+	costUsd: number,
+	baselineCostUsd: number,
+	promptTokens: number,
+	completionTokens: number,
+	cachedTokens: number,
+	latencyMsSum: number,
+	unpriced: number,
+	missingUsage: number,
+]
+
+const num = (value: string | number | null) => (typeof value === 'number' ? value : 0)
+
+/**
+ * Writes log rows and keeps the daily rollups (`usage_daily`, `latency_daily`) current in the same
+ * transaction, so the dashboard's totals never disagree with the rows they count.
+ */
+export class LogStore {
+	private readonly insertOne: Statement
+	private readonly insertMany: Statement
+	private readonly upsertUsage: Statement
+	private readonly upsertLatency: Statement
+
+	constructor(private readonly sqlite: Database) {
+		const values = `(${COLUMNS.map(() => '?').join(', ')})`
+		const insert = `INSERT INTO request_log (${COLUMNS.join(', ')}) VALUES `
+		this.insertOne = sqlite.prepare(insert + values)
+		this.insertMany = sqlite.prepare(insert + Array(ROWS_PER_STATEMENT).fill(values).join(', '))
+		this.upsertUsage = sqlite.prepare(
+			`INSERT INTO usage_daily (day, user_id, key_id, model, provider, tier, requests, errors, cost_usd,
+			   baseline_cost_usd, prompt_tokens, completion_tokens, cached_tokens, latency_ms_sum, unpriced, missing_usage)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (day, user_id, key_id, model, tier) DO UPDATE SET
+			   requests = requests + excluded.requests,
+			   errors = errors + excluded.errors,
+			   cost_usd = cost_usd + excluded.cost_usd,
+			   baseline_cost_usd = baseline_cost_usd + excluded.baseline_cost_usd,
+			   prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+			   completion_tokens = completion_tokens + excluded.completion_tokens,
+			   cached_tokens = cached_tokens + excluded.cached_tokens,
+			   latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum,
+			   unpriced = unpriced + excluded.unpriced,
+			   missing_usage = missing_usage + excluded.missing_usage`,
+		)
+		this.upsertLatency = sqlite.prepare(
+			`INSERT INTO latency_daily (day, user_id, bucket, count) VALUES (?, ?, ?, ?)
+			 ON CONFLICT (day, user_id, bucket) DO UPDATE SET count = count + excluded.count`,
+		)
+	}
+
+	/** Writes the rows and their rollups in one transaction (all or nothing). */
+	write(rows: readonly LogRow[]) {
+		this.sqlite.transaction(() => {
+			let next = 0
+			for (; next + ROWS_PER_STATEMENT <= rows.length; next += ROWS_PER_STATEMENT) {
+				this.insertMany.run(...rows.slice(next, next + ROWS_PER_STATEMENT).flat())
+			}
+			for (; next < rows.length; next++) this.insertOne.run(...(rows[next] as LogRow))
+			this.writeRollups(rows)
+		})()
+	}
+
+	private writeRollups(rows: readonly LogRow[]) {
+		const usage = new Map<string, UsageTotals>()
+		const latency = new Map<string, [number, number, number, number]>()
+		for (const row of rows) {
+			const day = utcDay(num(row[CREATED_AT] ?? null))
+			const userId = num(row[USER_ID] ?? null)
+			const model = (row[MODEL] as string | null) ?? ''
+			const tier = (row[TIER] as string | null) ?? ''
+			const id = `${day}\u0000${userId}\u0000${row[KEY_ID]}\u0000${model}\u0000${tier}`
+			let totals = usage.get(id)
+			if (!totals) {
+				const provider = (row[PROVIDER] as string | null) ?? ''
+				totals = [day, userId, num(row[KEY_ID] ?? null), model, provider, tier, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+				usage.set(id, totals)
+			}
+			const prompt = num(row[PROMPT_TOKENS] ?? null)
+			const completion = num(row[COMPLETION_TOKENS] ?? null)
+			const cost = num(row[COST_USD] ?? null)
+			const status = num(row[STATUS] ?? null)
+			const latencyMs = num(row[LATENCY_MS] ?? null)
+			totals[6]++
+			if (status >= 400) totals[7]++
+			totals[8] += cost
+			totals[9] += num(row[BASELINE_COST_USD] ?? null)
+			totals[10] += prompt
+			totals[11] += completion
+			totals[12] += num(row[CACHED_TOKENS] ?? null)
+			totals[13] += latencyMs
+			if (prompt + completion > 0 && cost === 0) totals[14]++
+			if (status === 200 && !row[USAGE_REPORTED]) totals[15]++
+			const bucket = latencyBucket(latencyMs)
+			const latencyId = `${day}\u0000${userId}\u0000${bucket}`
+			const counted = latency.get(latencyId)
+			if (counted) counted[3]++
+			else latency.set(latencyId, [day, userId, bucket, 1])
+		}
+		for (const totals of usage.values()) this.upsertUsage.run(...totals)
+		for (const counted of latency.values()) this.upsertLatency.run(...counted)
+	}
+}

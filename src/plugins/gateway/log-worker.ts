@@ -1,0 +1,74 @@
+// The request log's writer thread: owns its own SQLite connection, writes each batch of rows the server
+// posts in one transaction with its rollups, and runs the WAL checkpoints (and their fsyncs), so none of
+// that ever holds the server's event loop.
+import { Database } from 'bun:sqlite'
+import { type LogRow, LogStore } from './log-store'
+
+declare const self: Worker
+
+export type ToWriter =
+	| { type: 'open'; path: string }
+	| { type: 'rows'; seq: number; rows: LogRow[] }
+	| { type: 'close' }
+export type FromWriter =
+	| { type: 'written'; seq: number; count: number }
+	| { type: 'failed'; message: string }
+	| { type: 'closed' }
+
+/** @default 1 s before a failed write is tried again */
+const RETRY_MS = 1000
+/** @default 5 s between checkpoints that also fold in the server's own (rare) writes */
+const CHECKPOINT_MS = 5000
+
+let sqlite: Database | undefined
+let store: LogStore | undefined
+let checkpoints: ReturnType<typeof setInterval> | undefined
+const queue: { seq: number; rows: LogRow[] }[] = []
+let retrying = false
+
+const send = (message: FromWriter) => self.postMessage(message)
+
+function open(path: string) {
+	sqlite = new Database(path)
+	sqlite.run('PRAGMA busy_timeout = 5000')
+	sqlite.run('PRAGMA synchronous = NORMAL')
+	sqlite.run('PRAGMA foreign_keys = ON')
+	store = new LogStore(sqlite)
+	checkpoints = setInterval(() => sqlite?.run('PRAGMA wal_checkpoint(PASSIVE)'), CHECKPOINT_MS)
+}
+
+/** Writes queued batches in order; a failure keeps the batch and retries it, so no row is dropped. */
+function drain() {
+	if (retrying) return
+	while (queue.length > 0) {
+		const batch = queue[0]
+		if (!batch || !store) return
+		try {
+			store.write(batch.rows)
+		} catch (error) {
+			send({ type: 'failed', message: error instanceof Error ? error.message : String(error) })
+			retrying = true
+			setTimeout(() => {
+				retrying = false
+				drain()
+			}, RETRY_MS)
+			return
+		}
+		queue.shift()
+		send({ type: 'written', seq: batch.seq, count: batch.rows.length })
+	}
+}
+
+self.onmessage = (event: MessageEvent<ToWriter>) => {
+	const message = event.data
+	if (message.type === 'open') open(message.path)
+	else if (message.type === 'rows') {
+		queue.push({ seq: message.seq, rows: message.rows })
+		drain()
+	} else if (message.type === 'close') {
+		if (checkpoints) clearInterval(checkpoints)
+		sqlite?.run('PRAGMA wal_checkpoint(PASSIVE)')
+		sqlite?.close()
+		send({ type: 'closed' })
+	}
+}
