@@ -74,7 +74,7 @@ export class RequestLog {
 		this.buffer = []
 		this.posted++
 		this.inFlight += rows.length
-		this.send({ type: 'rows', seq: this.posted, rows })
+		this.send({ type: 'rows', seq: this.posted, rows: JSON.stringify(rows) })
 	}
 
 	private send(message: ToWriter) {
