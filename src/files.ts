@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
 /** File access in one thin module, so a port away from Bun/Node touches one place. */
@@ -17,4 +17,14 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644) {
 	writeFileSync(temp, content, { mode })
 	chmodSync(temp, mode)
 	renameSync(temp, path)
+}
+
+/** Size and modification time, for noticing a change without reading the file; '' when it is missing. */
+export function fileSignature(path: string): string {
+	try {
+		const { size, mtimeMs } = statSync(path)
+		return `${size}:${mtimeMs}`
+	} catch {
+		return ''
+	}
 }
