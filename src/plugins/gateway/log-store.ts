@@ -52,8 +52,22 @@ const COST_USD = at('cost_usd')
 const BASELINE_COST_USD = at('baseline_cost_usd')
 const LATENCY_MS = at('latency_ms')
 
-/** A log row as SQL values: plain primitives, cheap to pass to the writer thread. */
-export type LogRow = (string | number | null)[]
+/**
+ * A log row in column order. `attempts` and `features` stay objects until the writer thread turns them
+ * into their JSON columns, so the server does not serialise them twice (once here, once in the batch).
+ */
+export type LogRow = (string | number | null | object)[]
+
+const ATTEMPTS = at('attempts')
+const FEATURES = at('features')
+
+/** The row as SQLite values, with the JSON columns as text. */
+function toSqlValues(row: LogRow): (string | number | null)[] {
+	const values = row.slice() as (string | number | null)[]
+	values[ATTEMPTS] = JSON.stringify(row[ATTEMPTS])
+	values[FEATURES] = row[FEATURES] === null ? null : JSON.stringify(row[FEATURES])
+	return values
+}
 
 export function toRow(entry: RequestLogEntry): LogRow {
 	return [
@@ -72,7 +86,7 @@ export function toRow(entry: RequestLogEntry): LogRow {
 		entry.status,
 		entry.errorType ?? null,
 		entry.error ?? null,
-		JSON.stringify(entry.attempts),
+		entry.attempts,
 		entry.promptTokens ?? 0,
 		entry.completionTokens ?? 0,
 		entry.cachedTokens ?? 0,
@@ -82,7 +96,7 @@ export function toRow(entry: RequestLogEntry): LogRow {
 		entry.baselineCostUsd ?? 0,
 		entry.latencyMs,
 		entry.ttftMs ?? null,
-		entry.features ? JSON.stringify(entry.features) : null,
+		entry.features ?? null,
 		entry.promptText ?? null,
 		entry.systemText ?? null,
 	]
@@ -110,7 +124,7 @@ type UsageTotals = [
 	missingUsage: number,
 ]
 
-const num = (value: string | number | null) => (typeof value === 'number' ? value : 0)
+const num = (value: LogRow[number] | undefined) => (typeof value === 'number' ? value : 0)
 
 /**
  * Writes log rows and keeps the daily rollups (`usage_daily`, `latency_daily`) current in the same
@@ -154,9 +168,9 @@ export class LogStore {
 		this.sqlite.transaction(() => {
 			let next = 0
 			for (; next + ROWS_PER_STATEMENT <= rows.length; next += ROWS_PER_STATEMENT) {
-				this.insertMany.run(...rows.slice(next, next + ROWS_PER_STATEMENT).flat())
+				this.insertMany.run(...rows.slice(next, next + ROWS_PER_STATEMENT).flatMap(toSqlValues))
 			}
-			for (; next < rows.length; next++) this.insertOne.run(...(rows[next] as LogRow))
+			for (; next < rows.length; next++) this.insertOne.run(...toSqlValues(rows[next] as LogRow))
 			this.writeRollups(rows)
 		})()
 	}
@@ -165,29 +179,29 @@ export class LogStore {
 		const usage = new Map<string, UsageTotals>()
 		const latency = new Map<string, [number, number, number, number]>()
 		for (const row of rows) {
-			const day = utcDay(num(row[CREATED_AT] ?? null))
-			const userId = num(row[USER_ID] ?? null)
+			const day = utcDay(num(row[CREATED_AT]))
+			const userId = num(row[USER_ID])
 			const model = (row[MODEL] as string | null) ?? ''
 			const tier = (row[TIER] as string | null) ?? ''
 			const id = `${day}\u0000${userId}\u0000${row[KEY_ID]}\u0000${model}\u0000${tier}`
 			let totals = usage.get(id)
 			if (!totals) {
 				const provider = (row[PROVIDER] as string | null) ?? ''
-				totals = [day, userId, num(row[KEY_ID] ?? null), model, provider, tier, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+				totals = [day, userId, num(row[KEY_ID]), model, provider, tier, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 				usage.set(id, totals)
 			}
-			const prompt = num(row[PROMPT_TOKENS] ?? null)
-			const completion = num(row[COMPLETION_TOKENS] ?? null)
-			const cost = num(row[COST_USD] ?? null)
-			const status = num(row[STATUS] ?? null)
-			const latencyMs = num(row[LATENCY_MS] ?? null)
+			const prompt = num(row[PROMPT_TOKENS])
+			const completion = num(row[COMPLETION_TOKENS])
+			const cost = num(row[COST_USD])
+			const status = num(row[STATUS])
+			const latencyMs = num(row[LATENCY_MS])
 			totals[6]++
 			if (status >= 400) totals[7]++
 			totals[8] += cost
-			totals[9] += num(row[BASELINE_COST_USD] ?? null)
+			totals[9] += num(row[BASELINE_COST_USD])
 			totals[10] += prompt
 			totals[11] += completion
-			totals[12] += num(row[CACHED_TOKENS] ?? null)
+			totals[12] += num(row[CACHED_TOKENS])
 			totals[13] += latencyMs
 			if (prompt + completion > 0 && cost === 0) totals[14]++
 			if (status === 200 && !row[USAGE_REPORTED]) totals[15]++
