@@ -48,7 +48,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const passwords = argon2idHasher(options.passwordCost)
 	if (config.admin) await ensureAdmin(db, passwords, config.admin)
 	const rules = RulesStore.open(db, catalog, config.rulesPath)
-	const requestLog = new RequestLog(config.databasePath)
+	const requestLog = new RequestLog(sqlite, config.databasePath)
 	// The log writer thread runs the checkpoints, with their fsyncs; this connection never blocks on one.
 	sqlite.run('PRAGMA wal_autocheckpoint = 0')
 	return {

@@ -1,4 +1,5 @@
-import { type LogRow, type RequestLogEntry, toRow } from './log-store'
+import type { Database } from 'bun:sqlite'
+import { type LogRow, LogStore, type RequestLogEntry, toRow } from './log-store'
 import type { FromWriter, ToWriter } from './log-worker'
 
 export type { RequestLogEntry } from './log-store'
@@ -7,32 +8,63 @@ export type { RequestLogEntry } from './log-store'
 const POST_INTERVAL_MS = 10
 
 /**
+ * Rows the writer thread may have in hand before the server writes a batch itself: under a sustained
+ * overload the writer (a low-priority thread) could otherwise fall behind without bound.
+ */
+const MAX_BACKLOG_ROWS = 50_000
+
+/** @default 1 s before an in-process write that failed is tried again */
+const RETRY_MS = 1000
+
+const WRITER_URL = new URL('./log-worker.ts', import.meta.url).href
+
+export interface RequestLogOptions {
+	/** The writer thread's module; tests substitute broken or stalled writers. */
+	writerUrl?: string
+	/** @default 50,000 rows */
+	maxBacklogRows?: number
+}
+
+/**
  * The request log, as the server sees it. A request only turns its entry into a row and appends it to a
  * buffer; every 10 ms the buffer goes to the writer thread (`log-worker.ts`), which writes each batch in
  * one transaction with its rollups. Nothing on the request path waits for the disk, and the writer's
  * transactions and checkpoints never hold the event loop. `flush()` resolves once everything recorded
  * so far is written: tests await it, dashboard reads call it, and shutdown ends with it.
+ *
+ * Batches are kept until the writer confirms them. Should the writer thread die, the server writes the
+ * unconfirmed batches itself and goes on writing in-process: slower, but no row is lost.
  */
 export class RequestLog {
 	private buffer: LogRow[] = []
 	private timer: ReturnType<typeof setTimeout> | undefined
-	private readonly writer: Worker
+	private writer: Worker | undefined
+	private readonly maxBacklogRows: number
+	private local: LogStore | undefined
+	/** Used only while the writer thread is behind by more than MAX_BACKLOG_ROWS. */
+	private overflow: LogStore | undefined
 	private posted = 0
 	private written = 0
-	private inFlight = 0
+	private readonly unconfirmed = new Map<number, LogRow[]>()
 	private readonly waiters: { seq: number; resolve: () => void }[] = []
 	private closed: (() => void) | undefined
 	private lastFailure = ''
 	/** Failed write attempts so far (each is retried). */
 	failures = 0
 
-	constructor(databasePath: string) {
-		this.writer = new Worker(new URL('./log-worker.ts', import.meta.url).href, {
-			smol: true,
-		} as WorkerOptions)
+	constructor(
+		private readonly sqlite: Database,
+		databasePath: string,
+		options: RequestLogOptions = {},
+	) {
+		this.maxBacklogRows = options.maxBacklogRows ?? MAX_BACKLOG_ROWS
+		const writer = new Worker(options.writerUrl ?? WRITER_URL, { smol: true } as WorkerOptions)
+		this.writer = writer
 		// Shutdown closes the writer after the last flush; until then it must not keep a script alive.
-		;(this.writer as Worker & { unref(): void }).unref()
-		this.writer.onmessage = (event: MessageEvent<FromWriter>) => this.receive(event.data)
+		;(writer as Worker & { unref(): void }).unref()
+		writer.onmessage = (event: MessageEvent<FromWriter>) => this.receive(event.data)
+		writer.addEventListener('error', (event) => this.writeLocally(event.message))
+		writer.addEventListener('close', () => this.writeLocally('the writer thread stopped'))
 		this.send({ type: 'open', path: databasePath })
 	}
 
@@ -43,7 +75,9 @@ export class RequestLog {
 
 	/** Rows recorded but not yet written. */
 	get pending() {
-		return this.buffer.length + this.inFlight
+		let inFlight = 0
+		for (const rows of this.unconfirmed.values()) inFlight += rows.length
+		return this.buffer.length + inFlight
 	}
 
 	/** Resolves once every row recorded before the call is written. */
@@ -56,14 +90,17 @@ export class RequestLog {
 
 	/** Writes what is left, then stops the writer thread. */
 	async close(): Promise<void> {
+		const writer = this.writer
 		// While the last rows are written, the writer is what keeps the process alive.
-		;(this.writer as Worker & { ref(): void }).ref()
+		;(writer as (Worker & { ref(): void }) | undefined)?.ref()
 		await this.flush()
+		if (!writer || this.writer !== writer) return
 		await new Promise<void>((resolve) => {
 			this.closed = resolve
 			this.send({ type: 'close' })
 		})
-		this.writer.terminate()
+		this.writer = undefined
+		writer.terminate()
 	}
 
 	private post() {
@@ -72,28 +109,66 @@ export class RequestLog {
 		if (this.buffer.length === 0) return
 		const rows = this.buffer
 		this.buffer = []
-		this.posted++
-		this.inFlight += rows.length
-		this.send({ type: 'rows', seq: this.posted, rows: JSON.stringify(rows) })
+		if (this.local) {
+			this.writeHere(this.local, rows)
+			return
+		}
+		if (this.pending > this.maxBacklogRows) {
+			this.overflow ??= new LogStore(this.sqlite)
+			this.writeHere(this.overflow, rows)
+			return
+		}
+		const seq = ++this.posted
+		this.unconfirmed.set(seq, rows)
+		this.send({ type: 'rows', seq, rows: JSON.stringify(rows) })
+	}
+
+	/** In-process writing (the writer thread is gone): a failed write keeps its rows for a later try. */
+	private writeHere(local: LogStore, rows: LogRow[]) {
+		try {
+			local.write(rows)
+		} catch (error) {
+			this.failures++
+			console.error('request log: a write failed and will be retried', error)
+			this.buffer = rows.concat(this.buffer)
+			this.timer ??= setTimeout(() => this.post(), RETRY_MS)
+			return
+		}
+		this.confirm(++this.posted)
 	}
 
 	private send(message: ToWriter) {
-		this.writer.postMessage(message)
+		this.writer?.postMessage(message)
+	}
+
+	/** Every batch up to the oldest still unconfirmed is written: flushes waiting on those resolve. */
+	private confirm(seq: number) {
+		this.unconfirmed.delete(seq)
+		const oldest = this.unconfirmed.keys().next()
+		this.written = oldest.done ? this.posted : oldest.value - 1
+		while (this.waiters[0] && this.waiters[0].seq <= this.written) this.waiters.shift()?.resolve()
 	}
 
 	private receive(message: FromWriter) {
-		if (message.type === 'written') {
-			this.written = message.seq
-			this.inFlight -= message.count
-			while (this.waiters[0] && this.waiters[0].seq <= this.written) this.waiters.shift()?.resolve()
-		} else if (message.type === 'failed') {
+		if (message.type === 'written') this.confirm(message.seq)
+		else if (message.type === 'failed') {
 			this.failures++
 			if (message.message !== this.lastFailure) {
 				console.error(`request log: a write failed and will be retried: ${message.message}`)
 				this.lastFailure = message.message
 			}
-		} else {
-			this.closed?.()
+		} else this.closed?.()
+	}
+
+	/** The writer thread is gone: write its unconfirmed batches here, and every later one too. */
+	private writeLocally(reason: string) {
+		if (this.local || this.closed) return
+		console.error(`request log: ${reason}; writing the log from the server's own thread from now on`)
+		this.writer = undefined
+		this.local = new LogStore(this.sqlite)
+		for (const [seq, rows] of [...this.unconfirmed].sort(([a], [b]) => a - b)) {
+			this.local.write(rows)
+			this.confirm(seq)
 		}
 	}
 }

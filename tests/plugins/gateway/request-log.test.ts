@@ -3,6 +3,7 @@ import { describe, expect, it } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeApp } from '../../helpers/app'
 import { startFakeUpstream } from '../../helpers/fake-upstream'
 import { readEvents, startGateway } from '../../helpers/gateway'
 
@@ -181,5 +182,89 @@ describe('background writes', () => {
 		expect(count()).toBe(5000)
 		const rollup = g.t.deps.sqlite.query('SELECT SUM(requests) AS n FROM usage_daily').get() as { n: number }
 		expect(rollup.n).toBe(5000)
+	})
+})
+
+describe('a writer thread that dies', () => {
+	it('leaves no row behind: the server writes the log itself from then on', async () => {
+		await using t = await makeApp()
+		const { RequestLog } = await import('../../../src/plugins/gateway/request-log')
+		const broken = new URL('../../fixtures/workers/broken-log-writer.ts', import.meta.url).href
+		const logged = console.error
+		console.error = () => {}
+		try {
+			const log = new RequestLog(t.deps.sqlite, t.deps.config.databasePath, { writerUrl: broken })
+			for (const requestId of ['req_a', 'req_b']) {
+				log.record({
+					requestId,
+					createdAt: new Date(),
+					userId: 1,
+					keyId: 1,
+					status: 200,
+					attempts: [],
+					latencyMs: 1,
+				})
+			}
+			await log.flush()
+			log.record({
+				requestId: 'req_c',
+				createdAt: new Date(),
+				userId: 1,
+				keyId: 1,
+				status: 200,
+				attempts: [],
+				latencyMs: 1,
+			})
+			await log.close()
+		} finally {
+			console.error = logged
+		}
+		const ids = t.deps.sqlite.query('SELECT request_id FROM request_log ORDER BY id').all()
+		expect(ids).toEqual([{ request_id: 'req_a' }, { request_id: 'req_b' }, { request_id: 'req_c' }])
+	})
+})
+
+describe('a writer thread that falls behind', () => {
+	it('writes batches itself once the backlog passes its limit, and nothing is lost', async () => {
+		await using t = await makeApp()
+		const { RequestLog } = await import('../../../src/plugins/gateway/request-log')
+		const stalled = new URL('../../fixtures/workers/stalled-log-writer.ts', import.meta.url).href
+		const log = new RequestLog(t.deps.sqlite, t.deps.config.databasePath, {
+			writerUrl: stalled,
+			maxBacklogRows: 3,
+		})
+		const row = (requestId: string) => ({
+			requestId,
+			createdAt: new Date(),
+			userId: 1,
+			keyId: 1,
+			status: 200,
+			attempts: [],
+			latencyMs: 1,
+		})
+		const written = () =>
+			(
+				t.deps.sqlite.query('SELECT request_id FROM request_log ORDER BY id').all() as {
+					request_id: string
+				}[]
+			).map((r) => r.request_id)
+		for (const id of ['a', 'b', 'c', 'd']) log.record(row(id))
+		void log.flush()
+		expect(log.pending).toBe(4)
+		expect(written()).toEqual([])
+		log.record(row('e'))
+		void log.flush()
+		// Four rows already wait on the writer, more than the limit of three: the server wrote this one itself.
+		expect(written()).toEqual(['e'])
+		const logged = console.error
+		console.error = () => {}
+		try {
+			// The stalled writer never answers; when it stops, its four rows are written here too.
+			;(log as unknown as { writer: Worker }).writer.terminate()
+			await log.flush()
+		} finally {
+			console.error = logged
+		}
+		expect(written().sort()).toEqual(['a', 'b', 'c', 'd', 'e'])
 	})
 })
