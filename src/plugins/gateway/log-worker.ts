@@ -3,7 +3,6 @@
 // that ever holds the server's event loop.
 import { Database } from 'bun:sqlite'
 import { type LogRow, LogStore } from './log-store'
-import { lowerThreadPriority } from './thread-priority'
 
 declare const self: Worker
 
@@ -31,7 +30,6 @@ let retrying = false
 const send = (message: FromWriter) => self.postMessage(message)
 
 function open(path: string) {
-	lowerThreadPriority()
 	sqlite = new Database(path)
 	sqlite.run('PRAGMA busy_timeout = 5000')
 	sqlite.run('PRAGMA synchronous = NORMAL')

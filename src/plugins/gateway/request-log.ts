@@ -9,7 +9,7 @@ const POST_INTERVAL_MS = 10
 
 /**
  * Rows the writer thread may have in hand before the server writes a batch itself: under a sustained
- * overload the writer (a low-priority thread) could otherwise fall behind without bound.
+ * overload on a shared core the writer could otherwise fall behind without bound.
  */
 const MAX_BACKLOG_ROWS = 50_000
 
