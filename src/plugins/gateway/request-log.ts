@@ -45,7 +45,11 @@ export class RequestLog {
 	private overflow: LogStore | undefined
 	private posted = 0
 	private written = 0
-	private readonly unconfirmed = new Map<number, LogRow[]>()
+	/**
+	 * Batches posted and not yet confirmed, kept as the JSON text that was sent: one string per batch is
+	 * far lighter for the garbage collector than holding every row's objects until the writer answers.
+	 */
+	private readonly unconfirmed = new Map<number, { json: string; count: number }>()
 	private readonly waiters: { seq: number; resolve: () => void }[] = []
 	private closed: (() => void) | undefined
 	private lastFailure = ''
@@ -76,7 +80,7 @@ export class RequestLog {
 	/** Rows recorded but not yet written. */
 	get pending() {
 		let inFlight = 0
-		for (const rows of this.unconfirmed.values()) inFlight += rows.length
+		for (const batch of this.unconfirmed.values()) inFlight += batch.count
 		return this.buffer.length + inFlight
 	}
 
@@ -119,8 +123,9 @@ export class RequestLog {
 			return
 		}
 		const seq = ++this.posted
-		this.unconfirmed.set(seq, rows)
-		this.send({ type: 'rows', seq, rows: JSON.stringify(rows) })
+		const json = JSON.stringify(rows)
+		this.unconfirmed.set(seq, { json, count: rows.length })
+		this.send({ type: 'rows', seq, rows: json })
 	}
 
 	/** In-process writing (the writer thread is gone): a failed write keeps its rows for a later try. */
@@ -166,8 +171,19 @@ export class RequestLog {
 		console.error(`request log: ${reason}; writing the log from the server's own thread from now on`)
 		this.writer = undefined
 		this.local = new LogStore(this.sqlite)
-		for (const [seq, rows] of [...this.unconfirmed].sort(([a], [b]) => a - b)) {
-			this.local.write(rows)
+		this.writeUnconfirmed(this.local)
+	}
+
+	private writeUnconfirmed(local: LogStore) {
+		for (const [seq, batch] of [...this.unconfirmed].sort(([a], [b]) => a - b)) {
+			try {
+				local.write(JSON.parse(batch.json) as LogRow[])
+			} catch (error) {
+				this.failures++
+				console.error('request log: a write failed and will be retried', error)
+				setTimeout(() => this.writeUnconfirmed(local), RETRY_MS)
+				return
+			}
 			this.confirm(seq)
 		}
 	}
