@@ -83,7 +83,13 @@ describe('keys page in a real browser', () => {
 			await page.waitForURL(`${server.url}/login`)
 			await page.fill('input[name=email]', 'ada@example.com')
 			await page.fill('input[name=password]', 'wrong password')
-			await page.click('button[type=submit]')
+			// The answer reloads the same URL. Without JavaScript, Playwright could lose track of that new
+			// document when asked for its text before it loaded (1 run in 5 on a busy machine, hanging 30 s).
+			await Promise.all([
+				page.waitForResponse((response) => response.request().method() === 'POST'),
+				page.click('button[type=submit]'),
+			])
+			await page.waitForLoadState('load')
 			await expect(page.textContent('.error-banner')).resolves.toBe('Invalid email or password')
 			await page.fill('input[name=password]', 'correct horse')
 			await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')])
