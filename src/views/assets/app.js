@@ -54,7 +54,15 @@ document.addEventListener('alpine:init', () => {
 		chart: null,
 		init() {
 			const series = JSON.parse(this.$el.dataset.series)
-			const usd = (value) => `$${Number(value).toFixed(value >= 1 ? 2 : 4)}`
+			// Per-day amounts are often fractions of a cent: a fixed number of decimals would label several
+			// ticks alike ($0.0001, $0.0001…), so small amounts keep three significant digits instead.
+			const cents = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' })
+			const small = new Intl.NumberFormat('en-US', {
+				style: 'currency',
+				currency: 'USD',
+				maximumSignificantDigits: 3,
+			})
+			const usd = (value) => (value === 0 || Math.abs(value) >= 1 ? cents : small).format(value)
 			this.chart = new window.Chart(this.$el.querySelector('canvas'), {
 				type: 'line',
 				data: {

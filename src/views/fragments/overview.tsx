@@ -107,7 +107,7 @@ function Cards({ overview }: { overview: Overview }) {
 				id="errors"
 				label="Error rate"
 				value={formatPercent(overview.requests > 0 ? overview.errors / overview.requests : 0)}
-				detail={`${formatInteger(overview.errors)} errors`}
+				detail={`${formatInteger(overview.errors)} ${overview.errors === 1 ? 'error' : 'errors'}`}
 			/>
 		</div>
 	)
