@@ -57,3 +57,13 @@ export function formSuccess<T>(
 	set.headers.location = location
 	return ''
 }
+
+/** After a form that leaves the page (login, logout): htmx follows `HX-Redirect`, a plain post a 303. */
+export function redirectAfterForm(request: Request, set: ResponseSet, location: string): '' {
+	if (isHtmx(request)) set.headers['hx-redirect'] = location
+	else {
+		set.status = 303
+		set.headers.location = location
+	}
+	return ''
+}

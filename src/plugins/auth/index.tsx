@@ -6,7 +6,7 @@ import { forbidden, GatewayError } from '../../errors'
 import type { AuthMode } from '../../views/fragments/auth-form'
 import { AuthForm } from '../../views/fragments/auth-form'
 import { AuthPage } from '../../views/pages/auth'
-import { formValue, isHtmx, requestSite } from '../http'
+import { formValue, isHtmx, redirectAfterForm, requestSite } from '../http'
 import { AuthModel } from './model'
 import {
 	createSession,
@@ -103,13 +103,7 @@ export const authPlugin = (deps: AppDeps) => {
 			const props = { mode, email, error: error.message, firstAccount: mode === 'signup' && isFirstAccount() }
 			return isHtmx(request) ? <AuthForm {...props} /> : <AuthPage {...props} />
 		}
-		if (isHtmx(request)) {
-			set.headers['hx-redirect'] = '/'
-			return ''
-		}
-		set.status = 303
-		set.headers.location = '/'
-		return ''
+		return redirectAfterForm(request, set, '/')
 	}
 
 	return new Elysia({ name: 'auth' })
@@ -174,13 +168,7 @@ export const authPlugin = (deps: AppDeps) => {
 			function logoutForm({ auth, cookie, request, set }) {
 				deleteSession(db, auth.sessionId)
 				cookie[SESSION_COOKIE]?.remove()
-				if (isHtmx(request)) {
-					set.headers['hx-redirect'] = '/login'
-					return ''
-				}
-				set.status = 303
-				set.headers.location = '/login'
-				return ''
+				return redirectAfterForm(request, set, '/login')
 			},
 			{ session: 'user' },
 		)

@@ -7,7 +7,7 @@ import { ProviderKeysSection } from '../../views/fragments/provider-keys'
 import { KeysPage } from '../../views/pages/keys'
 import type { PublicUser } from '../auth/service'
 import { sessionPlugin } from '../auth/session'
-import { formSuccess, formValue, isHtmx } from '../http'
+import { formSuccess, formValue, isHtmx, type ResponseSet } from '../http'
 import { KeysModel } from './model'
 
 const scopeOf = (body: unknown): KeyScope => (formValue(body, 'scope') === 'org' ? 'org' : 'user')
@@ -43,6 +43,22 @@ export const keysPlugin = (deps: AppDeps) => {
 			error={error}
 		/>
 	)
+
+	/** A provider-key form (save or remove): its section again, with the caller's mistake shown inline. */
+	async function providerForm(
+		user: PublicUser,
+		request: Request,
+		set: ResponseSet,
+		change: () => unknown | Promise<unknown>,
+	) {
+		try {
+			await change()
+		} catch (error) {
+			const message = formError(error, set)
+			return isHtmx(request) ? providerSection(user, message) : renderPage(user, { providerError: message })
+		}
+		return formSuccess(request, set, () => providerSection(user), '/keys')
+	}
 
 	return (
 		new Elysia({ name: 'keys' })
@@ -133,32 +149,18 @@ export const keysPlugin = (deps: AppDeps) => {
 			)
 			.post(
 				'/provider-keys/:provider',
-				async ({ auth, params, body, request, set }) => {
-					try {
-						await providerKeys.save(auth.user, params.provider, formValue(body, 'apiKey'), scopeOf(body))
-					} catch (error) {
-						const message = formError(error, set)
-						return isHtmx(request)
-							? providerSection(auth.user, message)
-							: renderPage(auth.user, { providerError: message })
-					}
-					return formSuccess(request, set, () => providerSection(auth.user), '/keys')
-				},
+				({ auth, params, body, request, set }) =>
+					providerForm(auth.user, request, set, () =>
+						providerKeys.save(auth.user, params.provider, formValue(body, 'apiKey'), scopeOf(body)),
+					),
 				{ session: 'user', params: KeysModel.providerParam },
 			)
 			.post(
 				'/provider-keys/:provider/delete',
-				({ auth, params, body, request, set }) => {
-					try {
-						providerKeys.remove(auth.user, params.provider, scopeOf(body))
-					} catch (error) {
-						const message = formError(error, set)
-						return isHtmx(request)
-							? providerSection(auth.user, message)
-							: renderPage(auth.user, { providerError: message })
-					}
-					return formSuccess(request, set, () => providerSection(auth.user), '/keys')
-				},
+				({ auth, params, body, request, set }) =>
+					providerForm(auth.user, request, set, () =>
+						providerKeys.remove(auth.user, params.provider, scopeOf(body)),
+					),
 				{ session: 'user', params: KeysModel.providerParam },
 			)
 	)
