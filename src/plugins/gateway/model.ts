@@ -1,6 +1,6 @@
 import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { badRequest, toParam } from '../../errors'
+import { badRequest, GatewayError, toParam } from '../../errors'
 import type { ChatRequest } from '../../providers/types'
 
 const open = { additionalProperties: true }
@@ -90,6 +90,41 @@ const checker = TypeCompiler.Compile(ChatRequestSchema)
 function describe(schema: TSchema): string | undefined {
 	return typeof schema.description === 'string' ? schema.description : undefined
 }
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024
+
+/** The body as text, refusing more than 4 MiB before reading it whole (413). */
+export async function readBody(request: Request): Promise<string> {
+	const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+	if (declared > MAX_BODY_BYTES) throw tooLarge()
+	if (!request.body) return ''
+	// A declared length within the limit is read in one go; only a chunked body needs counting as it comes.
+	if (Number.isFinite(declared)) return request.text()
+	const reader = request.body.getReader()
+	const parts: Uint8Array[] = []
+	let size = 0
+	for (;;) {
+		const { done, value } = await reader.read()
+		if (done) break
+		size += value.byteLength
+		if (size > MAX_BODY_BYTES) {
+			await reader.cancel()
+			throw tooLarge()
+		}
+		parts.push(value)
+	}
+	return Buffer.concat(parts).toString('utf8')
+}
+
+const tooLarge = () =>
+	new GatewayError(
+		413,
+		'invalid_request_error',
+		`The request body is larger than ${MAX_BODY_BYTES} bytes (4 MiB)`,
+		{
+			code: 'request_too_large',
+		},
+	)
 
 /** The body as a JSON object, or a 400. */
 export function parseJsonObject(text: string): Record<string, unknown> {

@@ -1,9 +1,10 @@
 import type { AttemptRecord } from '../../../db/schema'
 import type { Config } from '../../config'
-import { type ErrorBody, GatewayError, toOpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 import type { Catalog, CatalogModel } from '../../providers/catalog'
-import { toUpstreamError, UpstreamError } from '../../providers/errors'
+import { UpstreamError } from '../../providers/errors'
 import type { ProviderAdapters } from '../../providers/index'
+import { toTokenUsage } from '../../providers/openai'
 import { costUsd } from '../../providers/pricing'
 import type { ChatChunk, ChatRequest, ChatResult, TokenUsage } from '../../providers/types'
 import { checkCapabilities } from '../../rules/capabilities'
@@ -12,15 +13,13 @@ import type { LiveRules } from '../../rules/store'
 import type { Principal } from '../keys/gateway-keys'
 import type { ProviderKeyVault } from '../keys/provider-keys'
 import type { Attempt, Deadlines } from './deadlines'
-import { checkChatRequest, parseJsonObject } from './model'
+import { CLIENT_CLOSED, clientGone, midStreamError, noAnswer, streamErrorBody } from './failures'
+import { checkChatRequest, parseJsonObject, readBody } from './model'
 import type { KeyRateLimiter } from './rate-limit'
 import type { RequestLog } from './request-log'
 import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
 
-export const MAX_BODY_BYTES = 4 * 1024 * 1024
 const PROMPT_TEXT_LIMIT = 2000
-/** nginx's "client closed request": the caller went away before the answer was complete. */
-const CLIENT_CLOSED = 499
 
 export interface GatewayDeps {
 	config: Pick<Config, 'upstreamTimeoutMs' | 'logPromptText'>
@@ -115,39 +114,6 @@ function enforceKeyLimit(deps: GatewayDeps, principal: Principal) {
 	)
 }
 
-/** The body as text, refusing more than 4 MiB before reading it whole (413). */
-async function readBody(request: Request): Promise<string> {
-	const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-	if (declared > MAX_BODY_BYTES) throw tooLarge()
-	if (!request.body) return ''
-	// A declared length within the limit is read in one go; only a chunked body needs counting as it comes.
-	if (Number.isFinite(declared)) return request.text()
-	const reader = request.body.getReader()
-	const parts: Uint8Array[] = []
-	let size = 0
-	for (;;) {
-		const { done, value } = await reader.read()
-		if (done) break
-		size += value.byteLength
-		if (size > MAX_BODY_BYTES) {
-			await reader.cancel()
-			throw tooLarge()
-		}
-		parts.push(value)
-	}
-	return Buffer.concat(parts).toString('utf8')
-}
-
-const tooLarge = () =>
-	new GatewayError(
-		413,
-		'invalid_request_error',
-		`The request body is larger than ${MAX_BODY_BYTES} bytes (4 MiB)`,
-		{
-			code: 'request_too_large',
-		},
-	)
-
 /** `auto` asks the live rules for a tier; anything else must be a catalog model, tried alone. */
 function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures, text: RequestText): Route {
 	const live = deps.rules.current()
@@ -234,50 +200,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			if (!failure.retryable) throw failure
 		}
 	}
-	throw noAnswer(deps.catalog, exchange, route, skipped, missingKeys)
-}
-
-function noAnswer(
-	catalog: Catalog,
-	exchange: Exchange,
-	route: Route,
-	skipped: string[],
-	missingKeys: CatalogModel[],
-): GatewayError {
-	if (exchange.attempts.length === 0 && missingKeys.length > 0) {
-		const providers = [...new Set(missingKeys.map((model) => model.provider))]
-		const variables = providers.flatMap((id) => catalog.provider(id)?.keyEnv ?? [])
-		const models = missingKeys.map((model) => model.qualifiedId).join(', ')
-		return new GatewayError(
-			400,
-			'invalid_request_error',
-			`No provider key for ${providers.join(' or ')} (needed by ${models}): save one on the Keys page` +
-				(variables.length > 0 ? ` or set ${variables.join(' / ')}` : '') +
-				(skipped.length > missingKeys.length ? ` (skipped: ${skipped.join('; ')})` : ''),
-			{ code: 'provider_key_missing' },
-		)
-	}
-	if (exchange.attempts.length === 0) {
-		const where = route.tier ? `tier "${route.tier}"` : 'the request'
-		return new GatewayError(
-			400,
-			'invalid_request_error',
-			`No model in ${where} can serve this request: ${skipped.join('; ')}`,
-			{
-				code: 'no_capable_model',
-			},
-		)
-	}
-	const tried = exchange.attempts.map((a) =>
-		`${a.model}: ${a.status ? `HTTP ${a.status} ` : ''}${a.error ?? ''}`.trim(),
-	)
-	const also = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : ''
-	return new GatewayError(
-		502,
-		'upstream_error',
-		`All ${exchange.attempts.length} upstream attempts failed: ${tried.join('; ')}${also}`,
-		{ code: 'upstream_error' },
-	)
+	throw noAnswer(deps.catalog, exchange.attempts, route.tier, skipped, missingKeys)
 }
 
 function successHeaders(exchange: Exchange, model: CatalogModel): Record<string, string> {
@@ -300,13 +223,12 @@ function jsonResponse(
 	result: ChatResult,
 ): Response {
 	const { response, usage } = result
-	const cost = usage ? costUsd(model, usage) : 0
+	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
 	const headers = {
 		...successHeaders(exchange, model),
 		'content-type': 'application/json',
 		'x-switchyard-cost-usd': cost.toFixed(8),
 	}
-	recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
 	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
 }
 
@@ -327,10 +249,10 @@ function streamResponse(
 		rest,
 		includeUsage: body.stream_options?.include_usage === true,
 		onChunk(chunk) {
-			if (chunk.usage) usage = chunkUsage(chunk)
+			if (chunk.usage) usage = toTokenUsage(chunk.usage)
 			if (chunk.model) upstreamModel = chunk.model
 		},
-		toErrorBody: (error) => streamErrorBody(exchange, error),
+		toErrorBody: (error) => streamErrorBody(exchange.requestId, error),
 		onEnd(end: StreamEnd) {
 			deadline.settle()
 			const outcome = { model, upstreamModel, usage, ttftMs }
@@ -347,48 +269,21 @@ function streamResponse(
 	})
 }
 
-function chunkUsage(chunk: ChatChunk): TokenUsage {
-	const usage = chunk.usage
-	const details = usage?.prompt_tokens_details as
-		| { cached_tokens?: number; cache_write_tokens?: number }
-		| undefined
-	return {
-		promptTokens: usage?.prompt_tokens ?? 0,
-		completionTokens: usage?.completion_tokens ?? 0,
-		cachedTokens: details?.cached_tokens ?? 0,
-		cacheWriteTokens: details?.cache_write_tokens ?? 0,
-	}
-}
-
-function midStreamError(error: unknown): GatewayError {
-	const upstream = toUpstreamError(error)
-	return new GatewayError(502, 'upstream_error', `The upstream failed mid-stream: ${upstream.message}`, {
-		code: 'upstream_error',
-	})
-}
-
-function streamErrorBody(exchange: Exchange, error: unknown): ErrorBody {
-	const body = toOpenAIError(midStreamError(error))
-	console.warn(`[${exchange.requestId}] ${body.error.message}`)
-	return body
-}
-
-const clientGone = () =>
-	new GatewayError(CLIENT_CLOSED, 'invalid_request_error', 'The client closed the connection', {
-		code: 'client_closed',
-	})
-
 function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
 	Object.assign(error.headers, headers)
 	return error
 }
 
-/** Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices. */
-function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome) {
+/**
+ * Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices.
+ * Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
+ */
+function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome): number {
 	const usage = outcome.usage ?? null
 	const route = exchange.route
 	const baseline = route?.baseline
 	const keepText = deps.config.logPromptText && exchange.text
+	const cost = usage && outcome.model ? costUsd(outcome.model, usage) : 0
 	deps.requestLog.record({
 		requestId: exchange.requestId,
 		createdAt: exchange.createdAt,
@@ -411,7 +306,7 @@ function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome) {
 		cachedTokens: usage?.cachedTokens ?? 0,
 		cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
 		usageReported: usage !== null,
-		costUsd: usage && outcome.model ? costUsd(outcome.model, usage) : 0,
+		costUsd: cost,
 		baselineCostUsd: usage && baseline ? costUsd(baseline, usage) : 0,
 		latencyMs: elapsedMs(exchange.startedAt),
 		ttftMs: outcome.ttftMs ?? null,
@@ -419,4 +314,5 @@ function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome) {
 		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,
 		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
 	})
+	return cost
 }

@@ -1,0 +1,73 @@
+import type { AttemptRecord } from '../../../db/schema'
+import { type ErrorBody, GatewayError, toOpenAIError } from '../../errors'
+import type { Catalog, CatalogModel } from '../../providers/catalog'
+import { toUpstreamError } from '../../providers/errors'
+
+/** nginx's "client closed request": the caller went away before the answer was complete. */
+export const CLIENT_CLOSED = 499
+
+/**
+ * Why no candidate answered: no key for any of them (400 `provider_key_missing`), none able to serve the
+ * request (400 `no_capable_model`), or every attempt failed upstream (502, listing each attempt).
+ */
+export function noAnswer(
+	catalog: Catalog,
+	attempts: readonly AttemptRecord[],
+	tier: string | null,
+	skipped: readonly string[],
+	missingKeys: readonly CatalogModel[],
+): GatewayError {
+	if (attempts.length === 0 && missingKeys.length > 0) {
+		const providers = [...new Set(missingKeys.map((model) => model.provider))]
+		const variables = providers.flatMap((id) => catalog.provider(id)?.keyEnv ?? [])
+		const models = missingKeys.map((model) => model.qualifiedId).join(', ')
+		return new GatewayError(
+			400,
+			'invalid_request_error',
+			`No provider key for ${providers.join(' or ')} (needed by ${models}): save one on the Keys page` +
+				(variables.length > 0 ? ` or set ${variables.join(' / ')}` : '') +
+				(skipped.length > missingKeys.length ? ` (skipped: ${skipped.join('; ')})` : ''),
+			{ code: 'provider_key_missing' },
+		)
+	}
+	if (attempts.length === 0) {
+		const where = tier ? `tier "${tier}"` : 'the request'
+		return new GatewayError(
+			400,
+			'invalid_request_error',
+			`No model in ${where} can serve this request: ${skipped.join('; ')}`,
+			{
+				code: 'no_capable_model',
+			},
+		)
+	}
+	const tried = attempts.map((a) =>
+		`${a.model}: ${a.status ? `HTTP ${a.status} ` : ''}${a.error ?? ''}`.trim(),
+	)
+	const also = skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : ''
+	return new GatewayError(
+		502,
+		'upstream_error',
+		`All ${attempts.length} upstream attempts failed: ${tried.join('; ')}${also}`,
+		{ code: 'upstream_error' },
+	)
+}
+
+export function midStreamError(error: unknown): GatewayError {
+	const upstream = toUpstreamError(error)
+	return new GatewayError(502, 'upstream_error', `The upstream failed mid-stream: ${upstream.message}`, {
+		code: 'upstream_error',
+	})
+}
+
+/** The error event that ends a stream the upstream broke off; logged with the request id. */
+export function streamErrorBody(requestId: string, error: unknown): ErrorBody {
+	const body = toOpenAIError(midStreamError(error))
+	console.warn(`[${requestId}] ${body.error.message}`)
+	return body
+}
+
+export const clientGone = () =>
+	new GatewayError(CLIENT_CLOSED, 'invalid_request_error', 'The client closed the connection', {
+		code: 'client_closed',
+	})
