@@ -3,7 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { type CapabilityNeeds, checkCapabilities } from './capabilities'
-import { keywordsRegExp, patternRegExp } from './compile'
+import { keywordsRegExp, patternRegExp } from './patterns'
 import { RuleSchema, type RulesDocument, RulesDocumentSchema, TierSchema, WhenSchema } from './schema'
 
 /** One problem in a rules document; `path` is a JSON Pointer into it ('' for the document itself). */

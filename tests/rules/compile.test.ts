@@ -1,6 +1,7 @@
 import { describe, expect, it, test } from 'bun:test'
-import { asciiKeywordsRegExp, compileRules, type Decision, keywordsRegExp } from '../../src/rules/compile'
+import { compileRules, type Decision } from '../../src/rules/compile'
 import type { RequestFeatures, RequestText } from '../../src/rules/features'
+import { asciiKeywordsRegExp, keywordsRegExp } from '../../src/rules/patterns'
 import type { Rule, RulesDocument, When } from '../../src/rules/schema'
 
 function features(overrides: Partial<RequestFeatures> = {}): RequestFeatures {
