@@ -1,7 +1,10 @@
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions'
 
-/** What the rules look at, computed once per request. */
-export interface RequestFeatures {
+/**
+ * What the rules look at, computed once per request. A type rather than an interface, so that the log
+ * row can keep this very object as its JSON `features` column (`Record<string, unknown>`) without a copy.
+ */
+export type RequestFeatures = {
 	/** An estimate: characters / 4, plus 4 per message and 765 per image. No tokenizer is run. */
 	promptTokens: number
 	messages: number

@@ -310,7 +310,7 @@ function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome): n
 		baselineCostUsd: usage && baseline ? costUsd(baseline, usage) : 0,
 		latencyMs: elapsedMs(exchange.startedAt),
 		ttftMs: outcome.ttftMs ?? null,
-		features: exchange.features ? { ...exchange.features } : null,
+		features: exchange.features ?? null,
 		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,
 		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
 	})
