@@ -3,18 +3,7 @@ import { compileRules, type Decision } from '../../src/rules/compile'
 import type { RequestFeatures, RequestText } from '../../src/rules/features'
 import { asciiKeywordsRegExp, keywordsRegExp } from '../../src/rules/patterns'
 import type { Rule, RulesDocument, When } from '../../src/rules/schema'
-
-function features(overrides: Partial<RequestFeatures> = {}): RequestFeatures {
-	return {
-		promptTokens: 100,
-		messages: 1,
-		hasTools: false,
-		hasImages: false,
-		jsonMode: false,
-		maxTokens: null,
-		...overrides,
-	}
-}
+import { features } from '../helpers/features'
 
 function text(lastUserMessage = '', system = ''): RequestText {
 	return { lastUserMessage, system }

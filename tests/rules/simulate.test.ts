@@ -2,17 +2,9 @@ import { describe, expect, it } from 'bun:test'
 import type { RequestLogEntry } from '../../src/plugins/gateway/request-log'
 import type { RulesDocument } from '../../src/rules/schema'
 import { makeApp, signupUser } from '../helpers/app'
+import { features } from '../helpers/features'
 
 const DAY = 24 * 60 * 60_000
-const features = (over: Partial<Record<string, unknown>>) => ({
-	promptTokens: 100,
-	messages: 1,
-	hasTools: false,
-	hasImages: false,
-	jsonMode: false,
-	maxTokens: null,
-	...over,
-})
 
 const PROPOSED: RulesDocument = {
 	version: 1,

@@ -9,6 +9,16 @@ import { readEvents, startGateway } from '../../helpers/gateway'
 
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
 
+/** The fewest fields a log entry needs, for user 1's key 1. */
+const minimalEntry = (requestId: string) => ({
+	requestId,
+	createdAt: new Date(),
+	userId: 1,
+	keyId: 1,
+	status: 200,
+	attempts: [],
+	latencyMs: 1,
+})
 describe('request log', () => {
 	it('answers without writing: rows are written by the writer thread, and flush waits for them', async () => {
 		await using g = await startGateway()
@@ -194,27 +204,9 @@ describe('a writer thread that dies', () => {
 		console.error = () => {}
 		try {
 			const log = new RequestLog(t.deps.sqlite, t.deps.config.databasePath, { writerUrl: broken })
-			for (const requestId of ['req_a', 'req_b']) {
-				log.record({
-					requestId,
-					createdAt: new Date(),
-					userId: 1,
-					keyId: 1,
-					status: 200,
-					attempts: [],
-					latencyMs: 1,
-				})
-			}
+			for (const requestId of ['req_a', 'req_b']) log.record(minimalEntry(requestId))
 			await log.flush()
-			log.record({
-				requestId: 'req_c',
-				createdAt: new Date(),
-				userId: 1,
-				keyId: 1,
-				status: 200,
-				attempts: [],
-				latencyMs: 1,
-			})
+			log.record(minimalEntry('req_c'))
 			await log.close()
 		} finally {
 			console.error = logged
@@ -233,26 +225,17 @@ describe('a writer thread that falls behind', () => {
 			writerUrl: stalled,
 			maxBacklogRows: 3,
 		})
-		const row = (requestId: string) => ({
-			requestId,
-			createdAt: new Date(),
-			userId: 1,
-			keyId: 1,
-			status: 200,
-			attempts: [],
-			latencyMs: 1,
-		})
 		const written = () =>
 			(
 				t.deps.sqlite.query('SELECT request_id FROM request_log ORDER BY id').all() as {
 					request_id: string
 				}[]
 			).map((r) => r.request_id)
-		for (const id of ['a', 'b', 'c', 'd']) log.record(row(id))
+		for (const id of ['a', 'b', 'c', 'd']) log.record(minimalEntry(id))
 		void log.flush()
 		expect(log.pending).toBe(4)
 		expect(written()).toEqual([])
-		log.record(row('e'))
+		log.record(minimalEntry('e'))
 		void log.flush()
 		// Four rows already wait on the writer, more than the limit of three: the server wrote this one itself.
 		expect(written()).toEqual(['e'])
