@@ -2,10 +2,21 @@
 
 export const isHtmx = (request: Request) => request.headers.get('hx-request') === 'true'
 
+/** The path of a request's absolute URL, without parsing it: this runs for every gateway request. */
+export function pathOf(request: Request): string {
+	const url = request.url
+	const start = url.indexOf('/', url.indexOf('//') + 2)
+	if (start === -1) return '/'
+	const end = url.slice(start).search(/[?#]/)
+	return end === -1 ? url.slice(start) : url.slice(start, start + end)
+}
+
+export const isGatewayPath = (path: string) => path.startsWith('/v1/')
+
 /** JSON APIs (`/api`, `/v1`) always answer JSON; everything else is the dashboard. */
 export function wantsHtml(request: Request): boolean {
-	const path = new URL(request.url).pathname
-	if (path.startsWith('/api/') || path.startsWith('/v1/') || path === '/healthz') return false
+	const path = pathOf(request)
+	if (path.startsWith('/api/') || isGatewayPath(path) || path === '/healthz') return false
 	return isHtmx(request) || (request.headers.get('accept') ?? '').includes('text/html')
 }
 

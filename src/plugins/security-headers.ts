@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia'
+import { isGatewayPath, pathOf } from './http'
 
 // Alpine's standard build evaluates its expressions with `new Function`, hence 'unsafe-eval'; no inline
 // script is needed anywhere, so user data that slipped into markup still could not run. Inline style
@@ -17,7 +18,7 @@ const CONTENT_SECURITY_POLICY = [
 /** Hardening headers on every dashboard response. */
 export const securityHeadersPlugin = () =>
 	new Elysia({ name: 'security-headers' }).onRequest(function securityHeaders({ request, set }) {
-		if (request.url.includes('/v1/')) return
+		if (isGatewayPath(pathOf(request))) return
 		set.headers['content-security-policy'] = CONTENT_SECURITY_POLICY
 		set.headers['x-content-type-options'] = 'nosniff'
 		set.headers['referrer-policy'] = 'same-origin'
