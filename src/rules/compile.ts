@@ -169,12 +169,13 @@ function toTest(node: Node, memo: TextMemo): Test {
 			return (f) => f[field] === value
 		}
 		case 'keywords': {
-			const { re, ascii } = node
-			return (_, t) => memo.testKeywords(re, ascii, t)
+			const unicode = memo.slot(node.re, 'lastUserMessage')
+			const ascii = memo.slot(node.ascii, 'lastUserMessage')
+			return (_, t) => memo.testKeywords(unicode, ascii, t)
 		}
 		case 'regex': {
-			const { re, field } = node
-			return (_, t) => memo.test(re, field, t)
+			const slot = memo.slot(node.re, node.field)
+			return (_, t) => memo.test(slot, t)
 		}
 		case 'not': {
 			const child = toTest(node.child, memo)

@@ -107,42 +107,72 @@ export class PatternCache {
 	}
 }
 
-/**
- * Regex outcomes for the request being classified. Classification is synchronous, so one memo per
- * compiled document is enough: it is reset whenever a new request's text comes in.
- */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the range of ASCII starts at the control characters
 const NON_ASCII = /[^\x00-\x7f]/
 
+/** A regex on one text field, with its place in the memo. */
+export interface MemoSlot {
+	readonly index: number
+	readonly re: RegExp
+	readonly field: TextField
+}
+
+/**
+ * Regex outcomes for the request being classified. Classification is synchronous, so one memo per
+ * compiled document is enough. Each (regex, field) pair gets a fixed slot when the rules are compiled;
+ * an outcome counts only when its stamp is the current request's, so a new request costs one increment
+ * instead of clearing maps (this runs on every gateway request).
+ */
 export class TextMemo {
+	private readonly slots = new Map<string, MemoSlot>()
+	private readonly ids = new Map<RegExp, number>()
+	private outcomes = new Uint8Array(0)
+	private stamps = new Uint32Array(0)
+	private stamp = 0
 	private text: RequestText | undefined
-	private readonly results = {
-		lastUserMessage: new Map<RegExp, boolean>(),
-		system: new Map<RegExp, boolean>(),
-	}
 	private lastUserMessageIsAscii: boolean | undefined
 
-	/** Keywords look at the last user message: the ASCII form of their regex serves when it is plain ASCII. */
-	testKeywords(unicode: RegExp, ascii: RegExp, text: RequestText): boolean {
-		this.use(text)
-		this.lastUserMessageIsAscii ??= !NON_ASCII.test(text.lastUserMessage)
-		return this.test(this.lastUserMessageIsAscii ? ascii : unicode, 'lastUserMessage', text)
+	/** The slot of `re` on `field`, the same one for every rule that uses that pair. */
+	slot(re: RegExp, field: TextField): MemoSlot {
+		let id = this.ids.get(re)
+		if (id === undefined) {
+			id = this.ids.size
+			this.ids.set(re, id)
+		}
+		const key = `${field}:${id}`
+		let slot = this.slots.get(key)
+		if (!slot) {
+			slot = { index: this.slots.size, re, field }
+			this.slots.set(key, slot)
+			this.outcomes = new Uint8Array(this.slots.size)
+			this.stamps = new Uint32Array(this.slots.size)
+		}
+		return slot
 	}
 
-	test(re: RegExp, field: TextField, text: RequestText): boolean {
+	/** Keywords look at the last user message: the ASCII form of their regex serves when it is plain ASCII. */
+	testKeywords(unicode: MemoSlot, ascii: MemoSlot, text: RequestText): boolean {
 		this.use(text)
-		const known = this.results[field].get(re)
-		if (known !== undefined) return known
-		const outcome = re.test(text[field])
-		this.results[field].set(re, outcome)
+		this.lastUserMessageIsAscii ??= !NON_ASCII.test(text.lastUserMessage)
+		return this.test(this.lastUserMessageIsAscii ? ascii : unicode, text)
+	}
+
+	test(slot: MemoSlot, text: RequestText): boolean {
+		this.use(text)
+		const { index } = slot
+		if (this.stamps[index] === this.stamp) return this.outcomes[index] === 1
+		const outcome = slot.re.test(text[slot.field])
+		this.outcomes[index] = outcome ? 1 : 0
+		this.stamps[index] = this.stamp
 		return outcome
 	}
 
 	private use(text: RequestText) {
 		if (this.text === text) return
 		this.text = text
-		this.results.lastUserMessage.clear()
-		this.results.system.clear()
+		// Stamp 0 marks a slot never tested; after 2^32 requests the count starts again at 1.
+		this.stamp = this.stamp === 0xffffffff ? 1 : this.stamp + 1
+		if (this.stamp === 1) this.stamps.fill(0)
 		this.lastUserMessageIsAscii = undefined
 	}
 }
