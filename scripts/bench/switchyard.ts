@@ -6,7 +6,7 @@
  * (which writes the buffered log), the `request_log` rows are counted in the database file.
  */
 import { Database } from 'bun:sqlite'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { baseEnv, type Child, collect, exitWithin, spawnPinned, waitForLine } from './processes'
@@ -61,6 +61,7 @@ export async function startSwitchyard(options: StartOptions) {
 		ANTHROPIC_API_KEY: 'sk-ant-test',
 		OPENAI_BASE_URL: `${options.upstreamUrl}/v1`,
 		ANTHROPIC_BASE_URL: options.upstreamUrl,
+		...startScriptDefaults(options.root),
 		...options.env,
 	}
 	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), 'src/index.ts']
@@ -117,6 +118,21 @@ export async function stopSwitchyard(switchyard: Switchyard): Promise<Switchyard
 	} finally {
 		rmSync(switchyard.dataDir, { recursive: true, force: true })
 	}
+}
+
+/**
+ * The runtime settings `bun start` gives the server (`NAME=${NAME:-default}` in package.json's start
+ * script, also set by the Dockerfile), so the benchmark runs it with them without going through
+ * `bun run`, which would read a developer's `.env`.
+ */
+export function startScriptDefaults(root: string): Record<string, string> {
+	const start = (
+		JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }
+	).scripts.start
+	const defaults: Record<string, string> = {}
+	for (const [, name = '', value = ''] of start.matchAll(/\b([A-Z][A-Za-z0-9_]*)=\$\{\1:-([^}]*)\}/g))
+		defaults[name] = value
+	return defaults
 }
 
 function randomBase64(bytes: number): string {
