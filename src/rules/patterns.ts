@@ -124,8 +124,11 @@ export interface MemoSlot {
  * instead of clearing maps (this runs on every gateway request).
  */
 export class TextMemo {
-	private readonly slots = new Map<string, MemoSlot>()
-	private readonly ids = new Map<RegExp, number>()
+	private readonly slots: Record<TextField, Map<RegExp, MemoSlot>> = {
+		lastUserMessage: new Map(),
+		system: new Map(),
+	}
+	private size = 0
 	private outcomes = new Uint8Array(0)
 	private stamps = new Uint32Array(0)
 	private stamp = 0
@@ -134,19 +137,12 @@ export class TextMemo {
 
 	/** The slot of `re` on `field`, the same one for every rule that uses that pair. */
 	slot(re: RegExp, field: TextField): MemoSlot {
-		let id = this.ids.get(re)
-		if (id === undefined) {
-			id = this.ids.size
-			this.ids.set(re, id)
-		}
-		const key = `${field}:${id}`
-		let slot = this.slots.get(key)
-		if (!slot) {
-			slot = { index: this.slots.size, re, field }
-			this.slots.set(key, slot)
-			this.outcomes = new Uint8Array(this.slots.size)
-			this.stamps = new Uint32Array(this.slots.size)
-		}
+		const known = this.slots[field].get(re)
+		if (known) return known
+		const slot = { index: this.size++, re, field }
+		this.slots[field].set(re, slot)
+		this.outcomes = new Uint8Array(this.size)
+		this.stamps = new Uint32Array(this.size)
 		return slot
 	}
 
