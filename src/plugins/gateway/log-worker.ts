@@ -12,7 +12,7 @@ export type ToWriter =
 	| { type: 'rows'; seq: number; rows: string }
 	| { type: 'close' }
 export type FromWriter =
-	| { type: 'written'; seq: number; count: number }
+	| { type: 'written'; seq: number }
 	| { type: 'failed'; message: string }
 	| { type: 'closed' }
 
@@ -56,7 +56,7 @@ function drain() {
 			return
 		}
 		queue.shift()
-		send({ type: 'written', seq: batch.seq, count: batch.rows.length })
+		send({ type: 'written', seq: batch.seq })
 	}
 }
 

@@ -133,13 +133,17 @@ export class RequestLog {
 		try {
 			local.write(rows)
 		} catch (error) {
-			this.failures++
-			console.error('request log: a write failed and will be retried', error)
+			this.writeFailed(error)
 			this.buffer = rows.concat(this.buffer)
 			this.timer ??= setTimeout(() => this.post(), RETRY_MS)
 			return
 		}
 		this.confirm(++this.posted)
+	}
+
+	private writeFailed(error: unknown) {
+		this.failures++
+		console.error('request log: a write failed and will be retried', error)
 	}
 
 	private send(message: ToWriter) {
@@ -175,12 +179,12 @@ export class RequestLog {
 	}
 
 	private writeUnconfirmed(local: LogStore) {
-		for (const [seq, batch] of [...this.unconfirmed].sort(([a], [b]) => a - b)) {
+		// A Map iterates in insertion order, which is the order the batches were posted in.
+		for (const [seq, batch] of this.unconfirmed) {
 			try {
 				local.write(JSON.parse(batch.json) as LogRow[])
 			} catch (error) {
-				this.failures++
-				console.error('request log: a write failed and will be retried', error)
+				this.writeFailed(error)
 				setTimeout(() => this.writeUnconfirmed(local), RETRY_MS)
 				return
 			}
