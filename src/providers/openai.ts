@@ -35,13 +35,20 @@ export function toTokenUsage(usage: CompletionUsage | null | undefined): TokenUs
 	}
 }
 
-function upstreamBody(request: ChatRequest, target: UpstreamTarget, options: OpenAIAdapterOptions) {
+/** A copy of the request for the upstream: its model id, `stream` as the call needs, its own limits. */
+function upstreamBody(
+	request: ChatRequest,
+	target: UpstreamTarget,
+	options: OpenAIAdapterOptions,
+	stream: boolean,
+) {
 	const body: Record<string, unknown> = { ...request, model: target.model.id }
 	if (options.renameMaxTokens && body.max_tokens !== undefined) {
 		body.max_completion_tokens ??= body.max_tokens
 		delete body.max_tokens
 	}
 	for (const param of target.model.unsupportedParams ?? []) delete body[param]
+	body.stream = stream
 	return body
 }
 
@@ -50,7 +57,7 @@ const authorization = (target: UpstreamTarget) => ({ authorization: `Bearer ${ta
 export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdapter {
 	return {
 		async chat(request, target, call) {
-			const body = { ...upstreamBody(request, target, options), stream: false }
+			const body = upstreamBody(request, target, options, false)
 			const response = await postJson(
 				`${target.provider.baseUrl}/chat/completions`,
 				authorization(target),
@@ -66,13 +73,10 @@ export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdap
 		},
 
 		async stream(request, target, call) {
-			const body = {
-				...upstreamBody(request, target, options),
-				stream: true,
-				// Always ask for usage, so a stream is never priced at $0; the pipeline drops that chunk for a
-				// client that did not ask.
-				stream_options: { ...(request.stream_options ?? {}), include_usage: true },
-			}
+			const body = upstreamBody(request, target, options, true)
+			// Always ask for usage, so a stream is never priced at $0; the pipeline drops that chunk for a
+			// client that did not ask.
+			body.stream_options = { ...(request.stream_options ?? {}), include_usage: true }
 			const response = await postJson(
 				`${target.provider.baseUrl}/chat/completions`,
 				authorization(target),

@@ -224,11 +224,9 @@ function jsonResponse(
 ): Response {
 	const { response, usage } = result
 	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
-	const headers = {
-		...successHeaders(exchange, model),
-		'content-type': 'application/json',
-		'x-switchyard-cost-usd': cost.toFixed(8),
-	}
+	const headers = successHeaders(exchange, model)
+	headers['content-type'] = 'application/json'
+	headers['x-switchyard-cost-usd'] = cost.toFixed(8)
 	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
 }
 
@@ -265,7 +263,7 @@ function streamResponse(
 	})
 	return new Response(stream, {
 		status: 200,
-		headers: { ...successHeaders(exchange, model), ...SSE_HEADERS },
+		headers: Object.assign(successHeaders(exchange, model), SSE_HEADERS),
 	})
 }
 
