@@ -25,6 +25,7 @@
  */
 
 import { resolve } from 'node:path'
+import { loadConfig } from '../src/config'
 import { type Catalog, type CatalogModel, loadCatalog } from '../src/providers/catalog'
 import { costUsd } from '../src/providers/pricing'
 import { compileRules } from '../src/rules/compile'
@@ -362,11 +363,7 @@ function printReport(report: Report, title: string) {
 
 const options = parseArgs(process.argv.slice(2))
 /** The shipped catalog, exactly as the server loads it without CATALOG_PATH. */
-const catalog = loadCatalog({
-	catalogPath: undefined,
-	openaiBaseUrl: 'http://localhost:1',
-	anthropicBaseUrl: 'http://localhost:2',
-})
+const catalog = loadCatalog(loadConfig({}))
 const rulesLabel = options.baseline
 	? `length-only baseline (≤ ${LENGTH_SIMPLE_MAX} tokens → simple, ≥ ${LENGTH_COMPLEX_MIN} → complex, else medium)`
 	: (options.rulesPath ?? DEFAULT_RULES)

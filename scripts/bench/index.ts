@@ -17,14 +17,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, release } from 'node:os'
 import { join, resolve } from 'node:path'
-import { type Context, type OpenLoopSample, runOpenLoop, runWrk, type ThroughputSample } from './measure'
+import { type Context, runOpenLoop, runWrk } from './measure'
 import {
 	allowedCpus,
 	baseEnv,
 	type Child,
 	collect,
 	exitWithin,
-	hasCommand,
 	type Memory,
 	readMemory,
 	resetPeakMemory,
@@ -32,7 +31,9 @@ import {
 	waitForLine,
 } from './processes'
 import {
+	errorsOf,
 	type LogCheck,
+	type MemoryFigures,
 	RATES,
 	type RoundData,
 	renderTable,
@@ -40,13 +41,11 @@ import {
 	type Verdict,
 	verdicts,
 } from './report'
-import { loadFor, SCENARIOS, type ScenarioName, type TargetName } from './scenarios'
+import { loadFor, SCENARIO_NAMES, type ScenarioName, TARGETS, type TargetName } from './scenarios'
 import { slope } from './stats'
 import { type Switchyard, startSwitchyard, stopSwitchyard } from './switchyard'
 
 const ROOT = resolve(import.meta.dir, '../..')
-const TARGETS: TargetName[] = ['direct', 'floor', 'switchyard']
-const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[]
 /** The full run must end within 10 minutes: rounds that would not fit are skipped (unless --rounds). */
 const BUDGET_MS = 9.5 * 60_000
 /** After start-up, before the idle reading: lets start-up garbage (argon2id's 64 MiB) be returned. */
@@ -145,6 +144,8 @@ interface Servers {
 }
 
 const children = new Set<Child>()
+/** Switchyard while it runs: stopAll stops it with stopSwitchyard, which also removes its data folder. */
+let running: Switchyard | undefined
 
 async function startReady(cpu: number, script: string, env: Record<string, string>) {
 	const child = spawnPinned(cpu, ['bun', '--no-env-file', join(import.meta.dir, script)], {
@@ -186,7 +187,7 @@ function machine() {
 
 async function main() {
 	const options = parseOptions(process.argv.slice(2))
-	const missing = ['taskset', 'wrk'].filter((command) => !hasCommand(command))
+	const missing = ['taskset', 'wrk'].filter((command) => Bun.which(command) === null)
 	if (missing.length > 0) {
 		fail(
 			`${missing.join(' and ')} not found. The benchmark pins processes with taskset (util-linux) and ` +
@@ -221,34 +222,27 @@ async function main() {
 	await Bun.sleep(SETTLE_MS)
 	const idle = {
 		floor: readMemory(servers.floor.child.pid),
-		switchyard: readMemory(servers.switchyard.pid),
+		switchyard: readMemory(servers.switchyard.child.pid),
 	}
-	const peakReset = resetPeakMemory(servers.floor.child.pid) && resetPeakMemory(servers.switchyard.pid)
+	const peakReset = resetPeakMemory(servers.floor.child.pid) && resetPeakMemory(servers.switchyard.child.pid)
 	if (!peakReset) progress('could not reset VmHWM (/proc/<pid>/clear_refs): peaks include start-up')
 	progress(
 		`started: upstream ${servers.upstream.url}, floor ${servers.floor.url}, Switchyard ${servers.switchyard.origin}`,
 	)
 
-	let switchyardSent = 0
-	let outcome: { table: string; json: Record<string, unknown>; ok: boolean }
+	let outcome: Report & { ok: boolean }
 	try {
 		if (options.soakMinutes !== undefined) {
 			const soak = await runSoak(servers, loadCpu, options.soakMinutes, plan.drainMs)
-			switchyardSent = soak.sent
-			outcome = await finish(servers, idle, peakReset, switchyardSent, (memory, log) =>
-				soak.report(memory, log),
-			)
+			outcome = await finish(servers, idle, peakReset, soak.sent, soak.report)
 		} else {
 			const run = await runRounds(servers, loadCpu, plan, options.rounds !== undefined)
-			switchyardSent = run.sent
-			outcome = await finish(servers, idle, peakReset, switchyardSent, (memory, log) => {
-				const summary = summarize(run.data, run.rounds, memory, log, SCENARIO_NAMES)
-				const list = verdicts(summary, SCENARIO_NAMES)
-				const titles = Object.fromEntries(SCENARIO_NAMES.map((name) => [name, SCENARIOS[name].title]))
+			outcome = await finish(servers, idle, peakReset, run.sent, (memory, log) => {
+				const summary = summarize(run.data, run.rounds, memory, log)
+				const list = verdicts(summary)
 				return {
-					table: renderTable(summary, list, titles as Record<ScenarioName, string>),
+					table: renderTable(summary, list),
 					json: { plan: { ...plan, rounds: run.rounds }, summary, verdicts: list, samples: run.data },
-					ok: log.pass,
 				}
 			})
 		}
@@ -299,22 +293,26 @@ async function startServers(serverCpu: number, loadCpu: number, bunFlags: string
 	return { upstream, floor, switchyard }
 }
 
-let running: Switchyard | undefined
+/** A finished run, printed as `table` or written as `json`. */
+interface Report {
+	table: string
+	json: Record<string, unknown>
+}
 
-/** Stops Switchyard (SIGTERM, which writes the log), counts its rows, and reads the memory figures first. */
+/**
+ * Stops Switchyard (SIGTERM, which writes the log), counts its rows, and reads the memory figures first.
+ * The run passes when every request sent left a row.
+ */
 async function finish(
 	servers: Servers,
 	idle: { floor: Memory; switchyard: Memory },
 	peakReset: boolean,
 	sent: number,
-	report: (
-		memory: Parameters<typeof summarize>[2],
-		log: LogCheck,
-	) => { table: string; json: Record<string, unknown>; ok: boolean },
+	report: (memory: MemoryFigures, log: LogCheck) => Report,
 ) {
 	const after = {
 		floor: readMemory(servers.floor.child.pid),
-		switchyard: readMemory(servers.switchyard.pid),
+		switchyard: readMemory(servers.switchyard.child.pid),
 	}
 	const figures = (at: Memory, end: Memory) => ({
 		idleMiB: at.rssMiB,
@@ -322,7 +320,7 @@ async function finish(
 		peakMiB: end.hwmMiB,
 		afterMiB: end.rssMiB,
 	})
-	const memory = {
+	const memory: MemoryFigures = {
 		floor: figures(idle.floor, after.floor),
 		switchyard: figures(idle.switchyard, after.switchyard),
 		peakReset,
@@ -341,7 +339,7 @@ async function finish(
 	progress(
 		`Switchyard stopped in ${Math.round(stopped.stopMs)} ms; ${stopped.rows} rows for ${sent} requests sent`,
 	)
-	return report(memory, log)
+	return { ...report(memory, log), ok: log.pass }
 }
 
 async function stopAll() {
@@ -371,7 +369,7 @@ function emptyData(): RoundData {
 function contextFor(servers: Servers, loadCpu: number, target: TargetName): Context {
 	const pids = {
 		floor: servers.floor.child.pid,
-		switchyard: servers.switchyard.pid,
+		switchyard: servers.switchyard.child.pid,
 	}
 	const others = [pids.floor, pids.switchyard, process.pid].filter(
 		(pid) => target === 'direct' || pid !== pids[target],
@@ -439,7 +437,7 @@ async function runRounds(servers: Servers, loadCpu: number, plan: Plan, roundsGi
 		progress(`round ${round}/${plan.rounds}`)
 		for (const scenario of SCENARIO_NAMES) {
 			for (const target of ['floor', 'switchyard'] as const) {
-				const sample: ThroughputSample = await runWrk(
+				const sample = await runWrk(
 					contextFor(servers, loadCpu, target),
 					originOf(servers, target),
 					loadFor(scenario, target, key, false),
@@ -453,7 +451,7 @@ async function runRounds(servers: Servers, loadCpu: number, plan: Plan, roundsGi
 		for (const scenario of SCENARIO_NAMES) {
 			for (const rate of RATES) {
 				for (const target of TARGETS) {
-					const sample: OpenLoopSample = await runOpenLoop(
+					const sample = await runOpenLoop(
 						contextFor(servers, loadCpu, target),
 						originOf(servers, target),
 						loadFor(scenario, target, key, false),
@@ -521,13 +519,8 @@ async function runSoak(servers: Servers, loadCpu: number, minutes: number, drain
 			drainMs,
 		)
 		sent += sample.sent
-		const memory = readMemory(servers.switchyard.pid)
-		const errors =
-			sample.errors.connect +
-			sample.errors.status +
-			sample.errors.closed +
-			sample.errors.timeout +
-			sample.errors.unsent
+		const memory = readMemory(servers.switchyard.child.pid)
+		const errors = errorsOf(sample)
 		const point = {
 			atSeconds: Math.round((performance.now() - started) / 1000),
 			rssMiB: memory.rssMiB,
@@ -554,7 +547,7 @@ async function runSoak(servers: Servers, loadCpu: number, minutes: number, drain
 	const errors = curve.reduce((sum, p) => sum + p.errors, 0)
 	return {
 		sent,
-		report(memory: Parameters<typeof summarize>[2], log: LogCheck) {
+		report(memory: MemoryFigures, log: LogCheck): Report {
 			const list: Verdict[] = [
 				{
 					name: `VmRSS growth after ${Math.round(warmupMs / 1000)} s of warm-up (fitted slope × ${spanMin.toFixed(1)} min)`,
@@ -608,7 +601,6 @@ async function runSoak(servers: Servers, loadCpu: number, minutes: number, drain
 					log,
 					verdicts: list,
 				},
-				ok: log.pass,
 			}
 		},
 	}

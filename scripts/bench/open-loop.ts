@@ -6,7 +6,7 @@
  * prints `RESULT <OpenLoopResult as JSON>`.
  *
  * HTTP/1.1 over keep-alive sockets (`Bun.connect`), one request at a time per connection: a small pool is
- * opened up front and grows, up to `maxConnections`, when every connection is busy at a send time.
+ * opened up front and grows, up to MAX_CONNECTIONS, when every connection is busy at a send time.
  * Requests that find no free connection wait in a queue, their clock already running.
  */
 import type { Socket } from 'bun'
@@ -24,10 +24,6 @@ export interface OpenLoopSpec {
 	durationMs: number
 	/** After the last send, how long to wait for the answers still due before counting them as timeouts. */
 	drainMs: number
-	/** @default 16 */
-	connections?: number
-	/** @default 256 */
-	maxConnections?: number
 }
 
 export interface OpenLoopResult {
@@ -77,6 +73,9 @@ interface Connection {
 	unwritten: Uint8Array | undefined
 }
 
+/** Connections opened before the first send. */
+const INITIAL_CONNECTIONS = 16
+const MAX_CONNECTIONS = 256
 const EMPTY = Buffer.alloc(0)
 const HEAD_END = Buffer.from('\r\n\r\n')
 const CRLF = Buffer.from('\r\n')
@@ -93,7 +92,6 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 
 	const count = Math.max(1, Math.round((spec.rate * spec.durationMs) / 1000))
 	const intervalMs = 1000 / spec.rate
-	const maxConnections = spec.maxConnections ?? 256
 	const latencies = new Float64Array(count)
 	const ttfbs = new Float64Array(count)
 	const lags = new Float64Array(count)
@@ -182,7 +180,7 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 
 	/** Opens connections while requests wait and the pool may grow. */
 	function refill() {
-		while (queue.length - queueHead > connecting && all.size + connecting < maxConnections) open()
+		while (queue.length - queueHead > connecting && all.size + connecting < MAX_CONNECTIONS) open()
 	}
 
 	function open() {
@@ -288,7 +286,7 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 		}
 	}
 
-	for (let i = 0; i < Math.min(spec.connections ?? 16, maxConnections); i++) open()
+	for (let i = 0; i < INITIAL_CONNECTIONS; i++) open()
 	const ready = performance.now()
 	while (connecting > 0 && performance.now() - ready < 2000) await Bun.sleep(1)
 

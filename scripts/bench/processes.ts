@@ -170,8 +170,3 @@ export function allowedCpus(): number[] {
 	}
 	return cpus
 }
-
-/** True when `command` is on PATH. */
-export function hasCommand(command: string): boolean {
-	return Bun.which(command) !== null
-}

@@ -3,7 +3,7 @@
  * the floor paired round by round (so drift between rounds cancels), the targets, and the printed table.
  */
 import { CONNECTIONS, type OpenLoopSample, type ThroughputSample } from './measure'
-import type { ScenarioName, TargetName } from './scenarios'
+import { SCENARIO_NAMES, SCENARIOS, type ScenarioName, TARGETS, type TargetName } from './scenarios'
 import { median } from './stats'
 
 export const RATES = [1000, 5000] as const
@@ -99,7 +99,7 @@ export interface Verdict {
 	ok: boolean
 }
 
-const errorsOf = (sample: OpenLoopSample) =>
+export const errorsOf = (sample: OpenLoopSample) =>
 	sample.errors.connect +
 	sample.errors.status +
 	sample.errors.closed +
@@ -113,18 +113,12 @@ function paired<T>(a: T[] | undefined, b: T[] | undefined, f: (a: T, b: T) => nu
 
 const latencyOf = (sample: OpenLoopSample, key: keyof Percentile3) => sample.latencyMs?.[key] ?? Number.NaN
 
-export function summarize(
-	data: RoundData,
-	rounds: number,
-	memory: MemoryFigures,
-	log: LogCheck,
-	scenarios: ScenarioName[],
-): Summary {
+export function summarize(data: RoundData, rounds: number, memory: MemoryFigures, log: LogCheck): Summary {
 	const throughput = {} as Summary['throughput']
 	const latency = {} as Summary['latency']
 	const ttfb = {} as Summary['ttfb']
 	const foreign: number[] = []
-	for (const scenario of scenarios) {
+	for (const scenario of SCENARIO_NAMES) {
 		const t = data.throughput[scenario]
 		for (const sample of [...(t.floor ?? []), ...(t.switchyard ?? [])]) foreign.push(sample.cpu.foreignPct)
 		throughput[scenario] = {
@@ -203,9 +197,9 @@ const ms = (value: number, sign = false) =>
 const count = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–')
 const pct = (value: number) => (Number.isFinite(value) ? `${(value * 100).toFixed(1)} %` : '–')
 
-export function verdicts(summary: Summary, scenarios: ScenarioName[]): Verdict[] {
+export function verdicts(summary: Summary): Verdict[] {
 	const list: Verdict[] = []
-	for (const scenario of scenarios) {
+	for (const scenario of SCENARIO_NAMES) {
 		const t = summary.throughput[scenario]
 		list.push({
 			name: `${scenario}: max throughput / floor`,
@@ -240,7 +234,7 @@ export function verdicts(summary: Summary, scenarios: ScenarioName[]): Verdict[]
 		target: '≤ 2×',
 		ok: summary.memory.peakRatio <= 2,
 	})
-	const errors = scenarios.reduce((sum, scenario) => {
+	const errors = SCENARIO_NAMES.reduce((sum, scenario) => {
 		const rates = RATES.reduce(
 			(n, rate) => n + (summary.latency[scenario][rate].targets.switchyard?.errors ?? 0),
 			0,
@@ -263,22 +257,30 @@ export function verdicts(summary: Summary, scenarios: ScenarioName[]): Verdict[]
 	return list
 }
 
-/** Fixed-width columns: a label, then right-aligned cells. */
+/** The open-loop percentile rows, in order, with their labels. */
+const PERCENTILE_ROWS = [
+	['p50', 'p50'],
+	['p99', 'p99'],
+	['p999', 'p99.9'],
+] as const
+
+/** Fixed-width columns: a label, then right-aligned cells. Trailing blank cells are trimmed away. */
 function row(label: string, cells: string[], widths: number[]): string {
 	return (label.padEnd(46) + cells.map((cell, i) => cell.padStart(widths[i] ?? 11)).join('')).trimEnd()
 }
 
-export function renderTable(summary: Summary, list: Verdict[], titles: Record<ScenarioName, string>): string {
+export function renderTable(summary: Summary, list: Verdict[]): string {
 	const widths = [9, 10, 12, 14, 11, 7]
 	const lines: string[] = []
 	const head = (title: string, columns = ['direct', 'floor', 'Switchyard', 'Sy vs floor', 'target']) =>
 		lines.push('', title, row('', columns, widths))
+	/** The target and outcome cells of the verdict named `name`; blank for a row that has none. */
 	const verdictFor = (name: string) => {
 		const found = list.find((v) => v.name === name)
 		return found ? [found.target, found.ok ? 'ok' : 'MISS'] : ['', '']
 	}
-	for (const scenario of Object.keys(summary.throughput) as ScenarioName[]) {
-		head(titles[scenario])
+	for (const scenario of SCENARIO_NAMES) {
+		head(SCENARIOS[scenario].title)
 		const t = summary.throughput[scenario]
 		lines.push(
 			row(
@@ -302,97 +304,65 @@ export function renderTable(summary: Summary, list: Verdict[], titles: Record<Sc
 			const l = summary.latency[scenario][rate]
 			const cell = (target: TargetName, key: keyof Percentile3) => ms(l.targets[target]?.[key] ?? Number.NaN)
 			const prefix = `  ${rate.toLocaleString('en-US')} req/s open loop`
-			const check = (key: 'p50' | 'p99') =>
-				rate === 5000 ? verdictFor(`${scenario}: added ${key} at 5,000 req/s, Switchyard − floor`) : ['', '']
+			const indent = ' '.repeat(prefix.length + 2)
 			lines.push(
-				row(
-					`${prefix}: p50 (ms)`,
-					[
-						cell('direct', 'p50'),
-						cell('floor', 'p50'),
-						cell('switchyard', 'p50'),
-						ms(l.switchyardMinusFloor.p50, true),
-						...check('p50'),
-					],
-					widths,
+				...PERCENTILE_ROWS.map(([key, label], i) =>
+					row(
+						`${i === 0 ? `${prefix}: ` : indent}${label} (ms)`,
+						[
+							...TARGETS.map((target) => cell(target, key)),
+							ms(l.switchyardMinusFloor[key], true),
+							...verdictFor(
+								`${scenario}: added ${key} at ${rate.toLocaleString('en-US')} req/s, Switchyard − floor`,
+							),
+						],
+						widths,
+					),
 				),
 				row(
-					`${' '.repeat(prefix.length)}  p99 (ms)`,
-					[
-						cell('direct', 'p99'),
-						cell('floor', 'p99'),
-						cell('switchyard', 'p99'),
-						ms(l.switchyardMinusFloor.p99, true),
-						...check('p99'),
-					],
-					widths,
-				),
-				row(
-					`${' '.repeat(prefix.length)}  p99.9 (ms)`,
-					[
-						cell('direct', 'p999'),
-						cell('floor', 'p999'),
-						cell('switchyard', 'p999'),
-						ms(l.switchyardMinusFloor.p999, true),
-					],
-					widths,
-				),
-				row(
-					`${' '.repeat(prefix.length)}  added over direct p50 (ms)`,
+					`${indent}added over direct p50 (ms)`,
 					['', ms(l.added.floor.p50, true), ms(l.added.switchyard.p50, true)],
 					widths,
 				),
 				row(
-					`${' '.repeat(prefix.length)}  added over direct p99 (ms)`,
+					`${indent}added over direct p99 (ms)`,
 					['', ms(l.added.floor.p99, true), ms(l.added.switchyard.p99, true)],
 					widths,
 				),
 				row(
-					`${' '.repeat(prefix.length)}  errors / sent`,
-					(['direct', 'floor', 'switchyard'] as const).map(
+					`${indent}errors / sent`,
+					TARGETS.map(
 						(target) =>
 							`${count(l.targets[target]?.errors ?? Number.NaN)}/${count(l.targets[target]?.sent ?? Number.NaN)}`,
 					),
 					widths,
 				),
 				row(
-					`${' '.repeat(prefix.length)}  server CPU per request (µs)`,
-					(['direct', 'floor', 'switchyard'] as const).map((target) =>
+					`${indent}server CPU per request (µs)`,
+					TARGETS.map((target) =>
 						target === 'direct' ? '' : count(l.targets[target]?.cpuUsPerRequest ?? Number.NaN),
 					),
 					widths,
 				),
 				row(
-					`${' '.repeat(prefix.length)}  generator lag p99 (ms)`,
-					(['direct', 'floor', 'switchyard'] as const).map((target) =>
-						ms(l.targets[target]?.sendLagP99 ?? Number.NaN),
-					),
+					`${indent}generator lag p99 (ms)`,
+					TARGETS.map((target) => ms(l.targets[target]?.sendLagP99 ?? Number.NaN)),
 					widths,
 				),
 			)
 		}
 		const s = summary.ttfb[scenario]
 		lines.push(
-			row(
-				'  streaming TTFB p50 (ms)',
-				[
-					ms(s.targets.direct?.p50 ?? Number.NaN),
-					ms(s.targets.floor?.p50 ?? Number.NaN),
-					ms(s.targets.switchyard?.p50 ?? Number.NaN),
-					ms(s.switchyardMinusFloor.p50, true),
-					...verdictFor(`${scenario}: streaming TTFB p50, Switchyard − floor`),
-				],
-				widths,
-			),
-			row(
-				'  streaming TTFB p99 (ms)',
-				[
-					ms(s.targets.direct?.p99 ?? Number.NaN),
-					ms(s.targets.floor?.p99 ?? Number.NaN),
-					ms(s.targets.switchyard?.p99 ?? Number.NaN),
-					ms(s.switchyardMinusFloor.p99, true),
-				],
-				widths,
+			...(['p50', 'p99'] as const).map((key) =>
+				row(
+					`  streaming TTFB ${key} (ms)`,
+					[
+						...TARGETS.map((target) => ms(s.targets[target]?.[key] ?? Number.NaN)),
+						ms(s.switchyardMinusFloor[key], true),
+						...verdictFor(`${scenario}: streaming TTFB ${key}, Switchyard − floor`),
+					],
+					widths,
+				),
 			),
 		)
 	}

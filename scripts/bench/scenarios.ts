@@ -13,12 +13,6 @@ export interface Load {
 	body: string
 }
 
-export interface Origins {
-	direct: string
-	floor: string
-	switchyard: string
-}
-
 const MESSAGES = [{ role: 'user', content: 'Hello, how are you?' }]
 /** The version @anthropic-ai/sdk sends; the fake upstream only checks that there is one. */
 const ANTHROPIC_VERSION = '2023-06-01'
@@ -29,6 +23,8 @@ export const SCENARIOS: Record<ScenarioName, { title: string }> = {
 	openai: { title: 'OpenAI, model "auto" (default rules: short-chat → openai/gpt-6-luna)' },
 	anthropic: { title: 'Anthropic translation, model "anthropic/claude-haiku-5-5"' },
 }
+export const SCENARIO_NAMES = Object.keys(SCENARIOS) as ScenarioName[]
+export const TARGETS: TargetName[] = ['direct', 'floor', 'switchyard']
 
 /** The request each target gets in `scenario`; `stream` asks for server-sent events. */
 export function loadFor(

@@ -17,13 +17,11 @@ const STOP_TIMEOUT_MS = 40_000
 
 export interface Switchyard {
 	child: Child
-	pid: number
 	origin: string
 	/** The gateway key (`sy_…`). */
 	key: string
 	databasePath: string
 	dataDir: string
-	log: string[]
 }
 
 export interface SwitchyardLog {
@@ -39,8 +37,6 @@ export interface StartOptions {
 	upstreamUrl: string
 	/** Extra flags for `bun` before the script, e.g. `--cpu-prof`. @default [] */
 	bunFlags?: string[]
-	/** Extra environment, e.g. `BUN_JSC_logGC: '1'` or `LOG_PROMPT_TEXT: 'true'`. @default {} */
-	env?: Record<string, string>
 }
 
 export async function startSwitchyard(options: StartOptions) {
@@ -62,7 +58,6 @@ export async function startSwitchyard(options: StartOptions) {
 		OPENAI_BASE_URL: `${options.upstreamUrl}/v1`,
 		ANTHROPIC_BASE_URL: options.upstreamUrl,
 		...startScriptDefaults(options.root),
-		...options.env,
 	}
 	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), 'src/index.ts']
 	const child = spawnPinned(options.cpu, argv, env, options.root)
@@ -72,7 +67,7 @@ export async function startSwitchyard(options: StartOptions) {
 		const match = await waitForLine(child.stdout, /dashboard at (http:\/\/\S+)/, 30_000, log)
 		const origin = match[1] ?? ''
 		const key = await createGatewayKey(origin)
-		return { child, pid: child.pid, origin, key, databasePath, dataDir, log } satisfies Switchyard
+		return { child, origin, key, databasePath, dataDir } satisfies Switchyard
 	} catch (error) {
 		child.kill('SIGKILL')
 		rmSync(dataDir, { recursive: true, force: true })

@@ -36,10 +36,10 @@ function done(summary, latency, requests)
 	end
 	local e = summary.errors
 	io.write(string.format(
-		'WRK_JSON {"requests":%d,"sent":%d,"durationUs":%d,"bytes":%d,' ..
+		'WRK_JSON {"requests":%d,"sent":%d,"durationUs":%d,' ..
 			'"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
-			'"latencyUs":{"mean":%.1f,"p50":%d,"p99":%d,"max":%d}}\n',
-		summary.requests, total, summary.duration, summary.bytes,
+			'"latencyUs":{"p50":%d,"p99":%d}}\n',
+		summary.requests, total, summary.duration,
 		e.connect, e.read, e.write, e.status, e.timeout,
-		latency.mean, latency:percentile(50), latency:percentile(99), latency.max))
+		latency:percentile(50), latency:percentile(99)))
 end
