@@ -5,11 +5,17 @@ interface CreatedKey {
 	id: number
 	name: string
 	prefix: string
+	rateLimitPerMinute: number | null
 	key: string
 }
 
-async function createKey(t: Awaited<ReturnType<typeof makeApp>>, token: string, name = 'my app') {
-	const res = await t.call('POST', '/api/keys', { token, body: { name } })
+async function createKey(
+	t: Awaited<ReturnType<typeof makeApp>>,
+	token: string,
+	name = 'my app',
+	rateLimitPerMinute?: number,
+) {
+	const res = await t.call('POST', '/api/keys', { token, body: { name, rateLimitPerMinute } })
 	expect(res.status).toBe(201)
 	return (await res.json()) as CreatedKey
 }
@@ -297,12 +303,7 @@ describe('gateway key limits', () => {
 	it('stores an optional requests-per-minute limit and refuses a bad one', async () => {
 		await using t = await makeApp()
 		const { token } = await signupUser(t, 'ada@example.com')
-		const res = await t.call('POST', '/api/keys', {
-			token,
-			body: { name: 'limited', rateLimitPerMinute: 60 },
-		})
-		expect(res.status).toBe(201)
-		expect(((await res.json()) as { rateLimitPerMinute: number }).rateLimitPerMinute).toBe(60)
+		expect((await createKey(t, token, 'limited', 60)).rateLimitPerMinute).toBe(60)
 		const [listed] = (await (await t.call('GET', '/api/keys', { token })).json()) as {
 			rateLimitPerMinute: number
 		}[]

@@ -435,26 +435,12 @@ describe('keyword regexes', () => {
 	it.each(keywordSets)('match the same ASCII texts in their ASCII and Unicode forms (%p)', (...words) => {
 		const unicode = keywordsRegExp(words)
 		const ascii = asciiKeywordsRegExp(words)
-		for (const text of texts) expect([text, ascii.test(text)]).toEqual([text, unicode.test(text)])
+		for (const sample of texts) expect([sample, ascii.test(sample)]).toEqual([sample, unicode.test(sample)])
 	})
 
 	it('still finds a keyword in non-ASCII text through the Unicode form', () => {
-		const rules = compileRules({
-			version: 1,
-			baseline: 'openai/gpt-4o',
-			defaultTier: 'b',
-			tiers: { a: { models: ['openai/gpt-4o'] }, b: { models: ['openai/gpt-4o'] } },
-			rules: [{ name: 'cafe', when: { keywords: ['café'] }, tier: 'a' }],
-		})
-		const features = {
-			promptTokens: 1,
-			messages: 1,
-			hasTools: false,
-			hasImages: false,
-			jsonMode: false,
-			maxTokens: null,
-		}
-		expect(rules.classify(features, { lastUserMessage: 'Un café, svp', system: '' }).rule).toBe('cafe')
-		expect(rules.classify(features, { lastUserMessage: 'Un cafés, svp', system: '' }).rule).toBe('default')
+		const rules = compileRules(documentOf([{ name: 'cafe', when: { keywords: ['café'] }, tier: 'complex' }]))
+		expect(rules.classify(features(), text('Un café, svp')).rule).toBe('cafe')
+		expect(rules.classify(features(), text('Un cafés, svp')).rule).toBe('default')
 	})
 })

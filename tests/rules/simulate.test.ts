@@ -43,13 +43,13 @@ describe('POST /api/rules/simulate', () => {
 		const log = t.deps.requestLog
 		// 0: older than the window (rows reach the log in time order, so it comes first).
 		log.record(
-			row({ createdAt: new Date(Date.now() - 10 * DAY), tier: 'medium', features: features({}), costUsd: 1 }),
+			row({ createdAt: new Date(Date.now() - 10 * DAY), tier: 'medium', features: features(), costUsd: 1 }),
 		)
 		// 1: short → simple (gpt-4o-mini: 1000 × 0.15 + 500 × 0.60 = 450 µ$), tier changes.
 		log.record(
 			row({
 				tier: 'medium',
-				features: features({}),
+				features: features(),
 				promptTokens: 1000,
 				completionTokens: 500,
 				costUsd: 0.01,
@@ -75,7 +75,7 @@ describe('POST /api/rules/simulate', () => {
 			}),
 		)
 		// 4: a named model is not routed by rules.
-		log.record(row({ requestedModel: 'gpt-4o-mini', features: features({}), costUsd: 1 }))
+		log.record(row({ requestedModel: 'gpt-4o-mini', features: features(), costUsd: 1 }))
 		// 6: reaches the keyword rule without logged text: not evaluated.
 		log.record(
 			row({ tier: 'medium', features: features({ promptTokens: 900, hasImages: true }), costUsd: 0.003 }),

@@ -261,21 +261,15 @@ describe('upstream failures', () => {
 describe("a key's own limit", () => {
 	it('answers 429 rate_limit_exceeded with Retry-After past the requests per minute, and logs it', async () => {
 		await using g = await startGateway()
-		const [owner] = g.t.deps.gatewayKeys.list(g.userId)
-		if (!owner) throw new Error('no key')
 		const limited = g.t.deps.gatewayKeys.create(g.userId, 'limited', 2)
 		const call = () =>
-			fetch(`${g.baseURL}/chat/completions`, {
-				method: 'POST',
-				headers: { authorization: `Bearer ${limited.key}`, 'content-type': 'application/json' },
-				body: JSON.stringify({ model: 'gpt-4o-mini', messages: hello }),
-			})
-		expect((await call()).status).toBe(200)
-		expect((await call()).status).toBe(200)
+			post(g, { model: 'gpt-4o-mini', messages: hello }, { authorization: `Bearer ${limited.key}` })
+		expect((await call()).res.status).toBe(200)
+		expect((await call()).res.status).toBe(200)
 		const refused = await call()
-		expect(refused.status).toBe(429)
-		expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
-		expect(((await refused.json()) as ErrorShape).error).toMatchObject({
+		expect(refused.res.status).toBe(429)
+		expect(Number(refused.res.headers.get('retry-after'))).toBeGreaterThan(0)
+		expect(refused.body.error).toMatchObject({
 			type: 'rate_limit_error',
 			code: 'rate_limit_exceeded',
 		})

@@ -1,9 +1,10 @@
 import { Database } from 'bun:sqlite'
-import { describe, expect, it } from 'bun:test'
+import { describe, expect, it, spyOn } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeApp } from '../../helpers/app'
+import { RequestLog } from '../../../src/plugins/gateway/request-log'
+import { makeApp, type TestApp } from '../../helpers/app'
 import { startFakeUpstream } from '../../helpers/fake-upstream'
 import { readEvents, startGateway } from '../../helpers/gateway'
 
@@ -19,33 +20,32 @@ const minimalEntry = (requestId: string) => ({
 	attempts: [],
 	latencyMs: 1,
 })
+
+/** Request ids of the rows on disk, in write order, without waiting for the writer. */
+const writtenIds = (t: TestApp) =>
+	t.deps.sqlite
+		.query<{ request_id: string }, []>('SELECT request_id FROM request_log ORDER BY id')
+		.all()
+		.map((row) => row.request_id)
+
 describe('request log', () => {
 	it('answers without writing: rows are written by the writer thread, and flush waits for them', async () => {
 		await using g = await startGateway()
-		const count = () =>
-			(g.t.deps.sqlite.query('SELECT count(*) AS n FROM request_log').get() as { n: number }).n
 		await Promise.all(
 			Array.from({ length: 20 }, () =>
 				g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }),
 			),
 		)
-		expect(count() + g.t.deps.requestLog.pending).toBe(20)
-		const [key] = g.t.deps.gatewayKeys.list(g.userId)
-		g.t.deps.requestLog.record({
-			requestId: 'req_direct',
-			createdAt: new Date(),
-			userId: g.userId,
-			keyId: key?.id ?? 1,
-			status: 200,
-			attempts: [],
-			latencyMs: 1,
-		})
-		const before = count()
+		expect(writtenIds(g.t).length + g.t.deps.requestLog.pending).toBe(20)
+		// With nothing left in flight, the count below can only move if record() itself wrote.
+		await g.t.deps.requestLog.flush()
+		g.t.deps.requestLog.record(minimalEntry('req_direct'))
+		const before = writtenIds(g.t).length
 		expect(g.t.deps.requestLog.pending).toBeGreaterThan(0)
-		expect(count()).toBe(before)
+		expect(writtenIds(g.t)).toHaveLength(before)
 		await g.t.deps.requestLog.flush()
 		expect(g.t.deps.requestLog.pending).toBe(0)
-		expect(count()).toBe(21)
+		expect(writtenIds(g.t)).toHaveLength(21)
 		expect(new Set((await g.rows()).map((row) => row.requestId)).size).toBe(21)
 	})
 
@@ -54,13 +54,10 @@ describe('request log', () => {
 		g.t.deps.sqlite.run(
 			'CREATE TRIGGER refuse BEFORE INSERT ON request_log BEGIN SELECT RAISE(ABORT, "disk full"); END',
 		)
-		const logged = console.error
-		console.error = () => {}
-		try {
+		{
+			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
 			await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello })
 			while (g.t.deps.requestLog.failures === 0) await Bun.sleep(5)
-		} finally {
-			console.error = logged
 		}
 		expect(g.t.deps.requestLog.pending).toBe(1)
 		g.t.deps.sqlite.run('DROP TRIGGER refuse')
@@ -173,23 +170,10 @@ describe('shutdown', () => {
 describe('background writes', () => {
 	it('writes a large buffer in short slices, all rows and their rollups, without a flush call', async () => {
 		await using g = await startGateway()
-		const [key] = g.t.deps.gatewayKeys.list(g.userId)
 		const log = g.t.deps.requestLog
-		for (let i = 0; i < 5000; i++) {
-			log.record({
-				requestId: `req_${i}`,
-				createdAt: new Date(),
-				userId: g.userId,
-				keyId: key?.id ?? 1,
-				status: 200,
-				attempts: [],
-				latencyMs: 5,
-			})
-		}
-		const count = () =>
-			(g.t.deps.sqlite.query('SELECT count(*) AS n FROM request_log').get() as { n: number }).n
+		for (let i = 0; i < 5000; i++) log.record(minimalEntry(`req_${i}`))
 		while (log.pending > 0) await Bun.sleep(5)
-		expect(count()).toBe(5000)
+		expect(writtenIds(g.t)).toHaveLength(5000)
 		const rollup = g.t.deps.sqlite.query('SELECT SUM(requests) AS n FROM usage_daily').get() as { n: number }
 		expect(rollup.n).toBe(5000)
 	})
@@ -198,56 +182,41 @@ describe('background writes', () => {
 describe('a writer thread that dies', () => {
 	it('leaves no row behind: the server writes the log itself from then on', async () => {
 		await using t = await makeApp()
-		const { RequestLog } = await import('../../../src/plugins/gateway/request-log')
 		const broken = new URL('../../fixtures/workers/broken-log-writer.ts', import.meta.url).href
-		const logged = console.error
-		console.error = () => {}
-		try {
+		{
+			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
 			const log = new RequestLog(t.deps.sqlite, t.deps.config.databasePath, { writerUrl: broken })
 			for (const requestId of ['req_a', 'req_b']) log.record(minimalEntry(requestId))
 			await log.flush()
 			log.record(minimalEntry('req_c'))
 			await log.close()
-		} finally {
-			console.error = logged
 		}
-		const ids = t.deps.sqlite.query('SELECT request_id FROM request_log ORDER BY id').all()
-		expect(ids).toEqual([{ request_id: 'req_a' }, { request_id: 'req_b' }, { request_id: 'req_c' }])
+		expect(writtenIds(t)).toEqual(['req_a', 'req_b', 'req_c'])
 	})
 })
 
 describe('a writer thread that falls behind', () => {
 	it('writes batches itself once the backlog passes its limit, and nothing is lost', async () => {
 		await using t = await makeApp()
-		const { RequestLog } = await import('../../../src/plugins/gateway/request-log')
 		const stalled = new URL('../../fixtures/workers/stalled-log-writer.ts', import.meta.url).href
 		const log = new RequestLog(t.deps.sqlite, t.deps.config.databasePath, {
 			writerUrl: stalled,
 			maxBacklogRows: 3,
 		})
-		const written = () =>
-			(
-				t.deps.sqlite.query('SELECT request_id FROM request_log ORDER BY id').all() as {
-					request_id: string
-				}[]
-			).map((r) => r.request_id)
 		for (const id of ['a', 'b', 'c', 'd']) log.record(minimalEntry(id))
 		void log.flush()
 		expect(log.pending).toBe(4)
-		expect(written()).toEqual([])
+		expect(writtenIds(t)).toEqual([])
 		log.record(minimalEntry('e'))
 		void log.flush()
 		// Four rows already wait on the writer, more than the limit of three: the server wrote this one itself.
-		expect(written()).toEqual(['e'])
-		const logged = console.error
-		console.error = () => {}
-		try {
+		expect(writtenIds(t)).toEqual(['e'])
+		{
+			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
 			// The stalled writer never answers; when it stops, its four rows are written here too.
 			;(log as unknown as { writer: Worker }).writer.terminate()
 			await log.flush()
-		} finally {
-			console.error = logged
 		}
-		expect(written().sort()).toEqual(['a', 'b', 'c', 'd', 'e'])
+		expect(writtenIds(t).sort()).toEqual(['a', 'b', 'c', 'd', 'e'])
 	})
 })
