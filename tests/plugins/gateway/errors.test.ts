@@ -109,6 +109,22 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 		expect((await g.rows())[0]).toMatchObject({ status: 413 })
 	})
 
+	it('reads a chunked body within the limit in full', async () => {
+		await using g = await startGateway()
+		const json = new TextEncoder().encode(JSON.stringify({ model: 'gpt-4o-mini', messages: hello }))
+		const pieces = [json.subarray(0, 10), json.subarray(10)]
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				const piece = pieces.shift()
+				if (piece) controller.enqueue(piece)
+				else controller.close()
+			},
+		})
+		const res = await g.fetch('/chat/completions', { method: 'POST', body })
+		expect(res.status).toBe(200)
+		expect(g.upstream.requests[0]?.body.messages).toEqual(hello)
+	})
+
 	it('answers 404 model_not_found for a model the catalog does not know', async () => {
 		await using g = await startGateway()
 		const { res, body } = await post(g, { model: 'gpt-99-ultra', messages: hello })
