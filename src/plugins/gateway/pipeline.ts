@@ -26,7 +26,7 @@ export interface GatewayDeps {
 	rateLimiter: Pick<KeyRateLimiter, 'take'>
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
-	providerKeys: Pick<ProviderKeyVault, 'resolve'>
+	providerKeys: Pick<ProviderKeyVault, 'cached' | 'resolve'>
 	adapters: ProviderAdapters
 	requestLog: Pick<RequestLog, 'record'>
 	rules: LiveRules
@@ -147,7 +147,10 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			skipped.push(`${model.qualifiedId}: ${incapable}`)
 			continue
 		}
-		const key = await deps.providerKeys.resolve(exchange.principal.userId, model.provider)
+		const { userId } = exchange.principal
+		const key =
+			deps.providerKeys.cached(userId, model.provider) ??
+			(await deps.providerKeys.resolve(userId, model.provider))
 		if (!key) {
 			missingKeys.push(model)
 			skipped.push(`${model.qualifiedId}: no ${model.provider} key`)
