@@ -30,6 +30,35 @@ describe('POST /v1/chat/completions with an OpenAI model', () => {
 		expect(Number(response.headers.get('x-switchyard-cost-usd'))).toBeCloseTo(expectedCost, 10)
 	})
 
+	it('gives every answer on the same route its own request id and cost, streamed or not', async () => {
+		await using g = await startGateway()
+		const call = (stream: boolean, content: string) =>
+			g.fetch('/chat/completions', {
+				method: 'POST',
+				body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], stream }),
+			})
+		const answers = [
+			await call(false, 'Hi'),
+			await call(false, 'A longer question, so that the answer costs more'),
+			await call(true, 'Hi'),
+		]
+		const ids = answers.map((res) => res.headers.get('x-switchyard-request-id'))
+		expect(new Set(ids).size).toBe(3)
+		for (const res of answers) {
+			expect(res.headers.get('x-switchyard-request-id')?.split(',')).toHaveLength(1)
+			expect(res.headers.get('x-switchyard-model')).toBe('openai/gpt-4o-mini')
+			expect(res.headers.get('x-switchyard-attempts')).toBe('1')
+		}
+		const [short, long, streamed] = answers
+		expect(short?.headers.get('content-type')).toBe('application/json')
+		expect(Number(long?.headers.get('x-switchyard-cost-usd'))).toBeGreaterThan(
+			Number(short?.headers.get('x-switchyard-cost-usd')),
+		)
+		expect(streamed?.headers.get('content-type')).toStartWith('text/event-stream')
+		expect(streamed?.headers.get('x-switchyard-cost-usd')).toBeNull()
+		await Promise.all(answers.map((res) => res.text()))
+	})
+
 	it('passes the body through with unknown fields, the upstream key and the catalog model id', async () => {
 		await using g = await startGateway()
 		await g.openai.chat.completions.create({
