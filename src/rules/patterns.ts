@@ -150,11 +150,16 @@ export class TextMemo {
 	testKeywords(unicode: MemoSlot, ascii: MemoSlot, text: RequestText): boolean {
 		this.use(text)
 		this.lastUserMessageIsAscii ??= !NON_ASCII.test(text.lastUserMessage)
-		return this.test(this.lastUserMessageIsAscii ? ascii : unicode, text)
+		return this.outcome(this.lastUserMessageIsAscii ? ascii : unicode, text)
 	}
 
 	test(slot: MemoSlot, text: RequestText): boolean {
 		this.use(text)
+		return this.outcome(slot, text)
+	}
+
+	/** The slot's outcome for the current request, running its regex the first time it is asked. */
+	private outcome(slot: MemoSlot, text: RequestText): boolean {
 		const { index } = slot
 		if (this.stamps[index] === this.stamp) return this.outcomes[index] === 1
 		const outcome = slot.re.test(text[slot.field])
