@@ -9,25 +9,40 @@ WORKDIR /app
 COPY package.json bun.lock ./
 RUN bun install --frozen-lockfile --production
 
+# The server runs as one bundle (scripts/build.ts): the same code as src/, in less memory.
+FROM deps AS build
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
+COPY src ./src
+COPY db ./db
+RUN bun run build
+
 FROM oven/bun:${BUN_VERSION}-slim AS runtime
 WORKDIR /app
-# BUN_JSC_forceRAMSize: JavaScriptCore sizes its heap growth as for a 512 MiB machine, the same as
-# `bun start` (package.json): under load the server peaks near 105 MiB instead of 140-180
-# (docs/performance.md). It bounds no allocation; set your own value with `-e` to change it.
+# The runtime defaults of `bun start` (package.json), read from there by the tests:
+# BUN_JSC_forceRAMSize: JavaScriptCore sizes its heap growth as for a 512 MiB machine, so under load the
+# server peaks near 100 MiB instead of 140-180; it bounds no allocation. BUN_JSC_useFTLJIT=false: the
+# optimising tier's compilations cost 4 MiB at peak and no throughput here (docs/performance.md).
+# Set your own values with `-e` to change them.
 ENV NODE_ENV=production \
 	BUN_JSC_forceRAMSize=536870912 \
+	BUN_JSC_useFTLJIT=false \
 	PORT=3000 \
 	HOST=0.0.0.0 \
 	DATABASE_PATH=/data/switchyard.db \
 	RULES_PATH=/data/rules.json
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json bun.lock tsconfig.json ./
-COPY src ./src
-COPY db ./db
+COPY package.json ./
+COPY --from=build /app/dist ./dist
+COPY db/migrations ./db/migrations
+COPY src/views/assets ./src/views/assets
+# The browser scripts the dashboard serves (src/plugins/assets.ts); the bundle holds all the server code.
+COPY --from=deps /app/node_modules/htmx.org/dist/htmx.min.js ./node_modules/htmx.org/dist/
+COPY --from=deps /app/node_modules/alpinejs/dist/cdn.min.js ./node_modules/alpinejs/dist/
+COPY --from=deps /app/node_modules/chart.js/dist/chart.umd.min.js ./node_modules/chart.js/dist/
 RUN mkdir -p /data && chown bun:bun /data
 USER bun
 VOLUME ["/data"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 	CMD ["bun", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["bun", "src/index.ts"]
+CMD ["bun", "dist/index.js"]

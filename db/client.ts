@@ -1,14 +1,14 @@
 import { Database } from 'bun:sqlite'
 import { dirname } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
 import { ensureDir } from '../src/files'
+import { projectPath } from '../src/paths'
 import * as schema from './schema'
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url))
+export const MIGRATIONS_FOLDER = projectPath('db/migrations')
 
 export interface DbHandle {
 	readonly db: Db

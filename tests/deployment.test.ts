@@ -1,7 +1,12 @@
+import { Database } from 'bun:sqlite'
 import { describe, expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import OpenAI from 'openai'
 import { startScriptDefaults } from '../scripts/bench/switchyard'
+import { buildServer } from '../scripts/build'
+import { startFakeUpstream } from './helpers/fake-upstream'
+import { startServerProcess } from './helpers/server-process'
 
 const ROOT = join(import.meta.dir, '..')
 
@@ -20,8 +25,53 @@ function dockerfileEnv(): Record<string, string> {
 describe('runtime settings', () => {
 	test('bun start and the Docker image give the server the same runtime defaults', () => {
 		const defaults = startScriptDefaults(ROOT)
-		expect(defaults.BUN_JSC_forceRAMSize).toBe('536870912')
+		expect(defaults).toEqual({ BUN_JSC_forceRAMSize: '536870912', BUN_JSC_useFTLJIT: 'false' })
 		const docker = dockerfileEnv()
 		for (const [name, value] of Object.entries(defaults)) expect(docker[name]).toBe(value)
+	})
+
+	test('bun start and the Docker image run the bundle', () => {
+		const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+			scripts: Record<string, string>
+		}
+		expect(scripts.start).toStartWith('bun run build && ')
+		expect(scripts.start).toEndWith(' bun dist/index.js')
+		expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain('CMD ["bun", "dist/index.js"]')
+	})
+})
+
+describe('the bundle', () => {
+	test('serves the gateway and the dashboard, and its own writer thread writes the log', async () => {
+		// Inside the project folder, as dist/ is: the bundle finds the migrations and assets from there.
+		const outdir = mkdtempSync(join(ROOT, '.bundle-test-'))
+		try {
+			await using upstream = await startFakeUpstream()
+			await using server = await startServerProcess(await buildServer(outdir), {
+				OPENAI_API_KEY: 'sk-openai-test',
+				OPENAI_BASE_URL: upstream.openaiBaseUrl,
+			})
+			const openai = new OpenAI({ apiKey: await server.createKey(), baseURL: `${server.origin}/v1` })
+			const { data, response } = await openai.chat.completions
+				.create({ model: 'auto', messages: [{ role: 'user', content: 'Hello, how are you?' }] })
+				.withResponse()
+			expect(data.choices[0]?.message.role).toBe('assistant')
+			expect(response.headers.get('x-switchyard-rule')).toBe('short-chat')
+			for (const asset of ['htmx.js', 'alpine.js', 'chart.js', 'app.js', 'app.css', 'favicon.svg'])
+				expect((await fetch(`${server.origin}/assets/${asset}`)).status).toBe(200)
+			const login = await fetch(`${server.origin}/login`)
+			expect(login.status).toBe(200)
+			expect(await login.text()).toContain('<form')
+
+			server.child.kill('SIGTERM')
+			expect(await server.child.exited).toBe(0)
+			const db = new Database(server.databasePath, { readonly: true })
+			const rows = db.query('SELECT status, rule FROM request_log').all()
+			db.close()
+			expect(rows).toEqual([{ status: 200, rule: 'short-chat' }])
+			// The server writes the log itself only when its writer thread fails to load or dies.
+			expect(server.stderr()).not.toContain('request log')
+		} finally {
+			rmSync(outdir, { recursive: true, force: true })
+		}
 	})
 })

@@ -1,6 +1,6 @@
 /**
- * Switchyard as a user runs it, for the benchmark: `bun src/index.ts` in production mode (as the Docker
- * image runs it) with a fresh data folder, so the SQLite file is created and migrated and the shipped
+ * Switchyard as a user runs it, for the benchmark: the bundle that `bun start` and the Docker image build
+ * and run (`bun run build`, then `bun dist/index.js`), in production mode with a fresh data folder, so the SQLite file is created and migrated and the shipped
  * default rules are copied; request logging on, LOG_RETENTION_DAYS at its default. An admin from
  * ADMIN_EMAIL logs in through the JSON API and creates the gateway key the load uses. After SIGTERM
  * (which writes the buffered log), the `request_log` rows are counted in the database file.
@@ -59,7 +59,8 @@ export async function startSwitchyard(options: StartOptions) {
 		ANTHROPIC_BASE_URL: options.upstreamUrl,
 		...startScriptDefaults(options.root),
 	}
-	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), 'src/index.ts']
+	buildBundle(options.root)
+	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), 'dist/index.js']
 	const child = spawnPinned(options.cpu, argv, env, options.root)
 	const log: string[] = []
 	collect(child.stderr, log)
@@ -113,6 +114,12 @@ export async function stopSwitchyard(switchyard: Switchyard): Promise<Switchyard
 	} finally {
 		rmSync(switchyard.dataDir, { recursive: true, force: true })
 	}
+}
+
+/** `bun run build`, the first half of `bun start`: writes the bundle to `dist/`. */
+function buildBundle(root: string) {
+	const built = Bun.spawnSync(['bun', 'run', 'build'], { cwd: root, stdout: 'ignore', stderr: 'pipe' })
+	if (built.exitCode !== 0) throw new Error(`bun run build failed: ${built.stderr.toString()}`)
 }
 
 /**

@@ -1,25 +1,23 @@
-import { fileURLToPath } from 'node:url'
 import { Elysia } from 'elysia'
 import { readText } from '../files'
+import { projectPath } from '../paths'
 
 interface Asset {
 	body: string
 	type: string
 }
 
-const fromProject = (relative: string) => fileURLToPath(new URL(`../../${relative}`, import.meta.url))
-
 /**
  * The browser scripts, served from node_modules (pinned by the lockfile) and our own two files.
  * Read once at start: a fixed list of files, so nothing else in node_modules is reachable.
  */
 const ASSET_FILES: Record<string, { path: string; type: string }> = {
-	'htmx.js': { path: fromProject('node_modules/htmx.org/dist/htmx.min.js'), type: 'text/javascript' },
-	'alpine.js': { path: fromProject('node_modules/alpinejs/dist/cdn.min.js'), type: 'text/javascript' },
-	'chart.js': { path: fromProject('node_modules/chart.js/dist/chart.umd.min.js'), type: 'text/javascript' },
-	'app.js': { path: fromProject('src/views/assets/app.js'), type: 'text/javascript' },
-	'app.css': { path: fromProject('src/views/assets/app.css'), type: 'text/css' },
-	'favicon.svg': { path: fromProject('src/views/assets/favicon.svg'), type: 'image/svg+xml' },
+	'htmx.js': { path: projectPath('node_modules/htmx.org/dist/htmx.min.js'), type: 'text/javascript' },
+	'alpine.js': { path: projectPath('node_modules/alpinejs/dist/cdn.min.js'), type: 'text/javascript' },
+	'chart.js': { path: projectPath('node_modules/chart.js/dist/chart.umd.min.js'), type: 'text/javascript' },
+	'app.js': { path: projectPath('src/views/assets/app.js'), type: 'text/javascript' },
+	'app.css': { path: projectPath('src/views/assets/app.css'), type: 'text/css' },
+	'favicon.svg': { path: projectPath('src/views/assets/favicon.svg'), type: 'image/svg+xml' },
 }
 
 export const assetsPlugin = () => {

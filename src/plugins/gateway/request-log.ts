@@ -16,7 +16,14 @@ const MAX_BACKLOG_ROWS = 50_000
 /** @default 1 s before an in-process write that failed is tried again */
 const RETRY_MS = 1000
 
-const WRITER_URL = new URL('./log-worker.ts', import.meta.url).href
+/**
+ * From source, the writer is this module's sibling; the bundle (`bun run build`) puts its `log-worker.js`
+ * next to `index.js`.
+ */
+const WRITER_URL = new URL(
+	import.meta.url.endsWith('.ts') ? './log-worker.ts' : './log-worker.js',
+	import.meta.url,
+).href
 
 export interface RequestLogOptions {
 	/** The writer thread's module; tests substitute broken or stalled writers. */

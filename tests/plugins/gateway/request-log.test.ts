@@ -1,12 +1,10 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, it, spyOn } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { RequestLog } from '../../../src/plugins/gateway/request-log'
 import { makeApp, type TestApp } from '../../helpers/app'
 import { startFakeUpstream } from '../../helpers/fake-upstream'
 import { readEvents, startGateway } from '../../helpers/gateway'
+import { startServerProcess } from '../../helpers/server-process'
 
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
 
@@ -109,61 +107,24 @@ describe('shutdown', () => {
 	it('on SIGTERM stops taking requests, finishes the stream in flight, writes the log, then exits', async () => {
 		await using upstream = await startFakeUpstream()
 		upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 0, chunkMs: 150 })
-		const dir = mkdtempSync(join(tmpdir(), 'switchyard-shutdown-'))
-		const databasePath = join(dir, 'switchyard.db')
-		const server = Bun.spawn(['bun', 'src/index.ts'], {
-			env: {
-				PATH: process.env.PATH ?? '',
-				PORT: '0',
-				HOST: '127.0.0.1',
-				DATABASE_PATH: databasePath,
-				ADMIN_EMAIL: 'admin@example.com',
-				ADMIN_PASSWORD: 'admin password',
-				OPENAI_API_KEY: 'sk-openai-test',
-				OPENAI_BASE_URL: upstream.openaiBaseUrl,
-			},
-			stdout: 'pipe',
-			stderr: 'inherit',
+		await using server = await startServerProcess('src/index.ts', {
+			OPENAI_API_KEY: 'sk-openai-test',
+			OPENAI_BASE_URL: upstream.openaiBaseUrl,
 		})
-		try {
-			const output = server.stdout.getReader()
-			let printed = ''
-			while (!/listening: dashboard at (\S+)/.test(printed)) {
-				const { value, done } = await output.read()
-				if (done) throw new Error(`the server did not start: ${printed}`)
-				printed += new TextDecoder().decode(value)
-			}
-			const origin = /dashboard at (http:\/\/\S+)/.exec(printed)?.[1] ?? ''
-			const login = await fetch(`${origin}/api/auth/login`, {
-				method: 'POST',
-				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify({ email: 'admin@example.com', password: 'admin password' }),
-			})
-			const { token } = (await login.json()) as { token: string }
-			const created = await fetch(`${origin}/api/keys`, {
-				method: 'POST',
-				headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-				body: JSON.stringify({ name: 'shutdown' }),
-			})
-			const { key } = (await created.json()) as { key: string }
-			const streaming = await fetch(`${origin}/v1/chat/completions`, {
-				method: 'POST',
-				headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-				body: JSON.stringify({ model: 'gpt-4o-mini', messages: hello, stream: true }),
-			})
-			expect(streaming.status).toBe(200)
-			server.kill('SIGTERM')
-			const events = await readEvents(streaming)
-			expect(events.at(-1)).toBe('[DONE]')
-			expect(await server.exited).toBe(0)
-			const db = new Database(databasePath, { readonly: true })
-			const rows = db.query('SELECT status, stream FROM request_log').all()
-			db.close()
-			expect(rows).toEqual([{ status: 200, stream: 1 }])
-		} finally {
-			server.kill('SIGKILL')
-			rmSync(dir, { recursive: true, force: true })
-		}
+		const streaming = await fetch(`${server.origin}/v1/chat/completions`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${await server.createKey()}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ model: 'gpt-4o-mini', messages: hello, stream: true }),
+		})
+		expect(streaming.status).toBe(200)
+		server.child.kill('SIGTERM')
+		const events = await readEvents(streaming)
+		expect(events.at(-1)).toBe('[DONE]')
+		expect(await server.child.exited).toBe(0)
+		const db = new Database(server.databasePath, { readonly: true })
+		const rows = db.query('SELECT status, stream FROM request_log').all()
+		db.close()
+		expect(rows).toEqual([{ status: 200, stream: 1 }])
 	})
 })
 
