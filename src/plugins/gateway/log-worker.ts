@@ -20,6 +20,12 @@ export type FromWriter =
 const RETRY_MS = 1000
 /** @default 5 s between checkpoints that also fold in the server's own (rare) writes */
 const CHECKPOINT_MS = 5000
+/**
+ * Page cache of this connection, in KiB (SQLite's default is 2,000). Appending rows touches only the
+ * right edge of the table, its indexes and the small rollup tables; a bigger cache only fills with
+ * pages never read again (1.5 MiB more at peak under load, for no faster write).
+ */
+const CACHE_KIB = 256
 
 let sqlite: Database | undefined
 let store: LogStore | undefined
@@ -34,6 +40,7 @@ function open(path: string) {
 	sqlite.run('PRAGMA busy_timeout = 5000')
 	sqlite.run('PRAGMA synchronous = NORMAL')
 	sqlite.run('PRAGMA foreign_keys = ON')
+	sqlite.run(`PRAGMA cache_size = -${CACHE_KIB}`)
 	store = new LogStore(sqlite)
 	checkpoints = setInterval(() => sqlite?.run('PRAGMA wal_checkpoint(PASSIVE)'), CHECKPOINT_MS)
 }
