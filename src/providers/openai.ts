@@ -4,7 +4,7 @@
 // relayed as the upstream wrote them.
 import type { CompletionUsage } from 'openai/resources/completions'
 import { UpstreamError } from './errors'
-import { parseJson, postJson, readEvents, readText, upstreamMessage } from './http'
+import { parseJson, postJson, postJsonForText, readEvents, upstreamMessage } from './http'
 import type {
 	ChatChunk,
 	ChatRequest,
@@ -58,13 +58,12 @@ export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdap
 	return {
 		async chat(request, target, call) {
 			const body = upstreamBody(request, target, options, false)
-			const response = await postJson(
+			const raw = await postJsonForText(
 				`${target.provider.baseUrl}/chat/completions`,
 				authorization(target),
 				body,
 				call.signal,
 			)
-			const raw = await readText(response)
 			const completion = parseJson<ChatResponse>(raw)
 			if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
 				throw new UpstreamError('protocol', 0, 'the upstream answer is not a chat completion')

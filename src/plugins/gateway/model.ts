@@ -94,12 +94,15 @@ function describe(schema: TSchema): string | undefined {
 export const MAX_BODY_BYTES = 4 * 1024 * 1024
 
 /** The body as text, refusing more than 4 MiB before reading it whole (413). */
-export async function readBody(request: Request): Promise<string> {
+export function readBody(request: Request): Promise<string> {
 	const declared = Number(request.headers.get('content-length') ?? Number.NaN)
 	if (declared > MAX_BODY_BYTES) throw tooLarge()
 	// A declared length within the limit is read in one go, without touching `request.body`, whose stream
 	// costs a measurable share of a request; only a chunked body needs counting as it comes.
-	if (Number.isFinite(declared)) return request.text()
+	return Number.isFinite(declared) ? request.text() : readChunked(request)
+}
+
+async function readChunked(request: Request): Promise<string> {
 	if (!request.body) return ''
 	const reader = request.body.getReader()
 	const parts: Uint8Array[] = []

@@ -3,7 +3,7 @@
 // and stream.ts.
 import type Anthropic from '@anthropic-ai/sdk'
 import { UpstreamError } from '../errors'
-import { parseJson, postJson, readEvents, readText } from '../http'
+import { parseJson, postJson, postJsonForText, readEvents } from '../http'
 import type { ChatChunk, ProviderAdapter, UpstreamTarget } from '../types'
 import { type AnthropicStreamEvent, createStreamTranslator } from './stream'
 import { fromAnthropicResponse, toAnthropicRequest } from './transform'
@@ -25,13 +25,13 @@ export function createAnthropicAdapter(): ProviderAdapter {
 	return {
 		async chat(request, target, call) {
 			const params = toAnthropicRequest(request, target.model)
-			const response = await postJson(
+			const raw = await postJsonForText(
 				messagesUrl(target),
 				headers(target),
 				{ ...params, stream: false },
 				call.signal,
 			)
-			const message = parseJson<Anthropic.Message>(await readText(response))
+			const message = parseJson<Anthropic.Message>(raw)
 			if (!message || typeof message !== 'object' || !Array.isArray(message.content)) {
 				throw new UpstreamError('protocol', 0, 'the upstream answer is not a message')
 			}
