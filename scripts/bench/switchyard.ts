@@ -1,7 +1,7 @@
 /**
  * Switchyard as a user runs it, for the benchmark: the bundle that `bun start` and the Docker image build
- * and run (`bun run build`, then `bun dist/index.js`), in production mode with a fresh data folder, so the SQLite file is created and migrated and the shipped
- * default rules are copied; request logging on, LOG_RETENTION_DAYS at its default. An admin from
+ * (`scripts/build.ts`, which `bun run build` runs) and run, in production mode with a fresh data folder,
+ * so the SQLite file is created and migrated and the shipped default rules are copied; request logging on, LOG_RETENTION_DAYS at its default. An admin from
  * ADMIN_EMAIL logs in through the JSON API and creates the gateway key the load uses. After SIGTERM
  * (which writes the buffered log), the `request_log` rows are counted in the database file.
  */
@@ -9,6 +9,7 @@ import { Database } from 'bun:sqlite'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { buildServer } from '../build'
 import { baseEnv, type Child, collect, exitWithin, spawnPinned, waitForLine } from './processes'
 
 const ADMIN = { email: 'bench@example.com', password: 'benchmark password' }
@@ -59,15 +60,14 @@ export async function startSwitchyard(options: StartOptions) {
 		ANTHROPIC_BASE_URL: options.upstreamUrl,
 		...startScriptDefaults(options.root),
 	}
-	buildBundle(options.root)
-	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), 'dist/index.js']
+	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), await buildServer()]
 	const child = spawnPinned(options.cpu, argv, env, options.root)
 	const log: string[] = []
 	collect(child.stderr, log)
 	try {
 		const match = await waitForLine(child.stdout, /dashboard at (http:\/\/\S+)/, 30_000, log)
 		const origin = match[1] ?? ''
-		const key = await createGatewayKey(origin)
+		const key = await createGatewayKey(origin, ADMIN, 'benchmark')
 		return { child, origin, key, databasePath, dataDir } satisfies Switchyard
 	} catch (error) {
 		child.kill('SIGKILL')
@@ -76,18 +76,23 @@ export async function startSwitchyard(options: StartOptions) {
 	}
 }
 
-async function createGatewayKey(origin: string): Promise<string> {
+/** Logs `admin` in through the JSON API and creates a gateway key (`sy_…`) named `name`. */
+export async function createGatewayKey(
+	origin: string,
+	admin: { email: string; password: string },
+	name: string,
+): Promise<string> {
 	const login = await fetch(`${origin}/api/auth/login`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(ADMIN),
+		body: JSON.stringify(admin),
 	})
 	if (!login.ok) throw new Error(`admin login failed: ${login.status} ${await login.text()}`)
 	const { token } = (await login.json()) as { token: string }
 	const created = await fetch(`${origin}/api/keys`, {
 		method: 'POST',
 		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-		body: JSON.stringify({ name: 'benchmark' }),
+		body: JSON.stringify({ name }),
 	})
 	if (!created.ok)
 		throw new Error(`creating the gateway key failed: ${created.status} ${await created.text()}`)
@@ -114,12 +119,6 @@ export async function stopSwitchyard(switchyard: Switchyard): Promise<Switchyard
 	} finally {
 		rmSync(switchyard.dataDir, { recursive: true, force: true })
 	}
-}
-
-/** `bun run build`, the first half of `bun start`: writes the bundle to `dist/`. */
-function buildBundle(root: string) {
-	const built = Bun.spawnSync(['bun', 'run', 'build'], { cwd: root, stdout: 'ignore', stderr: 'pipe' })
-	if (built.exitCode !== 0) throw new Error(`bun run build failed: ${built.stderr.toString()}`)
 }
 
 /**

@@ -3,6 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { collect, waitForLine } from '../../scripts/bench/processes'
+import { createGatewayKey } from '../../scripts/bench/switchyard'
 
 const ADMIN = { email: 'admin@example.com', password: 'admin password' }
 
@@ -38,64 +40,27 @@ export async function startServerProcess(entry: string, env: Record<string, stri
 		stdout: 'pipe',
 		stderr: 'pipe',
 	})
-	let errors = ''
-	void child.stderr.pipeTo(
-		new WritableStream({
-			write(chunk) {
-				errors += new TextDecoder().decode(chunk)
-			},
-		}),
-	)
+	const errors: string[] = []
+	collect(child.stderr, errors)
 	const dispose = async () => {
 		child.kill('SIGKILL')
 		await child.exited
 		rmSync(dir, { recursive: true, force: true })
 	}
 	try {
-		const origin = await listeningOrigin(child.stdout)
+		// Standard output goes to its own log: `stderr()` must hold only what the server reports as errors.
+		const printed: string[] = []
+		const [, origin = ''] = await waitForLine(child.stdout, /dashboard at (http:\/\/\S+)/, 30_000, printed)
 		return {
 			child,
 			origin,
 			databasePath,
-			createKey: () => createKey(origin),
-			stderr: () => errors,
+			createKey: () => createGatewayKey(origin, ADMIN, 'process test'),
+			stderr: () => errors.join(''),
 			[Symbol.asyncDispose]: dispose,
 		}
 	} catch (error) {
 		await dispose()
-		throw new Error(`${error instanceof Error ? error.message : error}\n${errors}`)
+		throw new Error(`${error instanceof Error ? error.message : error}\n${errors.join('')}`)
 	}
-}
-
-async function listeningOrigin(stdout: ReadableStream<Uint8Array>): Promise<string> {
-	const reader = stdout.getReader()
-	const decoder = new TextDecoder()
-	let printed = ''
-	for (;;) {
-		const origin = /dashboard at (http:\/\/\S+)/.exec(printed)?.[1]
-		if (origin) {
-			reader.releaseLock()
-			return origin
-		}
-		const { value, done } = await reader.read()
-		if (done) throw new Error(`the server did not start: ${printed}`)
-		printed += decoder.decode(value, { stream: true })
-	}
-}
-
-async function createKey(origin: string): Promise<string> {
-	const login = await fetch(`${origin}/api/auth/login`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(ADMIN),
-	})
-	const { token } = (await login.json()) as { token: string }
-	const created = await fetch(`${origin}/api/keys`, {
-		method: 'POST',
-		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-		body: JSON.stringify({ name: 'process test' }),
-	})
-	if (created.status !== 201)
-		throw new Error(`creating a key failed: ${created.status} ${await created.text()}`)
-	return ((await created.json()) as { key: string }).key
 }
