@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { startScriptDefaults } from '../scripts/bench/switchyard'
 import { buildServer } from '../scripts/build'
+import { HTTP_CLIENT_THREAD, SCHED_BATCH, threadPolicy, threadsNamed } from '../src/providers/http-thread'
 import { startFakeUpstream } from './helpers/fake-upstream'
 import { startServerProcess } from './helpers/server-process'
 
@@ -40,6 +41,16 @@ describe('runtime settings', () => {
 	})
 })
 
+/** The policies of a process's HTTP client threads, once `chrt` (run after the first answer) has set them. */
+async function httpClientPolicies(pid: number) {
+	let policies: (number | null)[] = []
+	for (const deadline = Date.now() + 3000; Date.now() < deadline; await Bun.sleep(20)) {
+		policies = threadsNamed(HTTP_CLIENT_THREAD, pid).map((tid) => threadPolicy(tid, pid))
+		if (policies.length > 0 && policies.every((policy) => policy === SCHED_BATCH)) break
+	}
+	return policies
+}
+
 describe('the bundle', () => {
 	test('serves the gateway and the dashboard, and its own writer thread writes the log', async () => {
 		// Inside the project folder, as dist/ is: the bundle finds the migrations and assets from there.
@@ -56,6 +67,7 @@ describe('the bundle', () => {
 				.withResponse()
 			expect(data.choices[0]?.message.role).toBe('assistant')
 			expect(response.headers.get('x-switchyard-rule')).toBe('short-chat')
+			expect(await httpClientPolicies(server.child.pid)).toEqual([SCHED_BATCH])
 			for (const asset of ['htmx.js', 'alpine.js', 'chart.js', 'app.js', 'app.css', 'favicon.svg'])
 				expect((await fetch(`${server.origin}/assets/${asset}`)).status).toBe(200)
 			const login = await fetch(`${server.origin}/login`)
@@ -73,5 +85,28 @@ describe('the bundle', () => {
 		} finally {
 			rmSync(outdir, { recursive: true, force: true })
 		}
+	})
+})
+
+describe('the server process', () => {
+	test('answers, and says once why upstream calls cost more, when chrt is missing', async () => {
+		await using upstream = await startFakeUpstream()
+		await using server = await startServerProcess(join(ROOT, 'src/index.ts'), {
+			PATH: '/nonexistent',
+			OPENAI_API_KEY: 'sk-openai-test',
+			OPENAI_BASE_URL: upstream.openaiBaseUrl,
+		})
+		const openai = new OpenAI({ apiKey: await server.createKey(), baseURL: `${server.origin}/v1` })
+		for (let call = 0; call < 2; call++) {
+			const completion = await openai.chat.completions.create({
+				model: 'auto',
+				messages: [{ role: 'user', content: 'Hello, how are you?' }],
+			})
+			expect(completion.choices[0]?.message.role).toBe('assistant')
+		}
+		for (const deadline = Date.now() + 3000; Date.now() < deadline && !server.stderr(); ) await Bun.sleep(20)
+		// Said once, not on every call.
+		expect(server.stderr().match(/SCHED_BATCH/g)).toHaveLength(1)
+		expect(server.stderr()).toContain('chrt')
 	})
 })

@@ -2,8 +2,23 @@
 // the request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of
 // its overhead, so the adapters speak the wire formats directly and keep the SDKs' types.
 import { UpstreamError } from './errors'
+import { batchThreadsNamed, HTTP_CLIENT_THREAD } from './http-thread'
 
 const decoder = new TextDecoder()
+
+let httpThreadScheduled = false
+
+/** After an answer, Bun's HTTP client thread exists: switch it to SCHED_BATCH (`http-thread.ts`), once. */
+function scheduleHttpThread() {
+	if (httpThreadScheduled) return
+	httpThreadScheduled = true
+	void batchThreadsNamed(HTTP_CLIENT_THREAD).then((outcome) => {
+		if (outcome === 'failed')
+			console.warn(
+				"upstream calls: could not switch Bun's HTTP client thread to SCHED_BATCH (is `chrt` from util-linux installed?); each call costs more CPU",
+			)
+	})
+}
 
 function post(url: string, headers: Record<string, string>, body: unknown, signal: AbortSignal) {
 	return fetch(url, {
@@ -30,6 +45,7 @@ export async function postJson(
 	} catch (error) {
 		throw fetchFailure(error)
 	}
+	scheduleHttpThread()
 	if (!response.ok) throw await httpFailure(response)
 	return response
 }
@@ -47,6 +63,7 @@ export async function postJsonForText(
 ): Promise<string> {
 	try {
 		const response = await post(url, headers, body, signal)
+		scheduleHttpThread()
 		if (!response.ok) throw await httpFailure(response)
 		return await response.text()
 	} catch (error) {

@@ -25,7 +25,8 @@ export interface ServerProcess extends AsyncDisposable {
 export async function startServerProcess(entry: string, env: Record<string, string>): Promise<ServerProcess> {
 	const dir = mkdtempSync(join(tmpdir(), 'switchyard-process-'))
 	const databasePath = join(dir, 'switchyard.db')
-	const child = Bun.spawn(['bun', entry], {
+	// This Bun by its path: the environment may hold a PATH of its own.
+	const child = Bun.spawn([process.execPath, entry], {
 		env: {
 			PATH: process.env.PATH ?? '',
 			PORT: '0',

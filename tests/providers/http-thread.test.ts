@@ -1,0 +1,46 @@
+import { describe, expect, test } from 'bun:test'
+import {
+	batchThreadsNamed,
+	HTTP_CLIENT_THREAD,
+	SCHED_BATCH,
+	threadPolicy,
+	threadsNamed,
+} from '../../src/providers/http-thread'
+import { startFakeUpstream } from '../helpers/fake-upstream'
+
+const SCHED_OTHER = 0
+
+/** Makes sure this process's HTTP client thread exists: Bun starts it with the first `fetch`. */
+async function startHttpClientThread() {
+	await using upstream = await startFakeUpstream()
+	await (await fetch(`${upstream.openaiBaseUrl}/models`)).text()
+	const tids = threadsNamed(HTTP_CLIENT_THREAD)
+	expect(tids.length).toBeGreaterThan(0)
+	return tids
+}
+
+describe.if(process.platform === 'linux')('scheduling of named threads', () => {
+	test("switches Bun's HTTP client thread to SCHED_BATCH", async () => {
+		const tids = await startHttpClientThread()
+		for (const tid of tids) Bun.spawnSync(['chrt', '--other', '--pid', '0', String(tid)])
+		expect(tids.map((tid) => threadPolicy(tid))).toEqual(tids.map(() => SCHED_OTHER))
+
+		expect(await batchThreadsNamed(HTTP_CLIENT_THREAD)).toBe('switched')
+		expect(tids.map((tid) => threadPolicy(tid))).toEqual(tids.map(() => SCHED_BATCH))
+	})
+
+	test('finds no thread under a name no thread has', async () => {
+		expect(threadsNamed('no such thread')).toEqual([])
+		expect(await batchThreadsNamed('no such thread')).toBe('no-thread')
+	})
+
+	test('reports a failure, without throwing, when chrt cannot be run', async () => {
+		await startHttpClientThread()
+		expect(await batchThreadsNamed(HTTP_CLIENT_THREAD, '/nonexistent/chrt')).toBe('failed')
+		expect(await batchThreadsNamed(HTTP_CLIENT_THREAD, 'false')).toBe('failed')
+	})
+
+	test('has no policy for a thread that does not exist', () => {
+		expect(threadPolicy(0)).toBeNull()
+	})
+})
