@@ -2,7 +2,7 @@
 // upstream request, Linux lets the freshly woken thread preempt the event loop at once, so on a busy core
 // the two threads trade places once per request. As SCHED_BATCH the thread keeps its fair share of the
 // CPU but no longer preempts on wake-up: it runs when the event loop waits and sends what piled up in one
-// go. On one core: 26 % more throughput, 69 → 55 µs of CPU per request (docs/performance.md, "Bun's
+// go. On one core: about a quarter more throughput, 69 → 54 µs of CPU per request (docs/performance.md, "Bun's
 // HTTP client thread"). Linux only; `chrt` comes with util-linux, which every Debian image has.
 import { readdirSync, readFileSync } from 'node:fs'
 
