@@ -8,6 +8,7 @@ import { buildServer } from '../scripts/build'
 import { HTTP_CLIENT_THREAD, SCHED_BATCH, threadPolicy, threadsNamed } from '../src/providers/http-thread'
 import { startFakeUpstream } from './helpers/fake-upstream'
 import { startServerProcess } from './helpers/server-process'
+import { until } from './helpers/until'
 
 const ROOT = join(import.meta.dir, '..')
 
@@ -41,15 +42,9 @@ describe('runtime settings', () => {
 	})
 })
 
-/** The policies of a process's HTTP client threads, once `chrt` (run after the first answer) has set them. */
-async function httpClientPolicies(pid: number) {
-	let policies: (number | null)[] = []
-	for (const deadline = Date.now() + 3000; Date.now() < deadline; await Bun.sleep(20)) {
-		policies = threadsNamed(HTTP_CLIENT_THREAD, pid).map((tid) => threadPolicy(tid, pid))
-		if (policies.length > 0 && policies.every((policy) => policy === SCHED_BATCH)) break
-	}
-	return policies
-}
+/** The scheduling policies of a process's HTTP client threads. */
+const httpClientPolicies = (pid: number) =>
+	threadsNamed(HTTP_CLIENT_THREAD, pid).map((tid) => threadPolicy(tid, pid))
 
 describe('the bundle', () => {
 	test('serves the gateway and the dashboard, and its own writer thread writes the log', async () => {
@@ -67,7 +62,10 @@ describe('the bundle', () => {
 				.withResponse()
 			expect(data.choices[0]?.message.role).toBe('assistant')
 			expect(response.headers.get('x-switchyard-rule')).toBe('short-chat')
-			expect(await httpClientPolicies(server.child.pid)).toEqual([SCHED_BATCH])
+			// `chrt` runs in the background after the first answer.
+			const { pid } = server.child
+			await until(() => httpClientPolicies(pid).includes(SCHED_BATCH), 3000)
+			expect(httpClientPolicies(pid)).toEqual([SCHED_BATCH])
 			for (const asset of ['htmx.js', 'alpine.js', 'chart.js', 'app.js', 'app.css', 'favicon.svg'])
 				expect((await fetch(`${server.origin}/assets/${asset}`)).status).toBe(200)
 			const login = await fetch(`${server.origin}/login`)
@@ -104,7 +102,7 @@ describe('the server process', () => {
 			})
 			expect(completion.choices[0]?.message.role).toBe('assistant')
 		}
-		for (const deadline = Date.now() + 3000; Date.now() < deadline && !server.stderr(); ) await Bun.sleep(20)
+		await until(() => server.stderr() !== '', 3000)
 		// Said once, not on every call.
 		expect(server.stderr().match(/SCHED_BATCH/g)).toHaveLength(1)
 		expect(server.stderr()).toContain('chrt')

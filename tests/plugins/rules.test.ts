@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import type { RulesDocument } from '../../src/rules/schema'
 import { makeApp, signupUser } from '../helpers/app'
 import { startGateway } from '../helpers/gateway'
+import { until } from '../helpers/until'
 
 const RULES: RulesDocument = {
 	version: 1,
@@ -348,12 +349,3 @@ describe('POST /api/rules/test', () => {
 		expect(((await badRequest.json()) as { error: { param: string } }).error.param).toBe('request.messages')
 	})
 })
-
-/** Polls a condition the server reaches on its own (a file watcher, a background write). */
-async function until(condition: () => boolean, timeoutMs: number) {
-	const deadline = Date.now() + timeoutMs
-	while (!condition()) {
-		if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms`)
-		await Bun.sleep(20)
-	}
-}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { costUsd } from '../../../src/providers/pricing'
 import { readEvents, startGateway } from '../../helpers/gateway'
+import { until } from '../../helpers/until'
 
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
 
@@ -243,7 +244,7 @@ describe('streaming', () => {
 		await iterator.next()
 		controller.abort()
 		await expect(g.upstream.requests[0]?.aborted).resolves.toBe(true)
-		await waitFor(async () => (await g.rows()).length === 1)
+		await until(async () => (await g.rows()).length === 1, 2000)
 		expect((await g.rows())[0]).toMatchObject({ status: 499, stream: true, model: 'openai/gpt-4o-mini' })
 	})
 
@@ -261,7 +262,7 @@ describe('streaming', () => {
 		controller.abort()
 		expect(await outcome).not.toBe('answered')
 		await expect(g.upstream.requests[0]?.aborted).resolves.toBe(true)
-		await waitFor(async () => (await g.rows()).length === 1)
+		await until(async () => (await g.rows()).length === 1, 2000)
 		expect((await g.rows())[0]).toMatchObject({ status: 499, stream: false })
 	})
 })
@@ -284,12 +285,3 @@ describe('GET /v1/models', () => {
 		})
 	})
 })
-
-/** Polls a condition the server reaches on its own (a log row written after the client left). */
-async function waitFor(condition: () => Promise<boolean>) {
-	for (let i = 0; i < 200; i++) {
-		if (await condition()) return
-		await Bun.sleep(10)
-	}
-	throw new Error('condition not reached')
-}
