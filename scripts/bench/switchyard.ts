@@ -1,9 +1,10 @@
 /**
  * Switchyard as a user runs it, for the benchmark: the bundle that `bun start` and the Docker image build
  * (`scripts/build.ts`, which `bun run build` runs) and run, in production mode with a fresh data folder,
- * so the SQLite file is created and migrated and the shipped default rules are copied; request logging on, LOG_RETENTION_DAYS at its default. An admin from
- * ADMIN_EMAIL logs in through the JSON API and creates the gateway key the load uses. After SIGTERM
- * (which writes the buffered log), the `request_log` rows are counted in the database file.
+ * so the SQLite file is created and migrated and the shipped default rules are copied; request logging
+ * on, LOG_RETENTION_DAYS at its default. An admin from ADMIN_EMAIL logs in through the JSON API and
+ * creates the gateway key the load uses. After SIGTERM (which writes the buffered log), the `request_log`
+ * rows are counted in the database file.
  */
 import { Database } from 'bun:sqlite'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
