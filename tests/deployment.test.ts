@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { startScriptDefaults } from '../scripts/bench/switchyard'
 import { buildServer } from '../scripts/build'
-import { HTTP_CLIENT_THREAD, SCHED_BATCH, threadPolicy, threadsNamed } from '../src/providers/http-thread'
+import { HTTP_CLIENT_THREAD, SCHED_BATCH, SCHED_IDLE, threadPolicy, threadsNamed } from '../src/threads'
 import { startFakeUpstream } from './helpers/fake-upstream'
 import { startServerProcess } from './helpers/server-process'
 import { until } from './helpers/until'
@@ -42,9 +42,11 @@ describe('runtime settings', () => {
 	})
 })
 
-/** The scheduling policies of a process's HTTP client threads. */
-const httpClientPolicies = (pid: number) =>
-	threadsNamed(HTTP_CLIENT_THREAD, pid).map((tid) => threadPolicy(tid, pid))
+/** The scheduling policies of a process's threads named `name`. */
+const policies = (pid: number, name: string) => threadsNamed(name, pid).map((tid) => threadPolicy(tid, pid))
+
+/** Bun names every worker thread so; the server's only one is the request log's writer. */
+const WORKER_THREAD = 'Worker'
 
 describe('the bundle', () => {
 	test('serves the gateway and the dashboard, and its own writer thread writes the log', async () => {
@@ -62,10 +64,12 @@ describe('the bundle', () => {
 				.withResponse()
 			expect(data.choices[0]?.message.role).toBe('assistant')
 			expect(response.headers.get('x-switchyard-rule')).toBe('short-chat')
-			// `chrt` runs in the background after the first answer.
+			// `chrt` runs in the background: for the HTTP client thread after the first answer.
 			const { pid } = server.child
-			await until(() => httpClientPolicies(pid).includes(SCHED_BATCH), 3000)
-			expect(httpClientPolicies(pid)).toEqual([SCHED_BATCH])
+			await until(() => policies(pid, HTTP_CLIENT_THREAD).includes(SCHED_BATCH), 3000)
+			expect(policies(pid, HTTP_CLIENT_THREAD)).toEqual([SCHED_BATCH])
+			await until(() => policies(pid, WORKER_THREAD).includes(SCHED_IDLE), 3000)
+			expect(policies(pid, WORKER_THREAD)).toEqual([SCHED_IDLE])
 			for (const asset of ['htmx.js', 'alpine.js', 'chart.js', 'app.js', 'app.css', 'favicon.svg'])
 				expect((await fetch(`${server.origin}/assets/${asset}`)).status).toBe(200)
 			const login = await fetch(`${server.origin}/login`)
@@ -87,7 +91,7 @@ describe('the bundle', () => {
 })
 
 describe('the server process', () => {
-	test('answers, and says once why upstream calls cost more, when chrt is missing', async () => {
+	test('answers, and says once per thread what it costs, when chrt is missing', async () => {
 		await using upstream = await startFakeUpstream()
 		await using server = await startServerProcess(join(ROOT, 'src/index.ts'), {
 			PATH: '/nonexistent',
@@ -102,9 +106,9 @@ describe('the server process', () => {
 			})
 			expect(completion.choices[0]?.message.role).toBe('assistant')
 		}
-		await until(() => server.stderr() !== '', 3000)
-		// Said once, not on every call.
-		expect(server.stderr().match(/SCHED_BATCH/g)).toHaveLength(1)
-		expect(server.stderr()).toContain('chrt')
+		await until(() => /SCHED_BATCH/.test(server.stderr()) && /SCHED_IDLE/.test(server.stderr()), 3000)
+		// Said once for each thread, not on every call.
+		expect(server.stderr().match(/upstream calls: .*SCHED_BATCH.*chrt/g)).toHaveLength(1)
+		expect(server.stderr().match(/request log: .*SCHED_IDLE.*chrt/g)).toHaveLength(1)
 	})
 })

@@ -1,14 +1,15 @@
 // The upstream HTTP calls, with plain `fetch`. The official SDKs cost 60–80 µs of CPU per call on top of
 // the request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of
 // its overhead, so the adapters speak the wire formats directly and keep the SDKs' types.
+
+import { batchThreadsNamed, HTTP_CLIENT_THREAD } from '../threads'
 import { UpstreamError } from './errors'
-import { batchThreadsNamed, HTTP_CLIENT_THREAD } from './http-thread'
 
 const decoder = new TextDecoder()
 
 let httpThreadScheduled = false
 
-/** After an answer, Bun's HTTP client thread exists: switch it to SCHED_BATCH (`http-thread.ts`), once. */
+/** After an answer, Bun's HTTP client thread exists: switch it to SCHED_BATCH (`src/threads.ts`), once. */
 function scheduleHttpThread() {
 	if (httpThreadScheduled) return
 	httpThreadScheduled = true

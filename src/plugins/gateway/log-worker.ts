@@ -1,14 +1,17 @@
 // The request log's writer thread: owns its own SQLite connection, writes each batch of rows the server
 // posts in one transaction with its rollups, and runs the WAL checkpoints (and their fsyncs), so none of
-// that ever holds the server's event loop.
+// that ever holds the server's event loop. It runs as SCHED_IDLE (`src/threads.ts`), so it never holds a
+// request up either; after each batch it publishes the batch's number in `progress`, which the server
+// reads without waiting for a message when it must wait for the writer to catch up (`request-log.ts`).
 import { Database } from 'bun:sqlite'
+import { currentThreadId, setThreadPolicy } from '../../threads'
 import { type LogRow, LogStore } from './log-store'
 
 declare const self: Worker
 
 /** `rows` travels as JSON text: a string crosses threads for a fraction of what cloning the arrays costs. */
 export type ToWriter =
-	| { type: 'open'; path: string }
+	| { type: 'open'; path: string; progress: SharedArrayBuffer }
 	| { type: 'rows'; seq: number; rows: string }
 	| { type: 'close' }
 export type FromWriter =
@@ -30,12 +33,16 @@ const CACHE_KIB = 256
 let sqlite: Database | undefined
 let store: LogStore | undefined
 let checkpoints: ReturnType<typeof setInterval> | undefined
+/** [0]: the number of the last batch written. */
+let progress: Int32Array | undefined
 const queue: { seq: number; rows: LogRow[] }[] = []
 let retrying = false
 
 const send = (message: FromWriter) => self.postMessage(message)
 
-function open(path: string) {
+function open(path: string, progressBuffer: SharedArrayBuffer) {
+	progress = new Int32Array(progressBuffer)
+	runWhenIdle()
 	sqlite = new Database(path)
 	sqlite.run('PRAGMA busy_timeout = 5000')
 	sqlite.run('PRAGMA synchronous = NORMAL')
@@ -43,6 +50,17 @@ function open(path: string) {
 	sqlite.run(`PRAGMA cache_size = -${CACHE_KIB}`)
 	store = new LogStore(sqlite)
 	checkpoints = setInterval(() => sqlite?.run('PRAGMA wal_checkpoint(PASSIVE)'), CHECKPOINT_MS)
+}
+
+function runWhenIdle() {
+	const tid = currentThreadId()
+	if (tid === null) return
+	void setThreadPolicy([tid], 'idle').then((switched) => {
+		if (!switched)
+			console.warn(
+				'request log: could not switch the log writer thread to SCHED_IDLE (is `chrt` from util-linux installed?); its writes can delay requests',
+			)
+	})
 }
 
 /** Writes queued batches in order; a failure keeps the batch and retries it, so no row is dropped. */
@@ -63,13 +81,17 @@ function drain() {
 			return
 		}
 		queue.shift()
+		if (progress) {
+			Atomics.store(progress, 0, batch.seq)
+			Atomics.notify(progress, 0)
+		}
 		send({ type: 'written', seq: batch.seq })
 	}
 }
 
 self.onmessage = (event: MessageEvent<ToWriter>) => {
 	const message = event.data
-	if (message.type === 'open') open(message.path)
+	if (message.type === 'open') open(message.path, message.progress)
 	else if (message.type === 'rows') {
 		queue.push({ seq: message.seq, rows: JSON.parse(message.rows) as LogRow[] })
 		drain()

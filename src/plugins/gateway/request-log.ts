@@ -13,6 +13,20 @@ const POST_INTERVAL_MS = 10
  */
 const MAX_BACKLOG_ROWS = 50_000
 
+/**
+ * Batches the writer thread may be behind before the server waits for it. The writer runs only on CPU
+ * time nothing else wants (SCHED_IDLE, `log-worker.ts`); on a core with none left it would fall behind
+ * for as long as the load lasts.
+ */
+const MAX_BATCHES_BEHIND = 4
+
+/**
+ * @default 25 ms: the longest the server waits for its writer at a time; catching up from
+ * MAX_BATCHES_BEHIND at saturation takes a few ms. A writer that makes no progress in that time (a slow
+ * checkpoint, failing writes, other programs taking every core) is not waited for again until it moves.
+ */
+const MAX_WAIT_MS = 25
+
 /** @default 1 s before an in-process write that failed is tried again */
 const RETRY_MS = 1000
 
@@ -26,8 +40,12 @@ const WRITER_URL = new URL(
 ).href
 
 export interface RequestLogOptions {
-	/** The writer thread's module; tests substitute broken or stalled writers. */
+	/** The writer thread's module; tests substitute broken, stalled or slow writers. */
 	writerUrl?: string
+	/** @default 4 */
+	maxBatchesBehind?: number
+	/** @default 25 ms */
+	maxWaitMs?: number
 	/** @default 50,000 rows */
 	maxBacklogRows?: number
 }
@@ -39,6 +57,10 @@ export interface RequestLogOptions {
  * transactions and checkpoints never hold the event loop. `flush()` resolves once everything recorded
  * so far is written: tests await it, dashboard reads call it, and shutdown ends with it.
  *
+ * The writer thread only gets CPU time the server does not want. When it falls more than
+ * MAX_BATCHES_BEHIND batches behind, the core has none to spare, and the event loop blocks until the writer
+ * is within one batch: that hands it the core for as long as it needs, and no longer.
+ *
  * Batches are kept until the writer confirms them. Should the writer thread die, the server writes the
  * unconfirmed batches itself and goes on writing in-process: slower, but no row is lost.
  */
@@ -47,6 +69,12 @@ export class RequestLog {
 	private timer: ReturnType<typeof setTimeout> | undefined
 	private writer: Worker | undefined
 	private readonly maxBacklogRows: number
+	private readonly maxBatchesBehind: number
+	private readonly maxWaitMs: number
+	/** [0]: the number of the last batch the writer thread wrote, published by the writer itself. */
+	private readonly progress = new Int32Array(new SharedArrayBuffer(4))
+	/** The writer's progress when a wait for it last ran out of time; no waiting until it moves on. */
+	private stalledAt = -1
 	private local: LogStore | undefined
 	/** Used only while the writer thread is behind by more than MAX_BACKLOG_ROWS. */
 	private overflow: LogStore | undefined
@@ -69,6 +97,8 @@ export class RequestLog {
 		options: RequestLogOptions = {},
 	) {
 		this.maxBacklogRows = options.maxBacklogRows ?? MAX_BACKLOG_ROWS
+		this.maxBatchesBehind = options.maxBatchesBehind ?? MAX_BATCHES_BEHIND
+		this.maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS
 		const writer = new Worker(options.writerUrl ?? WRITER_URL, { smol: true } as WorkerOptions)
 		this.writer = writer
 		// Shutdown closes the writer after the last flush; until then it must not keep a script alive.
@@ -76,7 +106,7 @@ export class RequestLog {
 		writer.onmessage = (event: MessageEvent<FromWriter>) => this.receive(event.data)
 		writer.addEventListener('error', (event) => this.writeLocally(event.message))
 		writer.addEventListener('close', () => this.writeLocally('the writer thread stopped'))
-		this.send({ type: 'open', path: databasePath })
+		this.send({ type: 'open', path: databasePath, progress: this.progress.buffer as SharedArrayBuffer })
 	}
 
 	record(entry: RequestLogEntry) {
@@ -133,6 +163,30 @@ export class RequestLog {
 		const json = JSON.stringify(rows)
 		this.unconfirmed.set(seq, { json, count: rows.length })
 		this.send({ type: 'rows', seq, rows: json })
+		this.keepPaceWithWriter()
+	}
+
+	/** Blocks the event loop while the writer is more than `maxBatchesBehind` batches behind (above). */
+	private keepPaceWithWriter() {
+		const before = Atomics.load(this.progress, 0)
+		if (before === this.stalledAt || this.batchesAfter(before) <= this.maxBatchesBehind) return
+		const deadline = performance.now() + this.maxWaitMs
+		let written = before
+		while (this.batchesAfter(written) > 1) {
+			const left = deadline - performance.now()
+			if (left <= 0 || Atomics.wait(this.progress, 0, written, left) === 'timed-out') {
+				if (Atomics.load(this.progress, 0) === before) this.stalledAt = before
+				return
+			}
+			written = Atomics.load(this.progress, 0)
+		}
+	}
+
+	/** Batches posted to the writer after batch `seq`. */
+	private batchesAfter(seq: number) {
+		let count = 0
+		for (const posted of this.unconfirmed.keys()) if (posted > seq) count++
+		return count
 	}
 
 	/** In-process writing (the writer thread is gone): a failed write keeps its rows for a later try. */

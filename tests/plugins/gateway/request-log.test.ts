@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, it, spyOn } from 'bun:test'
-import { RequestLog } from '../../../src/plugins/gateway/request-log'
+import { RequestLog, type RequestLogOptions } from '../../../src/plugins/gateway/request-log'
 import { makeApp, type TestApp } from '../../helpers/app'
 import { startFakeUpstream } from '../../helpers/fake-upstream'
 import { readEvents, startGateway } from '../../helpers/gateway'
@@ -25,6 +25,20 @@ const writtenIds = (t: TestApp) =>
 		.query<{ request_id: string }, []>('SELECT request_id FROM request_log ORDER BY id')
 		.all()
 		.map((row) => row.request_id)
+
+/** A request log whose writer thread is one of the stand-ins in tests/fixtures/workers. */
+const logWithWriter = (t: TestApp, writer: string, options: Omit<RequestLogOptions, 'writerUrl'> = {}) =>
+	new RequestLog(t.deps.sqlite, t.deps.config.databasePath, {
+		writerUrl: new URL(`../../fixtures/workers/${writer}.ts`, import.meta.url).href,
+		...options,
+	})
+
+/** Stops a stalled writer: the server then writes what it held itself. */
+async function stopStalledWriter(log: RequestLog) {
+	using _silenced = spyOn(console, 'error').mockImplementation(() => {})
+	;(log as unknown as { writer: Worker }).writer.terminate()
+	await log.flush()
+}
 
 describe('request log', () => {
 	it('answers without writing: rows are written by the writer thread, and flush waits for them', async () => {
@@ -143,10 +157,9 @@ describe('background writes', () => {
 describe('a writer thread that dies', () => {
 	it('leaves no row behind: the server writes the log itself from then on', async () => {
 		await using t = await makeApp()
-		const broken = new URL('../../fixtures/workers/broken-log-writer.ts', import.meta.url).href
 		{
 			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
-			const log = new RequestLog(t.deps.sqlite, t.deps.config.databasePath, { writerUrl: broken })
+			const log = logWithWriter(t, 'broken-log-writer')
 			for (const requestId of ['req_a', 'req_b']) log.record(minimalEntry(requestId))
 			await log.flush()
 			log.record(minimalEntry('req_c'))
@@ -159,11 +172,7 @@ describe('a writer thread that dies', () => {
 describe('a writer thread that falls behind', () => {
 	it('writes batches itself once the backlog passes its limit, and nothing is lost', async () => {
 		await using t = await makeApp()
-		const stalled = new URL('../../fixtures/workers/stalled-log-writer.ts', import.meta.url).href
-		const log = new RequestLog(t.deps.sqlite, t.deps.config.databasePath, {
-			writerUrl: stalled,
-			maxBacklogRows: 3,
-		})
+		const log = logWithWriter(t, 'stalled-log-writer', { maxBacklogRows: 3 })
 		for (const id of ['a', 'b', 'c', 'd']) log.record(minimalEntry(id))
 		void log.flush()
 		expect(log.pending).toBe(4)
@@ -172,12 +181,41 @@ describe('a writer thread that falls behind', () => {
 		void log.flush()
 		// Four rows already wait on the writer, more than the limit of three: the server wrote this one itself.
 		expect(writtenIds(t)).toEqual(['e'])
-		{
-			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
-			// The stalled writer never answers; when it stops, its four rows are written here too.
-			;(log as unknown as { writer: Worker }).writer.terminate()
-			await log.flush()
-		}
+		// The stalled writer never answers; when it stops, its four rows are written here too.
+		await stopStalledWriter(log)
 		expect(writtenIds(t).sort()).toEqual(['a', 'b', 'c', 'd', 'e'])
+	})
+
+	it('holds the event loop until the writer is within one batch, when it is more batches behind', async () => {
+		await using t = await makeApp()
+		const log = logWithWriter(t, 'slow-log-writer', { maxBatchesBehind: 2, maxWaitMs: 1000 })
+		log.record(minimalEntry('req_0'))
+		await log.flush()
+		const started = performance.now()
+		for (let i = 1; i <= 3; i++) {
+			log.record(minimalEntry(`req_${i}`))
+			void log.flush()
+		}
+		// The third batch put the writer three behind: posting it waited for two of its 40 ms writes.
+		expect(performance.now() - started).toBeGreaterThanOrEqual(75)
+		expect(writtenIds(t).length).toBeGreaterThanOrEqual(3)
+		await log.close()
+		expect(writtenIds(t)).toEqual(['req_0', 'req_1', 'req_2', 'req_3'])
+	})
+
+	it('waits for a writer that makes no progress once, for at most 25 ms, and not again', async () => {
+		await using t = await makeApp()
+		const log = logWithWriter(t, 'stalled-log-writer', { maxBatchesBehind: 1 })
+		const started = performance.now()
+		for (let i = 0; i < 10; i++) {
+			log.record(minimalEntry(`req_${i}`))
+			void log.flush()
+		}
+		const blocked = performance.now() - started
+		expect(blocked).toBeGreaterThanOrEqual(24)
+		expect(blocked).toBeLessThan(150)
+		expect(log.pending).toBe(10)
+		await stopStalledWriter(log)
+		expect(writtenIds(t)).toHaveLength(10)
 	})
 })

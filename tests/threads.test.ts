@@ -1,12 +1,15 @@
 import { describe, expect, test } from 'bun:test'
 import {
 	batchThreadsNamed,
+	currentThreadId,
 	HTTP_CLIENT_THREAD,
 	SCHED_BATCH,
+	SCHED_IDLE,
+	setThreadPolicy,
 	threadPolicy,
 	threadsNamed,
-} from '../../src/providers/http-thread'
-import { startFakeUpstream } from '../helpers/fake-upstream'
+} from '../src/threads'
+import { startFakeUpstream } from './helpers/fake-upstream'
 
 const SCHED_OTHER = 0
 
@@ -19,7 +22,7 @@ async function startHttpClientThread() {
 	return tids
 }
 
-describe.if(process.platform === 'linux')('scheduling of named threads', () => {
+describe.if(process.platform === 'linux')('thread scheduling', () => {
 	test("switches Bun's HTTP client thread to SCHED_BATCH", async () => {
 		const tids = await startHttpClientThread()
 		for (const tid of tids) Bun.spawnSync(['chrt', '--other', '--pid', '0', String(tid)])
@@ -38,6 +41,31 @@ describe.if(process.platform === 'linux')('scheduling of named threads', () => {
 		await startHttpClientThread()
 		expect(await batchThreadsNamed(HTTP_CLIENT_THREAD, '/nonexistent/chrt')).toBe('failed')
 		expect(await batchThreadsNamed(HTTP_CLIENT_THREAD, 'false')).toBe('failed')
+	})
+
+	test("knows a worker's own thread, and switches it to SCHED_IDLE", async () => {
+		expect(currentThreadId()).toBe(process.pid)
+		const worker = new Worker(
+			URL.createObjectURL(
+				new Blob([
+					`import { currentThreadId } from ${JSON.stringify(Bun.resolveSync('../src/threads', import.meta.dir))}
+					postMessage(currentThreadId())
+					setInterval(() => {}, 60_000) // alive until terminated`,
+				]),
+			),
+		)
+		try {
+			const tid = await new Promise<number>((resolve) => {
+				worker.onmessage = (event) => resolve(event.data)
+			})
+			expect(tid).not.toBe(process.pid)
+			expect(threadPolicy(tid)).toBe(SCHED_OTHER)
+			expect(await setThreadPolicy([tid], 'idle')).toBe(true)
+			expect(threadPolicy(tid)).toBe(SCHED_IDLE)
+			expect(await setThreadPolicy([tid], 'idle', '/nonexistent/chrt')).toBe(false)
+		} finally {
+			worker.terminate()
+		}
 	})
 
 	test('has no policy for a thread that does not exist', () => {
