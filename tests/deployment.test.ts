@@ -27,7 +27,11 @@ function dockerfileEnv(): Record<string, string> {
 describe('runtime settings', () => {
 	test('bun start and the Docker image give the server the same runtime defaults', () => {
 		const defaults = startScriptDefaults(ROOT)
-		expect(defaults).toEqual({ BUN_JSC_forceRAMSize: '536870912', BUN_JSC_useFTLJIT: 'false' })
+		expect(defaults).toEqual({
+			BUN_JSC_forceRAMSize: '536870912',
+			BUN_JSC_useFTLJIT: 'false',
+			BUN_JSC_smallHeapGrowthFactor: '1.8',
+		})
 		const docker = dockerfileEnv()
 		for (const [name, value] of Object.entries(defaults)) expect(docker[name]).toBe(value)
 	})
