@@ -4,7 +4,7 @@
 // longer preempts on wake-up, so it runs when the event loop waits and sends what piled up in one go (on
 // one core about a quarter more throughput, 69 → 54 µs of CPU per request). The request log's writer
 // thread runs as SCHED_IDLE: only on CPU time nothing else wants, so its transactions never hold a request
-// up (p90 at 5,000 req/s 0.98 → 0.63 ms); `request-log.ts` makes sure it still keeps up. Figures in
+// up (p90 at 5,000 req/s 0.93 → 0.59 ms); `request-log.ts` makes sure it still keeps up. Figures in
 // docs/performance.md. Linux only; `chrt` comes with util-linux, which every Debian image has.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
