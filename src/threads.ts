@@ -79,13 +79,33 @@ export async function setThreadPolicy(
 
 export type ThreadSwitch = 'switched' | 'no-thread' | 'failed'
 
+/** `setThreadPolicy`, with `no-thread` when there is nothing to switch (not Linux, or not started yet). */
+async function switchThreads(tids: readonly number[], policy: Policy, chrt: string): Promise<ThreadSwitch> {
+	if (tids.length === 0) return 'no-thread'
+	return (await setThreadPolicy(tids, policy, chrt)) ? 'switched' : 'failed'
+}
+
 /**
  * Switches this process's threads named `name` to SCHED_BATCH. Bun's HTTP client thread starts with the
  * first `fetch`, so for it call this after an upstream answer. `no-thread` when there is no such thread
  * (yet, or not on Linux); `failed` when `chrt` is missing or refused.
  */
-export async function batchThreadsNamed(name: string, chrt = 'chrt'): Promise<ThreadSwitch> {
-	const tids = threadsNamed(name)
-	if (tids.length === 0) return 'no-thread'
-	return (await setThreadPolicy(tids, 'batch', chrt)) ? 'switched' : 'failed'
+export function batchThreadsNamed(name: string, chrt = 'chrt'): Promise<ThreadSwitch> {
+	return switchThreads(threadsNamed(name), 'batch', chrt)
+}
+
+/** Switches the calling thread (a worker's, say) to SCHED_IDLE. */
+export function idleCurrentThread(): Promise<ThreadSwitch> {
+	const tid = currentThreadId()
+	return switchThreads(tid === null ? [] : [tid], 'idle', 'chrt')
+}
+
+/**
+ * Says on stderr that a switch failed: `failure` as the caller's log lines put it, `cost` what running
+ * under the normal policy costs. Nothing is said where there was no thread to switch.
+ */
+export function warnIfFailed(outcome: Promise<ThreadSwitch>, failure: string, cost: string) {
+	void outcome.then((result) => {
+		if (result === 'failed') console.warn(`${failure} (is \`chrt\` from util-linux installed?); ${cost}`)
+	})
 }

@@ -1,8 +1,7 @@
 // The upstream HTTP calls, with plain `fetch`. The official SDKs cost 60–80 µs of CPU per call on top of
 // the request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of
 // its overhead, so the adapters speak the wire formats directly and keep the SDKs' types.
-
-import { batchThreadsNamed, HTTP_CLIENT_THREAD } from '../threads'
+import { batchThreadsNamed, HTTP_CLIENT_THREAD, warnIfFailed } from '../threads'
 import { UpstreamError } from './errors'
 
 const decoder = new TextDecoder()
@@ -13,12 +12,11 @@ let httpThreadScheduled = false
 function scheduleHttpThread() {
 	if (httpThreadScheduled) return
 	httpThreadScheduled = true
-	void batchThreadsNamed(HTTP_CLIENT_THREAD).then((outcome) => {
-		if (outcome === 'failed')
-			console.warn(
-				"upstream calls: could not switch Bun's HTTP client thread to SCHED_BATCH (is `chrt` from util-linux installed?); each call costs more CPU",
-			)
-	})
+	warnIfFailed(
+		batchThreadsNamed(HTTP_CLIENT_THREAD),
+		"upstream calls: could not switch Bun's HTTP client thread to SCHED_BATCH",
+		'each call costs more CPU',
+	)
 }
 
 function post(url: string, headers: Record<string, string>, body: unknown, signal: AbortSignal) {

@@ -4,7 +4,7 @@
 // request up either; after each batch it publishes the batch's number in `progress`, which the server
 // reads without waiting for a message when it must wait for the writer to catch up (`request-log.ts`).
 import { Database } from 'bun:sqlite'
-import { currentThreadId, setThreadPolicy } from '../../threads'
+import { idleCurrentThread, warnIfFailed } from '../../threads'
 import { type LogRow, LogStore } from './log-store'
 
 declare const self: Worker
@@ -42,7 +42,11 @@ const send = (message: FromWriter) => self.postMessage(message)
 
 function open(path: string, progressBuffer: SharedArrayBuffer) {
 	progress = new Int32Array(progressBuffer)
-	runWhenIdle()
+	warnIfFailed(
+		idleCurrentThread(),
+		'request log: could not switch the log writer thread to SCHED_IDLE',
+		'its writes can delay requests',
+	)
 	sqlite = new Database(path)
 	sqlite.run('PRAGMA busy_timeout = 5000')
 	sqlite.run('PRAGMA synchronous = NORMAL')
@@ -50,17 +54,6 @@ function open(path: string, progressBuffer: SharedArrayBuffer) {
 	sqlite.run(`PRAGMA cache_size = -${CACHE_KIB}`)
 	store = new LogStore(sqlite)
 	checkpoints = setInterval(() => sqlite?.run('PRAGMA wal_checkpoint(PASSIVE)'), CHECKPOINT_MS)
-}
-
-function runWhenIdle() {
-	const tid = currentThreadId()
-	if (tid === null) return
-	void setThreadPolicy([tid], 'idle').then((switched) => {
-		if (!switched)
-			console.warn(
-				'request log: could not switch the log writer thread to SCHED_IDLE (is `chrt` from util-linux installed?); its writes can delay requests',
-			)
-	})
 }
 
 /** Writes queued batches in order; a failure keeps the batch and retries it, so no row is dropped. */
