@@ -46,6 +46,18 @@ describe('runtime settings', () => {
 	})
 })
 
+/** One streamed completion, read to its end. */
+async function streamOnce(openai: OpenAI) {
+	const stream = await openai.chat.completions.create({
+		model: 'auto',
+		messages: [{ role: 'user', content: 'Hello, how are you?' }],
+		stream: true,
+	})
+	let text = ''
+	for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
+	expect(text).not.toBe('')
+}
+
 /** The scheduling policies of a process's threads named `name`. */
 const policies = (pid: number, name: string) => threadsNamed(name, pid).map((tid) => threadPolicy(tid, pid))
 
@@ -68,7 +80,10 @@ describe('the bundle', () => {
 				.withResponse()
 			expect(data.choices[0]?.message.role).toBe('assistant')
 			expect(response.headers.get('x-switchyard-rule')).toBe('short-chat')
-			// `chrt` runs in the background: for the HTTP client thread after the first answer.
+			// JSON calls go over the server's own connections; a stream goes through `fetch`, which starts
+			// Bun's HTTP client thread, switched to SCHED_BATCH (by `chrt`, in the background) after it answers.
+			expect(threadsNamed(HTTP_CLIENT_THREAD, server.child.pid)).toEqual([])
+			await streamOnce(openai)
 			const { pid } = server.child
 			await until(() => policies(pid, HTTP_CLIENT_THREAD).includes(SCHED_BATCH), 3000)
 			expect(policies(pid, HTTP_CLIENT_THREAD)).toEqual([SCHED_BATCH])
@@ -85,7 +100,10 @@ describe('the bundle', () => {
 			const db = new Database(server.databasePath, { readonly: true })
 			const rows = db.query('SELECT status, rule FROM request_log').all()
 			db.close()
-			expect(rows).toEqual([{ status: 200, rule: 'short-chat' }])
+			expect(rows).toEqual([
+				{ status: 200, rule: 'short-chat' },
+				{ status: 200, rule: 'short-chat' },
+			])
 			// The server writes the log itself only when its writer thread fails to load or dies.
 			expect(server.stderr()).not.toContain('request log')
 		} finally {
@@ -109,6 +127,7 @@ describe('the server process', () => {
 				messages: [{ role: 'user', content: 'Hello, how are you?' }],
 			})
 			expect(completion.choices[0]?.message.role).toBe('assistant')
+			await streamOnce(openai)
 		}
 		await until(() => /SCHED_BATCH/.test(server.stderr()) && /SCHED_IDLE/.test(server.stderr()), 3000)
 		// Said once for each thread, not on every call.

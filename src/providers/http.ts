@@ -1,8 +1,10 @@
-// The upstream HTTP calls, with plain `fetch`. The official SDKs cost 60–80 µs of CPU per call on top of
-// the request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of
-// its overhead, so the adapters speak the wire formats directly and keep the SDKs' types.
+// The upstream HTTP calls, without the official SDKs: they cost 60–80 µs of CPU per call on top of the
+// request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of its
+// overhead, so the adapters speak the wire formats directly and keep the SDKs' types. Streams go through
+// `fetch`; JSON calls through our own HTTP/1.1 client on the event loop (`http1.ts`), unless a proxy is set.
 import { batchThreadsNamed, HTTP_CLIENT_THREAD, warnIfFailed } from '../threads'
 import { UpstreamError } from './errors'
+import { Http1Client } from './http1'
 
 const decoder = new TextDecoder()
 
@@ -45,14 +47,25 @@ export async function postJson(
 		throw fetchFailure(error)
 	}
 	scheduleHttpThread()
-	if (!response.ok) throw await httpFailure(response)
+	if (!response.ok) throw httpFailure(response.status, await response.text().catch(() => ''))
 	return response
 }
 
 /**
- * The same POST, resolved with the whole answer text; a broken connection or an abort while it is read
- * fails like the request itself. One async step where `postJson` and a read would take two: fewer
- * objects per request for the collector.
+ * Bun's `fetch` follows HTTP(S)_PROXY and NO_PROXY; our own client does not, so with a proxy set every
+ * call keeps going through `fetch`.
+ */
+const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy']
+
+export const proxyConfigured = (env: Record<string, string | undefined>) =>
+	Object.entries(env).some(([name, value]) => value && PROXY_VARIABLES.includes(name.toLowerCase()))
+
+/** The JSON calls' client (`http1.ts`), shared by every adapter so connections are reused across them. */
+const client = proxyConfigured(process.env) ? undefined : new Http1Client()
+
+/**
+ * A POST with a JSON body, resolved with the whole answer text; a broken connection or an abort while it
+ * is read fails like the request itself.
  */
 export async function postJsonForText(
 	url: string,
@@ -61,9 +74,14 @@ export async function postJsonForText(
 	signal: AbortSignal,
 ): Promise<string> {
 	try {
+		if (client) {
+			const answer = await client.post(url, headers, JSON.stringify(body), signal)
+			if (answer.status < 200 || answer.status > 299) throw httpFailure(answer.status, answer.text)
+			return answer.text
+		}
 		const response = await post(url, headers, body, signal)
 		scheduleHttpThread()
-		if (!response.ok) throw await httpFailure(response)
+		if (!response.ok) throw httpFailure(response.status, await response.text().catch(() => ''))
 		return await response.text()
 	} catch (error) {
 		throw fetchFailure(error)
@@ -107,8 +125,7 @@ interface ErrorFields {
 
 const CALLER_ERROR_TYPES = new Set(['invalid_request_error', 'not_found_error', 'permission_error'])
 
-async function httpFailure(response: Response): Promise<UpstreamError> {
-	const text = await response.text().catch(() => '')
+function httpFailure(status: number, text: string): UpstreamError {
 	let body: unknown
 	try {
 		body = JSON.parse(text)
@@ -118,7 +135,7 @@ async function httpFailure(response: Response): Promise<UpstreamError> {
 	const fields = ((body as { error?: ErrorFields } | undefined)?.error ?? {}) as ErrorFields
 	const type =
 		fields.type && CALLER_ERROR_TYPES.has(fields.type) ? (fields.type as 'invalid_request_error') : undefined
-	return new UpstreamError('http', response.status, upstreamMessage(body) ?? `HTTP ${response.status}`, {
+	return new UpstreamError('http', status, upstreamMessage(body) ?? `HTTP ${status}`, {
 		type,
 		param: fields.param ?? null,
 		code: fields.code ?? null,
