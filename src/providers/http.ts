@@ -76,6 +76,14 @@ export async function postJsonForText(
 	try {
 		if (client) {
 			const answer = await client.post(url, headers, JSON.stringify(body), signal)
+			if (answer.status >= 300 && answer.status < 400) {
+				// `fetch` would follow it, turning the POST into a GET on 301/302: a base URL to correct, not a hop.
+				throw new UpstreamError(
+					'protocol',
+					answer.status,
+					`the upstream redirected (HTTP ${answer.status}): set the provider's base URL to the final address`,
+				)
+			}
 			if (answer.status < 200 || answer.status > 299) throw httpFailure(answer.status, answer.text)
 			return answer.text
 		}

@@ -241,6 +241,15 @@ describe('upstream failures', () => {
 		expect((await post(g, { model: 'gpt-4o-mini', messages: hello })).res.status).toBe(502)
 	})
 
+	it('counts a redirect as a failed attempt that names the fix, instead of following it', async () => {
+		await using g = await startGateway()
+		g.upstream.script('gpt-4o-mini', { kind: 'error', status: 308 })
+		const { res, body } = await post(g, { model: 'gpt-4o-mini', messages: hello })
+		expect(res.status).toBe(502)
+		expect(body.error.message).toContain("redirected (HTTP 308): set the provider's base URL")
+		expect(g.upstream.requests).toHaveLength(1)
+	})
+
 	it('ends a stream cut mid-way with an OpenAI error event and logs a failure, not a success', async () => {
 		await using g = await startGateway()
 		g.upstream.script('gpt-4o-mini', { kind: 'fail-mid-stream', afterChunks: 2 })
