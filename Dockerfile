@@ -23,12 +23,12 @@ WORKDIR /app
 # BUN_JSC_forceRAMSize: JavaScriptCore sizes its heap growth as for a 512 MiB machine, so under load the
 # server peaks near 100 MiB instead of 140-180; it bounds no allocation. BUN_JSC_useFTLJIT=false: the
 # optimising tier's compilations cost 4 MiB at peak and no throughput here. BUN_JSC_smallHeapGrowthFactor
-# =1.8: the heap may grow to 1.8 times what survived the last collection instead of 2, 5 MiB less at peak
-# for the same throughput (docs/performance.md). Set your own values with `-e` to change them.
+# =1.7: the heap may grow to 1.7 times what survived the last collection instead of 2, about 9 MiB less at
+# peak for 1-2 % of the throughput (docs/performance.md). Set your own values with `-e` to change them.
 ENV NODE_ENV=production \
 	BUN_JSC_forceRAMSize=536870912 \
 	BUN_JSC_useFTLJIT=false \
-	BUN_JSC_smallHeapGrowthFactor=1.8 \
+	BUN_JSC_smallHeapGrowthFactor=1.7 \
 	PORT=3000 \
 	HOST=0.0.0.0 \
 	DATABASE_PATH=/data/switchyard.db \

@@ -30,7 +30,7 @@ describe('runtime settings', () => {
 		expect(defaults).toEqual({
 			BUN_JSC_forceRAMSize: '536870912',
 			BUN_JSC_useFTLJIT: 'false',
-			BUN_JSC_smallHeapGrowthFactor: '1.8',
+			BUN_JSC_smallHeapGrowthFactor: '1.7',
 		})
 		const docker = dockerfileEnv()
 		for (const [name, value] of Object.entries(defaults)) expect(docker[name]).toBe(value)
