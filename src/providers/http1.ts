@@ -70,7 +70,6 @@ class Call {
 		readonly request: string,
 		readonly resolve: (answer: HttpAnswer) => void,
 		readonly reject: (error: Error) => void,
-		readonly signal: AbortSignal,
 	) {}
 }
 
@@ -103,7 +102,7 @@ export class Http1Client {
 		request += `\r\n${body}`
 		return new Promise<HttpAnswer>((resolve, reject) => {
 			if (signal.aborted) return reject(abortError())
-			const call = new Call(target, request, resolve, reject, signal)
+			const call = new Call(target, request, resolve, reject)
 			signal.addEventListener('abort', () => this.abort(call), { once: true })
 			this.dispatch(call)
 		})
