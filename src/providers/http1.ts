@@ -1,18 +1,11 @@
 // The gateway's JSON calls to providers, as HTTP/1.1 on Bun's TCP and TLS sockets. `fetch` hands every
 // call to Bun's HTTP client thread and back, which on a busy core cost more than the whole rest of the call:
 // this client runs on the event loop (docs/performance.md, "The upstream client"). Streams still use
-// `fetch` (`http.ts`). It speaks what providers answer: Content-Length, chunked or close-delimited bodies,
-// gzip, deflate or brotli if a server compresses despite `accept-encoding: identity`, keep-alive
-// connections per origin, certificate verification (Bun's default).
-
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib'
+// `fetch` (`http.ts`). This file keeps the connections (keep-alive per origin, a limit, one resend after a
+// reused connection dropped, abort, certificate verification as Bun does it); `http1-answer.ts` reads the
+// answers.
 import type { Socket, TCPSocketConnectOptions } from 'bun'
-import { UpstreamError } from './errors'
-
-export interface HttpAnswer {
-	status: number
-	text: string
-}
+import { AnswerReader, type HttpAnswer } from './http1-answer'
 
 export interface Http1ClientOptions {
 	/** Extra trusted certificates (PEM), for tests; the system's are always trusted. */
@@ -22,9 +15,6 @@ export interface Http1ClientOptions {
 	/** @default 256 connections per origin, as Bun's own client; further calls wait for one */
 	maxConnections?: number
 }
-
-const CRLF_CRLF = Buffer.from('\r\n\r\n')
-const CRLF = Buffer.from('\r\n')
 
 /** Where a URL's calls go, parsed once per URL. */
 interface Target {
@@ -46,18 +36,9 @@ interface Connection {
 	reused: boolean
 }
 
-type Framing = 'length' | 'chunked' | 'close'
-
 /** One request and its answer as it arrives. */
 class Call {
-	received: Buffer = Buffer.alloc(0)
-	status = 0
-	framing: Framing = 'close'
-	/** Where the body starts in `received`, once the head is in. */
-	bodyStart = -1
-	contentLength = 0
-	encoding = ''
-	keepAlive = true
+	answer = new AnswerReader()
 	/** Bytes of the request that the socket has not taken yet (a big body on a slow connection). */
 	unsent: Buffer | undefined
 	connection: Connection | undefined
@@ -68,6 +49,8 @@ class Call {
 	constructor(
 		readonly target: Target,
 		readonly request: string,
+		/** The request's size in bytes (UTF-8). */
+		readonly size: number,
 		readonly resolve: (answer: HttpAnswer) => void,
 		readonly reject: (error: Error) => void,
 	) {}
@@ -91,18 +74,20 @@ export class Http1Client {
 	/** POSTs `body` and resolves with the whole answer, whatever its status; rejects on a broken exchange. */
 	post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<HttpAnswer> {
 		const target = this.targetOf(url)
-		let request = `${target.requestLine}content-length: ${Buffer.byteLength(body)}\r\n`
+		const bodySize = Buffer.byteLength(body)
+		let head = `${target.requestLine}content-length: ${bodySize}\r\n`
 		for (const name in headers) {
 			const value = headers[name] as string
 			if (hasLineBreak(name) || hasLineBreak(value)) {
 				return Promise.reject(new TypeError(`invalid header ${name}: line breaks are not allowed`))
 			}
-			request += `${name}: ${value}\r\n`
+			head += `${name}: ${value}\r\n`
 		}
-		request += `\r\n${body}`
+		head += '\r\n'
+		const size = Buffer.byteLength(head) + bodySize
 		return new Promise<HttpAnswer>((resolve, reject) => {
 			if (signal.aborted) return reject(abortError())
-			const call = new Call(target, request, resolve, reject)
+			const call = new Call(target, head + body, size, resolve, reject)
 			signal.addEventListener('abort', () => this.abort(call), { once: true })
 			this.dispatch(call)
 		})
@@ -159,7 +144,7 @@ export class Http1Client {
 			(socket) => {
 				fresh.socket = socket
 				if (fresh.closed) socket.end()
-				else this.write(fresh, call.request)
+				else this.write(fresh, call.request, call.size)
 			},
 			(error: unknown) => this.fail(fresh, error instanceof Error ? error : new Error(String(error))),
 		)
@@ -180,15 +165,14 @@ export class Http1Client {
 	private send(connection: Connection, call: Call) {
 		connection.call = call
 		call.connection = connection
-		this.write(connection, call.request)
+		this.write(connection, call.request, call.size)
 	}
 
 	/** Writes what the socket takes now; `drain` writes the rest. A string goes as UTF-8 without a copy here. */
-	private write(connection: Connection, data: string | Buffer) {
+	private write(connection: Connection, data: string | Buffer, size: number) {
 		const call = connection.call
 		if (!connection.socket || !call) return
 		const written = Math.max(connection.socket.write(data), 0)
-		const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length
 		call.unsent = written < size ? Buffer.from(data).subarray(written) : undefined
 	}
 
@@ -207,7 +191,7 @@ export class Http1Client {
 		data: (socket: Socket<Connection>, chunk: Buffer) => this.receive(socket.data, chunk),
 		drain: (socket: Socket<Connection>) => {
 			const unsent = socket.data.call?.unsent
-			if (unsent) this.write(socket.data, unsent)
+			if (unsent) this.write(socket.data, unsent, unsent.length)
 		},
 		end: (socket: Socket<Connection>) => this.ended(socket.data),
 		close: (socket: Socket<Connection>) => this.ended(socket.data),
@@ -222,69 +206,21 @@ export class Http1Client {
 	private receive(connection: Connection, chunk: Buffer) {
 		const call = connection.call
 		if (!call) return this.discard(connection)
-		call.received = call.received.length === 0 ? chunk : Buffer.concat([call.received, chunk])
+		let text: string | undefined
 		try {
-			if (call.bodyStart < 0 && !this.readHead(call)) return
-			const body = this.completeBody(call)
-			if (body) this.finish(connection, call, body)
+			text = call.answer.push(chunk)
 		} catch (error) {
-			this.fail(connection, error as Error)
+			return this.fail(connection, error as Error)
 		}
+		if (text !== undefined) this.finish(connection, call, text)
 	}
 
-	/** Parses the status line and the headers that frame the body; false until the head is complete. */
-	private readHead(call: Call): boolean {
-		for (;;) {
-			const end = call.received.indexOf(CRLF_CRLF)
-			if (end < 0) return false
-			// Header names are case-insensitive; the values read here are too.
-			const head = call.received.toString('latin1', 0, end + 2).toLowerCase()
-			if (!STATUS_LINE.test(head)) throw protocolError('the upstream did not answer in HTTP/1.1')
-			call.status = Number(head.slice(9, 12))
-			// 1xx answers (100 Continue, 103 Early Hints) come before the real one.
-			if (call.status < 200) {
-				call.received = call.received.subarray(end + 4)
-				continue
-			}
-			const connection = headerValue(head, 'connection')
-			call.keepAlive =
-				head.charCodeAt(7) === 49 ? !connection?.includes('close') : !!connection?.includes('keep-alive')
-			call.encoding = headerValue(head, 'content-encoding') ?? ''
-			const length = headerValue(head, 'content-length')
-			if (headerValue(head, 'transfer-encoding')?.endsWith('chunked')) call.framing = 'chunked'
-			else if (length !== undefined) {
-				call.framing = 'length'
-				call.contentLength = Number(length)
-				if (!/^\d+$/.test(length)) throw protocolError('the upstream sent an invalid Content-Length')
-			} else call.framing = call.status === 204 || call.status === 304 ? 'length' : 'close'
-			call.bodyStart = end + 4
-			return true
-		}
-	}
-
-	/** The body once all of it is in, per its framing (a close-delimited one ends with the connection). */
-	private completeBody(call: Call): Buffer | undefined {
-		const body = call.received.subarray(call.bodyStart)
-		if (call.framing === 'length') {
-			return body.length >= call.contentLength ? body.subarray(0, call.contentLength) : undefined
-		}
-		if (call.framing === 'chunked') return dechunk(body)
-		return undefined
-	}
-
-	private finish(connection: Connection, call: Call, body: Buffer) {
+	private finish(connection: Connection, call: Call, text: string) {
 		connection.call = undefined
-		let text: string
-		try {
-			text = decode(body, call.encoding)
-		} catch {
-			this.discard(connection)
-			return this.settle(call, protocolError('the upstream sent a body that could not be decoded'))
-		}
 		// An answer that came before the whole request went out leaves the connection mid-request.
-		if (call.keepAlive && call.framing !== 'close' && !call.unsent) this.release(connection)
+		if (call.answer.reusable && !call.unsent) this.release(connection)
 		else this.discard(connection)
-		this.settle(call, { status: call.status, text })
+		this.settle(call, { status: call.answer.status, text })
 	}
 
 	/** The peer closed: a close-delimited body is complete; anything else in flight failed. */
@@ -293,9 +229,13 @@ export class Http1Client {
 		connection.call = undefined
 		this.discard(connection)
 		if (!call || call.done) return
-		if (call.bodyStart >= 0 && call.framing === 'close') {
-			return this.finish(connection, call, call.received.subarray(call.bodyStart))
+		let text: string | undefined
+		try {
+			text = call.answer.ended()
+		} catch (error) {
+			return this.settle(call, error as Error)
 		}
+		if (text !== undefined) return this.finish(connection, call, text)
 		this.lost(connection, call, new Error('the upstream closed the connection before answering'))
 	}
 
@@ -308,7 +248,7 @@ export class Http1Client {
 
 	/** A connection broke under `call`: sent once more if a reused one broke before any answer, else failed. */
 	private lost(connection: Connection, call: Call, error: Error) {
-		if (connection.reused && !call.retried && call.received.length === 0 && !call.done) {
+		if (connection.reused && !call.retried && !call.answer.started && !call.done) {
 			call.retried = true
 			return this.dispatch(call)
 		}
@@ -364,47 +304,7 @@ export class Http1Client {
 	}
 }
 
-const STATUS_LINE = /^http\/1\.[01] [1-5]\d\d[ \r]/
-
 const hasLineBreak = (text: string) => text.includes('\n') || text.includes('\r')
-
-/** A header's value in a lower-cased head that ends with a line break; the first, if repeated. */
-function headerValue(head: string, name: string): string | undefined {
-	const at = head.indexOf(`\r\n${name}:`)
-	if (at < 0) return undefined
-	const start = at + name.length + 3
-	return head.slice(start, head.indexOf('\r\n', start)).trim()
-}
-
-/** A chunked body decoded, once its last chunk is in; undefined until then. */
-function dechunk(body: Buffer): Buffer | undefined {
-	const parts: Buffer[] = []
-	let at = 0
-	for (;;) {
-		const lineEnd = body.indexOf(CRLF, at)
-		if (lineEnd < 0) return undefined
-		const size = Number.parseInt(body.toString('latin1', at, lineEnd).split(';')[0] as string, 16)
-		if (!Number.isSafeInteger(size) || size < 0) throw protocolError('the upstream sent an invalid chunk')
-		if (size === 0) {
-			// Trailers, if any, end with an empty line.
-			return body.indexOf(CRLF_CRLF, lineEnd) >= 0 ? Buffer.concat(parts) : undefined
-		}
-		const start = lineEnd + 2
-		if (body.length < start + size + 2) return undefined
-		parts.push(body.subarray(start, start + size))
-		at = start + size + 2
-	}
-}
-
-function decode(body: Buffer, encoding: string): string {
-	if (encoding === '' || encoding === 'identity') return body.toString('utf8')
-	if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipSync(body).toString('utf8')
-	if (encoding === 'deflate') return inflateSync(body).toString('utf8')
-	if (encoding === 'br') return brotliDecompressSync(body).toString('utf8')
-	throw protocolError(`unsupported content-encoding ${encoding}`)
-}
-
-const protocolError = (message: string) => new UpstreamError('protocol', 0, message)
 
 function abortError(): Error {
 	return new DOMException('The operation was aborted.', 'AbortError')
