@@ -74,26 +74,27 @@ export async function postJsonForText(
 	signal: AbortSignal,
 ): Promise<string> {
 	try {
-		if (client) {
-			const answer = await client.post(url, headers, JSON.stringify(body), signal)
-			if (answer.status >= 300 && answer.status < 400) {
-				// `fetch` would follow it, turning the POST into a GET on 301/302: a base URL to correct, not a hop.
-				throw new UpstreamError(
-					'protocol',
-					answer.status,
-					`the upstream redirected (HTTP ${answer.status}): set the provider's base URL to the final address`,
-				)
-			}
-			if (answer.status < 200 || answer.status > 299) throw httpFailure(answer.status, answer.text)
-			return answer.text
-		}
-		const response = await post(url, headers, body, signal)
-		scheduleHttpThread()
-		if (!response.ok) throw httpFailure(response.status, await response.text().catch(() => ''))
-		return await response.text()
+		const { status, text } = client
+			? await client.post(url, headers, JSON.stringify(body), signal)
+			: await fetchForText(url, headers, body, signal)
+		if (status < 200 || status > 299) throw httpFailure(status, text)
+		return text
 	} catch (error) {
 		throw fetchFailure(error)
 	}
+}
+
+/** The same call through `fetch` (behind a proxy); an error answer whose body cannot be read has none. */
+async function fetchForText(
+	url: string,
+	headers: Record<string, string>,
+	body: unknown,
+	signal: AbortSignal,
+) {
+	const response = await post(url, headers, body, signal)
+	scheduleHttpThread()
+	const text = response.ok ? await response.text() : await response.text().catch(() => '')
+	return { status: response.status, text }
 }
 
 export function parseJson<T>(text: string): T {
@@ -133,7 +134,17 @@ interface ErrorFields {
 
 const CALLER_ERROR_TYPES = new Set(['invalid_request_error', 'not_found_error', 'permission_error'])
 
+/** A non-2xx answer as an `UpstreamError` carrying the upstream message. */
 function httpFailure(status: number, text: string): UpstreamError {
+	if (status >= 300 && status < 400) {
+		// Our client does not follow redirects (`fetch` would, turning the POST into a GET on 301/302): a base
+		// URL to correct, not a hop.
+		return new UpstreamError(
+			'protocol',
+			status,
+			`the upstream redirected (HTTP ${status}): set the provider's base URL to the final address`,
+		)
+	}
 	let body: unknown
 	try {
 		body = JSON.parse(text)
