@@ -1,10 +1,11 @@
 // Scheduling policies for the server's own helper threads. With the server on one core, a helper thread
 // that Linux wakes lets it preempt the event loop at once, and every request behind it waits. Bun's HTTP
-// client thread, which sends every `fetch`, runs as SCHED_BATCH: it keeps its fair share of the CPU but no
-// longer preempts on wake-up, so it runs when the event loop waits and sends what piled up in one go (on
-// one core about a quarter more throughput, 69 → 54 µs of CPU per request). The request log's writer
-// thread runs as SCHED_IDLE: only on CPU time nothing else wants, so its transactions never hold a request
-// up (p90 at 5,000 req/s 0.93 → 0.59 ms); `request-log.ts` makes sure it still keeps up. Figures in
+// client thread, which sends every `fetch` (the gateway's streams; its JSON calls use
+// `providers/http1.ts`), runs as SCHED_BATCH: it keeps its fair share of the CPU but no longer preempts on
+// wake-up, so it runs when the event loop waits and sends what piled up in one go (on one core about a
+// quarter more throughput, 69 → 54 µs of CPU per request). The request log's writer thread runs as
+// SCHED_IDLE: only on CPU time nothing else wants, so its transactions never hold a request up (p90 at
+// 5,000 req/s 0.93 → 0.59 ms); `request-log.ts` makes sure it still keeps up. Figures in
 // docs/performance.md. Linux only; `chrt` comes with util-linux, which every Debian image has.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 

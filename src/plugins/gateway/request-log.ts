@@ -43,7 +43,7 @@ const WRITER_URL = new URL(
 export interface RequestLogOptions {
 	/** The writer thread's module; tests substitute broken, stalled or slow writers. */
 	writerUrl?: string
-	/** @default 4 */
+	/** @default 16 */
 	maxBatchesBehind?: number
 	/** @default 25 ms */
 	maxWaitMs?: number
