@@ -88,6 +88,8 @@ export interface AttemptRecord {
 	status: number
 	latencyMs: number
 	error?: string
+	/** What a failed attempt had already cost: the usage its upstream reported before it broke off. */
+	costUsd?: number
 }
 
 /**

@@ -34,6 +34,9 @@ const EnvSchema = Type.Object({
 		Type.String({ format: 'http-url', description: 'must be an http(s) URL' }),
 	),
 	UPSTREAM_TIMEOUT_MS: Type.Optional(integer('must be a number of milliseconds (1 to 600000)', 1, 600_000)),
+	UPSTREAM_TOTAL_TIMEOUT_MS: Type.Optional(
+		integer('must be a number of milliseconds (1 to 86400000)', 1, 86_400_000),
+	),
 	CATALOG_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	LOG_RETENTION_DAYS: Type.Optional(integer('must be a number of days (1 to 3650)', 1, 3650)),
 	LOG_PROMPT_TEXT: Type.Optional(
@@ -60,7 +63,10 @@ export interface Config {
 	readonly envKeys: Readonly<Record<string, string>>
 	readonly openaiBaseUrl: string
 	readonly anthropicBaseUrl: string
+	/** Time to the first byte (the answer's headers) of an upstream attempt. */
 	readonly upstreamTimeoutMs: number
+	/** Time to the end of an upstream answer, stream included. */
+	readonly upstreamTotalTimeoutMs: number
 	readonly catalogPath: string | undefined
 	readonly logRetentionDays: number
 	readonly logPromptText: boolean
@@ -145,6 +151,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		openaiBaseUrl: (valid.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/+$/, ''),
 		anthropicBaseUrl: (valid.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com').replace(/\/+$/, ''),
 		upstreamTimeoutMs: Number(valid.UPSTREAM_TIMEOUT_MS ?? 60_000),
+		upstreamTotalTimeoutMs: Number(valid.UPSTREAM_TOTAL_TIMEOUT_MS ?? 600_000),
 		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',

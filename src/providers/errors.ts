@@ -1,10 +1,16 @@
 import { type ErrorType, GatewayError } from '../errors'
 
-export type UpstreamFailureKind = 'http' | 'timeout' | 'connection' | 'aborted' | 'protocol'
+/**
+ * `interrupted`: a successful answer began and did not complete. What the upstream generated is billed,
+ * so such an attempt is never sent again, to this model or another.
+ */
+export type UpstreamFailureKind = 'http' | 'timeout' | 'connection' | 'aborted' | 'protocol' | 'interrupted'
 
 const MAX_MESSAGE = 200
-// 401/403 mean a bad provider key: the next candidate may have a good one. Never the caller's own 401.
-const RETRYABLE_STATUSES = new Set([401, 403, 408, 409, 429])
+// 401/403 mean a bad provider key and 402 an unpaid account: the next candidate may have a good one (never
+// the caller's own 401). The gateway only calls catalog models at fixed paths, so a 404 means the model was
+// retired or the base URL is wrong, neither of which the caller can fix.
+const RETRYABLE_STATUSES = new Set([401, 402, 403, 404, 408, 409, 429])
 
 export const isRetryableStatus = (status: number) => status >= 500 || RETRYABLE_STATUSES.has(status)
 
@@ -26,11 +32,12 @@ export class UpstreamError extends GatewayError {
 		message: string,
 		caller: { type?: ErrorType; param?: string | null; code?: string | null } = {},
 	) {
-		const retryable = kind !== 'aborted' && (kind !== 'http' || isRetryableStatus(upstreamStatus))
-		const status = kind === 'http' && !retryable ? upstreamStatus : 502
+		const retryable =
+			kind !== 'aborted' && kind !== 'interrupted' && (kind !== 'http' || isRetryableStatus(upstreamStatus))
+		const callersFault = kind === 'http' && !retryable
 		super(
-			status,
-			caller.type ?? (retryable ? 'upstream_error' : 'invalid_request_error'),
+			callersFault ? upstreamStatus : 502,
+			caller.type ?? (callersFault ? 'invalid_request_error' : 'upstream_error'),
 			shorten(message),
 			caller,
 		)

@@ -1,12 +1,18 @@
 // The upstream HTTP calls, without the official SDKs: they cost 60–80 µs of CPU per call on top of the
 // request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of its
-// overhead, so the adapters speak the wire formats directly and keep the SDKs' types. Streams go through
-// `fetch`; JSON calls through our own HTTP/1.1 client on the event loop (`http1.ts`), unless a proxy is set.
+// overhead, so the adapters speak the wire formats directly and keep the SDKs' types. Every call goes
+// through `fetch`, which never sends a request twice (tests/providers/http.test.ts proves it).
 import { batchThreadsNamed, HTTP_CLIENT_THREAD, warnIfFailed } from '../threads'
 import { UpstreamError } from './errors'
-import { Http1Client } from './http1'
+import type { CallOptions } from './types'
 
 const decoder = new TextDecoder()
+
+/**
+ * The most a JSON answer may weigh. The largest real answers (128K output tokens, or images as base64)
+ * stay far below; past it the attempt fails instead of the server buffering without end.
+ */
+export const MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 let httpThreadScheduled = false
 
@@ -21,80 +27,81 @@ function scheduleHttpThread() {
 	)
 }
 
-function post(url: string, headers: Record<string, string>, body: unknown, signal: AbortSignal) {
-	return fetch(url, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
-		body: JSON.stringify(body),
-		signal,
-	})
-}
-
 /**
- * A POST with a JSON body, resolved once the answer's headers arrive (a stream is read from there); a
- * non-2xx answer is thrown as an `UpstreamError` carrying the upstream message.
+ * A POST with a JSON body, resolved once the answer's headers arrive (its body is read from there); a
+ * non-2xx answer is thrown as an `UpstreamError` carrying the upstream message, and a 2xx one tells
+ * `call.began()` that the upstream is answering.
  */
 export async function postJson(
 	url: string,
 	headers: Record<string, string>,
 	body: unknown,
-	signal: AbortSignal,
+	call: CallOptions,
 ): Promise<Response> {
 	let response: Response
 	try {
-		response = await post(url, headers, body, signal)
+		response = await fetch(url, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+			body: JSON.stringify(body),
+			// Following a 301/302 would turn the POST into a GET: a base URL to correct, not a hop.
+			redirect: 'manual',
+			signal: call.signal,
+		})
 	} catch (error) {
 		throw fetchFailure(error)
 	}
 	scheduleHttpThread()
-	if (!response.ok) throw httpFailure(response.status, await response.text().catch(() => ''))
+	if (!response.ok) {
+		const text = await readText(response, MAX_ANSWER_BYTES).catch(() => '')
+		throw httpFailure(response.status, text)
+	}
+	call.began()
 	return response
 }
 
-/**
- * Bun's `fetch` follows HTTP(S)_PROXY and NO_PROXY; our own client does not, so with a proxy set every
- * call keeps going through `fetch`.
- */
-const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy']
-
-export const proxyConfigured = (env: Record<string, string | undefined>) =>
-	Object.entries(env).some(([name, value]) => value && PROXY_VARIABLES.includes(name.toLowerCase()))
-
-/** The JSON calls' client (`http1.ts`), shared by every adapter so connections are reused across them. */
-const client = proxyConfigured(process.env) ? undefined : new Http1Client()
-
-/**
- * A POST with a JSON body, resolved with the whole answer text; a broken connection or an abort while it
- * is read fails like the request itself.
- */
+/** A POST with a JSON body, resolved with the whole answer text (at most `MAX_ANSWER_BYTES`). */
 export async function postJsonForText(
 	url: string,
 	headers: Record<string, string>,
 	body: unknown,
-	signal: AbortSignal,
+	call: CallOptions,
 ): Promise<string> {
+	const response = await postJson(url, headers, body, call)
 	try {
-		const { status, text } = client
-			? await client.post(url, headers, JSON.stringify(body), signal)
-			: await fetchForText(url, headers, body, signal)
-		if (status < 200 || status > 299) throw httpFailure(status, text)
-		return text
+		return await readText(response, MAX_ANSWER_BYTES)
 	} catch (error) {
 		throw fetchFailure(error)
 	}
 }
 
-/** The same call through `fetch` (behind a proxy); an error answer whose body cannot be read has none. */
-async function fetchForText(
-	url: string,
-	headers: Record<string, string>,
-	body: unknown,
-	signal: AbortSignal,
-) {
-	const response = await post(url, headers, body, signal)
-	scheduleHttpThread()
-	const text = response.ok ? await response.text() : await response.text().catch(() => '')
-	return { status: response.status, text }
+const tooLarge = (limit: number) =>
+	new UpstreamError('protocol', 0, `the upstream answer is larger than ${limit} bytes`)
+
+/** The body as text, refusing to buffer more than `limit` bytes. */
+async function readText(response: Response, limit: number): Promise<string> {
+	const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+	if (declared > limit) {
+		await response.body?.cancel().catch(() => {})
+		throw tooLarge(limit)
+	}
+	// A declared length within the limit is read in one go; only an undeclared one is counted as it comes.
+	if (Number.isFinite(declared)) return response.text()
+	if (!response.body) return ''
+	const reader = response.body.getReader()
+	const parts: Uint8Array[] = []
+	let size = 0
+	for (;;) {
+		const { done, value } = await reader.read()
+		if (done) break
+		size += value.byteLength
+		if (size > limit) {
+			await reader.cancel().catch(() => {})
+			throw tooLarge(limit)
+		}
+		parts.push(value)
+	}
+	return Buffer.concat(parts, size).toString('utf8')
 }
 
 export function parseJson<T>(text: string): T {
@@ -187,6 +194,7 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
 			}
 			if (chunk.done) break
 			buffer += decoder.decode(chunk.value, { stream: true })
+			if (buffer.length > MAX_ANSWER_BYTES) throw tooLarge(MAX_ANSWER_BYTES)
 			let newline = buffer.indexOf('\n')
 			while (newline !== -1) {
 				const line =

@@ -3,6 +3,7 @@
 // with its unknown fields, only the model id and, for streams, the usage request are set; answers are
 // relayed as the upstream wrote them.
 import type { CompletionUsage } from 'openai/resources/completions'
+import type { CatalogModel } from './catalog'
 import { UpstreamError } from './errors'
 import { parseJson, postJson, postJsonForText, readEvents, upstreamMessage } from './http'
 import type {
@@ -35,35 +36,30 @@ export function toTokenUsage(usage: CompletionUsage | null | undefined): TokenUs
 	}
 }
 
-/** A copy of the request for the upstream: its model id, `stream` as the call needs, its own limits. */
-function upstreamBody(
-	request: ChatRequest,
-	target: UpstreamTarget,
-	options: OpenAIAdapterOptions,
-	stream: boolean,
-) {
-	const body: Record<string, unknown> = { ...request, model: target.model.id }
+/** A copy of the request for the upstream: its model id and its own limits; `stream` is set per call. */
+function upstreamBody(request: ChatRequest, model: CatalogModel, options: OpenAIAdapterOptions) {
+	const body: Record<string, unknown> = { ...request, model: model.id }
 	if (options.renameMaxTokens && body.max_tokens !== undefined) {
 		body.max_completion_tokens ??= body.max_tokens
 		delete body.max_tokens
 	}
-	for (const param of target.model.unsupportedParams ?? []) delete body[param]
-	body.stream = stream
+	for (const param of model.unsupportedParams ?? []) delete body[param]
 	return body
 }
 
 const authorization = (target: UpstreamTarget) => ({ authorization: `Bearer ${target.apiKey}` })
 
+const chatUrl = (target: UpstreamTarget) => `${target.provider.baseUrl}/chat/completions`
+
 export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdapter {
 	return {
-		async chat(request, target, call) {
-			const body = upstreamBody(request, target, options, false)
-			const raw = await postJsonForText(
-				`${target.provider.baseUrl}/chat/completions`,
-				authorization(target),
-				body,
-				call.signal,
-			)
+		prepare(request, model) {
+			return { upstream: upstreamBody(request, model, options), dropped: [] }
+		},
+
+		async chat(prepared, target, call) {
+			const body = { ...(prepared.upstream as Record<string, unknown>), stream: false }
+			const raw = await postJsonForText(chatUrl(target), authorization(target), body, call)
 			const completion = parseJson<ChatResponse>(raw)
 			if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
 				throw new UpstreamError('protocol', 0, 'the upstream answer is not a chat completion')
@@ -71,19 +67,15 @@ export function createOpenAIAdapter(options: OpenAIAdapterOptions): ProviderAdap
 			return { response: completion, usage: toTokenUsage(completion.usage), raw }
 		},
 
-		async stream(request, target, call) {
-			const body = upstreamBody(request, target, options, true)
+		async stream(prepared, target, call) {
+			const upstream = prepared.upstream as Record<string, unknown>
+			const streamOptions = (upstream.stream_options ?? {}) as Record<string, unknown>
 			// Always ask for usage, so a stream is never priced at $0; the pipeline drops that chunk for a
 			// client that did not ask.
-			body.stream_options = { ...(request.stream_options ?? {}), include_usage: true }
-			const response = await postJson(
-				`${target.provider.baseUrl}/chat/completions`,
-				authorization(target),
-				body,
-				call.signal,
-			)
+			const body = { ...upstream, stream: true, stream_options: { ...streamOptions, include_usage: true } }
+			const response = await postJson(chatUrl(target), authorization(target), body, call)
 			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
-			return chunksOf(response.body)
+			return Object.assign(chunksOf(response.body), { usageSoFar: () => null })
 		},
 	}
 }

@@ -25,3 +25,15 @@ export function costUsd(prices: PriceSheet, usage: TokenUsage): number {
 		PER_TOKEN
 	)
 }
+
+/** Several usages as one, field by field. */
+export function sumUsage(usages: readonly TokenUsage[]): TokenUsage {
+	const total: TokenUsage = { promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0 }
+	for (const usage of usages) {
+		total.promptTokens += usage.promptTokens
+		total.completionTokens += usage.completionTokens
+		total.cachedTokens += usage.cachedTokens
+		total.cacheWriteTokens += usage.cacheWriteTokens
+	}
+	return total
+}

@@ -26,8 +26,10 @@ export interface UpstreamTarget {
 }
 
 export interface CallOptions {
-	/** Aborts the upstream call: the client went away, or the time to first byte ran out. */
+	/** Aborts the upstream call: the client went away, or a time limit ran out. */
 	signal: AbortSignal
+	/** The answer's headers came with a 2xx status: the upstream is answering, and billing. */
+	began(): void
 }
 
 export interface ChatResult {
@@ -37,15 +39,34 @@ export interface ChatResult {
 	raw?: string
 }
 
+/** A stream of chunks, and the usage known so far should it break off. */
+export interface ChatStream extends AsyncIterable<ChatChunk> {
+	/** What the upstream reported before the end (Anthropic reports its input at the start), or null. */
+	usageSoFar(): TokenUsage | null
+}
+
+/** A request shaped for one model by its adapter, ready to send. */
+export interface PreparedCall {
+	/** The adapter's own request: which API of the provider, and the body it takes. */
+	readonly upstream: unknown
+	/** Request fields the model has no equivalent for, left out (reported in `x-switchyard-dropped`). */
+	readonly dropped: readonly string[]
+}
+
 /**
  * One module per provider kind implements this; the pipeline never branches on a provider's name.
  * Failures are thrown as `UpstreamError` (src/providers/errors.ts).
  */
 export interface ProviderAdapter {
-	chat(request: ChatRequest, target: UpstreamTarget, call: CallOptions): Promise<ChatResult>
+	/**
+	 * Shapes the request for the model, from what the catalog says it accepts. Throws a `GatewayError` when
+	 * the model cannot take the request at all; the pipeline then skips it as incapable. No I/O.
+	 */
+	prepare(request: ChatRequest, model: CatalogModel): PreparedCall
+	chat(call: PreparedCall, target: UpstreamTarget, options: CallOptions): Promise<ChatResult>
 	/**
 	 * Resolves once the upstream accepted the request; the chunks then arrive as the upstream produces
 	 * them. The last chunk carries `usage` (with empty `choices`) whenever the upstream reported it.
 	 */
-	stream(request: ChatRequest, target: UpstreamTarget, call: CallOptions): Promise<AsyncIterable<ChatChunk>>
+	stream(call: PreparedCall, target: UpstreamTarget, options: CallOptions): Promise<ChatStream>
 }

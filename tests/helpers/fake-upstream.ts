@@ -65,7 +65,7 @@ export type Behaviour =
 	| { kind: 'hang' }
 	/**
 	 * Stream: headers and first chunk after firstByteMs (from arrival), each next chunk chunkMs later.
-	 * Non-stream: the whole body after firstByteMs.
+	 * Non-stream: headers and the first half of the body after firstByteMs, the rest chunkMs later.
 	 */
 	| { kind: 'slow'; firstByteMs: number; chunkMs: number }
 	/**
@@ -294,8 +294,11 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 					return new Response(null, { status: 499 })
 				const answer = answerFor({ kind: 'reply' }, model, fields)
 				if (!stream) {
-					exchange.finish(false)
-					return Response.json(completionBody(format, answer), { headers: idHeader(format) })
+					const json = JSON.stringify(completionBody(format, answer))
+					const halves = [json.slice(0, json.length >> 1), json.slice(json.length >> 1)]
+					return new Response(pace(halves, behaviour.chunkMs, 'close', exchange, signal), {
+						headers: { ...JSON_HEADERS, ...idHeader(format) },
+					})
 				}
 				const parts = streamParts(format, answer, includeUsage)
 				return new Response(pace(parts, behaviour.chunkMs, 'close', exchange, signal), {

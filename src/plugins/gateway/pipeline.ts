@@ -5,8 +5,15 @@ import type { Catalog, CatalogModel } from '../../providers/catalog'
 import { UpstreamError } from '../../providers/errors'
 import type { ProviderAdapters } from '../../providers/index'
 import { toTokenUsage } from '../../providers/openai'
-import { costUsd } from '../../providers/pricing'
-import type { ChatChunk, ChatRequest, ChatResult, TokenUsage } from '../../providers/types'
+import { costUsd, sumUsage } from '../../providers/pricing'
+import type {
+	ChatChunk,
+	ChatRequest,
+	ChatResult,
+	ChatStream,
+	PreparedCall,
+	TokenUsage,
+} from '../../providers/types'
 import { checkCapabilities } from '../../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../../rules/features'
 import type { LiveRules } from '../../rules/store'
@@ -22,7 +29,7 @@ import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
 const PROMPT_TEXT_LIMIT = 2000
 
 export interface GatewayDeps {
-	config: Pick<Config, 'upstreamTimeoutMs' | 'logPromptText'>
+	config: Pick<Config, 'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText'>
 	rateLimiter: Pick<KeyRateLimiter, 'take'>
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
@@ -54,6 +61,8 @@ interface Exchange {
 	features?: RequestFeatures
 	text?: RequestText
 	attempts: AttemptRecord[]
+	/** Usage that attempts which then failed had already reported: the upstream bills it. */
+	billed: { model: CatalogModel; usage: TokenUsage }[]
 }
 
 interface Outcome {
@@ -80,6 +89,7 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 		requestedModel: null,
 		stream: false,
 		attempts: [],
+		billed: [],
 	}
 	try {
 		enforceKeyLimit(deps, principal)
@@ -139,12 +149,25 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 	const route = exchange.route as Route
 	const skipped: string[] = []
 	const missingKeys: CatalogModel[] = []
+	const refusals: GatewayError[] = []
 	for (const model of route.candidates) {
 		// A named model is the caller's choice: the upstream decides what it can do. `auto` picks only capable ones.
 		const incapable =
 			route.tier !== null && exchange.features ? checkCapabilities(model, exchange.features) : null
 		if (incapable) {
 			skipped.push(`${model.qualifiedId}: ${incapable}`)
+			continue
+		}
+		const provider = deps.catalog.provider(model.provider)
+		if (!provider) continue
+		const adapter = deps.adapters[provider.kind]
+		let prepared: PreparedCall
+		try {
+			prepared = adapter.prepare(body, model)
+		} catch (error) {
+			if (!(error instanceof GatewayError)) throw error
+			refusals.push(error)
+			skipped.push(`${model.qualifiedId}: ${error.message}`)
 			continue
 		}
 		const { userId } = exchange.principal
@@ -156,57 +179,112 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			skipped.push(`${model.qualifiedId}: no ${model.provider} key`)
 			continue
 		}
-		const provider = deps.catalog.provider(model.provider)
-		if (!provider) continue
-		const adapter = deps.adapters[provider.kind]
 		const target = { provider, model, apiKey: key.apiKey }
 		const attemptStart = performance.now()
-		const deadline = deps.deadlines.watch(deps.config.upstreamTimeoutMs, clientSignal)
+		const { upstreamTimeoutMs, upstreamTotalTimeoutMs } = deps.config
+		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
+		const options = { signal: attempt.signal, began: () => attempt.began() }
+		let stream: ChatStream | undefined
 		try {
 			if (exchange.stream) {
-				const chunks = await adapter.stream(body, target, { signal: deadline.signal })
-				const iterator = chunks[Symbol.asyncIterator]()
-				const first = await iterator.next()
-				deadline.settle()
-				if (first.done) throw new UpstreamError('protocol', 0, 'the upstream closed the stream without data')
-				exchange.attempts.push({
-					model: model.qualifiedId,
-					provider: model.provider,
-					status: 200,
-					latencyMs: elapsedMs(attemptStart),
-				})
-				return streamResponse(deps, exchange, body, model, first.value, iterator, deadline)
+				stream = await adapter.stream(prepared, target, options)
+				const iterator = stream[Symbol.asyncIterator]()
+				const opening = await untilContent(iterator)
+				exchange.attempts.push(attemptRecord(model, 200, attemptStart))
+				return streamResponse(deps, exchange, body, model, prepared, opening, iterator, stream, attempt)
 			}
-			const result = await adapter.chat(body, target, { signal: deadline.signal })
-			deadline.settle()
-			exchange.attempts.push({
-				model: model.qualifiedId,
-				provider: model.provider,
-				status: 200,
-				latencyMs: elapsedMs(attemptStart),
-			})
-			return jsonResponse(deps, exchange, model, result)
+			const result = await adapter.chat(prepared, target, options)
+			attempt.settle()
+			exchange.attempts.push(attemptRecord(model, 200, attemptStart))
+			return jsonResponse(deps, exchange, model, prepared, result)
 		} catch (error) {
-			deadline.settle()
+			attempt.settle()
 			if (!(error instanceof UpstreamError)) throw error
-			const failure = deadline.timedOut
-				? new UpstreamError('timeout', 0, `no response within ${deps.config.upstreamTimeoutMs} ms`)
-				: error
 			if (clientSignal.aborted) throw clientGone()
+			const failure = attemptFailure(deps, error, attempt, model, exchange.stream)
+			const billed = stream?.usageSoFar() ?? null
+			if (billed) exchange.billed.push({ model, usage: billed })
 			exchange.attempts.push({
-				model: model.qualifiedId,
-				provider: model.provider,
-				status: failure.upstreamStatus,
-				latencyMs: elapsedMs(attemptStart),
+				...attemptRecord(model, failure.upstreamStatus, attemptStart),
 				error: failure.message,
+				...(billed && { costUsd: costUsd(model, billed) }),
 			})
 			if (!failure.retryable) throw failure
 		}
 	}
+	const [onlyRefusal] = refusals
+	if (route.tier === null && onlyRefusal && exchange.attempts.length === 0) throw onlyRefusal
 	throw noAnswer(deps.catalog, exchange.attempts, route.tier, skipped, missingKeys)
 }
 
-function successHeaders(exchange: Exchange, model: CatalogModel): Record<string, string> {
+const attemptRecord = (model: CatalogModel, status: number, startedAt: number): AttemptRecord => ({
+	model: model.qualifiedId,
+	provider: model.provider,
+	status,
+	latencyMs: elapsedMs(startedAt),
+})
+
+/**
+ * What a failed attempt means for the request. A time-out before the first byte moves on to the next
+ * candidate; an answer that began and broke off is never sent again (the upstream billed what it
+ * generated), except a stream that the upstream itself ended with an error before any content.
+ */
+function attemptFailure(
+	deps: GatewayDeps,
+	error: UpstreamError,
+	attempt: Attempt,
+	model: CatalogModel,
+	stream: boolean,
+): UpstreamError {
+	if (attempt.timedOut === 'first-byte') {
+		return new UpstreamError('timeout', 0, `no response within ${deps.config.upstreamTimeoutMs} ms`)
+	}
+	const reportedByUpstream = stream && error.kind === 'http'
+	if (!attempt.answering || reportedByUpstream) return error
+	const why =
+		attempt.timedOut === 'total'
+			? `the answer took longer than ${deps.config.upstreamTotalTimeoutMs} ms`
+			: error.message
+	return new UpstreamError(
+		'interrupted',
+		error.upstreamStatus,
+		`${model.qualifiedId} began answering, then failed (${why}); not sent again, since the upstream bills what it generated`,
+	)
+}
+
+/**
+ * Reads a stream up to its first chunk with content (text, reasoning, a tool call or a finish), so that a
+ * stream the upstream opens and then fails (Anthropic's `message_start` then `overloaded_error`) still
+ * falls back: nothing has reached the client yet. Returns every chunk read, in order.
+ */
+async function untilContent(iterator: AsyncIterator<ChatChunk>): Promise<ChatChunk[]> {
+	const opening: ChatChunk[] = []
+	for (;;) {
+		const next = await iterator.next()
+		if (next.done) {
+			if (opening.length > 0) return opening
+			throw new UpstreamError('protocol', 0, 'the upstream closed the stream without data')
+		}
+		opening.push(next.value)
+		if (hasContent(next.value)) return opening
+	}
+}
+
+function hasContent(chunk: ChatChunk): boolean {
+	if (chunk.usage) return true
+	for (const choice of chunk.choices) {
+		if (choice.finish_reason) return true
+		const delta = choice.delta as ChatChunk['choices'][number]['delta'] & { reasoning_content?: string }
+		if (delta.content || delta.tool_calls?.length || delta.refusal || delta.reasoning_content) return true
+	}
+	return false
+}
+
+function successHeaders(
+	exchange: Exchange,
+	model: CatalogModel,
+	prepared: PreparedCall,
+): Record<string, string> {
 	const route = exchange.route as Route
 	const headers: Record<string, string> = {
 		'x-switchyard-request-id': exchange.requestId,
@@ -216,6 +294,7 @@ function successHeaders(exchange: Exchange, model: CatalogModel): Record<string,
 		'x-switchyard-attempts': String(exchange.attempts.length),
 	}
 	if (route.tier) headers['x-switchyard-tier'] = route.tier
+	if (prepared.dropped.length > 0) headers['x-switchyard-dropped'] = prepared.dropped.join(', ')
 	return headers
 }
 
@@ -223,11 +302,12 @@ function jsonResponse(
 	deps: GatewayDeps,
 	exchange: Exchange,
 	model: CatalogModel,
+	prepared: PreparedCall,
 	result: ChatResult,
 ): Response {
 	const { response, usage } = result
 	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
-	const headers = successHeaders(exchange, model)
+	const headers = successHeaders(exchange, model, prepared)
 	headers['content-type'] = 'application/json'
 	headers['x-switchyard-cost-usd'] = cost.toFixed(8)
 	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
@@ -238,36 +318,51 @@ function streamResponse(
 	exchange: Exchange,
 	body: ChatRequest,
 	model: CatalogModel,
-	first: ChatChunk,
+	prepared: PreparedCall,
+	opening: ChatChunk[],
 	rest: AsyncIterator<ChatChunk>,
-	deadline: Attempt,
+	stream: ChatStream,
+	attempt: Attempt,
 ): Response {
 	const ttftMs = elapsedMs(exchange.startedAt)
 	let usage: TokenUsage | null = null
-	let upstreamModel = first.model
-	const stream = relayStream({
-		first,
+	let upstreamModel = opening[0]?.model
+	const relayed = relayStream({
+		opening,
 		rest,
 		includeUsage: body.stream_options?.include_usage === true,
 		onChunk(chunk) {
 			if (chunk.usage) usage = toTokenUsage(chunk.usage)
 			if (chunk.model) upstreamModel = chunk.model
 		},
-		toErrorBody: (error) => streamErrorBody(exchange.requestId, error),
+		toErrorBody: (error) => streamErrorBody(exchange.requestId, streamFailure(deps, error, attempt)),
 		onEnd(end: StreamEnd) {
-			deadline.settle()
-			const outcome = { model, upstreamModel, usage, ttftMs }
+			attempt.settle()
+			const outcome = { model, upstreamModel, usage: usage ?? stream.usageSoFar(), ttftMs }
 			if (end.kind === 'completed') recordUsage(deps, exchange, { ...outcome, status: 200 })
 			else if (end.kind === 'cancelled')
 				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
-			else recordUsage(deps, exchange, { ...outcome, status: 502, error: midStreamError(end.error) })
+			else {
+				const error = midStreamError(streamFailure(deps, end.error, attempt))
+				recordUsage(deps, exchange, { ...outcome, status: 502, error })
+			}
 		},
-		cancelUpstream: () => deadline.abort(),
+		cancelUpstream: () => attempt.abort(),
 	})
-	return new Response(stream, {
+	return new Response(relayed, {
 		status: 200,
-		headers: Object.assign(successHeaders(exchange, model), SSE_HEADERS),
+		headers: Object.assign(successHeaders(exchange, model, prepared), SSE_HEADERS),
 	})
+}
+
+/** A relayed stream that broke off: the total time limit says so in its own words. */
+function streamFailure(deps: GatewayDeps, error: unknown, attempt: Attempt): unknown {
+	if (attempt.timedOut !== 'total') return error
+	return new UpstreamError(
+		'timeout',
+		0,
+		`the answer took longer than ${deps.config.upstreamTotalTimeoutMs} ms`,
+	)
 }
 
 function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
@@ -277,14 +372,17 @@ function withHeaders(error: GatewayError, headers: Record<string, string>): Gate
 
 /**
  * Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices.
- * Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
+ * Usage billed by attempts that failed after the upstream reported it counts too, at its own model's
+ * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
  */
 function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome): number {
-	const usage = outcome.usage ?? null
+	const billed = [...exchange.billed]
+	if (outcome.usage && outcome.model) billed.push({ model: outcome.model, usage: outcome.usage })
+	const usage = billed.length > 0 ? sumUsage(billed.map((entry) => entry.usage)) : null
 	const route = exchange.route
 	const baseline = route?.baseline
 	const keepText = deps.config.logPromptText && exchange.text
-	const cost = usage && outcome.model ? costUsd(outcome.model, usage) : 0
+	const cost = billed.reduce((sum, entry) => sum + costUsd(entry.model, entry.usage), 0)
 	deps.requestLog.record({
 		requestId: exchange.requestId,
 		createdAt: exchange.createdAt,

@@ -18,8 +18,8 @@ export const encodeEvent = (data: unknown) => encoder.encode(`data: ${JSON.strin
 export type StreamEnd = { kind: 'completed' } | { kind: 'failed'; error: unknown } | { kind: 'cancelled' }
 
 export interface RelayOptions {
-	/** The first chunk, already received (it proved the upstream works before the client got any byte). */
-	first: ChatChunk
+	/** The chunks up to the first with content, already received: they proved the upstream works. */
+	opening: ChatChunk[]
 	rest: AsyncIterator<ChatChunk>
 	/** The client asked for `stream_options.include_usage`; otherwise the usage-only chunk is not sent. */
 	includeUsage: boolean
@@ -39,7 +39,7 @@ const isUsageOnly = (chunk: ChatChunk) => chunk.choices.length === 0 && Boolean(
  * in OpenAI's error shape (and no `[DONE]`); it is never restarted on another model.
  */
 export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
-	let pending: ChatChunk | undefined = options.first
+	const pending = [...options.opening]
 	let ended = false
 	const end = (how: StreamEnd) => {
 		if (ended) return
@@ -51,10 +51,10 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 		async pull(controller) {
 			try {
 				for (;;) {
-					const next: IteratorResult<ChatChunk> = pending
-						? { value: pending, done: false }
+					const held = pending.shift()
+					const next: IteratorResult<ChatChunk> = held
+						? { value: held, done: false }
 						: await options.rest.next()
-					pending = undefined
 					if (next.done) {
 						controller.enqueue(DONE)
 						controller.close()

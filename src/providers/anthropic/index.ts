@@ -4,7 +4,7 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import { UpstreamError } from '../errors'
 import { parseJson, postJson, postJsonForText, readEvents } from '../http'
-import type { ChatChunk, ProviderAdapter, UpstreamTarget } from '../types'
+import type { ChatChunk, ChatStream, ProviderAdapter, UpstreamTarget } from '../types'
 import { type AnthropicStreamEvent, createStreamTranslator } from './stream'
 import { fromAnthropicResponse, toAnthropicRequest } from './transform'
 
@@ -23,14 +23,13 @@ const messagesUrl = (target: UpstreamTarget) => `${target.provider.baseUrl}/v1/m
 
 export function createAnthropicAdapter(): ProviderAdapter {
 	return {
-		async chat(request, target, call) {
-			const params = toAnthropicRequest(request, target.model)
-			const raw = await postJsonForText(
-				messagesUrl(target),
-				headers(target),
-				{ ...params, stream: false },
-				call.signal,
-			)
+		prepare(request, model) {
+			return { upstream: toAnthropicRequest(request, model), dropped: [] }
+		},
+
+		async chat(prepared, target, call) {
+			const body = { ...(prepared.upstream as Anthropic.MessageCreateParams), stream: false }
+			const raw = await postJsonForText(messagesUrl(target), headers(target), body, call)
 			const message = parseJson<Anthropic.Message>(raw)
 			if (!message || typeof message !== 'object' || !Array.isArray(message.content)) {
 				throw new UpstreamError('protocol', 0, 'the upstream answer is not a message')
@@ -42,29 +41,27 @@ export function createAnthropicAdapter(): ProviderAdapter {
 			return { response: completion, usage }
 		},
 
-		async stream(request, target, call) {
-			const params = toAnthropicRequest(request, target.model)
-			const response = await postJson(
-				messagesUrl(target),
-				headers(target),
-				{ ...params, stream: true },
-				call.signal,
-			)
+		async stream(prepared, target, call) {
+			const body = { ...(prepared.upstream as Anthropic.MessageCreateParams), stream: true }
+			const response = await postJson(messagesUrl(target), headers(target), body, call)
 			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
 			return translate(response.body)
 		},
 	}
 }
 
-async function* translate(body: ReadableStream<Uint8Array>): AsyncGenerator<ChatChunk> {
+function translate(body: ReadableStream<Uint8Array>): ChatStream {
 	let translator: ReturnType<typeof createStreamTranslator> | undefined
-	for await (const sse of readEvents(body)) {
-		const event = parseJson<AnthropicStreamEvent>(sse.data)
-		if (!translator) {
-			const id =
-				event.type === 'message_start' ? completionId(event.message.id) : `chatcmpl-${crypto.randomUUID()}`
-			translator = createStreamTranslator({ id, created: nowSeconds() })
+	async function* chunks(): AsyncGenerator<ChatChunk> {
+		for await (const sse of readEvents(body)) {
+			const event = parseJson<AnthropicStreamEvent>(sse.data)
+			if (!translator) {
+				const id =
+					event.type === 'message_start' ? completionId(event.message.id) : `chatcmpl-${crypto.randomUUID()}`
+				translator = createStreamTranslator({ id, created: nowSeconds() })
+			}
+			yield* translator.push(event)
 		}
-		yield* translator.push(event)
 	}
+	return Object.assign(chunks(), { usageSoFar: () => translator?.usage() ?? null })
 }

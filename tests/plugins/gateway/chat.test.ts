@@ -212,7 +212,7 @@ describe('streaming', () => {
 		})
 	})
 
-	it('delivers the first chunk as soon as the upstream sends it', async () => {
+	it('delivers the first chunk as soon as the upstream sends content, not when the stream ends', async () => {
 		await using g = await startGateway()
 		g.upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 50, chunkMs: 400 })
 		const started = performance.now()
@@ -228,7 +228,10 @@ describe('streaming', () => {
 		while (!(await iterator.next()).done) chunks++
 		const totalMs = performance.now() - started
 		expect(chunks).toBeGreaterThan(2)
-		expect(firstChunkMs).toBeLessThan(400)
+		// The role chunk comes at 50 ms and the first text 400 ms later: the stream is committed to this
+		// model (and its headers sent) only with content, so a failure before it can still fall back.
+		expect(firstChunkMs).toBeGreaterThanOrEqual(450)
+		expect(firstChunkMs).toBeLessThan(850)
 		expect(totalMs - firstChunkMs).toBeGreaterThan(700)
 	})
 

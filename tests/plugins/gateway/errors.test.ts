@@ -228,6 +228,40 @@ describe('upstream failures', () => {
 		expect(res.status).toBe(502)
 	})
 
+	it('waits for a slow answer whose headers came within UPSTREAM_TIMEOUT_MS, sending it once', async () => {
+		await using g = await startGateway({ UPSTREAM_TIMEOUT_MS: '200' })
+		g.upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 0, chunkMs: 600 })
+		const { res } = await post(g, { model: 'gpt-4o-mini', messages: hello })
+		expect(res.status).toBe(200)
+		expect(g.upstream.requests).toHaveLength(1)
+	})
+
+	it('ends an answer that outlives UPSTREAM_TOTAL_TIMEOUT_MS, and never sends it to the next model', async () => {
+		await using g = await startGateway({ UPSTREAM_TIMEOUT_MS: '200', UPSTREAM_TOTAL_TIMEOUT_MS: '400' })
+		g.upstream.script('gpt-6-luna', { kind: 'slow', firstByteMs: 0, chunkMs: 5000 })
+		const { res, body } = await post(g, { model: 'auto', messages: hello })
+		expect(res.status).toBe(502)
+		expect(body.error.message).toContain('openai/gpt-6-luna began answering, then failed')
+		expect(body.error.message).toContain('took longer than 400 ms')
+		expect(g.upstream.requests.map((request) => request.body.model)).toEqual(['gpt-6-luna'])
+		await expect(g.upstream.requests[0]?.aborted).resolves.toBe(true)
+		expect((await g.rows())[0]).toMatchObject({ status: 502, attempts: [{ model: 'openai/gpt-6-luna' }] })
+	})
+
+	it('ends a stream that stalls past UPSTREAM_TOTAL_TIMEOUT_MS with an error event', async () => {
+		await using g = await startGateway({ UPSTREAM_TIMEOUT_MS: '200', UPSTREAM_TOTAL_TIMEOUT_MS: '600' })
+		g.upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 0, chunkMs: 350 })
+		const res = await g.fetch('/chat/completions', {
+			method: 'POST',
+			body: JSON.stringify({ model: 'gpt-4o-mini', messages: hello, stream: true }),
+		})
+		expect(res.status).toBe(200)
+		const last = JSON.parse((await readEvents(res)).at(-1) ?? '{}') as ErrorShape
+		expect(last.error.message).toContain('took longer than 600 ms')
+		expect(g.upstream.requests).toHaveLength(1)
+		expect((await g.rows())[0]).toMatchObject({ status: 502, stream: true })
+	})
+
 	it('counts a refused connection as failed', async () => {
 		await using g = await startGateway({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' })
 		const { res, body } = await post(g, { model: 'gpt-4o-mini', messages: hello })
@@ -268,7 +302,7 @@ describe('upstream failures', () => {
 
 	it('makes the OpenAI SDK throw on a stream cut mid-way', async () => {
 		await using g = await startGateway()
-		g.upstream.script('claude-haiku-4-5', { kind: 'fail-mid-stream', afterChunks: 3 })
+		g.upstream.script('claude-haiku-4-5', { kind: 'fail-mid-stream', afterChunks: 5 })
 		const stream = await g.openai.chat.completions.create({
 			model: 'claude-haiku-4-5',
 			messages: [{ role: 'user', content: 'hi' }],
