@@ -216,6 +216,8 @@ const itemCost = (model: CatalogModel, promptTokens: number) =>
 		completionTokens: ASSUMED_COMPLETION_TOKENS,
 		cachedTokens: 0,
 		cacheWriteTokens: 0,
+		cacheWrite1hTokens: 0,
+		reasoningTokens: 0,
 	})
 
 interface Tally {

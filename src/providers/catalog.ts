@@ -7,6 +7,30 @@ import shipped from './catalog.json'
 
 const Price = Type.Number({ minimum: 0 })
 
+const FieldName = Type.String({ pattern: '^[a-z_][a-z0-9_]*$' })
+
+/** How an OpenAI-kind provider's Chat Completions API differs from OpenAI's (docs/providers.md). */
+const ChatApiSchema = Type.Object({
+	/** The name the output limit goes by. @default max_tokens (openai-compatible), max_completion_tokens (openai) */
+	maxTokensField: Type.Optional(
+		Type.Union([Type.Literal('max_tokens'), Type.Literal('max_completion_tokens')]),
+	),
+	/** `stream_options`: usage must be asked for; `always`: sent unasked, and the field is refused. */
+	streamUsage: Type.Optional(Type.Union([Type.Literal('stream_options'), Type.Literal('always')])),
+	/** The only top-level fields the server takes; others are dropped. */
+	fields: Type.Optional(Type.Array(FieldName)),
+	/** Top-level fields the server refuses; dropped. */
+	refuses: Type.Optional(Type.Array(FieldName)),
+	/** The only message fields the server takes; others are removed from every message. */
+	messageFields: Type.Optional(Type.Array(FieldName)),
+	/** OpenAI's name of a field → this server's. */
+	renames: Type.Optional(Type.Record(FieldName, FieldName)),
+	/** Assistant messages that made tool calls must carry `reasoning_content` back (DeepSeek's thinking mode). */
+	reasoningReplay: Type.Optional(Type.Boolean()),
+	/** The provider also serves OpenAI's Responses API at `<baseUrl>/responses`. */
+	responsesApi: Type.Optional(Type.Boolean()),
+})
+
 const ProviderSchema = Type.Object({
 	id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$' }),
 	name: Type.String({ minLength: 1 }),
@@ -15,7 +39,49 @@ const ProviderSchema = Type.Object({
 	/** Environment variable holding the organisation key; absent for a keyless local server. */
 	keyEnv: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9_]*$' })),
 	pricingUrl: Type.Optional(Type.String()),
+	chatApi: Type.Optional(ChatApiSchema),
 })
+
+export const EFFORT_LEVELS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const
+export type EffortLevel = (typeof EFFORT_LEVELS)[number]
+const Effort = Type.Union(EFFORT_LEVELS.map((level) => Type.Literal(level)))
+
+/** `reasoning-off`: only when the request turns reasoning off (OpenAI effort `none`, Claude thinking off). */
+const When = Type.Union([Type.Literal('always'), Type.Literal('reasoning-off'), Type.Literal('never')])
+
+const ReasoningSchema = Type.Object({
+	/** In OpenAI's `reasoning_effort` words; `none` means reasoning can be turned off. */
+	levels: Type.Array(Effort, { minItems: 1, uniqueItems: true }),
+	/** What the provider applies when the request names no level. */
+	default: Effort,
+	/** OpenAI: the levels Chat Completions takes, where narrower than `levels` (the rest need the Responses API). */
+	chatLevels: Type.Optional(Type.Array(Effort, { minItems: 1, uniqueItems: true })),
+})
+
+/** What a model accepts, so that the gateway never sends what it would refuse (docs/providers.md). */
+const AcceptsSchema = Type.Object({
+	/** null: no reasoning control (`reasoning_effort` is dropped). Absent: unknown, passed through. */
+	reasoning: Type.Optional(Type.Union([ReasoningSchema, Type.Null()])),
+	/** temperature, top_p, logprobs, top_logprobs, penalties, logit_bias, stop. @default always */
+	sampling: Type.Optional(When),
+	/** Function tools on the chat API. @default always */
+	chatTools: Type.Optional(When),
+	/** `tool_choice` `required` or a named function. @default always */
+	forcedToolChoice: Type.Optional(When),
+	/** A conversation that ends with an assistant message. @default always */
+	prefill: Type.Optional(When),
+	/** Anthropic: `adaptive` (on by default, steered by effort) or `budget` (off by default, on with budget_tokens). */
+	thinking: Type.Optional(Type.Union([Type.Literal('adaptive'), Type.Literal('budget')])),
+	/** Anthropic adaptive models that can turn thinking off: how, and up to which effort. */
+	thinkingOff: Type.Optional(
+		Type.Object({
+			type: Type.Union([Type.Literal('disabled'), Type.Literal('between_tools')]),
+			maxEffort: Effort,
+		}),
+	),
+})
+
+const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 
 const ModelSchema = Type.Object({
 	id: Type.String({ minLength: 1 }),
@@ -23,12 +89,18 @@ const ModelSchema = Type.Object({
 	inputPerMTok: Price,
 	outputPerMTok: Price,
 	cachedInputPerMTok: Type.Optional(Price),
+	/** Cache writes: OpenAI's (30-minute retention), Anthropic's 5-minute ones. */
 	cacheWritePerMTok: Type.Optional(Price),
+	/** Anthropic's 1-hour cache writes. */
+	cacheWrite1hPerMTok: Type.Optional(Price),
 	contextWindow: Type.Integer({ minimum: 1 }),
 	maxOutputTokens: Type.Integer({ minimum: 1 }),
 	capabilities: Type.Object({ tools: Type.Boolean(), vision: Type.Boolean(), jsonMode: Type.Boolean() }),
-	/** Request fields this model refuses (reasoning models and sampling settings); dropped before sending. */
-	unsupportedParams: Type.Optional(Type.Array(Type.String())),
+	accepts: Type.Optional(AcceptsSchema),
+	/** The provider's shutdown date (UTC): from that day the model is never called. */
+	retiresAt: Type.Optional(IsoDate),
+	/** What the provider recommends instead, named when a retired model is requested. */
+	replacement: Type.Optional(Type.String()),
 })
 
 const CatalogFileSchema = Type.Object({
@@ -100,7 +172,10 @@ function mergeCatalog(base: CatalogFile, override: Static<typeof CatalogOverride
 	for (const patch of override.models ?? []) {
 		const existing = models.find((m) => m.id === patch.id && m.provider === patch.provider)
 		if (existing)
-			Object.assign(existing, patch, { capabilities: { ...existing.capabilities, ...patch.capabilities } })
+			Object.assign(existing, patch, {
+				capabilities: { ...existing.capabilities, ...patch.capabilities },
+				...((existing.accepts || patch.accepts) && { accepts: { ...existing.accepts, ...patch.accepts } }),
+			})
 		else models.push(patch as (typeof models)[number])
 	}
 	return { pricesReadAt: override.pricesReadAt ?? base.pricesReadAt, providers, models }
@@ -120,7 +195,41 @@ function crossCheck(file: CatalogFile): string[] {
 		if (modelIds.has(qualified)) problems.push(`models[${i}].id: duplicate model "${qualified}"`)
 		modelIds.add(qualified)
 	})
+	file.models.forEach((m, i) => {
+		problems.push(...acceptsProblems(m, `models[${i}]`))
+		if (m.retiresAt && Number.isNaN(Date.parse(m.retiresAt)))
+			problems.push(`models[${i}].retiresAt: "${m.retiresAt}" is not a date`)
+		if (m.replacement && !modelIds.has(m.replacement))
+			problems.push(`models[${i}].replacement: unknown model "${m.replacement}" (use <provider>/<id>)`)
+	})
 	return problems
+}
+
+/** What the schema cannot say: levels that agree with each other, thinking fields only where they mean something. */
+function acceptsProblems(model: Static<typeof ModelSchema>, at: string): string[] {
+	const accepts = model.accepts
+	if (!accepts) return []
+	const problems: string[] = []
+	const reasoning = accepts.reasoning
+	if (reasoning && !reasoning.levels.includes(reasoning.default))
+		problems.push(`${at}.accepts.reasoning.default: "${reasoning.default}" is not one of its levels`)
+	for (const level of reasoning?.chatLevels ?? []) {
+		if (!reasoning?.levels.includes(level))
+			problems.push(`${at}.accepts.reasoning.chatLevels: "${level}" is not one of its levels`)
+	}
+	if (accepts.thinkingOff && accepts.thinking !== 'adaptive')
+		problems.push(`${at}.accepts.thinkingOff: only adaptive thinking can be turned off this way`)
+	if (accepts.thinkingOff && !reasoning?.levels.includes(accepts.thinkingOff.maxEffort))
+		problems.push(
+			`${at}.accepts.thinkingOff.maxEffort: "${accepts.thinkingOff.maxEffort}" is not one of its levels`,
+		)
+	return problems
+}
+
+/** The UTC date a model was retired on, when that date has come; undefined while it is served. */
+export function retiredOn(model: Pick<CatalogModel, 'retiresAt'>, now = new Date()): string | undefined {
+	if (!model.retiresAt) return undefined
+	return model.retiresAt <= now.toISOString().slice(0, 10) ? model.retiresAt : undefined
 }
 
 /** Base URLs from the environment win over the catalog's, so tests and proxies can redirect a provider. */

@@ -7,12 +7,9 @@ export type ProviderAdapters = Readonly<Record<ProviderKind, ProviderAdapter>>
 
 /**
  * One adapter per provider kind. An OpenAI-compatible server (Groq, Mistral, DeepSeek, Together, a local
- * Ollama or vLLM) is the OpenAI adapter with the provider's base URL and `max_tokens` left as it is.
+ * Ollama or vLLM) is the OpenAI adapter; how its API differs is the provider's `chatApi` in the catalog.
  */
 export function createProviderAdapters(): ProviderAdapters {
-	return {
-		openai: createOpenAIAdapter({ renameMaxTokens: true }),
-		anthropic: createAnthropicAdapter(),
-		'openai-compatible': createOpenAIAdapter({ renameMaxTokens: false }),
-	}
+	const openai = createOpenAIAdapter()
+	return { openai, anthropic: createAnthropicAdapter(), 'openai-compatible': openai }
 }

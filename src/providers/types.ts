@@ -13,9 +13,15 @@ export type ChatChunk = ChatCompletionChunk
 /** Token usage as the upstream reported it. promptTokens includes cached reads and cache writes. */
 export interface TokenUsage {
 	promptTokens: number
+	/** Reasoning included. */
 	completionTokens: number
 	cachedTokens: number
+	/** Every cache write, the 1-hour ones included. */
 	cacheWriteTokens: number
+	/** Anthropic's 1-hour cache writes, priced at their own rate. */
+	cacheWrite1hTokens: number
+	/** Of completionTokens, the ones spent reasoning, where the upstream says. */
+	reasoningTokens: number
 }
 
 /** One concrete call: which model, at which provider, with which key. */
@@ -51,6 +57,8 @@ export interface PreparedCall {
 	readonly upstream: unknown
 	/** Request fields the model has no equivalent for, left out (reported in `x-switchyard-dropped`). */
 	readonly dropped: readonly string[]
+	/** Values changed to ones the model takes (reported in `x-switchyard-adjusted`). */
+	readonly adjusted: readonly string[]
 }
 
 /**
@@ -62,7 +70,7 @@ export interface ProviderAdapter {
 	 * Shapes the request for the model, from what the catalog says it accepts. Throws a `GatewayError` when
 	 * the model cannot take the request at all; the pipeline then skips it as incapable. No I/O.
 	 */
-	prepare(request: ChatRequest, model: CatalogModel): PreparedCall
+	prepare(request: ChatRequest, model: CatalogModel, provider: CatalogProvider): PreparedCall
 	chat(call: PreparedCall, target: UpstreamTarget, options: CallOptions): Promise<ChatResult>
 	/**
 	 * Resolves once the upstream accepted the request; the chunks then arrive as the upstream produces

@@ -1,4 +1,4 @@
-import type { Catalog } from '../providers/catalog'
+import { type Catalog, type CatalogModel, retiredOn } from '../providers/catalog'
 import { checkCapabilities } from './capabilities'
 import type { CompiledRules, Decision, RuleExplanation } from './compile'
 import { type ChatRequestLike, extractFeatures, type RequestFeatures } from './features'
@@ -21,13 +21,15 @@ export interface RoutingPreview extends Decision {
 
 /**
  * "Why did this go there?": the decision for one chat-completion body under some rules, with the
- * candidates in order and, for each, why it would be skipped (no key for this caller, or a capability).
+ * candidates in order and, for each, why it would be skipped: retired, a capability, what the model
+ * refuses in this very request (`refusal`, from its adapter), or no key for this caller.
  */
 export function previewRouting(
 	compiled: CompiledRules,
 	catalog: Catalog,
 	request: ChatRequestLike,
 	hasKey: (providerId: string) => boolean,
+	refusal: (model: CatalogModel) => string | undefined = () => undefined,
 ): RoutingPreview {
 	const { features, text } = extractFeatures(request)
 	const { decision, rules } = compiled.explain(features, text)
@@ -35,7 +37,10 @@ export function previewRouting(
 	const candidates: CandidateView[] = (tier?.models ?? []).map((id) => {
 		const model = catalog.model(id)
 		if (!model) return { model: id, provider: 'unknown', skipped: 'not in the catalog' }
-		const incapable = checkCapabilities(model, features)
+		const retired = retiredOn(model)
+		const incapable = retired
+			? `retired on ${retired}`
+			: (checkCapabilities(model, features) ?? refusal(model))
 		if (incapable) return { model: model.qualifiedId, provider: model.provider, skipped: incapable }
 		if (!hasKey(model.provider)) {
 			return { model: model.qualifiedId, provider: model.provider, skipped: `no ${model.provider} key` }

@@ -152,6 +152,8 @@ export function simulateRules(
 			completionTokens: row.completion_tokens,
 			cachedTokens: row.cached_tokens,
 			cacheWriteTokens: row.cache_write_tokens,
+			cacheWrite1hTokens: 0,
+			reasoningTokens: 0,
 		})
 	}
 	result.textMode = withText === 0 ? 'features-only' : withText === rows.length ? 'with-text' : 'partial-text'

@@ -6,9 +6,9 @@ import type {
 	ChatCompletionMessageFunctionToolCall,
 	ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions'
-import { GatewayError } from '../../src/errors'
 import { type AnthropicStreamEvent, createStreamTranslator } from '../../src/providers/anthropic/stream'
 import { fromAnthropicResponse } from '../../src/providers/anthropic/transform'
+import { UpstreamError } from '../../src/providers/errors'
 import type { TokenUsage } from '../../src/providers/types'
 
 interface StreamCase {
@@ -17,7 +17,7 @@ interface StreamCase {
 }
 
 const FIXTURES = new URL('../fixtures/anthropic/', import.meta.url)
-const META = { id: 'chatcmpl-sy-test', created: 1767225600 }
+const META = { id: 'chatcmpl-sy-test', created: 1767225600, modelId: 'anthropic/claude-sonnet-4-5' }
 
 // Reads an SSE transcript the way the wire carries it: blank-line separated events, JSON in `data:` lines.
 async function transcript(name: string): Promise<AnthropicStreamEvent[]> {
@@ -97,6 +97,8 @@ describe('createStreamTranslator', () => {
 			completionTokens: 1,
 			cachedTokens: 3000,
 			cacheWriteTokens: 1000,
+			cacheWrite1hTokens: 0,
+			reasoningTokens: 0,
 		})
 		for (const event of textEvents.slice(1, -1)) translator.push(event)
 		expect(translator.usage()).toEqual(textExpected.usage)
@@ -129,7 +131,7 @@ describe('createStreamTranslator', () => {
 		])
 	})
 
-	it('throws a 502 upstream_error with a short message when Anthropic sends an error event', () => {
+	it('throws an upstream failure with the status the error type stands for (529 overloaded)', () => {
 		const translator = createStreamTranslator(META)
 		let thrown: unknown
 		try {
@@ -137,12 +139,14 @@ describe('createStreamTranslator', () => {
 		} catch (error) {
 			thrown = error
 		}
-		expect(thrown).toBeInstanceOf(GatewayError)
-		const { status, type, message } = thrown as GatewayError
-		expect({ status, type, message }).toEqual({
+		expect(thrown).toBeInstanceOf(UpstreamError)
+		const { status, type, message, upstreamStatus, retryable } = thrown as UpstreamError
+		expect({ status, type, message, upstreamStatus, retryable }).toEqual({
 			status: 502,
 			type: 'upstream_error',
 			message: 'Anthropic stream failed (overloaded_error): Overloaded',
+			upstreamStatus: 529,
+			retryable: true,
 		})
 	})
 

@@ -9,12 +9,19 @@ import type {
 } from 'openai/resources/chat/completions'
 import { GatewayError } from '../../src/errors'
 import {
-	type AnthropicModelInfo,
 	fromAnthropicResponse,
-	toAnthropicRequest,
 	toTokenUsage,
+	toAnthropicRequest as translate,
 } from '../../src/providers/anthropic/transform'
+import { type CatalogModel, loadCatalog } from '../../src/providers/catalog'
+import { ShapeLog } from '../../src/providers/shape'
 import type { TokenUsage } from '../../src/providers/types'
+
+/** The model a fixture names, as the catalog has it, with the fixture's output limit. */
+interface AnthropicModelInfo {
+	id: string
+	maxOutputTokens: number
+}
 
 interface RequestCase {
 	model: AnthropicModelInfo
@@ -38,8 +45,23 @@ const toolConversation = await fixture<RequestCase>('tool-conversation')
 const textResponse = await fixture<ResponseCase>('response-text')
 const toolResponse = await fixture<ResponseCase>('response-tool-calls')
 
+const catalog = loadCatalog({
+	catalogPath: undefined,
+	openaiBaseUrl: 'http://localhost/v1',
+	anthropicBaseUrl: 'http://localhost',
+})
+
+function catalogModel(info: AnthropicModelInfo): CatalogModel {
+	const model = catalog.model(`anthropic/${info.id}`)
+	if (!model) throw new Error(`${info.id} is not in the catalog`)
+	return { ...model, maxOutputTokens: info.maxOutputTokens }
+}
+
+const toAnthropicRequest = (request: ChatCompletionCreateParams, info: AnthropicModelInfo) =>
+	translate(request, catalogModel(info), new ShapeLog())
+
 const MODEL: AnthropicModelInfo = { id: 'claude-sonnet-4-5', maxOutputTokens: 64000 }
-const META = { id: 'chatcmpl-sy-test', created: 1767225600 }
+const META = { id: 'chatcmpl-sy-test', created: 1767225600, modelId: 'anthropic/claude-sonnet-4-5' }
 const WEATHER_TOOL = {
 	type: 'function',
 	function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
@@ -266,7 +288,7 @@ describe('toAnthropicRequest', () => {
 })
 
 describe('fromAnthropicResponse', () => {
-	it('joins text blocks, drops thinking and reports cached tokens', () => {
+	it('joins text blocks, returns thinking as reasoning_content and signed thinking_blocks, and reports cached tokens', () => {
 		expect(fromAnthropicResponse(textResponse.response, META)).toEqual(textResponse.expected)
 	})
 
@@ -330,6 +352,8 @@ describe('toTokenUsage', () => {
 			completionTokens: 5,
 			cachedTokens: 200,
 			cacheWriteTokens: 30,
+			cacheWrite1hTokens: 0,
+			reasoningTokens: 0,
 		})
 	})
 
@@ -339,6 +363,26 @@ describe('toTokenUsage', () => {
 			completionTokens: 5,
 			cachedTokens: 0,
 			cacheWriteTokens: 0,
+			cacheWrite1hTokens: 0,
+			reasoningTokens: 0,
+		})
+	})
+
+	it('counts 1-hour cache writes apart, and thinking tokens as reasoning', () => {
+		const usage = {
+			input_tokens: 10,
+			output_tokens: 50,
+			cache_creation_input_tokens: 300,
+			cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 },
+			output_tokens_details: { thinking_tokens: 40 },
+		}
+		expect(toTokenUsage(usage)).toEqual({
+			promptTokens: 310,
+			completionTokens: 50,
+			cachedTokens: 0,
+			cacheWriteTokens: 300,
+			cacheWrite1hTokens: 200,
+			reasoningTokens: 40,
 		})
 	})
 })

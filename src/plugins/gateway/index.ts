@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../../deps'
 import { unauthorized } from '../../errors'
+import { retiredOn } from '../../providers/catalog'
 import type { Principal } from '../keys/gateway-keys'
 import { runChat } from './pipeline'
 
@@ -49,7 +50,7 @@ export const gatewayPlugin = (deps: AppDeps) => {
 			const data = [
 				{ id: 'auto', object: 'model', created, owned_by: 'switchyard' },
 				...deps.catalog.models
-					.filter((model) => reachable.has(model.provider))
+					.filter((model) => reachable.has(model.provider) && !retiredOn(model))
 					.map((model) => ({ id: model.qualifiedId, object: 'model', created, owned_by: model.provider })),
 			]
 			return { object: 'list', data }

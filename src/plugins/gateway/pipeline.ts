@@ -1,10 +1,9 @@
 import type { AttemptRecord } from '../../../db/schema'
 import type { Config } from '../../config'
 import { GatewayError } from '../../errors'
-import type { Catalog, CatalogModel } from '../../providers/catalog'
+import { type Catalog, type CatalogModel, retiredOn } from '../../providers/catalog'
 import { UpstreamError } from '../../providers/errors'
 import type { ProviderAdapters } from '../../providers/index'
-import { toTokenUsage } from '../../providers/openai'
 import { costUsd, sumUsage } from '../../providers/pricing'
 import type {
 	ChatChunk,
@@ -14,6 +13,7 @@ import type {
 	PreparedCall,
 	TokenUsage,
 } from '../../providers/types'
+import { toTokenUsage } from '../../providers/usage'
 import { checkCapabilities } from '../../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../../rules/features'
 import type { LiveRules } from '../../rules/store'
@@ -141,6 +141,16 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 			code: 'model_not_found',
 		})
 	}
+	const retired = retiredOn(explicit)
+	if (retired) {
+		const instead = explicit.replacement ? `; use ${explicit.replacement} instead` : ''
+		throw new GatewayError(
+			404,
+			'not_found_error',
+			`The model '${explicit.qualifiedId}' was retired by its provider on ${retired}${instead}`,
+			{ param: 'model', code: 'model_not_found' },
+		)
+	}
 	return { candidates: [explicit], tier: null, rule: 'explicit', rulesRevision: live.revision, baseline }
 }
 
@@ -151,6 +161,11 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 	const missingKeys: CatalogModel[] = []
 	const refusals: GatewayError[] = []
 	for (const model of route.candidates) {
+		const retired = retiredOn(model)
+		if (retired) {
+			skipped.push(`${model.qualifiedId}: retired on ${retired}`)
+			continue
+		}
 		// A named model is the caller's choice: the upstream decides what it can do. `auto` picks only capable ones.
 		const incapable =
 			route.tier !== null && exchange.features ? checkCapabilities(model, exchange.features) : null
@@ -163,7 +178,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		const adapter = deps.adapters[provider.kind]
 		let prepared: PreparedCall
 		try {
-			prepared = adapter.prepare(body, model)
+			prepared = adapter.prepare(body, model, provider)
 		} catch (error) {
 			if (!(error instanceof GatewayError)) throw error
 			refusals.push(error)
@@ -274,8 +289,12 @@ function hasContent(chunk: ChatChunk): boolean {
 	if (chunk.usage) return true
 	for (const choice of chunk.choices) {
 		if (choice.finish_reason) return true
-		const delta = choice.delta as ChatChunk['choices'][number]['delta'] & { reasoning_content?: string }
-		if (delta.content || delta.tool_calls?.length || delta.refusal || delta.reasoning_content) return true
+		const delta = choice.delta as ChatChunk['choices'][number]['delta'] & {
+			reasoning_content?: string
+			thinking_blocks?: unknown[]
+		}
+		if (delta.content || delta.tool_calls?.length || delta.refusal) return true
+		if (delta.reasoning_content || delta.thinking_blocks?.length) return true
 	}
 	return false
 }
@@ -295,6 +314,7 @@ function successHeaders(
 	}
 	if (route.tier) headers['x-switchyard-tier'] = route.tier
 	if (prepared.dropped.length > 0) headers['x-switchyard-dropped'] = prepared.dropped.join(', ')
+	if (prepared.adjusted.length > 0) headers['x-switchyard-adjusted'] = prepared.adjusted.join('; ')
 	return headers
 }
 

@@ -1,6 +1,8 @@
 import { Elysia, t } from 'elysia'
 import type { AppDeps } from '../../deps'
 import { badRequest, GatewayError } from '../../errors'
+import type { CatalogModel } from '../../providers/catalog'
+import type { ChatRequest } from '../../providers/types'
 import { type CompiledRules, compileRules } from '../../rules/compile'
 import { previewRouting } from '../../rules/preview'
 import { rulesJsonSchema } from '../../rules/schema'
@@ -74,6 +76,21 @@ export const rulesPlugin = (deps: AppDeps) => {
 		return (providerId: string) => reachable.has(providerId)
 	}
 
+	/** What a model's adapter refuses in this request (a forced tool choice, a prefill, …), in its words. */
+	function refusalOf(request: ChatRequest) {
+		return (model: CatalogModel) => {
+			const provider = catalog.provider(model.provider)
+			if (!provider) return undefined
+			try {
+				deps.adapters[provider.kind].prepare(request, model, provider)
+				return undefined
+			} catch (error) {
+				if (error instanceof GatewayError) return error.message
+				throw error
+			}
+		}
+	}
+
 	function workspace(text: string, errors: RuleError[] = [], savedRevision?: number) {
 		return { text, errors, savedRevision, liveRevision: rules.current().revision, history: rules.history() }
 	}
@@ -130,7 +147,7 @@ export const rulesPlugin = (deps: AppDeps) => {
 						}
 						throw error
 					}
-					return previewRouting(compiled, catalog, request, await keysOf(auth.user))
+					return previewRouting(compiled, catalog, request, await keysOf(auth.user), refusalOf(request))
 				},
 				{ session: 'admin', body: RulesModel.test },
 			)
@@ -198,7 +215,14 @@ export const rulesPlugin = (deps: AppDeps) => {
 					try {
 						if (draft && !draft.ok) throw new RulesValidationError(draft.errors)
 						const compiled = compileProposal(draft?.ok ? draft.value : undefined)
-						const preview = previewRouting(compiled, catalog, sampleRequest(body), await keysOf(auth.user))
+						const request = checkChatRequest(sampleRequest(body))
+						const preview = previewRouting(
+							compiled,
+							catalog,
+							request,
+							await keysOf(auth.user),
+							refusalOf(request),
+						)
 						return <RoutingPreviewView preview={preview} usedDraft={useDraft} />
 					} catch (error) {
 						if (!(error instanceof RulesValidationError)) throw error

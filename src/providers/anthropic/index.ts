@@ -4,6 +4,7 @@
 import type Anthropic from '@anthropic-ai/sdk'
 import { UpstreamError } from '../errors'
 import { parseJson, postJson, postJsonForText, readEvents } from '../http'
+import { ShapeLog } from '../shape'
 import type { ChatChunk, ChatStream, ProviderAdapter, UpstreamTarget } from '../types'
 import { type AnthropicStreamEvent, createStreamTranslator } from './stream'
 import { fromAnthropicResponse, toAnthropicRequest } from './transform'
@@ -24,7 +25,9 @@ const messagesUrl = (target: UpstreamTarget) => `${target.provider.baseUrl}/v1/m
 export function createAnthropicAdapter(): ProviderAdapter {
 	return {
 		prepare(request, model) {
-			return { upstream: toAnthropicRequest(request, model), dropped: [] }
+			const log = new ShapeLog()
+			const params = toAnthropicRequest(request, model, log)
+			return { upstream: params, dropped: log.dropped, adjusted: log.adjusted }
 		},
 
 		async chat(prepared, target, call) {
@@ -37,6 +40,7 @@ export function createAnthropicAdapter(): ProviderAdapter {
 			const { completion, usage } = fromAnthropicResponse(message, {
 				id: completionId(message.id),
 				created: nowSeconds(),
+				modelId: target.model.qualifiedId,
 			})
 			return { response: completion, usage }
 		},
@@ -45,12 +49,12 @@ export function createAnthropicAdapter(): ProviderAdapter {
 			const body = { ...(prepared.upstream as Anthropic.MessageCreateParams), stream: true }
 			const response = await postJson(messagesUrl(target), headers(target), body, call)
 			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
-			return translate(response.body)
+			return translate(response.body, target.model.qualifiedId)
 		},
 	}
 }
 
-function translate(body: ReadableStream<Uint8Array>): ChatStream {
+function translate(body: ReadableStream<Uint8Array>, modelId: string): ChatStream {
 	let translator: ReturnType<typeof createStreamTranslator> | undefined
 	async function* chunks(): AsyncGenerator<ChatChunk> {
 		for await (const sse of readEvents(body)) {
@@ -58,7 +62,7 @@ function translate(body: ReadableStream<Uint8Array>): ChatStream {
 			if (!translator) {
 				const id =
 					event.type === 'message_start' ? completionId(event.message.id) : `chatcmpl-${crypto.randomUUID()}`
-				translator = createStreamTranslator({ id, created: nowSeconds() })
+				translator = createStreamTranslator({ id, created: nowSeconds(), modelId })
 			}
 			yield* translator.push(event)
 		}

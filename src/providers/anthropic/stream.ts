@@ -3,13 +3,15 @@
 // https://platform.claude.com/docs/en/build-with-claude/streaming
 import type Anthropic from '@anthropic-ai/sdk'
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
-import { GatewayError } from '../../errors'
+import { UpstreamError } from '../errors'
 import type { TokenUsage } from '../types'
+import { toOpenAIUsage } from '../usage'
 import {
 	type AnthropicUsage,
 	type FinishReason,
+	type ThinkingBlock,
 	toFinishReason,
-	toOpenAIUsage,
+	toThinkingBlock,
 	toTokenUsage,
 } from './transform'
 
@@ -24,11 +26,23 @@ export interface AnthropicStreamErrorEvent {
 
 export type AnthropicStreamEvent = Anthropic.RawMessageStreamEvent | AnthropicStreamErrorEvent
 
-type Delta = ChatCompletionChunk.Choice.Delta
+type Delta = ChatCompletionChunk.Choice.Delta & {
+	reasoning_content?: string
+	thinking_blocks?: ThinkingBlock[]
+}
 
 const MAX_UPSTREAM_MESSAGE = 200
 
-export function createStreamTranslator(meta: { id: string; created: number }): {
+/** The HTTP status each Anthropic error type stands for, so a stream error falls back like an answer would. */
+const ERROR_STATUSES: Record<string, number> = {
+	overloaded_error: 529,
+	api_error: 500,
+	rate_limit_error: 429,
+	timeout_error: 504,
+	billing_error: 402,
+}
+
+export function createStreamTranslator(meta: { id: string; created: number; modelId: string }): {
 	/** Feed one Anthropic SSE event; returns the OpenAI chunks it produces (possibly none). */
 	push(event: AnthropicStreamEvent): ChatCompletionChunk[]
 	/** Usage known so far (undefined until message_start); final after message_delta. */
@@ -39,6 +53,8 @@ export function createStreamTranslator(meta: { id: string; created: number }): {
 	let finished = false
 	// OpenAI numbers tool calls 0, 1, … while Anthropic numbers every content block, text and thinking included.
 	const toolCalls = new Map<number, { index: number; hasArguments: boolean }>()
+	// Thinking blocks being streamed, by content block index: sent whole, signed, when they end.
+	const thinking = new Map<number, Anthropic.ThinkingBlock | Anthropic.RedactedThinkingBlock>()
 
 	const chunk = (delta: Delta, finishReason: FinishReason | null = null): ChatCompletionChunk => ({
 		id: meta.id,
@@ -59,6 +75,12 @@ export function createStreamTranslator(meta: { id: string; created: number }): {
 			case 'content_block_start': {
 				const block = event.content_block
 				if (block.type === 'text') return block.text ? [chunk({ content: block.text })] : []
+				if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+					thinking.set(event.index, { ...block })
+					return block.type === 'thinking' && block.thinking
+						? [chunk({ reasoning_content: block.thinking })]
+						: []
+				}
 				if (block.type !== 'tool_use') return []
 				const index = toolCalls.size
 				toolCalls.set(event.index, { index, hasArguments: false })
@@ -73,12 +95,22 @@ export function createStreamTranslator(meta: { id: string; created: number }): {
 			case 'content_block_delta': {
 				const { delta } = event
 				if (delta.type === 'text_delta') return delta.text ? [chunk({ content: delta.text })] : []
+				const block = thinking.get(event.index)
+				if (block?.type === 'thinking') {
+					if (delta.type === 'signature_delta') block.signature += delta.signature
+					if (delta.type !== 'thinking_delta' || !delta.thinking) return []
+					block.thinking += delta.thinking
+					return [chunk({ reasoning_content: delta.thinking })]
+				}
 				const toolCall = toolCalls.get(event.index)
 				if (delta.type !== 'input_json_delta' || !toolCall || delta.partial_json === '') return []
 				toolCall.hasArguments = true
 				return [argumentsChunk(toolCall.index, delta.partial_json)]
 			}
 			case 'content_block_stop': {
+				const block = thinking.get(event.index)
+				const signed = block && toThinkingBlock(block, meta.modelId)
+				if (signed) return [chunk({ thinking_blocks: [signed] })]
 				const toolCall = toolCalls.get(event.index)
 				if (!toolCall || toolCall.hasArguments) return []
 				// A tool without parameters may stream no input at all; `{}` keeps the accumulated arguments valid JSON.
@@ -96,9 +128,9 @@ export function createStreamTranslator(meta: { id: string; created: number }): {
 			}
 			case 'error': {
 				const detail = event.error.message ? `: ${event.error.message.slice(0, MAX_UPSTREAM_MESSAGE)}` : ''
-				throw new GatewayError(
-					502,
-					'upstream_error',
+				throw new UpstreamError(
+					'http',
+					ERROR_STATUSES[event.error.type] ?? 500,
 					`Anthropic stream failed (${event.error.type})${detail}`,
 				)
 			}
@@ -119,5 +151,7 @@ function mergeUsage(previous: AnthropicUsage | undefined, next: AnthropicUsage):
 		cache_read_input_tokens: next.cache_read_input_tokens ?? previous?.cache_read_input_tokens ?? null,
 		cache_creation_input_tokens:
 			next.cache_creation_input_tokens ?? previous?.cache_creation_input_tokens ?? null,
+		cache_creation: next.cache_creation ?? previous?.cache_creation ?? null,
+		output_tokens_details: next.output_tokens_details ?? previous?.output_tokens_details ?? null,
 	}
 }

@@ -1,5 +1,6 @@
 // Translates OpenAI Chat Completions (our canonical format) to and from the Anthropic Messages API,
-// version 2026-10-21 (the one @anthropic-ai/sdk 1.x sends). Pure functions: no client, no network.
+// version 2026-10-21 (the one @anthropic-ai/sdk 1.x sends), shaped by what the catalog says each Claude
+// model accepts (docs/providers.md). Pure functions: no client, no network.
 // https://platform.claude.com/docs/en/api/messages
 import type Anthropic from '@anthropic-ai/sdk'
 import type {
@@ -11,17 +12,11 @@ import type {
 	ChatCompletionMessageToolCall,
 	ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions'
-import type { CompletionUsage } from 'openai/resources/completions'
 import { badRequest } from '../../errors'
+import type { CatalogModel, EffortLevel } from '../catalog'
+import { checkRefusals, incapable, planReasoning, type ReasoningPlan, type ShapeLog } from '../shape'
 import type { TokenUsage } from '../types'
-
-/** What the translation needs to know about the target model, from the catalog. */
-export interface AnthropicModelInfo {
-	/** The upstream model id, sent as `model`. */
-	id: string
-	/** The model's maximum output: the default `max_tokens`, and its ceiling. */
-	maxOutputTokens: number
-}
+import { toOpenAIUsage } from '../usage'
 
 /** The usage fields of `Message.usage` and of a streamed `message_delta` (where they are cumulative). */
 export interface AnthropicUsage {
@@ -29,9 +24,19 @@ export interface AnthropicUsage {
 	output_tokens: number
 	cache_read_input_tokens?: number | null
 	cache_creation_input_tokens?: number | null
+	cache_creation?: { ephemeral_5m_input_tokens?: number; ephemeral_1h_input_tokens?: number } | null
+	output_tokens_details?: { thinking_tokens?: number } | null
 }
 
 export type FinishReason = ChatCompletion.Choice['finish_reason']
+
+/**
+ * A signed thinking block as it travels through OpenAI-shaped clients (LiteLLM's `thinking_blocks`),
+ * tagged with the catalog id of the model that wrote it: only that model is sent it again.
+ */
+export type ThinkingBlock =
+	| { type: 'thinking'; thinking: string; signature: string; model: string }
+	| { type: 'redacted_thinking'; data: string; model: string }
 
 const FINISH_REASONS = {
 	end_turn: 'stop',
@@ -51,25 +56,64 @@ const TOOL_CHOICES = {
 
 const IMAGE_MEDIA_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp'])
 
+/** Request fields the translation carries over; every other field the caller sent is dropped and named. */
+const TRANSLATED = new Set([
+	'model',
+	'messages',
+	'max_tokens',
+	'max_completion_tokens',
+	'stop',
+	'stream',
+	'stream_options',
+	'tools',
+	'tool_choice',
+	'parallel_tool_calls',
+	'response_format',
+	'user',
+	'reasoning_effort',
+	'n',
+])
+
+/** Legacy Claude models think with a budget: what each level buys, below `max_tokens`. */
+const THINKING_BUDGETS: Partial<Record<EffortLevel, number>> = {
+	minimal: 1024,
+	low: 2048,
+	medium: 8192,
+	high: 16384,
+	xhigh: 16384,
+	max: 16384,
+}
+const MIN_THINKING_BUDGET = 1024
+
 // Anthropic has no JSON mode (`output_config.format` needs a schema), so `json_object` becomes an instruction
 // appended to the system prompt, as LiteLLM does. The answer is returned as-is, without validation.
 export const JSON_OBJECT_INSTRUCTION =
 	'Respond with a single valid JSON object and nothing else: no prose and no Markdown code fences.'
 
-type Turn = { role: 'user' | 'assistant'; content: Anthropic.ContentBlockParam[] }
+type Block = Anthropic.ContentBlockParam
+type Turn = { role: 'user' | 'assistant'; content: Block[] }
+type CacheControl = Anthropic.CacheControlEphemeral
+/** OpenAI-shaped parts and messages may carry Anthropic's `cache_control` (as LiteLLM accepts it). */
+type Cacheable = { cache_control?: CacheControl }
 
 /**
- * Builds the Anthropic request. Fields with no Anthropic equivalent are dropped, among them `temperature` and
- * `top_p`: API version 2026-10-21 answers 400 to any sampling parameter, even at its default value.
+ * Builds the Anthropic request for `model`. Fields with no Anthropic equivalent are dropped and recorded in
+ * `log`, among them `temperature` and `top_p`: API version 2026-10-21 answers 400 to any sampling parameter.
+ * Throws a `GatewayError` when the model cannot take the request at all.
  */
 export function toAnthropicRequest(
 	req: ChatCompletionCreateParams,
-	model: AnthropicModelInfo,
+	model: CatalogModel,
+	log: ShapeLog,
 ): Anthropic.MessageCreateParams {
 	if (req.n != null && req.n > 1) throw badRequest('n above 1 is not supported by Anthropic models', 'n')
-	const system: string[] = []
+	for (const field of Object.keys(req)) {
+		if (!TRANSLATED.has(field) && (req as unknown as Record<string, unknown>)[field] !== undefined)
+			log.drop(field)
+	}
+	const system: Anthropic.TextBlockParam[] = []
 	const turns: Turn[] = []
-	const addTurn = (role: Turn['role'], blocks: Anthropic.ContentBlockParam[]) => {
+	const addTurn = (role: Turn['role'], blocks: Block[]) => {
 		const last = turns.at(-1)
 		// Anthropic wants alternating roles: consecutive messages of one role become one turn.
 		if (last?.role === role) last.content.push(...blocks)
@@ -79,24 +123,25 @@ export function toAnthropicRequest(
 		switch (message.role) {
 			case 'system':
 			case 'developer':
-				system.push(...texts(message.content).filter((text) => text !== ''))
+				system.push(...withMessageCache(textParts(message.content), message))
 				break
 			case 'user':
-				addTurn('user', userBlocks(message.content, i))
+				addTurn('user', withMessageCache(userBlocks(message.content, i), message))
 				break
 			case 'assistant':
-				addTurn('assistant', assistantBlocks(message, i))
+				addTurn('assistant', assistantBlocks(message, i, model.qualifiedId))
 				break
 			case 'tool': {
-				const content = textBlocks(texts(message.content))
 				const result: Anthropic.ToolResultBlockParam = {
 					type: 'tool_result',
 					tool_use_id: message.tool_call_id,
 				}
+				const content = textParts(message.content)
 				if (content.length > 0) {
-					result.content = typeof message.content === 'string' ? message.content : content
+					const cached = content.some((block) => block.cache_control)
+					result.content = typeof message.content === 'string' && !cached ? message.content : content
 				}
-				addTurn('user', [result])
+				addTurn('user', withMessageCache([result], message))
 				break
 			}
 			default:
@@ -104,21 +149,36 @@ export function toAnthropicRequest(
 		}
 	})
 
-	const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? model.maxOutputTokens
+	const maxTokens = Math.min(
+		req.max_completion_tokens ?? req.max_tokens ?? model.maxOutputTokens,
+		model.maxOutputTokens,
+	)
 	const params: Anthropic.MessageCreateParams = {
 		model: model.id,
 		// Above the model's maximum Anthropic answers 400; the caller asked for "at most", so clamp instead.
-		max_tokens: Math.min(maxTokens, model.maxOutputTokens),
+		max_tokens: maxTokens,
 		messages: turns.map(toMessage),
 		stream: req.stream === true,
 	}
+	const plan = planReasoning(req.reasoning_effort, model, log)
+	const thinkingOn = applyThinking(params, turns, model, plan, log)
+	checkRefusals(req, model, { ...plan, off: !thinkingOn })
+
 	const format = req.response_format
 	if (format?.type === 'json_schema' && format.json_schema.schema) {
-		params.output_config = { format: { type: 'json_schema', schema: format.json_schema.schema } }
+		params.output_config = {
+			...params.output_config,
+			format: { type: 'json_schema', schema: format.json_schema.schema },
+		}
 	} else if (format?.type === 'json_object' || format?.type === 'json_schema') {
-		system.push(JSON_OBJECT_INSTRUCTION)
+		system.push({ type: 'text', text: JSON_OBJECT_INSTRUCTION })
 	}
-	if (system.length > 0) params.system = system.join('\n\n')
+	if (system.length > 0) {
+		// A plain string unless a block carries cache_control, so the request stays as it always was.
+		params.system = system.some((block) => block.cache_control)
+			? system
+			: system.map((block) => block.text).join('\n\n')
+	}
 	const stop = typeof req.stop === 'string' ? [req.stop] : (req.stop ?? [])
 	// Anthropic rejects stop sequences made only of whitespace.
 	const stopSequences = stop.filter((sequence) => sequence.trim() !== '')
@@ -130,17 +190,99 @@ export function toAnthropicRequest(
 				throw badRequest('Only function tools are supported by Anthropic models', `tools[${i}].type`)
 			}
 			const { name, description, parameters, strict } = tool.function
+			const cache = (tool as Cacheable).cache_control
 			return {
 				name,
 				...(description && { description }),
 				input_schema: (parameters ?? { type: 'object', properties: {} }) as Anthropic.Tool.InputSchema,
 				...(strict === true && { strict }),
+				...(cache && { cache_control: cache }),
 			}
 		})
 		const toolChoice = toToolChoice(req.tool_choice, req.parallel_tool_calls)
 		if (toolChoice) params.tool_choice = toolChoice
 	}
 	return params
+}
+
+/**
+ * Sets `thinking` and `output_config.effort` for the model and returns whether thinking is on. Claude 5.x
+ * thinks by default, steered by effort; `none` turns thinking off where the model can. Legacy models think
+ * only when asked, with a budget. A tool loop whose thinking cannot be replayed to this model (the call came
+ * from another model, or the client dropped `thinking_blocks`) runs with thinking off, as Anthropic's
+ * error for that case advises; a model that cannot turn it off cannot continue that loop.
+ */
+function applyThinking(
+	params: Anthropic.MessageCreateParams,
+	turns: Turn[],
+	model: CatalogModel,
+	plan: ReasoningPlan,
+	log: ShapeLog,
+): boolean {
+	const accepts = model.accepts
+	const lostThinking = answersToolCallWithoutThinking(turns)
+	if (accepts?.thinking === 'budget') {
+		const budget = plan.level && THINKING_BUDGETS[plan.level]
+		if (!budget) return false
+		if (lostThinking) {
+			log.adjust('thinking off (the tool call being answered has no thinking block from this model)')
+			return false
+		}
+		const capped = Math.min(budget, params.max_tokens - 1)
+		if (capped < MIN_THINKING_BUDGET) {
+			log.adjust(`thinking off (max_tokens ${params.max_tokens} leaves no room for a thinking budget)`)
+			return false
+		}
+		params.thinking = { type: 'enabled', budget_tokens: capped }
+		return true
+	}
+	if (accepts?.thinking !== 'adaptive') return false
+	const off = accepts.thinkingOff
+	if (plan.off || lostThinking) {
+		if (!off) {
+			throw incapable(
+				model,
+				'cannot continue a tool call without the signed thinking blocks of the turn that made it, and cannot turn thinking off (send the thinking_blocks back, or use another model)',
+				'messages',
+			)
+		}
+		if (lostThinking && !plan.off)
+			log.adjust('thinking off (the tool call being answered has no thinking block from this model)')
+		params.thinking = { type: off.type }
+		const effort = plan.off ? 'low' : clampEffort(plan.level, off.maxEffort, log)
+		if (effort) params.output_config = { effort: effort as Anthropic.OutputConfig['effort'] }
+		return false
+	}
+	// Summarized, so that reasoning_content carries text; the default (omitted) returns only signatures.
+	params.thinking = { type: 'adaptive', display: 'summarized' }
+	if (plan.level) params.output_config = { effort: plan.level as Anthropic.OutputConfig['effort'] }
+	return true
+}
+
+const EFFORT_ORDER: readonly EffortLevel[] = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']
+
+function clampEffort(
+	level: EffortLevel | undefined,
+	max: EffortLevel,
+	log: ShapeLog,
+): EffortLevel | undefined {
+	if (!level || EFFORT_ORDER.indexOf(level) <= EFFORT_ORDER.indexOf(max)) return level
+	log.adjust(`effort=${max} (asked ${level}; the highest this model takes with thinking off)`)
+	return max
+}
+
+/**
+ * The last turn answers tool calls (tool results), and the assistant turn that made them does not begin with
+ * a thinking block this model can read: Anthropic refuses such a request while thinking is on.
+ */
+function answersToolCallWithoutThinking(turns: Turn[]): boolean {
+	const last = turns.at(-1)
+	const previous = turns.at(-2)
+	if (last?.role !== 'user' || previous?.role !== 'assistant') return false
+	if (!last.content.some((block) => block.type === 'tool_result')) return false
+	if (!previous.content.some((block) => block.type === 'tool_use')) return false
+	const first = previous.content[0]
+	return first?.type !== 'thinking' && first?.type !== 'redacted_thinking'
 }
 
 function toToolChoice(
@@ -170,25 +312,41 @@ function toMessage({ role, content }: Turn): Anthropic.MessageParam {
 				]
 			: content
 	const only = ordered[0]
-	if (ordered.length === 1 && only?.type === 'text') return { role, content: only.text }
+	if (ordered.length === 1 && only?.type === 'text' && !only.cache_control)
+		return { role, content: only.text }
 	return { role, content: ordered }
 }
 
-function texts(content: string | Array<{ type: 'text'; text: string }>): string[] {
-	return typeof content === 'string' ? [content] : content.map((part) => part.text)
+/** A message-level `cache_control` marks the message's last block, as on Anthropic's own messages. */
+function withMessageCache<T extends Block>(blocks: T[], message: object): T[] {
+	const cache = (message as Cacheable).cache_control
+	const last = blocks.at(-1)
+	if (!cache || !last) return blocks
+	return [...blocks.slice(0, -1), { ...last, cache_control: cache }]
 }
+
+type TextPart = { type: 'text'; text: string } & Cacheable
 
 // Anthropic rejects empty text blocks.
-function textBlocks(strings: string[]): Anthropic.TextBlockParam[] {
-	return strings.filter((text) => text !== '').map((text) => ({ type: 'text', text }))
+function textParts(content: string | TextPart[]): Anthropic.TextBlockParam[] {
+	const parts = typeof content === 'string' ? [{ type: 'text' as const, text: content }] : content
+	return parts
+		.filter((part) => part.text !== '')
+		.map((part) => ({
+			type: 'text',
+			text: part.text,
+			...(part.cache_control && { cache_control: part.cache_control }),
+		}))
 }
 
-function userBlocks(content: string | ChatCompletionContentPart[], i: number): Anthropic.ContentBlockParam[] {
-	if (typeof content === 'string') return textBlocks([content])
-	return content.flatMap((part, j): Anthropic.ContentBlockParam[] => {
-		if (part.type === 'text') return textBlocks([part.text])
+function userBlocks(content: string | ChatCompletionContentPart[], i: number): Block[] {
+	if (typeof content === 'string') return textParts(content)
+	return content.flatMap((part, j): Block[] => {
+		const cache = (part as Cacheable).cache_control
+		if (part.type === 'text') return textParts([part as TextPart])
 		if (part.type === 'image_url') {
-			return [imageBlock(part.image_url?.url, `messages[${i}].content[${j}].image_url.url`)]
+			const image = imageBlock(part.image_url?.url, `messages[${i}].content[${j}].image_url.url`)
+			return [cache ? { ...image, cache_control: cache } : image]
 		}
 		throw badRequest(
 			`Content parts of type ${part.type} are not supported by Anthropic models`,
@@ -214,19 +372,35 @@ function imageBlock(url: unknown, param: string): Anthropic.ImageBlockParam {
 	throw badRequest('An image URL must be a data URL (data:image/png;base64,...) or an http(s) URL', param)
 }
 
-function assistantBlocks(
-	message: ChatCompletionAssistantMessageParam,
-	i: number,
-): Anthropic.ContentBlockParam[] {
+/**
+ * An assistant turn as Anthropic wants it back: its signed thinking blocks first (only those this model
+ * wrote: a signature is bound to its model), then its text, then its tool calls.
+ */
+function assistantBlocks(message: ChatCompletionAssistantMessageParam, i: number, modelId: string): Block[] {
 	const content = message.content ?? []
-	const strings =
+	const parts: TextPart[] =
 		typeof content === 'string'
-			? [content]
-			: content.map((part) => (part.type === 'refusal' ? part.refusal : part.text))
+			? [{ type: 'text', text: content }]
+			: content.map((part) => ({ type: 'text', text: part.type === 'refusal' ? part.refusal : part.text }))
 	const toolUses = (message.tool_calls ?? []).map((call, k) =>
 		toolUseBlock(call, `messages[${i}].tool_calls[${k}]`),
 	)
-	return [...textBlocks(strings), ...toolUses]
+	return [...replayedThinking(message, modelId), ...textParts(parts), ...toolUses]
+}
+
+function replayedThinking(message: object, modelId: string): Block[] {
+	const blocks = (message as { thinking_blocks?: unknown }).thinking_blocks
+	if (!Array.isArray(blocks)) return []
+	return blocks.flatMap((block: Partial<ThinkingBlock> & Record<string, unknown>): Block[] => {
+		if (block.model !== modelId) return []
+		if (block.type === 'thinking' && typeof block.signature === 'string') {
+			return [{ type: 'thinking', thinking: String(block.thinking ?? ''), signature: block.signature }]
+		}
+		if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+			return [{ type: 'redacted_thinking', data: block.data }]
+		}
+		return []
+	})
 }
 
 function toolUseBlock(call: ChatCompletionMessageToolCall, param: string): Anthropic.ToolUseBlockParam {
@@ -265,24 +439,32 @@ export function toTokenUsage(usage: AnthropicUsage): TokenUsage {
 		completionTokens: usage.output_tokens,
 		cachedTokens,
 		cacheWriteTokens,
+		cacheWrite1hTokens: usage.cache_creation?.ephemeral_1h_input_tokens ?? 0,
+		reasoningTokens: usage.output_tokens_details?.thinking_tokens ?? 0,
 	}
 }
 
-export function toOpenAIUsage(usage: TokenUsage): CompletionUsage {
-	return {
-		prompt_tokens: usage.promptTokens,
-		completion_tokens: usage.completionTokens,
-		total_tokens: usage.promptTokens + usage.completionTokens,
-		prompt_tokens_details: { cached_tokens: usage.cachedTokens },
+/** A thinking block of an answer, as `thinking_blocks` carries it back to the client. */
+export function toThinkingBlock(block: Anthropic.ContentBlock, modelId: string): ThinkingBlock | undefined {
+	if (block.type === 'thinking') {
+		return { type: 'thinking', thinking: block.thinking, signature: block.signature, model: modelId }
 	}
+	if (block.type === 'redacted_thinking')
+		return { type: 'redacted_thinking', data: block.data, model: modelId }
+	return undefined
 }
 
-/** Text blocks are joined, `tool_use` blocks become `tool_calls`, and thinking blocks are dropped. */
+/**
+ * Text blocks are joined, `tool_use` blocks become `tool_calls`, and thinking becomes `reasoning_content`
+ * (its text) and `thinking_blocks` (the signed blocks, to be sent back on the next turn).
+ */
 export function fromAnthropicResponse(
 	msg: Anthropic.Message,
-	meta: { id: string; created: number },
+	meta: { id: string; created: number; modelId: string },
 ): { completion: ChatCompletion; usage: TokenUsage } {
 	let text = ''
+	let reasoning = ''
+	const thinkingBlocks: ThinkingBlock[] = []
 	const toolCalls: ChatCompletionMessageFunctionToolCall[] = []
 	for (const block of msg.content) {
 		if (block.type === 'text') text += block.text
@@ -290,26 +472,27 @@ export function fromAnthropicResponse(
 			const args = JSON.stringify(block.input ?? {})
 			toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: args } })
 		}
+		if (block.type === 'thinking') reasoning += block.thinking
+		const thinking = toThinkingBlock(block, meta.modelId)
+		if (thinking) thinkingBlocks.push(thinking)
 	}
 	const usage = toTokenUsage(msg.usage)
+	const message: ChatCompletion.Choice['message'] & Record<string, unknown> = {
+		role: 'assistant',
+		content: text === '' && toolCalls.length > 0 ? null : text,
+		refusal: null,
+		...(toolCalls.length > 0 && { tool_calls: toolCalls }),
+	}
+	if (thinkingBlocks.length > 0) {
+		message.reasoning_content = reasoning
+		message.thinking_blocks = thinkingBlocks
+	}
 	const completion: ChatCompletion = {
 		id: meta.id,
 		object: 'chat.completion',
 		created: meta.created,
 		model: msg.model,
-		choices: [
-			{
-				index: 0,
-				message: {
-					role: 'assistant',
-					content: text === '' && toolCalls.length > 0 ? null : text,
-					refusal: null,
-					...(toolCalls.length > 0 && { tool_calls: toolCalls }),
-				},
-				logprobs: null,
-				finish_reason: toFinishReason(msg.stop_reason),
-			},
-		],
+		choices: [{ index: 0, message, logprobs: null, finish_reason: toFinishReason(msg.stop_reason) }],
 		usage: toOpenAIUsage(usage),
 	}
 	return { completion, usage }
