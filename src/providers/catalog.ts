@@ -70,6 +70,8 @@ const AcceptsSchema = Type.Object({
 	forcedToolChoice: Type.Optional(When),
 	/** A conversation that ends with an assistant message. @default always */
 	prefill: Type.Optional(When),
+	/** Request fields this model refuses whatever its reasoning; dropped. */
+	refuses: Type.Optional(Type.Array(FieldName)),
 	/** Anthropic: `adaptive` (on by default, steered by effort) or `budget` (off by default, on with budget_tokens). */
 	thinking: Type.Optional(Type.Union([Type.Literal('adaptive'), Type.Literal('budget')])),
 	/** Anthropic adaptive models that can turn thinking off: how, and up to which effort. */

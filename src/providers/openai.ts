@@ -14,7 +14,7 @@ import {
 	planReasoning,
 	type ReasoningPlan,
 	ShapeLog,
-	shapeSampling,
+	shapeFields,
 } from './shape'
 import type {
 	ChatChunk,
@@ -56,7 +56,7 @@ export function prepareOpenAICall(
 	if (plan.level) body.reasoning_effort = plan.level
 	else delete body.reasoning_effort
 	checkRefusals(request, model, plan)
-	shapeSampling(body, model, plan, log)
+	shapeFields(body, model, plan, log)
 	const api = chooseApi(request, model, provider, plan)
 	if (api === 'responses') {
 		return { call: { api, body: toResponsesRequest(body, log), askUsage: false }, log }

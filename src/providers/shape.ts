@@ -103,13 +103,14 @@ export function planReasoning(asked: unknown, model: CatalogModel, log: ShapeLog
 export const allowed = (when: When | undefined, reasoningOff: boolean) =>
 	when === undefined || when === 'always' || (when === 'reasoning-off' && reasoningOff)
 
-/** Drops the sampling fields when the model refuses them at this reasoning. */
-export function shapeSampling(
+/** Drops what the model refuses: the sampling fields at this reasoning, and the fields it never takes. */
+export function shapeFields(
 	body: Record<string, unknown>,
 	model: CatalogModel,
 	plan: ReasoningPlan,
 	log: ShapeLog,
 ) {
+	for (const field of model.accepts?.refuses ?? []) log.remove(body, field)
 	if (allowed(model.accepts?.sampling, plan.off)) return
 	for (const field of SAMPLING_FIELDS) log.remove(body, field)
 }

@@ -108,6 +108,12 @@ describe('shaping for OpenAI models', () => {
 		)
 	})
 
+	it('drops what a model never takes (parallel_tool_calls on o3)', () => {
+		expect(openai('openai/o3', { tools: [TOOL], parallel_tool_calls: false }).dropped).toEqual([
+			'parallel_tool_calls',
+		])
+	})
+
 	it('drops reasoning_effort for a model without reasoning, and keeps its sampling', () => {
 		expect(openai('openai/gpt-4o-mini', { reasoning_effort: 'low', temperature: 0.3 })).toMatchObject({
 			body: { temperature: 0.3 },
