@@ -10,7 +10,7 @@ import { KeyRateLimiter } from './plugins/gateway/rate-limit'
 import { RequestLog } from './plugins/gateway/request-log'
 import { GatewayKeyStore } from './plugins/keys/gateway-keys'
 import { ProviderKeyVault } from './plugins/keys/provider-keys'
-import { type Catalog, loadCatalog } from './providers/catalog'
+import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
 import { createProviderAdapters, type ProviderAdapters } from './providers/index'
 import { RulesStore } from './rules/store'
 import { resolveSecrets, type Secrets } from './secrets'
@@ -38,11 +38,13 @@ export interface AppDeps {
 export interface DepsOptions {
 	/** argon2id cost; tests lower it, production keeps Bun's defaults. */
 	passwordCost?: { memoryCost?: number; timeCost?: number }
+	/** The day against which models' retirement dates are read; tests pin it. @default the real date */
+	clock?: Clock
 }
 
 /** Opens the database (applying migrations), loads the catalog and secrets, and creates the admin if configured. */
 export async function createDeps(config: Config, options: DepsOptions = {}): Promise<AppDeps> {
-	const catalog = loadCatalog(config)
+	const catalog = loadCatalog(config, options.clock)
 	const secrets = await resolveSecrets(config)
 	const { db, sqlite } = createDb(config.databasePath)
 	const passwords = argon2idHasher(options.passwordCost)

@@ -56,6 +56,8 @@ const ReasoningSchema = Type.Object({
 	default: Effort,
 	/** OpenAI: the levels Chat Completions takes, where narrower than `levels` (the rest need the Responses API). */
 	chatLevels: Type.Optional(Type.Array(Effort, { minItems: 1, uniqueItems: true })),
+	/** What the provider calls a level, where it has its own word (Groq's Qwen: `default`). */
+	names: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1 }))),
 })
 
 /** What a model accepts, so that the gateway never sends what it would refuse (docs/providers.md). */
@@ -144,7 +146,12 @@ export interface Catalog {
 	provider(id: string): CatalogProvider | undefined
 	/** By `<provider>/<id>`, or a bare id (the first provider in catalog order that serves it). */
 	model(id: string): CatalogModel | undefined
+	/** The date a model was retired on, by the catalog's clock, once that date has come. */
+	retiredOn(model: Pick<CatalogModel, 'retiresAt'>): string | undefined
 }
+
+/** What day it is, for retirement dates; tests pin it. */
+export type Clock = () => Date
 
 export class CatalogError extends Error {
 	constructor(
@@ -215,6 +222,10 @@ function acceptsProblems(model: Static<typeof ModelSchema>, at: string): string[
 	const reasoning = accepts.reasoning
 	if (reasoning && !reasoning.levels.includes(reasoning.default))
 		problems.push(`${at}.accepts.reasoning.default: "${reasoning.default}" is not one of its levels`)
+	for (const level of Object.keys(reasoning?.names ?? {})) {
+		if (!reasoning?.levels.includes(level as EffortLevel))
+			problems.push(`${at}.accepts.reasoning.names: "${level}" is not one of its levels`)
+	}
 	for (const level of reasoning?.chatLevels ?? []) {
 		if (!reasoning?.levels.includes(level))
 			problems.push(`${at}.accepts.reasoning.chatLevels: "${level}" is not one of its levels`)
@@ -245,7 +256,7 @@ function applyBaseUrlOverrides(
 	}
 }
 
-export function buildCatalog(file: CatalogFile): Catalog {
+export function buildCatalog(file: CatalogFile, clock: Clock = () => new Date()): Catalog {
 	const providers = file.providers
 	const models = file.models.map((m) => ({ ...m, qualifiedId: `${m.provider}/${m.id}` }))
 	const providerById = new Map(providers.map((p) => [p.id, p]))
@@ -258,12 +269,14 @@ export function buildCatalog(file: CatalogFile): Catalog {
 		models,
 		provider: (id) => providerById.get(id),
 		model: (id) => modelById.get(id),
+		retiredOn: (model) => retiredOn(model, clock()),
 	}
 }
 
 /** The shipped catalog, with `CATALOG_PATH` merged over it; throws `CatalogError` listing every problem. */
 export function loadCatalog(
 	config: Pick<Config, 'catalogPath' | 'openaiBaseUrl' | 'anthropicBaseUrl'>,
+	clock?: Clock,
 ): Catalog {
 	let file = structuredClone(shipped) as unknown
 	let source = 'shipped catalog'
@@ -283,5 +296,5 @@ export function loadCatalog(
 	if (problems.length === 0) problems.push(...crossCheck(file as CatalogFile))
 	if (problems.length > 0) throw new CatalogError(source, problems)
 	applyBaseUrlOverrides(file as CatalogFile, config)
-	return buildCatalog(file as CatalogFile)
+	return buildCatalog(file as CatalogFile, clock)
 }

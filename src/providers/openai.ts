@@ -53,7 +53,7 @@ export function prepareOpenAICall(
 	const body: Body = { ...request, model: model.id }
 	body.messages = shapeMessages(request.messages as unknown as Message[], provider, log)
 	const plan = planReasoning(request.reasoning_effort, model, log)
-	if (plan.level) body.reasoning_effort = plan.level
+	if (plan.level) body.reasoning_effort = model.accepts?.reasoning?.names?.[plan.level] ?? plan.level
 	else delete body.reasoning_effort
 	checkRefusals(request, model, plan)
 	shapeFields(body, model, plan, log)

@@ -1,4 +1,4 @@
-import { type Catalog, type CatalogModel, retiredOn } from '../providers/catalog'
+import type { Catalog, CatalogModel } from '../providers/catalog'
 import { checkCapabilities } from './capabilities'
 import type { CompiledRules, Decision, RuleExplanation } from './compile'
 import { type ChatRequestLike, extractFeatures, type RequestFeatures } from './features'
@@ -37,7 +37,7 @@ export function previewRouting(
 	const candidates: CandidateView[] = (tier?.models ?? []).map((id) => {
 		const model = catalog.model(id)
 		if (!model) return { model: id, provider: 'unknown', skipped: 'not in the catalog' }
-		const retired = retiredOn(model)
+		const retired = catalog.retiredOn(model)
 		const incapable = retired
 			? `retired on ${retired}`
 			: (checkCapabilities(model, features) ?? refusal(model))

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { type AppDeps, closeDeps, createDeps } from '../../src/deps'
+import { testClock } from './clock'
 
 /** Cheap argon2id so suites can sign up many users; the algorithm is the production one. */
 export const TEST_PASSWORD_COST = { memoryCost: 256, timeCost: 1 }
@@ -37,7 +38,7 @@ export async function makeApp(env: Record<string, string> = {}): Promise<TestApp
 		ENCRYPTION_KEY: randomSecret(32),
 		...env,
 	})
-	const deps = await createDeps(config, { passwordCost: TEST_PASSWORD_COST })
+	const deps = await createDeps(config, { passwordCost: TEST_PASSWORD_COST, clock: testClock })
 	const app = createApp(deps)
 	let closed = false
 	const close = async () => {

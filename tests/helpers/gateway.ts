@@ -1,7 +1,11 @@
+import { rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { asc } from 'drizzle-orm'
 import OpenAI from 'openai'
 import { requestLog } from '../../db/schema'
 import { makeApp, signupUser, type TestApp } from './app'
+import { testClock } from './clock'
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream'
 
 export type LogRow = typeof requestLog.$inferSelect
@@ -13,6 +17,8 @@ export interface GatewayHarness extends AsyncDisposable {
 	baseURL: string
 	/** A gateway key of the signed-up user. */
 	key: string
+	/** The dashboard token of that user, the first account and so the admin. */
+	token: string
 	userId: number
 	/** The official OpenAI SDK pointed at the gateway, as a user would configure it. */
 	openai: OpenAI
@@ -21,20 +27,49 @@ export interface GatewayHarness extends AsyncDisposable {
 	fetch(path: string, init?: RequestInit): Promise<Response>
 }
 
+export interface GatewayOptions {
+	/** Also reach the OpenAI-compatible providers (Groq, Mistral, DeepSeek, Together) at the fake, with keys. */
+	compatibleProviders?: boolean
+	/** A CATALOG_PATH document merged over the shipped catalog, as an operator would write one. */
+	catalog?: { providers?: object[]; models?: object[] }
+}
+
+const COMPATIBLE = ['groq', 'mistral', 'deepseek', 'together'] as const
+
 /**
- * The real server on a loopback port, in front of a fake upstream speaking both wire formats, with the
- * upstream's test keys as organisation keys and one signed-up user holding a gateway key.
+ * The real server on a loopback port, in front of a fake upstream speaking every provider's wire format,
+ * with the upstream's test keys as organisation keys and one signed-up user holding a gateway key.
  */
-export async function startGateway(env: Record<string, string> = {}): Promise<GatewayHarness> {
-	const upstream = await startFakeUpstream()
+export async function startGateway(
+	env: Record<string, string> = {},
+	options: GatewayOptions = {},
+): Promise<GatewayHarness> {
+	const upstream = await startFakeUpstream({ now: testClock })
+	const catalog = {
+		providers: [...(options.catalog?.providers ?? [])],
+		models: options.catalog?.models ?? [],
+	}
+	const keys: Record<string, string> = {}
+	if (options.compatibleProviders) {
+		for (const id of COMPATIBLE) {
+			catalog.providers.push({ id, baseUrl: upstream.baseUrls[id] })
+			keys[`${id.toUpperCase()}_API_KEY`] = `sk-${id}-test`
+		}
+	}
+	const catalogPath = join(tmpdir(), `switchyard-catalog-${crypto.randomUUID()}.json`)
+	const override = catalog.providers.length > 0 || catalog.models.length > 0
+	if (override) writeFileSync(catalogPath, JSON.stringify(catalog))
 	const t = await makeApp({
 		OPENAI_BASE_URL: upstream.openaiBaseUrl,
 		ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl,
 		OPENAI_API_KEY: 'sk-openai-test',
 		ANTHROPIC_API_KEY: 'sk-ant-test',
 		UPSTREAM_TIMEOUT_MS: '5000',
+		...keys,
+		...(override && { CATALOG_PATH: catalogPath }),
 		...env,
 	})
+	if (override) rmSync(catalogPath, { force: true })
 	const { token, user } = await signupUser(t, 'dev@example.com')
 	const created = await t.call('POST', '/api/keys', { token, body: { name: 'test' } })
 	const { key } = (await created.json()) as { key: string }
@@ -46,6 +81,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
 		upstream,
 		baseURL,
 		key,
+		token,
 		userId: user.id,
 		openai: new OpenAI({ apiKey: key, baseURL, maxRetries: 0 }),
 		async rows() {

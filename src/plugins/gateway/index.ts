@@ -1,7 +1,6 @@
 import { Elysia } from 'elysia'
 import type { AppDeps } from '../../deps'
 import { unauthorized } from '../../errors'
-import { retiredOn } from '../../providers/catalog'
 import type { Principal } from '../keys/gateway-keys'
 import { runChat } from './pipeline'
 
@@ -50,7 +49,7 @@ export const gatewayPlugin = (deps: AppDeps) => {
 			const data = [
 				{ id: 'auto', object: 'model', created, owned_by: 'switchyard' },
 				...deps.catalog.models
-					.filter((model) => reachable.has(model.provider) && !retiredOn(model))
+					.filter((model) => reachable.has(model.provider) && !deps.catalog.retiredOn(model))
 					.map((model) => ({ id: model.qualifiedId, object: 'model', created, owned_by: model.provider })),
 			]
 			return { object: 'list', data }

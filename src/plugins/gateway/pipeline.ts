@@ -1,7 +1,7 @@
 import type { AttemptRecord } from '../../../db/schema'
 import type { Config } from '../../config'
 import { GatewayError } from '../../errors'
-import { type Catalog, type CatalogModel, retiredOn } from '../../providers/catalog'
+import type { Catalog, CatalogModel } from '../../providers/catalog'
 import { UpstreamError } from '../../providers/errors'
 import type { ProviderAdapters } from '../../providers/index'
 import { costUsd, sumUsage } from '../../providers/pricing'
@@ -141,7 +141,7 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 			code: 'model_not_found',
 		})
 	}
-	const retired = retiredOn(explicit)
+	const retired = deps.catalog.retiredOn(explicit)
 	if (retired) {
 		const instead = explicit.replacement ? `; use ${explicit.replacement} instead` : ''
 		throw new GatewayError(
@@ -161,7 +161,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 	const missingKeys: CatalogModel[] = []
 	const refusals: GatewayError[] = []
 	for (const model of route.candidates) {
-		const retired = retiredOn(model)
+		const retired = deps.catalog.retiredOn(model)
 		if (retired) {
 			skipped.push(`${model.qualifiedId}: retired on ${retired}`)
 			continue

@@ -63,8 +63,9 @@ describe('POST /v1/chat/completions with an OpenAI model', () => {
 			temperature: 0.3,
 			seed: 7,
 			user: 'u-1',
-			// @ts-expect-error a field the gateway does not know must reach the upstream unchanged
-			custom_field: { nested: [1, 2] },
+			// Fields the gateway does not read reach the upstream unchanged.
+			prediction: { type: 'content', content: 'Hello' },
+			metadata: { team: 'search' },
 		})
 		const [sent] = g.upstream.requests
 		expect(sent?.headers.authorization).toBe('Bearer sk-openai-test')
@@ -74,9 +75,28 @@ describe('POST /v1/chat/completions with an OpenAI model', () => {
 			temperature: 0.3,
 			seed: 7,
 			user: 'u-1',
-			custom_field: { nested: [1, 2] },
+			prediction: { type: 'content', content: 'Hello' },
+			metadata: { team: 'search' },
 			stream: false,
 		})
+	})
+
+	it('returns the upstream refusal of a field it does not know as the caller’s 400, without falling back', async () => {
+		await using g = await startGateway()
+		const res = await g.fetch('/chat/completions', {
+			method: 'POST',
+			body: JSON.stringify({ model: 'auto', messages: hello, custom_field: 1 }),
+		})
+		expect(res.status).toBe(400)
+		expect(await res.json()).toEqual({
+			error: {
+				message: 'Unrecognized request argument supplied: custom_field',
+				type: 'invalid_request_error',
+				param: null,
+				code: null,
+			},
+		})
+		expect(g.upstream.requests).toHaveLength(1)
 	})
 
 	it('sends max_tokens as max_completion_tokens to OpenAI itself', async () => {

@@ -2,6 +2,7 @@ import { Database } from 'bun:sqlite'
 import { describe, expect, it, spyOn } from 'bun:test'
 import { RequestLog, type RequestLogOptions } from '../../../src/plugins/gateway/request-log'
 import { makeApp, type TestApp } from '../../helpers/app'
+import { testClock } from '../../helpers/clock'
 import { startFakeUpstream } from '../../helpers/fake-upstream'
 import { readEvents, startGateway } from '../../helpers/gateway'
 import { startServerProcess } from '../../helpers/server-process'
@@ -119,7 +120,7 @@ describe('request log', () => {
 
 describe('shutdown', () => {
 	it('on SIGTERM stops taking requests, finishes the stream in flight, writes the log, then exits', async () => {
-		await using upstream = await startFakeUpstream()
+		await using upstream = await startFakeUpstream({ now: testClock })
 		upstream.script('gpt-4o-mini', { kind: 'slow', firstByteMs: 0, chunkMs: 150 })
 		await using server = await startServerProcess('src/index.ts', {
 			OPENAI_API_KEY: 'sk-openai-test',
