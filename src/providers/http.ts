@@ -144,8 +144,8 @@ const CALLER_ERROR_TYPES = new Set(['invalid_request_error', 'not_found_error', 
 /** A non-2xx answer as an `UpstreamError` carrying the upstream message. */
 function httpFailure(status: number, text: string): UpstreamError {
 	if (status >= 300 && status < 400) {
-		// Our client does not follow redirects (`fetch` would, turning the POST into a GET on 301/302): a base
-		// URL to correct, not a hop.
+		// Redirects are not followed (`fetch` would, turning the POST into a GET on 301/302): a base URL to
+		// correct, not a hop.
 		return new UpstreamError(
 			'protocol',
 			status,
@@ -159,14 +159,20 @@ function httpFailure(status: number, text: string): UpstreamError {
 		body = undefined
 	}
 	const fields = ((body as { error?: ErrorFields } | undefined)?.error ?? {}) as ErrorFields
+	const message = upstreamMessage(body) ?? `HTTP ${status}`
+	// Anthropic reports an exhausted credit balance as a 400, not its documented 402: the account's problem,
+	// which another provider's key does not share, never the caller's.
+	if (status === 400 && UNPAID.test(message)) return new UpstreamError('http', 402, message)
 	const type =
 		fields.type && CALLER_ERROR_TYPES.has(fields.type) ? (fields.type as 'invalid_request_error') : undefined
-	return new UpstreamError('http', status, upstreamMessage(body) ?? `HTTP ${status}`, {
+	return new UpstreamError('http', status, message, {
 		type,
 		param: fields.param ?? null,
 		code: fields.code ?? null,
 	})
 }
+
+const UNPAID = /credit balance is too low/i
 
 export interface ServerSentEvent {
 	event: string | undefined

@@ -387,6 +387,17 @@ describe('fallback', () => {
 		expect((await g.rows())[0]?.attempts.map((attempt) => attempt.status)).toEqual([status, 200])
 	})
 
+	it('moves on after Anthropic’s 400 for an exhausted credit balance, which is the account’s, not the caller’s', async () => {
+		await using g = await startGateway()
+		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
+		const message =
+			'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.'
+		g.upstream.script('claude-haiku-5-5', { kind: 'error', status: 400, message })
+		const { response } = await create(g, { model: 'auto', messages: hello })
+		expect(response.headers.get('x-switchyard-model')).toBe('openai/gpt-6-luna')
+		expect((await g.rows())[0]?.attempts.map((attempt) => attempt.status)).toEqual([402, 200])
+	})
+
 	it('moves on after a 404 from a model its provider retired, when the catalog still lists it', async () => {
 		await using g = await startGateway(
 			{},
@@ -470,6 +481,31 @@ describe('fallback', () => {
 			await g.openai.chat.completions.create({ model: 'auto', messages: hello, stream: true }),
 		)
 		expect(message.content).toBe('Hello from claude-haiku-5-5')
+	})
+})
+
+describe('answers and fields', () => {
+	it('passes OpenAI prompt-cache fields through, to both APIs', async () => {
+		await using g = await startGateway()
+		const cache = { prompt_cache_key: 'team-search', prompt_cache_retention: '24h' as const }
+		await create(g, { model: 'gpt-6-luna', messages: hello, ...cache })
+		await create(g, { model: 'gpt-6-luna', messages: askWeather, tools: [weather], ...cache })
+		expect(g.upstream.requests.map((request) => [request.format, request.body.prompt_cache_key])).toEqual([
+			['openai', 'team-search'],
+			['openai-responses', 'team-search'],
+		])
+	})
+
+	it.each([
+		['refusal', 'content_filter'],
+		['max_tokens', 'length'],
+		['model_context_window_exceeded', 'length'],
+		['pause_turn', 'stop'],
+	] as const)('maps Claude’s %s stop to finish_reason %s', async (stopReason, finishReason) => {
+		await using g = await startGateway()
+		g.upstream.script('claude-sonnet-5-5', { kind: 'reply', stopReason })
+		const { data } = await create(g, { model: 'anthropic/claude-sonnet-5-5', messages: hello })
+		expect(data.choices[0]?.finish_reason).toBe(finishReason)
 	})
 })
 
