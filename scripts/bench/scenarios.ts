@@ -14,8 +14,8 @@ export interface Load {
 }
 
 const MESSAGES = [{ role: 'user', content: 'Hello, how are you?' }]
-/** The version @anthropic-ai/sdk sends; the fake upstream only checks that there is one. */
-const ANTHROPIC_VERSION = '2023-06-01'
+/** The version Switchyard sends, under which the fake upstream applies Anthropic's current rules. */
+const ANTHROPIC_VERSION = '2026-10-21'
 /** What Switchyard asks for when the client sets no limit: the catalog's maxOutputTokens of claude-haiku-5-5. */
 const ANTHROPIC_MAX_TOKENS = 128_000
 
@@ -44,10 +44,12 @@ export function loadFor(
 		}
 	}
 	if (scenario === 'openai') {
+		// Switchyard asks for usage in every stream.
+		const usage = stream ? { stream_options: { include_usage: true } } : {}
 		return {
 			path: '/v1/chat/completions',
 			headers: { ...json, Authorization: 'Bearer sk-openai-test' },
-			body: JSON.stringify({ model: 'auto', messages: MESSAGES, ...streaming }),
+			body: JSON.stringify({ model: 'gpt-6-luna', messages: MESSAGES, ...streaming, ...usage }),
 		}
 	}
 	return {
@@ -57,7 +59,9 @@ export function loadFor(
 			model: 'claude-haiku-5-5',
 			max_tokens: ANTHROPIC_MAX_TOKENS,
 			messages: MESSAGES,
-			...streaming,
+			stream,
+			// Switchyard asks Claude 5.x for readable thinking.
+			thinking: { type: 'adaptive', display: 'summarized' },
 		}),
 	}
 }

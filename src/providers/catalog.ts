@@ -269,7 +269,8 @@ export function buildCatalog(file: CatalogFile, clock: Clock = () => new Date())
 		models,
 		provider: (id) => providerById.get(id),
 		model: (id) => modelById.get(id),
-		retiredOn: (model) => retiredOn(model, clock()),
+		// Most models have no shutdown date: only those read the clock.
+		retiredOn: (model) => (model.retiresAt ? retiredOn(model, clock()) : undefined),
 	}
 }
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'bun:test'
+import type { RequestDetail } from '../../src/plugins/analytics/service'
 import { ErrorBanner } from '../../src/views/components/error-banner'
 import { QuickStart } from '../../src/views/components/quick-start'
 import { AuthForm } from '../../src/views/fragments/auth-form'
 import { GatewayKeysSection, KeyRow } from '../../src/views/fragments/gateway-keys'
 import { ProviderKeysSection } from '../../src/views/fragments/provider-keys'
+import { RequestDetailView } from '../../src/views/fragments/requests'
 import { Layout } from '../../src/views/layout'
 
 const HOSTILE = '</td><script>alert(1)</script><img src=x onerror=alert(2)>'
@@ -57,5 +59,57 @@ describe('views escape user-supplied strings', () => {
 
 	it('escapes the base URL shown in the quick start', () => {
 		expectEscaped(render(<QuickStart baseUrl={`http://h/${HOSTILE}`} hasKeys={false} />))
+	})
+})
+
+describe('the request detail', () => {
+	const detail: RequestDetail = {
+		id: 7,
+		createdAt: '2026-12-03T10:00:00.000Z',
+		keyName: HOSTILE,
+		userEmail: null,
+		requestedModel: 'auto',
+		model: 'openai/gpt-6-luna',
+		provider: 'openai',
+		tier: 'simple',
+		rule: 'short-chat',
+		status: 200,
+		promptTokens: 30,
+		completionTokens: 5,
+		costUsd: 0.0000123,
+		latencyMs: 40,
+		attempts: [
+			{
+				model: 'anthropic/claude-haiku-5-5',
+				provider: 'anthropic',
+				status: 529,
+				latencyMs: 6,
+				error: HOSTILE,
+				costUsd: 0.0000007,
+			},
+			{ model: 'openai/gpt-6-luna', provider: 'openai', status: 200, latencyMs: 20 },
+		],
+		error: null,
+		requestId: 'req_1',
+		keyId: 1,
+		userId: 1,
+		upstreamModel: HOSTILE,
+		stream: true,
+		errorType: null,
+		rulesRevision: 1,
+		cachedTokens: 0,
+		cacheWriteTokens: 0,
+		usageReported: true,
+		baselineCostUsd: 0.0001,
+		ttftMs: 30,
+		features: null,
+		promptText: null,
+		systemText: null,
+	}
+
+	it('escapes upstream text, and shows what a failed attempt was billed', () => {
+		const html = render(<RequestDetailView request={detail} />)
+		expectEscaped(html)
+		expect(html).toContain('<td data-label="Billed">$0.000001</td>')
 	})
 })

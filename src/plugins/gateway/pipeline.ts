@@ -166,7 +166,8 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			skipped.push(`${model.qualifiedId}: retired on ${retired}`)
 			continue
 		}
-		// A named model is the caller's choice: the upstream decides what it can do. `auto` picks only capable ones.
+		// A named model is the caller's choice: only what its adapter cannot send stops it, and the upstream judges
+		// the rest (tools, images). `auto` picks only capable ones.
 		const incapable =
 			route.tier !== null && exchange.features ? checkCapabilities(model, exchange.features) : null
 		if (incapable) {
@@ -198,17 +199,16 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		const attemptStart = performance.now()
 		const { upstreamTimeoutMs, upstreamTotalTimeoutMs } = deps.config
 		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
-		const options = { signal: attempt.signal, began: () => attempt.began() }
 		let stream: ChatStream | undefined
 		try {
 			if (exchange.stream) {
-				stream = await adapter.stream(prepared, target, options)
+				stream = await adapter.stream(prepared, target, attempt)
 				const iterator = stream[Symbol.asyncIterator]()
 				const opening = await untilContent(iterator)
 				exchange.attempts.push(attemptRecord(model, 200, attemptStart))
 				return streamResponse(deps, exchange, body, model, prepared, opening, iterator, stream, attempt)
 			}
-			const result = await adapter.chat(prepared, target, options)
+			const result = await adapter.chat(prepared, target, attempt)
 			attempt.settle()
 			exchange.attempts.push(attemptRecord(model, 200, attemptStart))
 			return jsonResponse(deps, exchange, model, prepared, result)

@@ -278,6 +278,7 @@ export function RequestDetailView({ request }: { request: RequestDetail }) {
 							<th>Model</th>
 							<th>Status</th>
 							<th>Latency</th>
+							<th>Billed</th>
 							<th>Error</th>
 						</tr>
 					</thead>
@@ -295,6 +296,9 @@ export function RequestDetailView({ request }: { request: RequestDetail }) {
 								</td>
 								<td data-label="Latency" safe>
 									{formatMs(attempt.latencyMs)}
+								</td>
+								<td data-label="Billed" safe>
+									{attempt.costUsd === undefined ? '' : formatUsd(attempt.costUsd)}
 								</td>
 								<td data-label="Error" safe>
 									{attempt.error ?? ''}
