@@ -25,6 +25,8 @@ const ChatApiSchema = Type.Object({
 	messageFields: Type.Optional(Type.Array(FieldName)),
 	/** OpenAI's name of a field → this server's. */
 	renames: Type.Optional(Type.Record(FieldName, FieldName)),
+	/** The server knows the `developer` role; without it, developer messages go as `system`. @default true */
+	developerRole: Type.Optional(Type.Boolean()),
 	/** Assistant messages that made tool calls must carry `reasoning_content` back (DeepSeek's thinking mode). */
 	reasoningReplay: Type.Optional(Type.Boolean()),
 	/** The provider also serves OpenAI's Responses API at `<baseUrl>/responses`. */

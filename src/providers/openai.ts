@@ -103,7 +103,10 @@ function chooseApi(
 	)
 }
 
-/** Messages without the fields this server refuses; DeepSeek gets `reasoning_content` on tool-call turns. */
+/**
+ * Messages as this server takes them: without the fields it refuses, developer messages as system ones where
+ * it has no developer role, and DeepSeek's tool-call turns with the `reasoning_content` it wants back.
+ */
 function shapeMessages(messages: Message[], provider: CatalogProvider, log: ShapeLog): Message[] {
 	const chatApi = provider.chatApi ?? {}
 	const keep = chatApi.messageFields
@@ -124,6 +127,8 @@ function shapeMessages(messages: Message[], provider: CatalogProvider, log: Shap
 				strip(field)
 			}
 		}
+		if (chatApi.developerRole === false && message.role === 'developer')
+			shaped = { ...shaped, role: 'system' }
 		if (
 			chatApi.reasoningReplay &&
 			message.role === 'assistant' &&

@@ -24,6 +24,7 @@ const toolLoop = [
 
 const SCENARIOS: Record<string, Record<string, unknown>> = {
 	plain: {},
+	'developer message': { messages: [{ role: 'developer', content: 'Answer in French.' }, user] },
 	stream: { stream: true, stream_options: { include_usage: true } },
 	tools: { tools: [weather] },
 	'tools, streamed': { tools: [weather], stream: true },

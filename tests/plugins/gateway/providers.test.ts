@@ -271,6 +271,31 @@ describe('Claude 5.x through Chat Completions', () => {
 		expect((await g.rows()).map((row) => row.status)).toEqual([200, 200])
 	})
 
+	it('carries a redacted thinking block back to the model that wrote it', async () => {
+		await using g = await startGateway()
+		g.upstream.script(
+			'claude-opus-5-5',
+			{ kind: 'reply', toolCalls: [osloCall], redactedThinking: true },
+			{ kind: 'reply', text: 'Rain.' },
+		)
+		const params = { model: 'anthropic/claude-opus-5-5', tools: [weather] }
+		const first = (await g.openai.chat.completions.create({ ...params, messages: askWeather })).choices[0]
+			?.message
+		const blocks = (first as unknown as { thinking_blocks: unknown[] }).thinking_blocks
+		expect(blocks).toEqual([
+			{ type: 'redacted_thinking', data: expect.any(String), model: 'anthropic/claude-opus-5-5' },
+		])
+		const call = first?.tool_calls?.[0]
+		if (!first || !call) throw new Error('no tool call')
+		const messages = [...askWeather, first, { role: 'tool', tool_call_id: call.id, content: 'rain' }]
+		const second = await g.openai.chat.completions.create({
+			...params,
+			messages: messages as ChatCompletionMessageParam[],
+		})
+		expect(second.choices[0]?.message.content).toBe('Rain.')
+		expect(g.upstream.requests[1]?.body.messages[1].content[0]).toMatchObject({ type: 'redacted_thinking' })
+	})
+
 	it('continues another model’s tool call on Haiku 5.5 with thinking off, and says so', async () => {
 		await using g = await startGateway()
 		const messages = [
@@ -412,18 +437,26 @@ describe('fallback', () => {
 		])
 	})
 
-	it('moves on when a candidate cannot translate the request', async () => {
+	it('moves on when a candidate cannot translate the request, first or after a failure', async () => {
 		await using g = await startGateway()
-		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
 		const bmp = [
 			{
 				role: 'user' as const,
 				content: [{ type: 'image_url' as const, image_url: { url: 'data:image/bmp;base64,Qk0=' } }],
 			},
 		]
-		const { response } = await create(g, { model: 'auto', messages: bmp })
-		expect(response.headers.get('x-switchyard-model')).toBe('openai/gpt-6-luna')
-		expect(g.upstream.requests.map((request) => request.format)).toEqual(['openai'])
+		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
+		const first = await create(g, { model: 'auto', messages: bmp })
+		expect(first.response.headers.get('x-switchyard-model')).toBe('openai/gpt-6-luna')
+		await onlyTier(g, ['openai/gpt-6-luna', 'anthropic/claude-haiku-5-5', 'openai/gpt-6.1-terra'])
+		g.upstream.script('gpt-6-luna', { kind: 'error', status: 503 })
+		const second = await create(g, { model: 'auto', messages: bmp })
+		expect(second.response.headers.get('x-switchyard-model')).toBe('openai/gpt-6.1-terra')
+		expect(g.upstream.requests.map((request) => request.body.model)).toEqual([
+			'gpt-6-luna',
+			'gpt-6-luna',
+			'gpt-6.1-terra',
+		])
 	})
 
 	it('lists every attempt when all fail', async () => {
