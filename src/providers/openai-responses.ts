@@ -178,7 +178,7 @@ function toTextFormat(format: unknown): Json | undefined {
 	}
 }
 
-export function fromResponsesUsage(usage: ResponseUsage | null | undefined): TokenUsage | null {
+function fromResponsesUsage(usage: ResponseUsage | null | undefined): TokenUsage | null {
 	if (!usage) return null
 	return {
 		promptTokens: usage.input_tokens ?? 0,

@@ -6,10 +6,10 @@ import { type CatalogModel, EFFORT_LEVELS, type EffortLevel } from './catalog'
 import type { ChatRequest } from './types'
 
 type Accepts = NonNullable<CatalogModel['accepts']>
-export type When = NonNullable<Accepts['sampling']>
+type When = NonNullable<Accepts['sampling']>
 
 /** Fields OpenAI refuses from reasoning models, and the catalog's `sampling` rule governs. */
-export const SAMPLING_FIELDS = [
+const SAMPLING_FIELDS = [
 	'temperature',
 	'top_p',
 	'logprobs',
@@ -116,13 +116,13 @@ export function shapeFields(
 }
 
 /** A `tool_choice` that makes the model call a tool: `required`, or a named function. */
-export function forcesToolUse(request: ChatRequest): boolean {
+function forcesToolUse(request: ChatRequest): boolean {
 	const choice = request.tool_choice
 	return choice === 'required' || (typeof choice === 'object' && choice !== null)
 }
 
 /** A conversation that ends with an assistant message asks the model to continue it (prefill). */
-export function endsWithPrefill(request: ChatRequest): boolean {
+function endsWithPrefill(request: ChatRequest): boolean {
 	return request.messages.at(-1)?.role === 'assistant'
 }
 
