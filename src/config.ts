@@ -37,6 +37,10 @@ const EnvSchema = Type.Object({
 	UPSTREAM_TOTAL_TIMEOUT_MS: Type.Optional(
 		integer('must be a number of milliseconds (1 to 86400000)', 1, 86_400_000),
 	),
+	UPSTREAM_MAX_ANSWER_BYTES: Type.Optional(
+		integer('must be a number of bytes (1024 to 1073741824)', 1024, 1_073_741_824),
+	),
+	TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' })),
 	CATALOG_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	LOG_RETENTION_DAYS: Type.Optional(integer('must be a number of days (1 to 3650)', 1, 3650)),
 	LOG_PROMPT_TEXT: Type.Optional(
@@ -67,6 +71,10 @@ export interface Config {
 	readonly upstreamTimeoutMs: number
 	/** Time to the end of an upstream answer, stream included. */
 	readonly upstreamTotalTimeoutMs: number
+	/** The most an upstream answer (or one streamed event) may weigh before the attempt fails. */
+	readonly upstreamMaxAnswerBytes: number
+	/** Take the client address and scheme from `X-Forwarded-For` / `X-Forwarded-Proto` (behind a proxy). */
+	readonly trustProxy: boolean
 	readonly catalogPath: string | undefined
 	readonly logRetentionDays: number
 	readonly logPromptText: boolean
@@ -152,6 +160,8 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		anthropicBaseUrl: (valid.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com').replace(/\/+$/, ''),
 		upstreamTimeoutMs: Number(valid.UPSTREAM_TIMEOUT_MS ?? 60_000),
 		upstreamTotalTimeoutMs: Number(valid.UPSTREAM_TOTAL_TIMEOUT_MS ?? 600_000),
+		upstreamMaxAnswerBytes: Number(valid.UPSTREAM_MAX_ANSWER_BYTES ?? 32 * 1024 * 1024),
+		trustProxy: valid.TRUST_PROXY === 'true' || valid.TRUST_PROXY === '1',
 		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
