@@ -1,5 +1,6 @@
 import { Elysia, ValidationError } from 'elysia'
 import { type ErrorBody, GatewayError, toOpenAIError, toParam } from '../errors'
+import { loggable } from '../redact'
 import { ErrorBanner } from '../views/components/error-banner'
 import { ErrorPage } from '../views/pages/error'
 import { isHtmx, wantsHtml } from './http'
@@ -30,7 +31,7 @@ function toGatewayError(code: string | number, error: unknown, requestId: string
 	if (code === 'PARSE')
 		return new GatewayError(400, 'invalid_request_error', 'The request body could not be parsed')
 	if (code === 'NOT_FOUND') return new GatewayError(404, 'not_found_error', 'Not found')
-	console.error(`[${requestId}] unhandled error`, error)
+	console.error(`[${requestId}] unhandled error: ${loggable(error)}`)
 	return new GatewayError(500, 'api_error', `Internal error (request ${requestId})`)
 }
 

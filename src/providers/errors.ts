@@ -1,4 +1,5 @@
 import { type ErrorType, GatewayError } from '../errors'
+import { redactSecrets } from '../redact'
 
 /**
  * `interrupted`: a successful answer began and did not complete. What the upstream generated is billed,
@@ -19,7 +20,8 @@ const shorten = (text: string) => (text.length > MAX_MESSAGE ? `${text.slice(0, 
 /**
  * A failed upstream attempt. `retryable` failures move the executor to the next candidate; the others
  * (the caller's own 4xx) are returned to the caller as they are. Messages are short and never carry
- * request headers, keys or raw bodies.
+ * request headers, keys or raw bodies: anything shaped like a key is masked here, and the key of the call
+ * itself by `withoutSecrets`.
  */
 export class UpstreamError extends GatewayError {
 	readonly upstreamStatus: number
@@ -38,7 +40,7 @@ export class UpstreamError extends GatewayError {
 		super(
 			callersFault ? upstreamStatus : 502,
 			caller.type ?? (callersFault ? 'invalid_request_error' : 'upstream_error'),
-			shorten(message),
+			shorten(redactSecrets(message)),
 			caller,
 		)
 		this.name = 'UpstreamError'
@@ -53,4 +55,15 @@ export function toUpstreamError(error: unknown): UpstreamError {
 	if (error instanceof UpstreamError) return error
 	if (error instanceof GatewayError) return new UpstreamError('protocol', 0, error.message)
 	return new UpstreamError('connection', 0, error instanceof Error ? error.message : String(error))
+}
+
+/** The failure with `secrets` (the key its call used and the organisation's, whatever their shape) masked. */
+export function withoutSecrets(error: UpstreamError, secrets: readonly string[]): UpstreamError {
+	const message = redactSecrets(error.message, secrets)
+	if (message === error.message) return error
+	return new UpstreamError(error.kind, error.upstreamStatus, message, {
+		type: error.type,
+		param: error.param,
+		code: error.code,
+	})
 }

@@ -6,7 +6,7 @@ import OpenAI from 'openai'
 import { requestLog } from '../../db/schema'
 import { makeApp, signupUser, type TestApp } from './app'
 import { testClock } from './clock'
-import { type FakeUpstream, startFakeUpstream } from './fake-upstream'
+import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from './fake-upstream'
 
 export type LogRow = typeof requestLog.$inferSelect
 
@@ -32,6 +32,8 @@ export interface GatewayOptions {
 	compatibleProviders?: boolean
 	/** A CATALOG_PATH document merged over the shipped catalog, as an operator would write one. */
 	catalog?: { providers?: object[]; models?: object[] }
+	/** The keys the fake upstream accepts, per provider (its defaults otherwise). */
+	upstreamKeys?: FakeUpstreamOptions['keys']
 }
 
 const COMPATIBLE = ['groq', 'mistral', 'deepseek', 'together'] as const
@@ -44,7 +46,7 @@ export async function startGateway(
 	env: Record<string, string> = {},
 	options: GatewayOptions = {},
 ): Promise<GatewayHarness> {
-	const upstream = await startFakeUpstream({ now: testClock })
+	const upstream = await startFakeUpstream({ now: testClock, keys: options.upstreamKeys })
 	const catalog = {
 		providers: [...(options.catalog?.providers ?? [])],
 		models: options.catalog?.models ?? [],

@@ -2,7 +2,7 @@ import type { AttemptRecord } from '../../../db/schema'
 import type { Config } from '../../config'
 import { GatewayError } from '../../errors'
 import type { Catalog, CatalogModel } from '../../providers/catalog'
-import { UpstreamError } from '../../providers/errors'
+import { toUpstreamError, UpstreamError, withoutSecrets } from '../../providers/errors'
 import type { ProviderAdapters } from '../../providers/index'
 import { costUsd, sumUsage } from '../../providers/pricing'
 import type {
@@ -14,6 +14,7 @@ import type {
 	TokenUsage,
 } from '../../providers/types'
 import { toTokenUsage } from '../../providers/usage'
+import { loggable } from '../../redact'
 import { checkCapabilities } from '../../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../../rules/features'
 import type { LiveRules } from '../../rules/store'
@@ -29,7 +30,7 @@ import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
 const PROMPT_TEXT_LIMIT = 2000
 
 export interface GatewayDeps {
-	config: Pick<Config, 'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText'>
+	config: Pick<Config, 'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText' | 'envKeys'>
 	rateLimiter: Pick<KeyRateLimiter, 'take'>
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
@@ -105,7 +106,8 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 	} catch (error) {
 		const failure =
 			error instanceof GatewayError ? error : new GatewayError(500, 'api_error', 'Internal error')
-		if (!(error instanceof GatewayError)) console.error(`[${exchange.requestId}] gateway error`, error)
+		if (!(error instanceof GatewayError))
+			console.error(`[${exchange.requestId}] gateway error: ${loggable(error)}`)
 		recordUsage(deps, exchange, { status: failure.status, error: failure })
 		throw withHeaders(failure, { 'x-switchyard-request-id': exchange.requestId })
 	}
@@ -206,7 +208,9 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 				const iterator = stream[Symbol.asyncIterator]()
 				const opening = await untilContent(iterator)
 				exchange.attempts.push(attemptRecord(model, 200, attemptStart))
-				return streamResponse(deps, exchange, body, model, prepared, opening, iterator, stream, attempt)
+				const secrets = secretsOf(deps, key.apiKey)
+				const relay = { model, prepared, opening, rest: iterator, stream, attempt, secrets }
+				return streamResponse(deps, exchange, body, relay)
 			}
 			const result = await adapter.chat(prepared, target, attempt)
 			attempt.settle()
@@ -216,7 +220,10 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			attempt.settle()
 			if (!(error instanceof UpstreamError)) throw error
 			if (clientSignal.aborted) throw clientGone()
-			const failure = attemptFailure(deps, error, attempt, model, exchange.stream)
+			const failure = withoutSecrets(
+				attemptFailure(deps, error, attempt, model, exchange.stream),
+				secretsOf(deps, key.apiKey),
+			)
 			const billed = stream?.usageSoFar() ?? null
 			if (billed) exchange.billed.push({ model, usage: billed })
 			exchange.attempts.push({
@@ -231,6 +238,9 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 	if (route.tier === null && onlyRefusal && exchange.attempts.length === 0) throw onlyRefusal
 	throw noAnswer(deps.catalog, exchange.attempts, route.tier, skipped, missingKeys)
 }
+
+/** The keys masked in a call's error text: its own, and the organisation's from the environment. */
+const secretsOf = (deps: GatewayDeps, apiKey: string) => [apiKey, ...Object.values(deps.config.envKeys)]
 
 const attemptRecord = (model: CatalogModel, status: number, startedAt: number): AttemptRecord => ({
 	model: model.qualifiedId,
@@ -333,17 +343,21 @@ function jsonResponse(
 	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
 }
 
-function streamResponse(
-	deps: GatewayDeps,
-	exchange: Exchange,
-	body: ChatRequest,
-	model: CatalogModel,
-	prepared: PreparedCall,
-	opening: ChatChunk[],
-	rest: AsyncIterator<ChatChunk>,
-	stream: ChatStream,
-	attempt: Attempt,
-): Response {
+/** A stream committed to a model: what it relays, and what its failure must not reveal. */
+interface Relay {
+	model: CatalogModel
+	prepared: PreparedCall
+	/** The chunks up to the first with content, already read. */
+	opening: ChatChunk[]
+	rest: AsyncIterator<ChatChunk>
+	stream: ChatStream
+	attempt: Attempt
+	/** The provider keys masked in any error text. */
+	secrets: readonly string[]
+}
+
+function streamResponse(deps: GatewayDeps, exchange: Exchange, body: ChatRequest, relay: Relay): Response {
+	const { model, prepared, opening, rest, stream, attempt } = relay
 	const ttftMs = elapsedMs(exchange.startedAt)
 	let usage: TokenUsage | null = null
 	let upstreamModel = opening[0]?.model
@@ -355,7 +369,7 @@ function streamResponse(
 			if (chunk.usage) usage = toTokenUsage(chunk.usage)
 			if (chunk.model) upstreamModel = chunk.model
 		},
-		toErrorBody: (error) => streamErrorBody(exchange.requestId, streamFailure(deps, error, attempt)),
+		toErrorBody: (error) => streamErrorBody(exchange.requestId, streamFailure(deps, error, relay)),
 		onEnd(end: StreamEnd) {
 			attempt.settle()
 			const outcome = { model, upstreamModel, usage: usage ?? stream.usageSoFar(), ttftMs }
@@ -363,7 +377,7 @@ function streamResponse(
 			else if (end.kind === 'cancelled')
 				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
 			else {
-				const error = midStreamError(streamFailure(deps, end.error, attempt))
+				const error = midStreamError(streamFailure(deps, end.error, relay))
 				recordUsage(deps, exchange, { ...outcome, status: 502, error })
 			}
 		},
@@ -375,14 +389,16 @@ function streamResponse(
 	})
 }
 
-/** A relayed stream that broke off: the total time limit says so in its own words. */
-function streamFailure(deps: GatewayDeps, error: unknown, attempt: Attempt): unknown {
-	if (attempt.timedOut !== 'total') return error
-	return new UpstreamError(
-		'timeout',
-		0,
-		`the answer took longer than ${deps.config.upstreamTotalTimeoutMs} ms`,
-	)
+/** A relayed stream that broke off, as an upstream failure: the total time limit in its own words. */
+function streamFailure(deps: GatewayDeps, error: unknown, relay: Relay): UpstreamError {
+	if (relay.attempt.timedOut === 'total') {
+		return new UpstreamError(
+			'timeout',
+			0,
+			`the answer took longer than ${deps.config.upstreamTotalTimeoutMs} ms`,
+		)
+	}
+	return withoutSecrets(toUpstreamError(error), relay.secrets)
 }
 
 function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {

@@ -1,0 +1,33 @@
+// One redaction step for every string that may hold upstream text before it is stored, logged or returned:
+// providers repeat the key they were sent in their errors ("Incorrect API key provided: sk-…"), and a
+// caller must never receive the organisation's key that way, nor an admin a developer's own.
+
+const MASK = '[redacted]'
+
+/**
+ * What provider and gateway keys look like, wherever they appear: OpenAI (`sk-`, `sk-proj-`, and the
+ * masked `sk-abc***xyz` of its 401), Anthropic (`sk-ant-`), Groq (`gsk_`), Google (`AIza`), Switchyard
+ * (`sy_`), and any credential echoed with its scheme.
+ */
+const KEY_SHAPES =
+	/\b(?:sk-[\w*-]{6,}|gsk_\w{8,}|AIza[\w-]{20,}|sy_[\w-]{8,})|\b(?:Bearer|Basic)\s+[\w~+/=-][\w.~+/=-]{6,}[\w~+/=-]/gi
+
+/** Shorter known secrets are not masked: a 4-character "key" would blank ordinary words. */
+const MIN_KNOWN_LENGTH = 8
+
+/** `text` with every key shape, and every one of `known` (the keys this call used), masked. */
+export function redactSecrets(text: string, known: readonly string[] = []): string {
+	let redacted = text
+	for (const secret of known) {
+		if (secret.length >= MIN_KNOWN_LENGTH && redacted.includes(secret))
+			redacted = redacted.replaceAll(secret, MASK)
+	}
+	return redacted.replace(KEY_SHAPES, MASK)
+}
+
+/** An error, with its stack, as a line safe to log. */
+export function loggable(error: unknown): string {
+	return redactSecrets(
+		error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error),
+	)
+}
