@@ -40,7 +40,9 @@ const EnvSchema = Type.Object({
 	UPSTREAM_MAX_ANSWER_BYTES: Type.Optional(
 		integer('must be a number of bytes (1024 to 1073741824)', 1024, 1_073_741_824),
 	),
-	TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' })),
+	TRUST_PROXY: Type.Optional(
+		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
+	),
 	CATALOG_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	LOG_RETENTION_DAYS: Type.Optional(integer('must be a number of days (1 to 3650)', 1, 3650)),
 	LOG_PROMPT_TEXT: Type.Optional(

@@ -1,7 +1,35 @@
 import { describe, expect, it } from 'bun:test'
-import { makeApp, SAME_ORIGIN, signupUser } from '../helpers/app'
+import { makeApp, SAME_ORIGIN, signupUser, type TestApp } from '../helpers/app'
 
 const credentials = (email: string, password = 'correct horse') => ({ email, password })
+
+type Login = (email: string, password: string, attempt: number) => Promise<Response>
+
+const login = (t: TestApp, email: string, password: string) =>
+	t.call('POST', '/api/auth/login', { body: credentials(email, password) })
+
+/** Ten wrong passwords, each for another email, so that only the address reaches the limit. */
+async function failLogins(attempt: Login, status = 401) {
+	for (let n = 0; n < 10; n++)
+		expect((await attempt(`guess${n}@example.com`, 'wrong password', n)).status).toBe(status)
+}
+
+/** The app on a real socket, for the tests where the client's address is the socket's. */
+function listen(t: TestApp) {
+	t.app.listen({ port: 0, hostname: '127.0.0.1' })
+	const url = `http://127.0.0.1:${t.app.server?.port}/api/auth/login`
+	return {
+		login: (email: string, password: string, headers: Record<string, string> = {}) =>
+			fetch(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', ...headers },
+				body: JSON.stringify(credentials(email, password)),
+			}),
+		async [Symbol.asyncDispose]() {
+			await t.app.stop(true)
+		},
+	}
+}
 
 describe('POST /api/auth/signup', () => {
 	it('creates the account, returns a token and sets an httpOnly SameSite cookie', async () => {
@@ -106,44 +134,6 @@ describe('POST /api/auth/login', () => {
 		)
 	})
 
-	it('answers 429 with Retry-After after 10 failures for one email, even for the right password', async () => {
-		await using t = await makeApp()
-		await signupUser(t, 'ada@example.com')
-		for (let attempt = 0; attempt < 10; attempt++) {
-			const res = await t.call('POST', '/api/auth/login', {
-				body: credentials('ada@example.com', `guess ${attempt}`),
-			})
-			expect(res.status).toBe(401)
-		}
-		const blocked = await t.call('POST', '/api/auth/login', { body: credentials('ada@example.com') })
-		expect(blocked.status).toBe(429)
-		const retryAfter = Number(blocked.headers.get('retry-after'))
-		expect(retryAfter).toBeGreaterThan(0)
-		expect(retryAfter).toBeLessThanOrEqual(15 * 60)
-		expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded')
-	})
-
-	it('answers 429 after 10 failures from one client address across emails', async () => {
-		await using t = await makeApp()
-		const server = t.app.listen({ port: 0, hostname: '127.0.0.1' })
-		try {
-			const url = `http://127.0.0.1:${server.server?.port}/api/auth/login`
-			const post = (email: string) =>
-				fetch(url, {
-					method: 'POST',
-					headers: { 'content-type': 'application/json' },
-					body: JSON.stringify(credentials(email, 'wrong password')),
-				})
-			for (let attempt = 0; attempt < 10; attempt++)
-				expect((await post(`user${attempt}@example.com`)).status).toBe(401)
-			const blocked = await post('someone-else@example.com')
-			expect(blocked.status).toBe(429)
-			expect(blocked.headers.get('retry-after')).toMatch(/^\d+$/)
-		} finally {
-			await server.stop(true)
-		}
-	})
-
 	it('refuses a login posted from another site', async () => {
 		await using t = await makeApp()
 		await signupUser(t, 'ada@example.com')
@@ -152,6 +142,109 @@ describe('POST /api/auth/login', () => {
 			headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
 		})
 		expect(res.status).toBe(403)
+	})
+})
+
+describe('login throttling', () => {
+	it('answers 429 with Retry-After after 10 failures for one email, even for the right password', async () => {
+		await using t = await makeApp()
+		await signupUser(t, 'ada@example.com')
+		for (let attempt = 0; attempt < 10; attempt++)
+			expect((await login(t, 'ada@example.com', `guess ${attempt}`)).status).toBe(401)
+		const blocked = await login(t, 'ada@example.com', 'correct horse')
+		expect(blocked.status).toBe(429)
+		const retryAfter = Number(blocked.headers.get('retry-after'))
+		expect(retryAfter).toBeGreaterThan(0)
+		expect(retryAfter).toBeLessThanOrEqual(15 * 60)
+		expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded')
+	})
+
+	it('answers 429 with Retry-After to a wrong password from an address with 10 failures', async () => {
+		await using t = await makeApp()
+		await using client = listen(t)
+		await failLogins((email, password) => client.login(email, password))
+		const blocked = await client.login('someone-else@example.com', 'wrong password')
+		expect(blocked.status).toBe(429)
+		expect(blocked.headers.get('retry-after')).toMatch(/^[1-9]\d*$/)
+	})
+
+	it('lets the right password in from an address with 10 failures', async () => {
+		await using t = await makeApp()
+		await signupUser(t, 'admin@example.com')
+		await using client = listen(t)
+		await failLogins((email, password) => client.login(email, password))
+		const res = await client.login('admin@example.com', 'correct horse')
+		expect(res.status).toBe(200)
+		expect(((await res.json()) as { user: unknown }).user).toEqual({
+			id: 1,
+			email: 'admin@example.com',
+			role: 'admin',
+		})
+	})
+
+	it("keeps an address's failures after a right password from it", async () => {
+		await using t = await makeApp()
+		await signupUser(t, 'admin@example.com')
+		await using client = listen(t)
+		await failLogins((email, password) => client.login(email, password))
+		expect((await client.login('admin@example.com', 'correct horse')).status).toBe(200)
+		expect((await client.login('someone-else@example.com', 'wrong password')).status).toBe(429)
+	})
+
+	it('lets the right password in through the dashboard form from an address with 10 failures', async () => {
+		await using t = await makeApp()
+		await signupUser(t, 'admin@example.com')
+		const formLogin = (email: string, password: string) =>
+			t.call('POST', '/login', {
+				body: new URLSearchParams({ email, password }).toString(),
+				headers: { ...SAME_ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+			})
+		await failLogins((email, password) => formLogin(email, password), 422)
+		const wrong = await formLogin('someone-else@example.com', 'wrong password')
+		expect(wrong.status).toBe(429)
+		expect(wrong.headers.get('retry-after')).toMatch(/^[1-9]\d*$/)
+		const right = await formLogin('admin@example.com', 'correct horse')
+		expect(right.status).toBe(303)
+		expect(right.headers.get('location')).toBe('/')
+		expect(right.headers.get('set-cookie')).toContain('switchyard_session=')
+	})
+
+	it("ignores X-Forwarded-For without TRUST_PROXY: all share the socket's count", async () => {
+		await using t = await makeApp({ TRUST_PROXY: 'false' })
+		await using client = listen(t)
+		await failLogins((email, password, attempt) =>
+			client.login(email, password, { 'x-forwarded-for': `203.0.113.${attempt}` }),
+		)
+		const res = await client.login('someone-else@example.com', 'wrong password', {
+			'x-forwarded-for': '198.51.100.7',
+		})
+		expect(res.status).toBe(429)
+	})
+
+	it('counts failures per right-most X-Forwarded-For address with TRUST_PROXY', async () => {
+		await using t = await makeApp({ TRUST_PROXY: 'true' })
+		await using proxy = listen(t)
+		await failLogins((email, password) => proxy.login(email, password, { 'x-forwarded-for': '192.0.2.10' }))
+		const other = await proxy.login('someone-else@example.com', 'wrong password', {
+			'x-forwarded-for': '192.0.2.10, 192.0.2.20',
+		})
+		expect(other.status).toBe(401)
+		const same = await proxy.login('someone-else@example.com', 'wrong password', {
+			'x-forwarded-for': '192.0.2.10',
+		})
+		expect(same.status).toBe(429)
+	})
+
+	it('does not let a forged left-most X-Forwarded-For entry escape the count with TRUST_PROXY', async () => {
+		await using t = await makeApp({ TRUST_PROXY: 'true' })
+		await using proxy = listen(t)
+		await failLogins((email, password, attempt) =>
+			proxy.login(email, password, { 'x-forwarded-for': `203.0.113.${attempt}, 192.0.2.10` }),
+		)
+		const res = await proxy.login('someone-else@example.com', 'wrong password', {
+			'x-forwarded-for': '198.51.100.7, 192.0.2.10',
+		})
+		expect(res.status).toBe(429)
 	})
 })
 

@@ -6,6 +6,7 @@ import { forbidden, GatewayError } from '../../errors'
 import type { AuthMode } from '../../views/fragments/auth-form'
 import { AuthForm } from '../../views/fragments/auth-form'
 import { AuthPage } from '../../views/pages/auth'
+import { clientAddress } from '../client-address'
 import { formValue, isHtmx, redirectAfterForm, requestSite } from '../http'
 import { AuthModel } from './model'
 import {
@@ -25,6 +26,15 @@ interface Signer {
 
 interface ServerLike {
 	requestIP(request: Request): { address: string } | null
+}
+
+function refuseWhileThrottled(retryAfterSeconds: number) {
+	if (retryAfterSeconds > 0) {
+		throw new GatewayError(429, 'rate_limit_error', 'Too many failed logins; try again later', {
+			code: 'rate_limit_exceeded',
+			headers: { 'retry-after': String(retryAfterSeconds) },
+		})
+	}
 }
 
 /** Login forgery: a cross-site page must not be able to sign a victim into an attacker's account. */
@@ -54,25 +64,22 @@ export const authPlugin = (deps: AppDeps) => {
 
 	async function login(email: string, password: string, request: Request, server: ServerLike | null) {
 		refuseCrossSite(request)
-		const throttleKeys = [
-			`email:${normalizeEmail(email)}`,
-			`ip:${server?.requestIP(request)?.address ?? 'unknown'}`,
-		]
-		const retryAfter = loginThrottle.retryAfterSeconds(throttleKeys)
-		if (retryAfter > 0) {
-			throw new GatewayError(429, 'rate_limit_error', 'Too many failed logins; try again later', {
-				code: 'rate_limit_exceeded',
-				headers: { 'retry-after': String(retryAfter) },
-			})
-		}
+		const account = normalizeEmail(email)
+		const address =
+			clientAddress(request, server?.requestIP(request)?.address, config.trustProxy) ?? 'unknown'
+		// Refused before the password check: a locked account gives no answer about its password.
+		refuseWhileThrottled(loginThrottle.accountRetryAfter(account))
 		const user = await verifyCredentials(db, passwords, { email, password })
 		if (!user) {
-			loginThrottle.recordFailure(throttleKeys)
+			refuseWhileThrottled(loginThrottle.recordFailure(account, address))
 			throw new GatewayError(401, 'authentication_error', 'Invalid email or password', {
 				code: 'invalid_credentials',
 			})
 		}
-		loginThrottle.reset(throttleKeys[0] as string)
+		// Again after it: guesses sent together all pass the first check, and the ones answered after the
+		// account's tenth failure must not tell which password was right.
+		refuseWhileThrottled(loginThrottle.accountRetryAfter(account))
+		loginThrottle.recordSuccess(account)
 		return user
 	}
 

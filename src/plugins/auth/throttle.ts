@@ -5,11 +5,16 @@ const DEFAULT_WINDOW_MS = 15 * 60_000
 const SWEEP_THRESHOLD = 10_000
 
 /**
- * Counts failed logins per key (an email, a client address) in a sliding window. Once a key has
- * `limit` failures inside the window, every attempt on it is refused until the oldest one ages out,
- * so a correct guess after the limit is refused too.
+ * Failed logins per account (the normalised email) and per client address, in a sliding window. The two
+ * counts refuse differently, so that failures from an address (an office NAT, a proxy, an attacker on the
+ * same network) can never lock a correct password holder out:
+ * - an account with `limit` failures refuses every attempt on it, the right password included, until its
+ *   oldest failure ages out: that is what stops guessing one account's password;
+ * - an address with `limit` failures has its wrong passwords refused, but a right password from it still
+ *   signs in. The password is checked first to tell the two apart.
  */
 export class LoginThrottle {
+	/** Failure times per key, oldest first: the newest `limit` decide when a key frees; no more are kept. */
 	private readonly failures = new Map<string, number[]>()
 
 	constructor(
@@ -18,32 +23,38 @@ export class LoginThrottle {
 		private readonly now: () => number = Date.now,
 	) {}
 
-	/** Seconds until the most constrained key may try again; 0 when none is blocked. */
-	retryAfterSeconds(keys: string[]): number {
-		const now = this.now()
-		let waitMs = 0
-		for (const key of keys) {
-			const recent = this.recent(key, now)
-			if (recent.length >= this.limit) {
-				const oldest = recent[recent.length - this.limit] ?? now
-				waitMs = Math.max(waitMs, oldest + this.windowMs - now)
-			}
-		}
-		return waitMs > 0 ? Math.ceil(waitMs / 1000) : 0
+	/** Seconds before `account` may be tried again, 0 when it may. */
+	accountRetryAfter(account: string): number {
+		return this.retryAfter(accountKey(account), this.now())
 	}
 
-	recordFailure(keys: string[]) {
+	/**
+	 * Counts a wrong password against its account and its address. Returns the seconds for `Retry-After`
+	 * when the attempt is refused (its account or address had reached the limit before it), 0 when it is
+	 * an ordinary wrong password.
+	 */
+	recordFailure(account: string, address: string): number {
 		const now = this.now()
 		if (this.failures.size > SWEEP_THRESHOLD) this.sweep(now)
-		for (const key of keys) {
-			const recent = this.recent(key, now)
-			recent.push(now)
-			this.failures.set(key, recent)
-		}
+		const keys = [accountKey(account), addressKey(address)]
+		const refused = keys.some((key) => this.retryAfter(key, now) > 0)
+		for (const key of keys) this.failures.set(key, [...this.recent(key, now), now].slice(-this.limit))
+		return refused ? Math.max(...keys.map((key) => this.retryAfter(key, now))) : 0
 	}
 
-	reset(key: string) {
-		this.failures.delete(key)
+	/**
+	 * A right password clears its account's failures. The address keeps its count: on a shared address, one
+	 * user signing in must not reset the count of someone guessing from there.
+	 */
+	recordSuccess(account: string) {
+		this.failures.delete(accountKey(account))
+	}
+
+	private retryAfter(key: string, now: number): number {
+		const recent = this.recent(key, now)
+		if (recent.length < this.limit) return 0
+		const oldest = recent[recent.length - this.limit] ?? now
+		return Math.ceil((oldest + this.windowMs - now) / 1000)
 	}
 
 	private recent(key: string, now: number): number[] {
@@ -60,3 +71,6 @@ export class LoginThrottle {
 		}
 	}
 }
+
+const accountKey = (account: string) => `account:${account}`
+const addressKey = (address: string) => `address:${address}`
