@@ -4,6 +4,7 @@ import type { AppDeps } from './deps'
 import { analyticsPlugin } from './plugins/analytics'
 import { assetsPlugin } from './plugins/assets'
 import { authPlugin } from './plugins/auth'
+import { bodyLimitsPlugin } from './plugins/bodies'
 import { errorsPlugin } from './plugins/errors'
 import { gatewayPlugin } from './plugins/gateway'
 import { healthPlugin } from './plugins/health'
@@ -23,6 +24,7 @@ export function createApp(deps: AppDeps) {
 		.use(errorsPlugin())
 		.use(healthPlugin(deps))
 		.use(gatewayPlugin(deps))
+		.use(bodyLimitsPlugin())
 		.use(html())
 		.use(securityHeadersPlugin())
 		.use(assetsPlugin())

@@ -28,8 +28,12 @@ function fromValidation(error: ValidationError): GatewayError {
 function toGatewayError(code: string | number, error: unknown, requestId: string): GatewayError {
 	if (error instanceof GatewayError) return error
 	if (error instanceof ValidationError) return fromValidation(error)
-	if (code === 'PARSE')
+	if (code === 'PARSE') {
+		// Our own body budgets (plugins/bodies.ts) refuse from inside the parser: their 400 or 413 stands.
+		const cause = error instanceof Error ? error.cause : undefined
+		if (cause instanceof GatewayError) return cause
 		return new GatewayError(400, 'invalid_request_error', 'The request body could not be parsed')
+	}
 	if (code === 'NOT_FOUND') return new GatewayError(404, 'not_found_error', 'Not found')
 	console.error(`[${requestId}] unhandled error: ${loggable(error)}`)
 	return new GatewayError(500, 'api_error', `Internal error (request ${requestId})`)

@@ -1,7 +1,8 @@
 import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { badRequest, GatewayError, toParam } from '../../errors'
+import { badRequest, toParam } from '../../errors'
 import type { ChatRequest } from '../../providers/types'
+import { parseJson, readBounded } from '../bodies'
 
 const open = { additionalProperties: true }
 const nullable = <T extends TSchema>(schema: T) =>
@@ -94,50 +95,11 @@ function describe(schema: TSchema): string | undefined {
 export const MAX_BODY_BYTES = 4 * 1024 * 1024
 
 /** The body as text, refusing more than 4 MiB before reading it whole (413). */
-export function readBody(request: Request): Promise<string> {
-	const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-	if (declared > MAX_BODY_BYTES) throw tooLarge()
-	// A declared length within the limit is read in one go, without touching `request.body`, whose stream
-	// costs a measurable share of a request; only a chunked body needs counting as it comes.
-	return Number.isFinite(declared) ? request.text() : readChunked(request)
-}
+export const readBody = (request: Request) => readBounded(request, MAX_BODY_BYTES)
 
-async function readChunked(request: Request): Promise<string> {
-	if (!request.body) return ''
-	const reader = request.body.getReader()
-	const parts: Uint8Array[] = []
-	let size = 0
-	for (;;) {
-		const { done, value } = await reader.read()
-		if (done) break
-		size += value.byteLength
-		if (size > MAX_BODY_BYTES) {
-			await reader.cancel()
-			throw tooLarge()
-		}
-		parts.push(value)
-	}
-	return Buffer.concat(parts).toString('utf8')
-}
-
-const tooLarge = () =>
-	new GatewayError(
-		413,
-		'invalid_request_error',
-		`The request body is larger than ${MAX_BODY_BYTES} bytes (4 MiB)`,
-		{
-			code: 'request_too_large',
-		},
-	)
-
-/** The body as a JSON object, or a 400. */
+/** The body as a JSON object within the depth budget, or a 400. */
 export function parseJsonObject(text: string): Record<string, unknown> {
-	let body: unknown
-	try {
-		body = JSON.parse(text)
-	} catch {
-		throw badRequest('The request body is not valid JSON')
-	}
+	const body = parseJson(text)
 	if (!body || typeof body !== 'object' || Array.isArray(body))
 		throw badRequest('The request body must be a JSON object')
 	return body as Record<string, unknown>

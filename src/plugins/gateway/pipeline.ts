@@ -64,6 +64,8 @@ interface Exchange {
 	attempts: AttemptRecord[]
 	/** Usage that attempts which then failed had already reported: the upstream bills it. */
 	billed: { model: CatalogModel; usage: TokenUsage }[]
+	/** Its log row is written: the one row it ever gets. */
+	logged?: boolean
 }
 
 interface Outcome {
@@ -76,6 +78,21 @@ interface Outcome {
 }
 
 const elapsedMs = (since: number) => Math.round(performance.now() - since)
+
+/**
+ * A header value as HTTP allows it: every character outside printable ASCII percent-encoded, so a name from
+ * a caller's body, a rules file or the catalog can never turn an answered request into a 500.
+ */
+const headerValue = (text: string) => text.replace(/[^\x20-\x7e]/gu, percentEncoded)
+
+/** A character as UTF-8 percent-encoding; a lone surrogate, which has none, as U+FFFD's. */
+function percentEncoded(char: string): string {
+	try {
+		return encodeURIComponent(char)
+	} catch {
+		return '%EF%BF%BD'
+	}
+}
 
 /**
  * One gateway request, from body to response: read and check the body, classify, pick candidates, call
@@ -104,13 +121,19 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 		exchange.route = selectRoute(deps, body.model, features, text)
 		return await execute(deps, exchange, body, request.signal)
 	} catch (error) {
-		const failure =
-			error instanceof GatewayError ? error : new GatewayError(500, 'api_error', 'Internal error')
-		if (!(error instanceof GatewayError))
-			console.error(`[${exchange.requestId}] gateway error: ${loggable(error)}`)
-		recordUsage(deps, exchange, { status: failure.status, error: failure })
+		const failure = asGatewayError(error, exchange, request.signal)
+		// A failure after the row was written (the answer could not be built) must not log the request twice.
+		if (!exchange.logged) recordUsage(deps, exchange, { status: failure.status, error: failure })
 		throw withHeaders(failure, { 'x-switchyard-request-id': exchange.requestId })
 	}
+}
+
+/** What the caller is told: our own errors as they are, a client gone mid-upload as 499, anything else 500. */
+function asGatewayError(error: unknown, exchange: Exchange, clientSignal: AbortSignal): GatewayError {
+	if (error instanceof GatewayError) return error
+	if (clientSignal.aborted) return clientGone()
+	console.error(`[${exchange.requestId}] gateway error: ${loggable(error)}`)
+	return new GatewayError(500, 'api_error', 'Internal error')
 }
 
 /** A key's own limit (requests per minute): past it, 429 `rate_limit_exceeded` with `Retry-After`. */
@@ -317,14 +340,16 @@ function successHeaders(
 	const route = exchange.route as Route
 	const headers: Record<string, string> = {
 		'x-switchyard-request-id': exchange.requestId,
-		'x-switchyard-provider': model.provider,
-		'x-switchyard-model': model.qualifiedId,
-		'x-switchyard-rule': route.rule,
+		'x-switchyard-provider': headerValue(model.provider),
+		'x-switchyard-model': headerValue(model.qualifiedId),
+		'x-switchyard-rule': headerValue(route.rule),
 		'x-switchyard-attempts': String(exchange.attempts.length),
 	}
-	if (route.tier) headers['x-switchyard-tier'] = route.tier
-	if (prepared.dropped.length > 0) headers['x-switchyard-dropped'] = prepared.dropped.join(', ')
-	if (prepared.adjusted.length > 0) headers['x-switchyard-adjusted'] = prepared.adjusted.join('; ')
+	if (route.tier) headers['x-switchyard-tier'] = headerValue(route.tier)
+	// Dropped field names come from the caller's own body.
+	if (prepared.dropped.length > 0) headers['x-switchyard-dropped'] = headerValue(prepared.dropped.join(', '))
+	if (prepared.adjusted.length > 0)
+		headers['x-switchyard-adjusted'] = headerValue(prepared.adjusted.join('; '))
 	return headers
 }
 
@@ -412,6 +437,7 @@ function withHeaders(error: GatewayError, headers: Record<string, string>): Gate
  * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
  */
 function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome): number {
+	exchange.logged = true
 	const billed = [...exchange.billed]
 	if (outcome.usage && outcome.model) billed.push({ model: outcome.model, usage: outcome.usage })
 	const usage = billed.length > 0 ? sumUsage(billed.map((entry) => entry.usage)) : null

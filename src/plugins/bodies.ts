@@ -1,0 +1,123 @@
+// Request bodies within a size and a depth budget, for every route that reads one: past the size the answer
+// is a 413 before the body is read whole, past the depth a 400 before anything else parses it (a body nested
+// 100,000 levels deep once stalled the event loop for a second and crashed later recursion).
+import { Elysia } from 'elysia'
+import { badRequest, GatewayError } from '../errors'
+
+/** Dashboard and API bodies are small: the largest, a rules document, is about 20 KB. */
+export const API_BODY_LIMIT_BYTES = 1024 * 1024
+/** Deeper than any real request: chat messages with tool schemas nest about 10 levels. */
+export const MAX_JSON_DEPTH = 64
+
+const OPEN_OBJECT = 123
+const OPEN_ARRAY = 91
+const CLOSE_OBJECT = 125
+const CLOSE_ARRAY = 93
+const QUOTE = 34
+const BACKSLASH = 92
+const COLON = 58
+
+export const tooLarge = (limitBytes: number) =>
+	new GatewayError(413, 'invalid_request_error', `The request body is larger than ${limitBytes} bytes`, {
+		code: 'request_too_large',
+	})
+
+/** The body as text, refusing more than `limitBytes` before reading it whole (413). */
+export function readBounded(request: Request, limitBytes: number): Promise<string> {
+	const declared = Number(request.headers.get('content-length') ?? Number.NaN)
+	if (declared > limitBytes) throw tooLarge(limitBytes)
+	// A declared length within the limit is read in one go, without touching `request.body`, whose stream
+	// costs a measurable share of a request; only a chunked body needs counting as it comes.
+	return Number.isFinite(declared) ? request.text() : readChunked(request, limitBytes)
+}
+
+async function readChunked(request: Request, limitBytes: number): Promise<string> {
+	if (!request.body) return ''
+	const reader = request.body.getReader()
+	const parts: Uint8Array[] = []
+	let size = 0
+	for (;;) {
+		const { done, value } = await reader.read()
+		if (done) break
+		size += value.byteLength
+		if (size > limitBytes) {
+			await reader.cancel()
+			throw tooLarge(limitBytes)
+		}
+		parts.push(value)
+	}
+	return Buffer.concat(parts, size).toString('utf8')
+}
+
+/**
+ * Refuses JSON text nested deeper than `maxDepth`, in one pass that never recurses: a 400 naming the
+ * top-level field the nesting is under. Text that is not JSON is left for the parser to refuse.
+ */
+export function checkJsonDepth(text: string, maxDepth = MAX_JSON_DEPTH) {
+	let depth = 0
+	let inString = false
+	let stringStart = 0
+	let topLevelKey: string | null = null
+	for (let i = 0; i < text.length; i++) {
+		const code = text.charCodeAt(i)
+		if (inString) {
+			if (code === BACKSLASH) i++
+			else if (code === QUOTE) {
+				inString = false
+				// A string at depth 1 followed by a colon is a top-level key.
+				if (depth === 1 && nextNonSpace(text, i + 1) === COLON) topLevelKey = text.slice(stringStart, i)
+			}
+		} else if (code === QUOTE) {
+			inString = true
+			stringStart = i + 1
+		} else if (code === OPEN_OBJECT || code === OPEN_ARRAY) {
+			if (++depth > maxDepth) {
+				throw badRequest(
+					`The request body nests deeper than ${maxDepth} levels`,
+					depth > 1 ? topLevelKey : null,
+				)
+			}
+		} else if (code === CLOSE_OBJECT || code === CLOSE_ARRAY) {
+			depth--
+		}
+	}
+}
+
+function nextNonSpace(text: string, from: number): number {
+	for (let i = from; i < text.length; i++) {
+		const code = text.charCodeAt(i)
+		if (code !== 32 && code !== 9 && code !== 10 && code !== 13) return code
+	}
+	return -1
+}
+
+/** JSON within the depth budget, or a 400. */
+export function parseJson(text: string): unknown {
+	checkJsonDepth(text)
+	try {
+		return JSON.parse(text)
+	} catch {
+		throw badRequest('The request body is not valid JSON')
+	}
+}
+
+/**
+ * Every body Elysia parses (the dashboard and its JSON API; the gateway reads its own) goes through the
+ * budgets: JSON and forms within `API_BODY_LIMIT_BYTES`, JSON within `MAX_JSON_DEPTH`.
+ */
+export const bodyLimitsPlugin = () =>
+	new Elysia({ name: 'body-limits' }).onParse(
+		{ as: 'global' },
+		async function parseWithinBudget({ request, contentType }) {
+			const type = contentType.split(';')[0]?.trim().toLowerCase()
+			if (type === 'application/json') {
+				const text = await readBounded(request, API_BODY_LIMIT_BYTES)
+				return text.trim() === '' ? {} : parseJson(text)
+			}
+			if (type === 'application/x-www-form-urlencoded') {
+				const text = await readBounded(request, API_BODY_LIMIT_BYTES)
+				return Object.fromEntries(new URLSearchParams(text))
+			}
+			return undefined
+		},
+	)
