@@ -63,7 +63,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		loginThrottle: new LoginThrottle(),
 		gatewayKeys: new GatewayKeyStore(db),
 		providerKeys: new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys),
-		adapters: createProviderAdapters(),
+		adapters: createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes }),
 		requestLog,
 		rateLimiter: new KeyRateLimiter(),
 		deadlines: new Deadlines(),

@@ -9,10 +9,13 @@ import type { CallOptions } from './types'
 const decoder = new TextDecoder()
 
 /**
- * The most a JSON answer may weigh. The largest real answers (128K output tokens, or images as base64)
- * stay far below; past it the attempt fails instead of the server buffering without end.
+ * What one upstream answer may weigh (UPSTREAM_MAX_ANSWER_BYTES): the largest real answers (128K output
+ * tokens, or images as base64) stay far below; past it the attempt fails instead of the server buffering
+ * without end. A stream's events are bounded one by one.
  */
-export const MAX_ANSWER_BYTES = 32 * 1024 * 1024
+export interface AnswerLimits {
+	maxAnswerBytes: number
+}
 
 let httpThreadScheduled = false
 
@@ -37,6 +40,7 @@ export async function postJson(
 	headers: Record<string, string>,
 	body: unknown,
 	call: CallOptions,
+	limits: AnswerLimits,
 ): Promise<Response> {
 	let response: Response
 	try {
@@ -53,23 +57,24 @@ export async function postJson(
 	}
 	scheduleHttpThread()
 	if (!response.ok) {
-		const text = await readText(response, MAX_ANSWER_BYTES).catch(() => '')
+		const text = await readText(response, limits.maxAnswerBytes).catch(() => '')
 		throw httpFailure(response.status, text)
 	}
 	call.began()
 	return response
 }
 
-/** A POST with a JSON body, resolved with the whole answer text (at most `MAX_ANSWER_BYTES`). */
+/** A POST with a JSON body, resolved with the whole answer text (at most `limits.maxAnswerBytes`). */
 export async function postJsonForText(
 	url: string,
 	headers: Record<string, string>,
 	body: unknown,
 	call: CallOptions,
+	limits: AnswerLimits,
 ): Promise<string> {
-	const response = await postJson(url, headers, body, call)
+	const response = await postJson(url, headers, body, call, limits)
 	try {
-		return await readText(response, MAX_ANSWER_BYTES)
+		return await readText(response, limits.maxAnswerBytes)
 	} catch (error) {
 		throw fetchFailure(error)
 	}
@@ -184,7 +189,10 @@ export interface ServerSentEvent {
  * `event:` and `data:` fields, events separated by a blank line, comments ignored. A connection that
  * breaks mid-stream surfaces as an `UpstreamError`.
  */
-export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+export async function* readEvents(
+	body: ReadableStream<Uint8Array>,
+	limits: AnswerLimits,
+): AsyncGenerator<ServerSentEvent> {
 	const reader = body.getReader()
 	let buffer = ''
 	let event: string | undefined
@@ -200,7 +208,7 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
 			}
 			if (chunk.done) break
 			buffer += decoder.decode(chunk.value, { stream: true })
-			if (buffer.length > MAX_ANSWER_BYTES) throw tooLarge(MAX_ANSWER_BYTES)
+			if (buffer.length > limits.maxAnswerBytes) throw tooLarge(limits.maxAnswerBytes)
 			let newline = buffer.indexOf('\n')
 			while (newline !== -1) {
 				const line =

@@ -1,5 +1,6 @@
 import { createAnthropicAdapter } from './anthropic'
 import type { ProviderKind } from './catalog'
+import type { AnswerLimits } from './http'
 import { createOpenAIAdapter } from './openai'
 import type { ProviderAdapter } from './types'
 
@@ -9,7 +10,7 @@ export type ProviderAdapters = Readonly<Record<ProviderKind, ProviderAdapter>>
  * One adapter per provider kind. An OpenAI-compatible server (Groq, Mistral, DeepSeek, Together, a local
  * Ollama or vLLM) is the OpenAI adapter; how its API differs is the provider's `chatApi` in the catalog.
  */
-export function createProviderAdapters(): ProviderAdapters {
-	const openai = createOpenAIAdapter()
-	return { openai, anthropic: createAnthropicAdapter(), 'openai-compatible': openai }
+export function createProviderAdapters(limits: AnswerLimits): ProviderAdapters {
+	const openai = createOpenAIAdapter(limits)
+	return { openai, anthropic: createAnthropicAdapter(limits), 'openai-compatible': openai }
 }

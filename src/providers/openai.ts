@@ -5,7 +5,7 @@
 // (`openai-responses.ts`). Chat Completions answers are relayed as the upstream wrote them.
 import type { CatalogModel, CatalogProvider } from './catalog'
 import { UpstreamError } from './errors'
-import { parseJson, postJson, postJsonForText, readEvents, upstreamMessage } from './http'
+import { type AnswerLimits, parseJson, postJson, postJsonForText, readEvents, upstreamMessage } from './http'
 import { createResponsesStreamTranslator, fromResponse, toResponsesRequest } from './openai-responses'
 import {
 	allowed,
@@ -156,7 +156,7 @@ const urlOf = (target: UpstreamTarget, api: OpenAICall['api']) =>
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const completionId = (responseId: string) => `chatcmpl-${responseId.replace(/^resp_/, '')}`
 
-export function createOpenAIAdapter(): ProviderAdapter {
+export function createOpenAIAdapter(limits: AnswerLimits): ProviderAdapter {
 	return {
 		prepare(request, model, provider) {
 			const { call, log } = prepareOpenAICall(request, model, provider)
@@ -170,6 +170,7 @@ export function createOpenAIAdapter(): ProviderAdapter {
 				authorization(target),
 				{ ...call.body, stream: false },
 				options,
+				limits,
 			)
 			if (call.api === 'responses') {
 				const response = parseJson<Parameters<typeof fromResponse>[0]>(raw)
@@ -197,16 +198,19 @@ export function createOpenAIAdapter(): ProviderAdapter {
 			if (call.api === 'chat' && call.askUsage) {
 				body.stream_options = { ...((call.body.stream_options ?? {}) as Body), include_usage: true }
 			}
-			const response = await postJson(urlOf(target, call.api), authorization(target), body, options)
+			const response = await postJson(urlOf(target, call.api), authorization(target), body, options, limits)
 			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
-			if (call.api === 'responses') return responsesChunks(response.body)
-			return Object.assign(chatChunks(response.body), { usageSoFar: () => null })
+			if (call.api === 'responses') return responsesChunks(response.body, limits)
+			return Object.assign(chatChunks(response.body, limits), { usageSoFar: () => null })
 		},
 	}
 }
 
-async function* chatChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<ChatChunk> {
-	for await (const event of readEvents(body)) {
+async function* chatChunks(
+	body: ReadableStream<Uint8Array>,
+	limits: AnswerLimits,
+): AsyncGenerator<ChatChunk> {
+	for await (const event of readEvents(body, limits)) {
 		if (event.data === '[DONE]') return
 		const chunk = parseJson<ChatChunk & { error?: unknown }>(event.data)
 		// OpenAI reports a failure after the stream started as an event with an `error` field.
@@ -216,13 +220,13 @@ async function* chatChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Cha
 	}
 }
 
-function responsesChunks(body: ReadableStream<Uint8Array>): ChatStream {
+function responsesChunks(body: ReadableStream<Uint8Array>, limits: AnswerLimits): ChatStream {
 	const translator = createResponsesStreamTranslator({
 		id: `chatcmpl-${crypto.randomUUID()}`,
 		created: nowSeconds(),
 	})
 	async function* chunks(): AsyncGenerator<ChatChunk> {
-		for await (const event of readEvents(body)) {
+		for await (const event of readEvents(body, limits)) {
 			yield* translator.push(parseJson(event.data))
 		}
 	}

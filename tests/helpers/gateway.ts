@@ -24,6 +24,8 @@ export interface GatewayHarness extends AsyncDisposable {
 	openai: OpenAI
 	/** Waits for buffered log rows to be written and returns every row, oldest first. */
 	rows(): Promise<LogRow[]>
+	/** Live rules with one tier of these models and no rule, so `auto` tries exactly them, in order. */
+	onlyTier(models: string[]): Promise<void>
 	fetch(path: string, init?: RequestInit): Promise<Response>
 }
 
@@ -86,6 +88,17 @@ export async function startGateway(
 		token,
 		userId: user.id,
 		openai: new OpenAI({ apiKey: key, baseURL, maxRetries: 0 }),
+		async onlyTier(models) {
+			const rules = {
+				version: 1,
+				baseline: models[0],
+				defaultTier: 'only',
+				tiers: { only: { models } },
+				rules: [],
+			}
+			const res = await t.call('PUT', '/api/rules', { token, body: rules })
+			if (res.status !== 200) throw new Error(`rules not saved: ${await res.text()}`)
+		},
 		async rows() {
 			await t.deps.requestLog.flush()
 			return t.deps.db.select().from(requestLog).orderBy(asc(requestLog.id)).all()

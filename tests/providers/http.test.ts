@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import type { Socket } from 'bun'
 import { UpstreamError } from '../../src/providers/errors'
-import { MAX_ANSWER_BYTES, postJsonForText } from '../../src/providers/http'
+import { postJsonForText } from '../../src/providers/http'
 import { until } from '../helpers/until'
 
 interface Peer {
@@ -54,14 +54,18 @@ const answer = (socket: Socket<Peer>, body: string) =>
 
 const call = () => ({ signal: new AbortController().signal, began() {} })
 
+/** 32 MiB, as UPSTREAM_MAX_ANSWER_BYTES defaults. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024
+const limits = { maxAnswerBytes: MAX_ANSWER_BYTES }
+
 describe('upstream calls over fetch', () => {
 	it('never sends a request twice when a kept-alive connection closes after reading it', async () => {
 		using server = rawServer((socket, n) => {
 			if (n === 1) answer(socket, '{"ok":1}')
 			else socket.end()
 		})
-		expect(await postJsonForText(server.url, {}, { n: 1 }, call())).toBe('{"ok":1}')
-		const second = postJsonForText(server.url, {}, { n: 2 }, call())
+		expect(await postJsonForText(server.url, {}, { n: 1 }, call(), limits)).toBe('{"ok":1}')
+		const second = postJsonForText(server.url, {}, { n: 2 }, call(), limits)
 		await expect(second).rejects.toBeInstanceOf(UpstreamError)
 		await expect(second).rejects.toMatchObject({ kind: 'connection' })
 		expect(server.received()).toBe(2)
@@ -69,7 +73,7 @@ describe('upstream calls over fetch', () => {
 
 	it('never sends a request twice when a fresh connection closes after reading it', async () => {
 		using server = rawServer((socket) => socket.end())
-		await expect(postJsonForText(server.url, {}, { n: 1 }, call())).rejects.toMatchObject({
+		await expect(postJsonForText(server.url, {}, { n: 1 }, call(), limits)).rejects.toMatchObject({
 			kind: 'connection',
 		})
 		expect(server.received()).toBe(1)
@@ -78,7 +82,13 @@ describe('upstream calls over fetch', () => {
 	it('reports the answer beginning once its 2xx headers arrive', async () => {
 		using server = rawServer((socket) => answer(socket, '{}'))
 		let began = 0
-		await postJsonForText(server.url, {}, {}, { signal: new AbortController().signal, began: () => began++ })
+		await postJsonForText(
+			server.url,
+			{},
+			{},
+			{ signal: new AbortController().signal, began: () => began++ },
+			limits,
+		)
 		expect(began).toBe(1)
 	})
 
@@ -88,7 +98,7 @@ describe('upstream calls over fetch', () => {
 				`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${MAX_ANSWER_BYTES + 1}\r\n\r\n{`,
 			),
 		)
-		await expect(postJsonForText(server.url, {}, {}, call())).rejects.toMatchObject({
+		await expect(postJsonForText(server.url, {}, {}, call(), limits)).rejects.toMatchObject({
 			kind: 'protocol',
 			message: `the upstream answer is larger than ${MAX_ANSWER_BYTES} bytes`,
 		})
@@ -115,7 +125,9 @@ describe('upstream calls over fetch', () => {
 					{ headers: { 'content-type': 'application/json' } },
 				),
 		})
-		await expect(postJsonForText(`${server.url}v1/chat/completions`, {}, {}, call())).rejects.toMatchObject({
+		await expect(
+			postJsonForText(`${server.url}v1/chat/completions`, {}, {}, call(), limits),
+		).rejects.toMatchObject({
 			kind: 'protocol',
 		})
 		await until(() => cancelled, 2000)

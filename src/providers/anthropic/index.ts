@@ -3,7 +3,7 @@
 // and stream.ts.
 import type Anthropic from '@anthropic-ai/sdk'
 import { UpstreamError } from '../errors'
-import { parseJson, postJson, postJsonForText, readEvents } from '../http'
+import { type AnswerLimits, parseJson, postJson, postJsonForText, readEvents } from '../http'
 import { ShapeLog } from '../shape'
 import type { ChatChunk, ChatStream, ProviderAdapter, UpstreamTarget } from '../types'
 import { type AnthropicStreamEvent, createStreamTranslator } from './stream'
@@ -22,7 +22,7 @@ const headers = (target: UpstreamTarget) => ({
 
 const messagesUrl = (target: UpstreamTarget) => `${target.provider.baseUrl}/v1/messages`
 
-export function createAnthropicAdapter(): ProviderAdapter {
+export function createAnthropicAdapter(limits: AnswerLimits): ProviderAdapter {
 	return {
 		prepare(request, model) {
 			const log = new ShapeLog()
@@ -32,7 +32,7 @@ export function createAnthropicAdapter(): ProviderAdapter {
 
 		async chat(prepared, target, call) {
 			const body = { ...(prepared.upstream as Anthropic.MessageCreateParams), stream: false }
-			const raw = await postJsonForText(messagesUrl(target), headers(target), body, call)
+			const raw = await postJsonForText(messagesUrl(target), headers(target), body, call, limits)
 			const message = parseJson<Anthropic.Message>(raw)
 			if (!message || typeof message !== 'object' || !Array.isArray(message.content)) {
 				throw new UpstreamError('protocol', 0, 'the upstream answer is not a message')
@@ -47,17 +47,17 @@ export function createAnthropicAdapter(): ProviderAdapter {
 
 		async stream(prepared, target, call) {
 			const body = { ...(prepared.upstream as Anthropic.MessageCreateParams), stream: true }
-			const response = await postJson(messagesUrl(target), headers(target), body, call)
+			const response = await postJson(messagesUrl(target), headers(target), body, call, limits)
 			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
-			return translate(response.body, target.model.qualifiedId)
+			return translate(response.body, target.model.qualifiedId, limits)
 		},
 	}
 }
 
-function translate(body: ReadableStream<Uint8Array>, modelId: string): ChatStream {
+function translate(body: ReadableStream<Uint8Array>, modelId: string, limits: AnswerLimits): ChatStream {
 	let translator: ReturnType<typeof createStreamTranslator> | undefined
 	async function* chunks(): AsyncGenerator<ChatChunk> {
-		for await (const sse of readEvents(body)) {
+		for await (const sse of readEvents(body, limits)) {
 			const event = parseJson<AnthropicStreamEvent>(sse.data)
 			if (!translator) {
 				const id =

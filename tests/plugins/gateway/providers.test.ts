@@ -28,19 +28,6 @@ type Params = Omit<ChatCompletionCreateParamsNonStreaming, 'messages'> & {
 	[field: string]: unknown
 }
 
-/** Rules with one tier holding `models`, so a test decides the candidates `auto` gets. */
-async function onlyTier(g: GatewayHarness, models: string[]) {
-	const rules = {
-		version: 1,
-		baseline: models[0],
-		defaultTier: 'only',
-		tiers: { only: { models } },
-		rules: [],
-	}
-	const res = await g.t.call('PUT', '/api/rules', { token: g.token, body: rules })
-	if (res.status !== 200) throw new Error(`rules not saved: ${await res.text()}`)
-}
-
 const create = (g: GatewayHarness, params: Params) => g.openai.chat.completions.create(params).withResponse()
 
 async function refusalOf(promise: Promise<unknown>) {
@@ -340,7 +327,7 @@ describe('Claude 5.x through Chat Completions', () => {
 			code: 'model_incapable',
 			message: expect.stringContaining('forced tool_choice'),
 		})
-		await onlyTier(g, ['anthropic/claude-sonnet-5-5', 'openai/gpt-6.1-terra'])
+		await g.onlyTier(['anthropic/claude-sonnet-5-5', 'openai/gpt-6.1-terra'])
 		g.upstream.script('gpt-6.1-terra', { kind: 'reply', toolCalls: [osloCall] })
 		const { response } = await create(g, { ...params, model: 'auto' })
 		expect(response.headers.get('x-switchyard-model')).toBe('openai/gpt-6.1-terra')
@@ -362,7 +349,7 @@ describe('Claude 5.x through Chat Completions', () => {
 		expect(await refusalOf(create(g, { model: 'anthropic/claude-haiku-5-5', messages }))).toMatchObject({
 			code: 'model_incapable',
 		})
-		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'anthropic/claude-haiku-4-5'])
+		await g.onlyTier(['anthropic/claude-haiku-5-5', 'anthropic/claude-haiku-4-5'])
 		const { response } = await create(g, { model: 'auto', messages })
 		expect(response.headers.get('x-switchyard-model')).toBe('anthropic/claude-haiku-4-5')
 		expect(g.upstream.requests[0]?.body.messages.at(-1)).toEqual({ role: 'assistant', content: 'Bonjour' })
@@ -405,7 +392,7 @@ describe('fallback', () => {
 		[529, 'overloaded_error'],
 	])('moves on after an Anthropic %d %s', async (status) => {
 		await using g = await startGateway()
-		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
+		await g.onlyTier(['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
 		g.upstream.script('claude-haiku-5-5', { kind: 'error', status })
 		const { response } = await create(g, { model: 'auto', messages: hello })
 		expect(response.headers.get('x-switchyard-model')).toBe('openai/gpt-6-luna')
@@ -414,7 +401,7 @@ describe('fallback', () => {
 
 	it('moves on after Anthropic’s 400 for an exhausted credit balance, which is the account’s, not the caller’s', async () => {
 		await using g = await startGateway()
-		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
+		await g.onlyTier(['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
 		const message =
 			'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.'
 		g.upstream.script('claude-haiku-5-5', { kind: 'error', status: 400, message })
@@ -428,7 +415,7 @@ describe('fallback', () => {
 			{},
 			{ catalog: { models: [{ id: 'claude-sonnet-4-5', provider: 'anthropic', retiresAt: '2099-01-01' }] } },
 		)
-		await onlyTier(g, ['anthropic/claude-sonnet-4-5', 'anthropic/claude-sonnet-5-5'])
+		await g.onlyTier(['anthropic/claude-sonnet-4-5', 'anthropic/claude-sonnet-5-5'])
 		const { response } = await create(g, { model: 'auto', messages: hello })
 		expect(response.headers.get('x-switchyard-model')).toBe('anthropic/claude-sonnet-5-5')
 		expect((await g.rows())[0]?.attempts).toMatchObject([
@@ -445,10 +432,10 @@ describe('fallback', () => {
 				content: [{ type: 'image_url' as const, image_url: { url: 'data:image/bmp;base64,Qk0=' } }],
 			},
 		]
-		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
+		await g.onlyTier(['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
 		const first = await create(g, { model: 'auto', messages: bmp })
 		expect(first.response.headers.get('x-switchyard-model')).toBe('openai/gpt-6-luna')
-		await onlyTier(g, ['openai/gpt-6-luna', 'anthropic/claude-haiku-5-5', 'openai/gpt-6.1-terra'])
+		await g.onlyTier(['openai/gpt-6-luna', 'anthropic/claude-haiku-5-5', 'openai/gpt-6.1-terra'])
 		g.upstream.script('gpt-6-luna', { kind: 'error', status: 503 })
 		const second = await create(g, { model: 'auto', messages: bmp })
 		expect(second.response.headers.get('x-switchyard-model')).toBe('openai/gpt-6.1-terra')
@@ -461,7 +448,7 @@ describe('fallback', () => {
 
 	it('lists every attempt when all fail', async () => {
 		await using g = await startGateway()
-		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
+		await g.onlyTier(['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
 		g.upstream.script('claude-haiku-5-5', { kind: 'error', status: 529 })
 		g.upstream.script('gpt-6-luna', { kind: 'error', status: 503 })
 		const res = await g.fetch('/chat/completions', {
@@ -476,7 +463,7 @@ describe('fallback', () => {
 
 	it('falls back from a Claude stream that opens and then reports overloaded, pricing its input tokens', async () => {
 		await using g = await startGateway()
-		await onlyTier(g, ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
+		await g.onlyTier(['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna'])
 		g.upstream.script('claude-haiku-5-5', { kind: 'fail-mid-stream', afterChunks: 1 })
 		const { message } = await assemble(
 			await g.openai.chat.completions.create({ model: 'auto', messages: hello, stream: true }),
@@ -508,7 +495,7 @@ describe('fallback', () => {
 
 	it('falls back from an OpenAI stream that reports an error before any content', async () => {
 		await using g = await startGateway()
-		await onlyTier(g, ['openai/gpt-6-luna', 'anthropic/claude-haiku-5-5'])
+		await g.onlyTier(['openai/gpt-6-luna', 'anthropic/claude-haiku-5-5'])
 		g.upstream.script('gpt-6-luna', { kind: 'stream-error', afterChunks: 1 })
 		const { message } = await assemble(
 			await g.openai.chat.completions.create({ model: 'auto', messages: hello, stream: true }),
@@ -558,7 +545,7 @@ describe('retired models', () => {
 			code: 'model_not_found',
 			message: expect.stringContaining('anthropic/claude-sonnet-5-5'),
 		})
-		await onlyTier(g, ['anthropic/claude-sonnet-4-5', 'anthropic/claude-sonnet-5-5'])
+		await g.onlyTier(['anthropic/claude-sonnet-4-5', 'anthropic/claude-sonnet-5-5'])
 		await create(g, { model: 'auto', messages: hello })
 		expect(g.upstream.requests.map((request) => request.body.model)).toEqual(['claude-sonnet-5-5'])
 	})
