@@ -262,6 +262,15 @@ describe('upstream failures', () => {
 		expect((await g.rows())[0]).toMatchObject({ status: 502, stream: true })
 	})
 
+	it('fails an answer larger than UPSTREAM_MAX_ANSWER_BYTES cleanly, and logs it', async () => {
+		await using g = await startGateway({ UPSTREAM_MAX_ANSWER_BYTES: '2048' })
+		g.upstream.script('gpt-4o-mini', { kind: 'reply', text: 'word '.repeat(1000) })
+		const { res, body } = await post(g, { model: 'gpt-4o-mini', messages: hello })
+		expect(res.status).toBe(502)
+		expect(body.error.message).toContain('the upstream answer is larger than 2048 bytes')
+		expect((await g.rows())[0]).toMatchObject({ status: 502, errorType: 'upstream_error' })
+	})
+
 	it('counts a refused connection as failed', async () => {
 		await using g = await startGateway({ OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' })
 		const { res, body } = await post(g, { model: 'gpt-4o-mini', messages: hello })
