@@ -1,7 +1,17 @@
 import { type Static, Type } from '@sinclair/typebox'
 
-/** Tier names appear in headers and analytics keys, so they stay URL- and header-safe. */
-export const TIER_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$'
+/**
+ * Names are sent as header values (x-switchyard-rule, x-switchyard-tier) on answers that are already paid
+ * for, where a character the HTTP stack refuses would turn the answer into a 500; tier names are also
+ * analytics keys and URL query values. Both sets are plain ASCII, which every header and URL carries as is.
+ */
+export const NAME_MAX_LENGTH = 64
+export const RULE_NAME_PATTERN = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,${NAME_MAX_LENGTH - 1}}$`
+export const TIER_NAME_PATTERN = `^[a-z0-9][a-z0-9_-]{0,${NAME_MAX_LENGTH - 1}}$`
+
+// The titles let validate.ts word a pattern failure; the patterns also refuse the empty string.
+const ruleName = { title: 'Rule name', pattern: RULE_NAME_PATTERN } as const
+const tierName = { title: 'Tier name', pattern: TIER_NAME_PATTERN } as const
 
 // Every object schema carries a `title`: editors show it, and validate.ts uses it to word TypeBox's errors.
 export const RangeSchema = Type.Object(
@@ -71,11 +81,14 @@ export const TierSchema = Type.Object(
 
 export const RuleSchema = Type.Object(
 	{
-		name: Type.String({ minLength: 1, description: 'Unique; reported in x-switchyard-rule.' }),
+		name: Type.String({
+			...ruleName,
+			description: 'Unique; reported in x-switchyard-rule. Letters, digits, ".", "_", ":" and "-".',
+		}),
 		description: Type.Optional(Type.String()),
 		enabled: Type.Optional(Type.Boolean({ default: true })),
 		when: WhenSchema,
-		tier: Type.String({ minLength: 1 }),
+		tier: Type.String(tierName),
 	},
 	{ title: 'Rule', additionalProperties: false },
 )
@@ -88,8 +101,8 @@ export const RulesDocumentSchema = Type.Object(
 			minLength: 1,
 			description: 'The model whose price the savings figure compares against.',
 		}),
-		defaultTier: Type.String({ minLength: 1, description: 'The tier used when no rule matches.' }),
-		tiers: Type.Record(Type.String({ pattern: TIER_NAME_PATTERN }), TierSchema, {
+		defaultTier: Type.String({ ...tierName, description: 'The tier used when no rule matches.' }),
+		tiers: Type.Record(Type.String(tierName), TierSchema, {
 			title: 'Tiers',
 			additionalProperties: false,
 			minProperties: 1,

@@ -48,7 +48,11 @@ export class RulesValidationError extends GatewayError {
 	}
 }
 
-export const describeError = (error: RuleError) => `${error.path || '/'}: ${error.message}`
+/** A path holds the document's own keys; written as `\uXXXX`, a control character in one cannot break a log line. */
+const printablePath = (path: string) =>
+	path.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+export const describeError = (error: RuleError) => `${printablePath(error.path) || '/'}: ${error.message}`
 
 export const serializeRules = (document: unknown) => `${JSON.stringify(document, null, '\t')}\n`
 

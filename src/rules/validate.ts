@@ -4,7 +4,16 @@ import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { type CapabilityNeeds, checkCapabilities } from './capabilities'
 import { keywordsRegExp, patternRegExp } from './patterns'
-import { RuleSchema, type RulesDocument, RulesDocumentSchema, TierSchema, WhenSchema } from './schema'
+import {
+	NAME_MAX_LENGTH,
+	RULE_NAME_PATTERN,
+	RuleSchema,
+	type RulesDocument,
+	RulesDocumentSchema,
+	TIER_NAME_PATTERN,
+	TierSchema,
+	WhenSchema,
+} from './schema'
 
 /** One problem in a rules document; `path` is a JSON Pointer into it ('' for the document itself). */
 export interface RuleError {
@@ -30,6 +39,50 @@ const escapeSegment = (segment: string | number) => String(segment).replace(/~/g
 const pointer = (...segments: (string | number)[]) => segments.map((s) => `/${escapeSegment(s)}`).join('')
 const lastSegment = (path: string) => (path.split('/').pop() ?? '').replace(/~1/g, '/').replace(/~0/g, '~')
 
+/** Names in messages are JSON strings, so a line break or an invisible character shows instead of acting. */
+const quote = (text: string) =>
+	JSON.stringify(text.length > NAME_MAX_LENGTH * 2 ? `${text.slice(0, NAME_MAX_LENGTH)}…` : text)
+
+const NAME_SETS = {
+	rule: {
+		name: new RegExp(RULE_NAME_PATTERN),
+		character: /^[A-Za-z0-9._:-]$/,
+		allowed: 'letters, digits, ".", "_", ":" and "-"',
+	},
+	tier: {
+		name: new RegExp(TIER_NAME_PATTERN),
+		character: /^[a-z0-9_-]$/,
+		allowed: 'lowercase letters, digits, "-" and "_"',
+	},
+} as const
+
+type NameKind = keyof typeof NAME_SETS
+
+const isValidName = (kind: NameKind, name: string) => NAME_SETS[kind].name.test(name)
+
+function describeCharacter(character: string): string {
+	const code = `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+	if (character === ' ') return 'a space'
+	if (character === '\r' || character === '\n') return `a line break (${code})`
+	if (/^[\s\p{C}]$/u.test(character)) return `an invisible character (${code})`
+	return /^[\x21-\x7e]$/.test(character) ? quote(character) : `${quote(character)} (${code})`
+}
+
+/** Why a name cannot be used, naming the first character at fault, so the fix is plain. */
+function nameProblem(kind: NameKind, name: string): string {
+	const { character, allowed } = NAME_SETS[kind]
+	const bad = [...name].find((c) => !character.test(c))
+	const reason =
+		name === ''
+			? 'it is empty'
+			: bad !== undefined
+				? `it contains ${describeCharacter(bad)}`
+				: name.length > NAME_MAX_LENGTH
+					? `it is ${name.length} characters long`
+					: `it starts with "${name[0]}"`
+	return `invalid ${kind} name ${quote(name)}: ${reason}; use 1 to ${NAME_MAX_LENGTH} ${allowed}, starting with a letter or digit (it is sent in the x-switchyard-${kind} header)`
+}
+
 function kindOf(value: unknown): string {
 	if (value === null) return 'null'
 	if (Array.isArray(value)) return 'an array'
@@ -47,17 +100,17 @@ function schemaMessage(error: ValueError): string {
 		case ValueErrorType.ObjectAdditionalProperties:
 			switch (schema.title) {
 				case 'Condition':
-					return `unknown predicate "${key}"; known predicates: ${PREDICATES}`
+					return `unknown predicate ${quote(key)}; known predicates: ${PREDICATES}`
 				case 'Range':
-					return `unknown bound "${key}"; a range takes gte, lte or both`
+					return `unknown bound ${quote(key)}; a range takes gte, lte or both`
 				case 'Tiers':
-					return `invalid tier name "${key}": use lowercase letters, digits, "-" and "_", starting with a letter or digit`
+					return nameProblem('tier', key)
 				case 'Tier':
-					return `unknown field "${key}" in a tier; known fields: ${fieldsOf(TierSchema)}`
+					return `unknown field ${quote(key)} in a tier; known fields: ${fieldsOf(TierSchema)}`
 				case 'Rule':
-					return `unknown field "${key}" in a rule; known fields: ${fieldsOf(RuleSchema)}`
+					return `unknown field ${quote(key)} in a rule; known fields: ${fieldsOf(RuleSchema)}`
 				default:
-					return `unknown field "${key}"; known fields: ${fieldsOf(RulesDocumentSchema)}`
+					return `unknown field ${quote(key)}; known fields: ${fieldsOf(RulesDocumentSchema)}`
 			}
 		case ValueErrorType.ObjectMinProperties:
 			if (schema.title === 'Range') return 'a range needs gte, lte or both'
@@ -66,7 +119,8 @@ function schemaMessage(error: ValueError): string {
 		case ValueErrorType.ObjectRequiredProperty:
 			return `missing required field "${key}"`
 		case ValueErrorType.ArrayMinItems:
-			if (key === 'models') return `tier "${lastSegment(path.slice(0, -'/models'.length))}" has no models`
+			if (key === 'models')
+				return `tier ${quote(lastSegment(path.slice(0, -'/models'.length)))} has no models`
 			if (key === 'keywords') return 'keywords needs at least one word or phrase'
 			return `"${key}" needs at least one condition`
 		case ValueErrorType.Literal:
@@ -74,6 +128,9 @@ function schemaMessage(error: ValueError): string {
 			break
 		case ValueErrorType.StringPattern:
 			if (path.includes('/keywords/')) return 'a keyword must not be blank'
+			if (value === '') return `"${key}" must not be empty`
+			if (schema.title === 'Rule name') return nameProblem('rule', String(value))
+			if (schema.title === 'Tier name') return nameProblem('tier', String(value))
 			break
 		case ValueErrorType.StringMinLength:
 			return /^\d+$/.test(key) ? 'must not be empty' : `"${key}" must not be empty`
@@ -135,13 +192,13 @@ function capabilityErrors(rule: string, tier: string, models: CatalogModel[], ne
 		.filter((part) => !serves(part.needs))
 		.map(
 			(part) =>
-				`tier "${tier}" has no model with ${part.model}, but rule "${rule}" sends requests with ${part.request} to it`,
+				`tier ${quote(tier)} has no model with ${part.model}, but rule ${rule} sends requests with ${part.request} to it`,
 		)
 	if (messages.length === 0 && parts.length > 1 && !serves(needs)) {
 		const model = parts.map((part) => part.model).join(' and ')
 		const request = parts.map((part) => part.request).join(' and ')
 		messages.push(
-			`tier "${tier}" has no single model with ${model}, but rule "${rule}" sends requests with ${request} to it`,
+			`tier ${quote(tier)} has no single model with ${model}, but rule ${rule} sends requests with ${request} to it`,
 		)
 	}
 	return messages
@@ -199,18 +256,24 @@ function whenErrors(when: unknown, path: string, errors: RuleError[]) {
 function semanticErrors(doc: Json, catalog: Catalog): RuleError[] {
 	const errors: RuleError[] = []
 	const tiers = isObject(doc.tiers) ? doc.tiers : {}
-	const tierNames = Object.keys(tiers)
+	// Only the usable names are listed: a refused one may hold a line break.
+	const tierNames = Object.keys(tiers).filter((name) => isValidName('tier', name))
 	const tierModels = new Map<string, CatalogModel[]>()
 
 	const unknownTier = (name: string) =>
 		tierNames.length === 0
-			? `unknown tier "${name}"; no tiers are defined`
-			: `unknown tier "${name}"; tiers: ${tierNames.join(', ')}`
-	const unknownModel = (id: string) => `unknown model "${id}": it is not in the catalog`
+			? `unknown tier ${quote(name)}; no tiers are defined`
+			: `unknown tier ${quote(name)}; tiers: ${tierNames.join(', ')}`
+	const unknownModel = (id: string) => `unknown model ${quote(id)}: it is not in the catalog`
 
 	if (typeof doc.baseline === 'string' && doc.baseline !== '' && !catalog.model(doc.baseline))
 		errors.push({ path: '/baseline', message: unknownModel(doc.baseline) })
-	if (typeof doc.defaultTier === 'string' && doc.defaultTier !== '' && !Object.hasOwn(tiers, doc.defaultTier))
+	// A name the schema refused is reported once, there, and not again as unknown.
+	if (
+		typeof doc.defaultTier === 'string' &&
+		isValidName('tier', doc.defaultTier) &&
+		!Object.hasOwn(tiers, doc.defaultTier)
+	)
 		errors.push({ path: '/defaultTier', message: unknownTier(doc.defaultTier) })
 
 	for (const [name, tier] of Object.entries(tiers)) {
@@ -230,17 +293,18 @@ function semanticErrors(doc: Json, catalog: Catalog): RuleError[] {
 	rules.forEach((rule, i) => {
 		if (!isObject(rule)) return
 		const { name, tier, when } = rule
-		if (typeof name === 'string' && name !== '') {
+		const named = typeof name === 'string' && isValidName('rule', name)
+		if (named) {
 			const first = names.get(name)
 			if (first === undefined) names.set(name, i)
 			else
 				errors.push({
 					path: `/rules/${i}/name`,
-					message: `duplicate rule name "${name}" (first used at /rules/${first})`,
+					message: `duplicate rule name ${quote(name)} (first used at /rules/${first})`,
 				})
 		}
 		whenErrors(when, `/rules/${i}/when`, errors)
-		if (typeof tier !== 'string' || tier === '') return
+		if (typeof tier !== 'string' || !isValidName('tier', tier)) return
 		if (!Object.hasOwn(tiers, tier)) {
 			errors.push({ path: `/rules/${i}/tier`, message: unknownTier(tier) })
 			return
@@ -249,7 +313,7 @@ function semanticErrors(doc: Json, catalog: Catalog): RuleError[] {
 		// A disabled rule sends nothing anywhere; it is checked again when it is enabled and saved.
 		if (rule.enabled === false || models.length === 0) return
 		const needs = collectNeeds(when, { promptTokens: 0, hasTools: false, hasImages: false, jsonMode: false })
-		const label = typeof name === 'string' && name !== '' ? name : `#${i}`
+		const label = named ? quote(name) : `#${i}`
 		for (const message of capabilityErrors(label, tier, models, needs))
 			errors.push({ path: `/rules/${i}/tier`, message })
 	})

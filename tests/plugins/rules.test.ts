@@ -131,6 +131,32 @@ describe('rules API', () => {
 		expect(errors).toEqual([{ path: '/rules/0/tier', message: expect.stringContaining('vision') }])
 	})
 
+	it('refuses rule and tier names that cannot be sent in a header, saving nothing', async () => {
+		const { t, admin } = await adminApp()
+		await using _ = t
+		const before = readFileSync(t.deps.config.rulesPath, 'utf8')
+		const res = await t.call('PUT', '/api/rules', {
+			token: admin,
+			body: {
+				...RULES,
+				tiers: { ...RULES.tiers, 'fast 🚀': { models: ['openai/gpt-4o-mini'] } },
+				rules: [{ name: 'short-chat\r\nX-Admin: 1', when: {}, tier: 'simple' }],
+			},
+		})
+		expect(res.status).toBe(400)
+		expect(await res.json()).toMatchObject({
+			errors: [
+				{ path: '/tiers/fast 🚀', message: expect.stringContaining('invalid tier name "fast 🚀"') },
+				{
+					path: '/rules/0/name',
+					message: expect.stringContaining('invalid rule name "short-chat\\r\\nX-Admin: 1"'),
+				},
+			],
+		})
+		expect(readFileSync(t.deps.config.rulesPath, 'utf8')).toBe(before)
+		expect(t.deps.rules.current().revision).toBe(1)
+	})
+
 	it('restores an old revision as a new one in one call', async () => {
 		const { t, admin } = await adminApp()
 		await using _ = t
@@ -175,6 +201,34 @@ describe('editing RULES_PATH by hand', () => {
 		expect(logged[0]).toContain('/defaultTier')
 		expect(logged[0]).toContain('/rules/0/tier')
 		expect(logged[1]).toContain('not valid JSON')
+	})
+
+	it('refuses a hand edit with a name that cannot be sent in a header, on one log line per problem', async () => {
+		await using t = await makeApp()
+		const live = t.deps.rules.current()
+		const logged: string[] = []
+		const original = console.error
+		console.error = (message: string) => logged.push(message)
+		try {
+			writeFileSync(
+				t.deps.config.rulesPath,
+				JSON.stringify({
+					...RULES,
+					tiers: { ...RULES.tiers, 'x\ny': { models: ['openai/gpt-4o'] } },
+					rules: [{ name: 'chat 🚀', when: {}, tier: 'simple' }],
+				}),
+			)
+			expect(t.deps.rules.reloadIfChanged()).toBe('refused')
+		} finally {
+			console.error = original
+		}
+		expect(t.deps.rules.current()).toBe(live)
+		expect(logged[0]?.split('\n')).toEqual([
+			`rules: refused the edit of ${t.deps.config.rulesPath}:`,
+			expect.stringMatching(/^ {2}\/tiers\/x\\u000ay: invalid tier name "x\\ny": it contains a line break/),
+			expect.stringMatching(/^ {2}\/rules\/0\/name: invalid rule name "chat 🚀": it contains a space/),
+			'The last valid rules stay in force.',
+		])
 	})
 
 	it('refuses to start on an invalid rules file', async () => {

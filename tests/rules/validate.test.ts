@@ -331,7 +331,7 @@ describe('validateRules', () => {
 				{
 					path: '/tiers/Hard~1Core',
 					message:
-						'invalid tier name "Hard/Core": use lowercase letters, digits, "-" and "_", starting with a letter or digit',
+						'invalid tier name "Hard/Core": it contains "H"; use 1 to 64 lowercase letters, digits, "-" and "_", starting with a letter or digit (it is sent in the x-switchyard-tier header)',
 				},
 			],
 		],
@@ -400,6 +400,117 @@ describe('validateRules', () => {
 			'/rules/1/when/matches',
 			'/rules/1/tier',
 		])
+	})
+})
+
+describe('validateRules: names sent in headers', () => {
+	const RULE_SET = 'use 1 to 64 letters, digits, ".", "_", ":" and "-", starting with a letter or digit'
+	const TIER_SET = 'use 1 to 64 lowercase letters, digits, "-" and "_", starting with a letter or digit'
+	const ruleName = (shown: string, reason: string) =>
+		`invalid rule name ${shown}: ${reason}; ${RULE_SET} (it is sent in the x-switchyard-rule header)`
+	const tierName = (shown: string, reason: string) =>
+		`invalid tier name ${shown}: ${reason}; ${TIER_SET} (it is sent in the x-switchyard-tier header)`
+
+	test.each<[string, string, string]>([
+		[
+			'an emoji',
+			'fast-🚀',
+			'invalid rule name "fast-🚀": it contains "🚀" (U+1F680); use 1 to 64 letters, digits, ".", "_", ":" and "-", starting with a letter or digit (it is sent in the x-switchyard-rule header)',
+		],
+		[
+			'CR/LF',
+			'short\r\nX-Admin: 1',
+			ruleName('"short\\r\\nX-Admin: 1"', 'it contains a line break (U+000D)'),
+		],
+		['a lone LF', 'short\nchat', ruleName('"short\\nchat"', 'it contains a line break (U+000A)')],
+		['a space', 'short chat', ruleName('"short chat"', 'it contains a space')],
+		['a NUL', 'short\u0000', ruleName('"short\\u0000"', 'it contains an invisible character (U+0000)')],
+		['an accented letter', 'café', ruleName('"café"', 'it contains "é" (U+00E9)')],
+		['a slash', 'a/b', ruleName('"a/b"', 'it contains "/"')],
+		['65 characters', 'a'.repeat(65), ruleName(`"${'a'.repeat(65)}"`, 'it is 65 characters long')],
+		['a leading hyphen', '-chat', ruleName('"-chat"', 'it starts with "-"')],
+		['nothing', '', '"name" must not be empty'],
+	])('refuses a rule name with %s, at its path', (_, name, message) => {
+		expect(errorsOf(withRule({ name, when: {}, tier: 'simple' }))).toEqual([
+			{ path: '/rules/0/name', message },
+		])
+	})
+
+	test.each<[string, (doc: ReturnType<typeof valid>) => void, RuleError]>([
+		[
+			'an emoji in a tier name',
+			(doc) => {
+				doc.tiers['fast-🚀'] = { models: ['gpt-4o'] }
+			},
+			{ path: '/tiers/fast-🚀', message: tierName('"fast-🚀"', 'it contains "🚀" (U+1F680)') },
+		],
+		[
+			'CR/LF in a tier name',
+			(doc) => {
+				doc.tiers['fast\r\n'] = { models: ['gpt-4o'] }
+			},
+			{ path: '/tiers/fast\r\n', message: tierName('"fast\\r\\n"', 'it contains a line break (U+000D)') },
+		],
+		[
+			'a space in a tier name',
+			(doc) => {
+				doc.tiers['very fast'] = { models: ['gpt-4o'] }
+			},
+			{ path: '/tiers/very fast', message: tierName('"very fast"', 'it contains a space') },
+		],
+		[
+			'a tier name of 65 characters',
+			(doc) => {
+				doc.tiers['t'.repeat(65)] = { models: ['gpt-4o'] }
+			},
+			{
+				path: `/tiers/${'t'.repeat(65)}`,
+				message: tierName(`"${'t'.repeat(65)}"`, 'it is 65 characters long'),
+			},
+		],
+		[
+			'an empty tier name',
+			(doc) => {
+				doc.tiers[''] = { models: ['gpt-4o'] }
+			},
+			{ path: '/tiers/', message: tierName('""', 'it is empty') },
+		],
+		[
+			'CR/LF in the default tier, once and not also as unknown',
+			(doc) => {
+				doc.defaultTier = 'medium\r\n'
+			},
+			{ path: '/defaultTier', message: tierName('"medium\\r\\n"', 'it contains a line break (U+000D)') },
+		],
+		[
+			'an empty default tier',
+			(doc) => {
+				doc.defaultTier = ''
+			},
+			{ path: '/defaultTier', message: '"defaultTier" must not be empty' },
+		],
+		[
+			'an emoji in the tier of a rule, once and not also as unknown',
+			(doc) => {
+				doc.rules = [{ name: 'x', when: {}, tier: '🚀' }]
+			},
+			{ path: '/rules/0/tier', message: tierName('"🚀"', 'it contains "🚀" (U+1F680)') },
+		],
+	])('refuses %s', (_, change, error) => {
+		const doc = valid()
+		change(doc)
+		expect(errorsOf(doc)).toEqual([error])
+	})
+
+	test.each<[string, string, string]>([
+		['letters, digits, dot, underscore, colon and hyphen', 'Team.v2_short:chat-1', 'simple'],
+		['64 characters', `r${'x'.repeat(63)}`, `t${'x'.repeat(63)}`],
+		['a single character', 'x', 'x'],
+	])('accepts names of %s', (_, name, tier) => {
+		const doc = valid()
+		doc.tiers[tier] = { models: ['gpt-4o'] }
+		doc.rules = [{ name, when: {}, tier }]
+		expect(errorsOf(doc)).toEqual([])
 	})
 })
 
