@@ -13,6 +13,7 @@ import { ProviderKeyVault } from './plugins/keys/provider-keys'
 import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
 import { createProviderAdapters, type ProviderAdapters } from './providers/index'
 import { RulesStore } from './rules/store'
+import { RunMarker } from './run-marker'
 import { resolveSecrets, type Secrets } from './secrets'
 
 /** Everything the plugins need, built once in `src/index.ts` (or by a test) and passed in. */
@@ -33,6 +34,8 @@ export interface AppDeps {
 	readonly rules: RulesStore
 	readonly analytics: AnalyticsService
 	readonly retention: LogRetention
+	/** Says this run is running; found at the next start, it means this run did not stop cleanly. */
+	readonly runMarker: RunMarker
 }
 
 export interface DepsOptions {
@@ -53,6 +56,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const requestLog = new RequestLog(sqlite, config.databasePath)
 	// The log writer thread runs the checkpoints, with their fsyncs; this connection never blocks on one.
 	sqlite.run('PRAGMA wal_autocheckpoint = 0')
+	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
+	const runMarker = RunMarker.open(config.dataDir)
 	return {
 		config,
 		secrets,
@@ -70,6 +75,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		rules,
 		analytics: new AnalyticsService(sqlite, catalog),
 		retention: new LogRetention(sqlite, config.logRetentionDays),
+		runMarker,
 	}
 }
 
@@ -80,4 +86,6 @@ export async function closeDeps(deps: AppDeps) {
 	await deps.requestLog.close()
 	deps.gatewayKeys.flushLastUsed(true)
 	deps.sqlite.close()
+	// Only now is every answered request in the log.
+	deps.runMarker.close()
 }

@@ -1,10 +1,22 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import {
+	chmodSync,
+	existsSync,
+	mkdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs'
 import { dirname } from 'node:path'
 
 /** File access in one thin module, so a port away from Bun/Node touches one place. */
 export const fileExists = (path: string) => existsSync(path)
 
 export const readText = (path: string) => readFileSync(path, 'utf8')
+
+/** Removes a file; a missing one is not an error. */
+export const removeFile = (path: string) => rmSync(path, { force: true })
 
 export function ensureDir(path: string) {
 	mkdirSync(path, { recursive: true })

@@ -11,19 +11,31 @@ const ADMIN = { email: 'admin@example.com', password: 'admin password' }
 export interface ServerProcess extends AsyncDisposable {
 	readonly child: Bun.Subprocess<'ignore', 'pipe', 'pipe'>
 	readonly origin: string
+	readonly dataDir: string
 	readonly databasePath: string
 	/** A gateway key (`sy_…`) of the admin, created through the JSON API. */
 	createKey(): Promise<string>
+	/** A dashboard session token of the admin, for `Authorization: Bearer`. */
+	adminToken(): Promise<string>
 	/** Everything the server wrote to stderr so far. */
 	stderr(): string
+}
+
+export interface ServerProcessOptions {
+	/** A data folder to reuse, as a restart does; its owner removes it. @default a fresh one, removed at disposal */
+	dataDir?: string
 }
 
 /**
  * Starts `bun <entry>` in development mode on a free port with a fresh data folder and an admin account,
  * and resolves once it says it is listening. Disposal kills it and removes the folder.
  */
-export async function startServerProcess(entry: string, env: Record<string, string>): Promise<ServerProcess> {
-	const dir = mkdtempSync(join(tmpdir(), 'switchyard-process-'))
+export async function startServerProcess(
+	entry: string,
+	env: Record<string, string>,
+	options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
+	const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-process-'))
 	const databasePath = join(dir, 'switchyard.db')
 	// This Bun by its path: the environment may hold a PATH of its own.
 	const child = Bun.spawn([process.execPath, entry], {
@@ -46,7 +58,7 @@ export async function startServerProcess(entry: string, env: Record<string, stri
 	const dispose = async () => {
 		child.kill('SIGKILL')
 		await child.exited
-		rmSync(dir, { recursive: true, force: true })
+		if (!options.dataDir) rmSync(dir, { recursive: true, force: true })
 	}
 	try {
 		// Standard output goes to its own log: `stderr()` must hold only what the server reports as errors.
@@ -55,8 +67,10 @@ export async function startServerProcess(entry: string, env: Record<string, stri
 		return {
 			child,
 			origin,
+			dataDir: dir,
 			databasePath,
 			createKey: () => createGatewayKey(origin, ADMIN, 'process test'),
+			adminToken: () => login(origin, ADMIN),
 			stderr: () => errors.join(''),
 			[Symbol.asyncDispose]: dispose,
 		}
@@ -64,4 +78,14 @@ export async function startServerProcess(entry: string, env: Record<string, stri
 		await dispose()
 		throw new Error(`${error instanceof Error ? error.message : error}\n${errors.join('')}`)
 	}
+}
+
+async function login(origin: string, credentials: { email: string; password: string }): Promise<string> {
+	const response = await fetch(`${origin}/api/auth/login`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(credentials),
+	})
+	if (!response.ok) throw new Error(`login failed: ${response.status} ${await response.text()}`)
+	return ((await response.json()) as { token: string }).token
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { DAY_MS } from '../../src/plugins/analytics/rollup'
+import { windowOf } from '../../src/plugins/analytics/service'
 import type { RequestLogEntry } from '../../src/plugins/gateway/request-log'
 import { makeApp, signupUser, type TestApp } from '../helpers/app'
 
@@ -336,6 +337,7 @@ describe('GET /api/analytics/integrity', () => {
 			unpricedRequests: 0,
 			missingUsageRequests: 0,
 			unpricedModels: [],
+			uncleanStop: null,
 		})
 		f.t.deps.requestLog.record(
 			entry({
@@ -352,7 +354,18 @@ describe('GET /api/analytics/integrity', () => {
 			unpricedRequests: 1,
 			missingUsageRequests: 1,
 			unpricedModels: ['ollama/llama3.2'],
+			uncleanStop: null,
 		})
+	})
+
+	it('reports an unclean stop of the last run while the period reaches the moment it was noticed', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const stop = { startedAt: daysAgo(4).toISOString(), pid: 7, noticedAt: daysAgo(3).toISOString() }
+		const integrity = (days: number) =>
+			f.t.deps.analytics.integrity({ userId: null }, windowOf(days, NOW), stop)
+		expect(integrity(7).uncleanStop).toEqual(stop)
+		expect(integrity(1).uncleanStop).toBeNull()
 	})
 })
 

@@ -4,6 +4,7 @@ import { ErrorBanner } from '../../src/views/components/error-banner'
 import { QuickStart } from '../../src/views/components/quick-start'
 import { AuthForm } from '../../src/views/fragments/auth-form'
 import { GatewayKeysSection, KeyRow } from '../../src/views/fragments/gateway-keys'
+import { OverviewPanel } from '../../src/views/fragments/overview'
 import { ProviderKeysSection } from '../../src/views/fragments/provider-keys'
 import { RequestDetailView } from '../../src/views/fragments/requests'
 import { Layout } from '../../src/views/layout'
@@ -111,5 +112,54 @@ describe('the request detail', () => {
 		const html = render(<RequestDetailView request={detail} />)
 		expectEscaped(html)
 		expect(html).toContain('<td data-label="Billed">$0.000001</td>')
+	})
+})
+
+describe('the cost-integrity panel', () => {
+	const empty = {
+		requests: 0,
+		errors: 0,
+		costUsd: 0,
+		baselineCostUsd: 0,
+		savingsUsd: 0,
+		promptTokens: 0,
+		completionTokens: 0,
+		avgLatencyMs: 0,
+		p95LatencyMs: 0,
+	}
+	const panel = (uncleanStop: { startedAt: string | null; pid: number | null; noticedAt: string } | null) =>
+		render(
+			<OverviewPanel
+				days={7}
+				everyone
+				isAdmin
+				overview={empty}
+				byDay={[]}
+				byModel={[]}
+				byTier={[]}
+				integrity={{ unpricedRequests: 0, missingUsageRequests: 0, unpricedModels: [], uncleanStop }}
+				baseUrl="http://localhost/v1"
+				hasKeys
+			/>,
+		)
+
+	it('shows an unclean stop through the date formatter, even in a period without requests', () => {
+		const html = panel({
+			startedAt: '2026-12-03T10:00:00.000Z',
+			pid: 123,
+			noticedAt: '2026-12-03T10:05:00.000Z',
+		})
+		expect(html).toContain(
+			'(started <span>2026-12-03 10:00 UTC</span>, pid 123) stopped without a clean shutdown',
+		)
+		expect(html).toContain('<span>2026-12-03 10:05 UTC</span>')
+		expect(html).toContain('how many is not known')
+		expect(panel(null)).not.toContain('cost-integrity')
+	})
+
+	it('never shows the raw text of a time', () => {
+		const html = panel({ startedAt: HOSTILE, pid: null, noticedAt: HOSTILE })
+		expect(html).not.toContain('<script>')
+		expect(html).not.toContain('<img src=x')
 	})
 })

@@ -110,6 +110,8 @@ export const analyticsPlugin = (deps: AppDeps) => {
 	}
 	const hasKeys = (user: PublicUser) => deps.gatewayKeys.list(user.id).some((key) => !key.revokedAt)
 	const baseUrl = (request: Request) => `${new URL(request.url).origin}/v1`
+	/** An unclean stop is about the server, not anyone's requests: an operations fact, for admins. */
+	const uncleanStopFor = (user: PublicUser) => (user.role === 'admin' ? deps.runMarker.uncleanStop : null)
 
 	async function overviewProps(
 		user: PublicUser,
@@ -127,7 +129,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			byDay: service.breakdown(scope, 'day', window),
 			byModel: service.breakdown(scope, 'model', window),
 			byTier: service.breakdown(scope, 'tier', window),
-			integrity: service.integrity(scope, window),
+			integrity: service.integrity(scope, window, uncleanStopFor(user)),
 			baseUrl: baseUrl(request),
 			hasKeys: hasKeys(user),
 		}
@@ -158,7 +160,11 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			.get(
 				'/api/analytics/integrity',
 				async ({ auth, query }) =>
-					(await fresh()).integrity(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
+					(await fresh()).integrity(
+						scopeOf(auth.user, query.scope),
+						windowOf(query.days ?? DEFAULT_DAYS),
+						uncleanStopFor(auth.user),
+					),
 				{ session: 'user', query: AnalyticsModel.window },
 			)
 			.get(

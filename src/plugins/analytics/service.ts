@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import type { AttemptRecord } from '../../../db/schema'
 import { notFound } from '../../errors'
 import type { Catalog } from '../../providers/catalog'
+import type { UncleanStop } from '../../run-marker'
 import { DAY_MS, percentileFromHistogram, utcDay } from './rollup'
 
 /** The longest analytics window, and the retention a simulation can replay at most. */
@@ -105,6 +106,11 @@ export interface Integrity {
 	missingUsageRequests: number
 	/** Models that answered in the window and that the catalog does not price (absent, or priced at zero). */
 	unpricedModels: string[]
+	/**
+	 * The last run stopped without a clean shutdown, so some of its requests may be missing from the log (how
+	 * many is not known). Shown to admins, in a window that reaches the moment it was noticed.
+	 */
+	uncleanStop: UncleanStop | null
 }
 
 const userClause = (scope: Scope, column = 'user_id') =>
@@ -204,7 +210,8 @@ export class AnalyticsService {
 		return grouped.map((row) => toRow(row.grouping === '' ? 'none' : String(row.grouping), row))
 	}
 
-	integrity(scope: Scope, window: Window): Integrity {
+	/** `uncleanStop`: what this run found at start, passed only for a viewer who may see it. */
+	integrity(scope: Scope, window: Window, uncleanStop: UncleanStop | null = null): Integrity {
 		const counts = this.sqlite
 			.query<{ unpriced: number; missing: number }, [number, number]>(
 				`SELECT COALESCE(SUM(unpriced), 0) AS unpriced, COALESCE(SUM(missing_usage), 0) AS missing
@@ -221,7 +228,14 @@ export class AnalyticsService {
 			const model = this.catalog.model(id)
 			return !model || (model.inputPerMTok === 0 && model.outputPerMTok === 0)
 		})
-		return { unpricedRequests: counts.unpriced, missingUsageRequests: counts.missing, unpricedModels }
+		// The lost rows are older than the notice: a window that starts after it holds none of them.
+		const inWindow = uncleanStop !== null && Date.parse(uncleanStop.noticedAt) >= window.firstDay * DAY_MS
+		return {
+			unpricedRequests: counts.unpriced,
+			missingUsageRequests: counts.missing,
+			unpricedModels,
+			uncleanStop: inWindow ? uncleanStop : null,
+		}
 	}
 
 	/** Newest first, `before` an id for the next page; every filter walks an index, never the whole log. */

@@ -1,6 +1,7 @@
 import type { BreakdownRow, Integrity, Overview } from '../../plugins/analytics/service'
+import type { UncleanStop } from '../../run-marker'
 import { QuickStart } from '../components/quick-start'
-import { formatInteger, formatMs, formatPercent, formatUsd } from '../format'
+import { formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'
 
 export const PERIODS = [
 	{ days: 1, label: 'Today' },
@@ -187,12 +188,34 @@ export function BreakdownTable({
 	)
 }
 
-/** Where our peers' users get burned: answers priced at nothing. */
+/** We cannot count what was never written, so this says "may" and no number. */
+function UncleanStopItem({ stop }: { stop: UncleanStop }) {
+	return (
+		<li>
+			<strong>The server’s previous run</strong>
+			{stop.startedAt === null ? (
+				''
+			) : (
+				<>
+					{' '}
+					(started <span safe>{formatDateTime(stop.startedAt)}</span>
+					{stop.pid === null ? '' : <>, pid {stop.pid}</>})
+				</>
+			)}{' '}
+			stopped without a clean shutdown (found when this run started,{' '}
+			<span safe>{formatDateTime(stop.noticedAt)}</span>). Requests it answered in its last moments, and those
+			in flight, may have no request log row and so be missing from these figures; how many is not known.
+		</li>
+	)
+}
+
+/** Where our peers' users get burned: answers priced at nothing, and answers never logged. */
 function CostIntegrity({ integrity }: { integrity: Integrity }) {
 	const clean =
 		integrity.unpricedRequests === 0 &&
 		integrity.missingUsageRequests === 0 &&
-		integrity.unpricedModels.length === 0
+		integrity.unpricedModels.length === 0 &&
+		integrity.uncleanStop === null
 	return (
 		<section class="card" id="cost-integrity">
 			<h2>Cost integrity</h2>
@@ -227,6 +250,7 @@ function CostIntegrity({ integrity }: { integrity: Integrity }) {
 					) : (
 						''
 					)}
+					{integrity.uncleanStop ? <UncleanStopItem stop={integrity.uncleanStop} /> : ''}
 				</ul>
 			)}
 		</section>
@@ -242,6 +266,8 @@ export function OverviewPanel(props: OverviewProps) {
 				<>
 					<p class="empty card">No requests in this period yet.</p>
 					<QuickStart baseUrl={props.baseUrl} hasKeys={props.hasKeys} />
+					{/* Rows lost in an unclean stop may be why the period looks empty. */}
+					{props.integrity.uncleanStop ? <CostIntegrity integrity={props.integrity} /> : ''}
 				</>
 			) : (
 				<>
