@@ -316,18 +316,19 @@ describe('fakeUpstream (OpenAI wire format)', () => {
 		})
 	})
 
-	it('rejects a wrong key with OpenAI’s 401 body', async () => {
+	it('rejects a wrong key with OpenAI’s 401 body, which repeats the key masked', async () => {
 		await using fake = await start()
 		const response = await fetch(`${fake.openaiBaseUrl}/chat/completions`, {
 			method: 'POST',
-			headers: { authorization: 'Bearer sk-wrong', 'content-type': 'application/json' },
+			headers: { authorization: 'Bearer sk-proj-abcdefghijklmnopWXYZ', 'content-type': 'application/json' },
 			body: JSON.stringify({ model: 'gpt-4o-mini', messages: USER }),
 		})
 		expect({ status: response.status, body: await response.json() }).toEqual({
 			status: 401,
 			body: {
 				error: {
-					message: 'Incorrect API key provided',
+					message:
+						'Incorrect API key provided: sk-proj-****************WXYZ. You can find your API key at https://platform.openai.com/account/api-keys.',
 					type: 'invalid_request_error',
 					param: null,
 					code: 'invalid_api_key',

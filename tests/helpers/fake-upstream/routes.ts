@@ -64,7 +64,7 @@ export function reject(
 			"You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
 		return openaiRefusalWith(401, message)
 	} else if (!gate.keys.openai.has(key)) {
-		return openaiError(401, openaiErrorFields(401))
+		return openaiError(401, openaiErrorFields(401, incorrectKeyMessage(key)))
 	}
 	if (models) return modelList(provider, gate.now())
 	if (!parsed || !isRecord(body)) {
@@ -165,4 +165,13 @@ function bearer(request: Request): string | undefined {
 	const header = request.headers.get('authorization')
 	if (!header?.startsWith('Bearer ')) return undefined
 	return header.slice('Bearer '.length).trim()
+}
+
+/**
+ * OpenAI's 401 for a wrong key repeats it, masked: its first 8 characters, then stars, then its last 4
+ * (observed: "Incorrect API key provided: sk-PMafP****…E873. You can find your API key at …").
+ */
+function incorrectKeyMessage(key: string): string {
+	const shown = key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(key.length - 12)}${key.slice(-4)}` : key
+	return `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`
 }
