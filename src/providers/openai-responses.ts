@@ -24,19 +24,9 @@ type Body = Record<string, unknown>
 type Json = Record<string, unknown>
 type FinishReason = ChatCompletion.Choice['finish_reason']
 
-/** Chat Completions fields the Responses API takes under another name or shape, or as they are. */
-const CARRIED = new Set([
-	'model',
-	'messages',
-	'stream',
-	'stream_options',
-	'tools',
-	'tool_choice',
+/** Chat Completions fields the Responses API takes as they are. */
+const SAME_FIELDS = [
 	'parallel_tool_calls',
-	'max_completion_tokens',
-	'max_tokens',
-	'reasoning_effort',
-	'response_format',
 	'temperature',
 	'top_p',
 	'top_logprobs',
@@ -47,8 +37,23 @@ const CARRIED = new Set([
 	'prompt_cache_options',
 	'prompt_cache_retention',
 	'safety_identifier',
+]
+
+/** Chat Completions fields the Responses API takes, under another name or shape or as they are. */
+const CARRIED = new Set([
+	'model',
+	'messages',
+	'stream',
+	'stream_options',
+	'tools',
+	'tool_choice',
+	'max_completion_tokens',
+	'max_tokens',
+	'reasoning_effort',
+	'response_format',
 	'n',
 	'verbosity',
+	...SAME_FIELDS,
 ])
 
 /** The Responses request for an already shaped Chat Completions body; fields without an equivalent are dropped. */
@@ -73,21 +78,7 @@ export function toResponsesRequest(body: Body, log: ShapeLog): Json {
 			...(body.verbosity !== undefined && { verbosity: body.verbosity }),
 		}
 	}
-	for (const field of [
-		'parallel_tool_calls',
-		'temperature',
-		'top_p',
-		'top_logprobs',
-		'user',
-		'metadata',
-		'service_tier',
-		'prompt_cache_key',
-		'prompt_cache_options',
-		'prompt_cache_retention',
-		'safety_identifier',
-	]) {
-		if (body[field] !== undefined) request[field] = body[field]
-	}
+	for (const field of SAME_FIELDS) if (body[field] !== undefined) request[field] = body[field]
 	return request
 }
 
