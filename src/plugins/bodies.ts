@@ -2,6 +2,7 @@
 // is a 413 before the body is read whole, past the depth a 400 before anything else parses it (a body nested
 // 100,000 levels deep once stalled the event loop for a second and crashed later recursion).
 import { Elysia } from 'elysia'
+import { readTextWithin } from '../bounded-text'
 import { badRequest, GatewayError } from '../errors'
 
 /** Dashboard and API bodies are small: the largest, a rules document, is about 20 KB. */
@@ -23,31 +24,8 @@ export const tooLarge = (limitBytes: number) =>
 	})
 
 /** The body as text, refusing more than `limitBytes` before reading it whole (413). */
-export function readBounded(request: Request, limitBytes: number): Promise<string> {
-	const declared = Number(request.headers.get('content-length') ?? Number.NaN)
-	if (declared > limitBytes) throw tooLarge(limitBytes)
-	// A declared length within the limit is read in one go, without touching `request.body`, whose stream
-	// costs a measurable share of a request; only a chunked body needs counting as it comes.
-	return Number.isFinite(declared) ? request.text() : readChunked(request, limitBytes)
-}
-
-async function readChunked(request: Request, limitBytes: number): Promise<string> {
-	if (!request.body) return ''
-	const reader = request.body.getReader()
-	const parts: Uint8Array[] = []
-	let size = 0
-	for (;;) {
-		const { done, value } = await reader.read()
-		if (done) break
-		size += value.byteLength
-		if (size > limitBytes) {
-			await reader.cancel()
-			throw tooLarge(limitBytes)
-		}
-		parts.push(value)
-	}
-	return Buffer.concat(parts, size).toString('utf8')
-}
+export const readBounded = (request: Request, limitBytes: number) =>
+	readTextWithin(request, limitBytes, () => tooLarge(limitBytes))
 
 /**
  * Refuses JSON text nested deeper than `maxDepth`, in one pass that never recurses: a 400 naming the

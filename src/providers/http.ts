@@ -2,6 +2,7 @@
 // request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of its
 // overhead, so the adapters speak the wire formats directly and keep the SDKs' types. Every call goes
 // through `fetch`, which never sends a request twice (tests/providers/http.test.ts proves it).
+import { readTextWithin } from '../bounded-text'
 import { batchThreadsNamed, HTTP_CLIENT_THREAD, warnIfFailed } from '../threads'
 import { UpstreamError } from './errors'
 import type { CallOptions } from './types'
@@ -84,30 +85,7 @@ const tooLarge = (limit: number) =>
 	new UpstreamError('protocol', 0, `the upstream answer is larger than ${limit} bytes`)
 
 /** The body as text, refusing to buffer more than `limit` bytes. */
-async function readText(response: Response, limit: number): Promise<string> {
-	const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-	if (declared > limit) {
-		await response.body?.cancel().catch(() => {})
-		throw tooLarge(limit)
-	}
-	// A declared length within the limit is read in one go; only an undeclared one is counted as it comes.
-	if (Number.isFinite(declared)) return response.text()
-	if (!response.body) return ''
-	const reader = response.body.getReader()
-	const parts: Uint8Array[] = []
-	let size = 0
-	for (;;) {
-		const { done, value } = await reader.read()
-		if (done) break
-		size += value.byteLength
-		if (size > limit) {
-			await reader.cancel().catch(() => {})
-			throw tooLarge(limit)
-		}
-		parts.push(value)
-	}
-	return Buffer.concat(parts, size).toString('utf8')
-}
+const readText = (response: Response, limit: number) => readTextWithin(response, limit, () => tooLarge(limit))
 
 export function parseJson<T>(text: string): T {
 	try {
