@@ -143,9 +143,6 @@ function httpFailure(status: number, text: string): UpstreamError {
 	}
 	const fields = ((body as { error?: ErrorFields } | undefined)?.error ?? {}) as ErrorFields
 	const message = upstreamMessage(body) ?? `HTTP ${status}`
-	// Anthropic reports an exhausted credit balance as a 400, not its documented 402: the account's problem,
-	// which another provider's key does not share, never the caller's.
-	if (status === 400 && UNPAID.test(message)) return new UpstreamError('http', 402, message)
 	const type =
 		fields.type && CALLER_ERROR_TYPES.has(fields.type) ? (fields.type as 'invalid_request_error') : undefined
 	return new UpstreamError('http', status, message, {
@@ -154,8 +151,6 @@ function httpFailure(status: number, text: string): UpstreamError {
 		code: fields.code ?? null,
 	})
 }
-
-const UNPAID = /credit balance is too low/i
 
 export interface ServerSentEvent {
 	event: string | undefined

@@ -22,6 +22,19 @@ const headers = (target: UpstreamTarget) => ({
 
 const messagesUrl = (target: UpstreamTarget) => `${target.provider.baseUrl}/v1/messages`
 
+const UNPAID = /credit balance is too low/i
+
+/**
+ * Anthropic reports an exhausted credit balance as a 400, not its documented 402: the account's problem,
+ * which another provider's key does not share, never the caller's; so it falls back like a 402.
+ */
+function unpaidAsPaymentRequired(error: unknown): never {
+	if (error instanceof UpstreamError && error.upstreamStatus === 400 && UNPAID.test(error.message)) {
+		throw new UpstreamError('http', 402, error.message)
+	}
+	throw error
+}
+
 export function createAnthropicAdapter(limits: AnswerLimits): ProviderAdapter {
 	return {
 		prepare(request, model) {
@@ -32,7 +45,9 @@ export function createAnthropicAdapter(limits: AnswerLimits): ProviderAdapter {
 
 		async chat(prepared, target, call) {
 			const body = { ...(prepared.upstream as Anthropic.MessageCreateParams), stream: false }
-			const raw = await postJsonForText(messagesUrl(target), headers(target), body, call, limits)
+			const raw = await postJsonForText(messagesUrl(target), headers(target), body, call, limits).catch(
+				unpaidAsPaymentRequired,
+			)
 			const message = parseJson<Anthropic.Message>(raw)
 			if (!message || typeof message !== 'object' || !Array.isArray(message.content)) {
 				throw new UpstreamError('protocol', 0, 'the upstream answer is not a message')
@@ -47,7 +62,9 @@ export function createAnthropicAdapter(limits: AnswerLimits): ProviderAdapter {
 
 		async stream(prepared, target, call) {
 			const body = { ...(prepared.upstream as Anthropic.MessageCreateParams), stream: true }
-			const response = await postJson(messagesUrl(target), headers(target), body, call, limits)
+			const response = await postJson(messagesUrl(target), headers(target), body, call, limits).catch(
+				unpaidAsPaymentRequired,
+			)
 			if (!response.body) throw new UpstreamError('protocol', 0, 'the upstream sent no stream')
 			return translate(response.body, target.model.qualifiedId, limits)
 		},
