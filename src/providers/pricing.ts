@@ -40,6 +40,8 @@ export const NO_USAGE: Readonly<TokenUsage> = Object.freeze({
 
 /** Several usages as one, field by field. */
 export function sumUsage(usages: readonly TokenUsage[]): TokenUsage {
+	// The usual case, one answer and no failed attempt before it: nothing to add.
+	if (usages.length === 1 && usages[0]) return usages[0]
 	const total = { ...NO_USAGE }
 	for (const usage of usages) {
 		for (const field of Object.keys(total) as (keyof TokenUsage)[]) total[field] += usage[field]

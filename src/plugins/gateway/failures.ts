@@ -1,7 +1,7 @@
 import type { AttemptRecord } from '../../../db/schema'
 import { type ErrorBody, GatewayError, toOpenAIError } from '../../errors'
 import type { Catalog, CatalogModel } from '../../providers/catalog'
-import { toUpstreamError } from '../../providers/errors'
+import { toUpstreamError, type UpstreamError, withoutSecrets } from '../../providers/errors'
 
 /** nginx's "client closed request": the caller went away before the answer was complete. */
 export const CLIENT_CLOSED = 499
@@ -71,3 +71,10 @@ export const clientGone = () =>
 	new GatewayError(CLIENT_CLOSED, 'invalid_request_error', 'The client closed the connection', {
 		code: 'client_closed',
 	})
+
+/** The failure with the call's key and the organisation's keys from the environment masked, whatever their shape. */
+export const maskSecrets = (
+	error: UpstreamError,
+	apiKey: string,
+	envKeys: Readonly<Record<string, string>>,
+) => withoutSecrets(error, [apiKey, ...Object.values(envKeys)])

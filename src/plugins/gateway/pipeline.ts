@@ -1,33 +1,26 @@
+// The request pipeline of /v1/chat/completions: read and check the body, classify, pick candidates, call
+// them in order with fallback, and hand the answer to `answers.ts`.
 import type { AttemptRecord } from '../../../db/schema'
 import type { Config } from '../../config'
 import { GatewayError } from '../../errors'
 import type { Catalog, CatalogModel } from '../../providers/catalog'
-import { toUpstreamError, UpstreamError, withoutSecrets } from '../../providers/errors'
+import { UpstreamError } from '../../providers/errors'
 import type { ProviderAdapters } from '../../providers/index'
-import { costUsd, sumUsage } from '../../providers/pricing'
-import type {
-	ChatChunk,
-	ChatRequest,
-	ChatResult,
-	ChatStream,
-	PreparedCall,
-	TokenUsage,
-} from '../../providers/types'
-import { toTokenUsage } from '../../providers/usage'
+import { costUsd } from '../../providers/pricing'
+import type { ChatChunk, ChatRequest, ChatStream, PreparedCall } from '../../providers/types'
 import { loggable } from '../../redact'
 import { checkCapabilities } from '../../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../../rules/features'
 import type { LiveRules } from '../../rules/store'
 import type { Principal } from '../keys/gateway-keys'
 import type { ProviderKeyVault } from '../keys/provider-keys'
+import { jsonResponse, streamResponse } from './answers'
 import type { Attempt, Deadlines } from './deadlines'
-import { CLIENT_CLOSED, clientGone, midStreamError, noAnswer, streamErrorBody } from './failures'
+import { type Exchange, elapsedMs, newExchange, type Route, recordUsage } from './exchange'
+import { clientGone, maskSecrets, noAnswer } from './failures'
 import { checkChatRequest, parseJsonObject, readBody } from './model'
 import type { KeyRateLimiter } from './rate-limit'
 import type { RequestLog } from './request-log'
-import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
-
-const PROMPT_TEXT_LIMIT = 2000
 
 export interface GatewayDeps {
 	config: Pick<Config, 'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText' | 'envKeys'>
@@ -40,75 +33,12 @@ export interface GatewayDeps {
 	rules: LiveRules
 }
 
-/** Where a request goes: the ordered candidates, and why. */
-interface Route {
-	candidates: CatalogModel[]
-	tier: string | null
-	/** The deciding rule's name, `default`, or `explicit` for a named model. */
-	rule: string
-	rulesRevision: number | null
-	baseline: CatalogModel | undefined
-}
-
-/** Everything known about one request, accumulated for its response headers and its log row. */
-interface Exchange {
-	requestId: string
-	createdAt: Date
-	startedAt: number
-	principal: Principal
-	requestedModel: string | null
-	stream: boolean
-	route?: Route
-	features?: RequestFeatures
-	text?: RequestText
-	attempts: AttemptRecord[]
-	/** Usage that attempts which then failed had already reported: the upstream bills it. */
-	billed: { model: CatalogModel; usage: TokenUsage }[]
-	/** Its log row is written: the one row it ever gets. */
-	logged?: boolean
-}
-
-interface Outcome {
-	status: number
-	error?: GatewayError
-	model?: CatalogModel
-	upstreamModel?: string
-	usage?: TokenUsage | null
-	ttftMs?: number
-}
-
-const elapsedMs = (since: number) => Math.round(performance.now() - since)
-
-/**
- * A header value as HTTP allows it: every character outside printable ASCII percent-encoded, so a name from
- * a caller's body, a rules file or the catalog can never turn an answered request into a 500.
- */
-const headerValue = (text: string) => text.replace(/[^\x20-\x7e]/gu, percentEncoded)
-
-/** A character as UTF-8 percent-encoding; a lone surrogate, which has none, as U+FFFD's. */
-function percentEncoded(char: string): string {
-	try {
-		return encodeURIComponent(char)
-	} catch {
-		return '%EF%BF%BD'
-	}
-}
-
 /**
  * One gateway request, from body to response: read and check the body, classify, pick candidates, call
  * them in order with fallback, answer, and log. Every request that reaches here is logged exactly once.
  */
 export async function runChat(deps: GatewayDeps, principal: Principal, request: Request): Promise<Response> {
-	const exchange: Exchange = {
-		requestId: `req_${crypto.randomUUID().replaceAll('-', '')}`,
-		createdAt: new Date(),
-		startedAt: performance.now(),
-		principal,
-		requestedModel: null,
-		stream: false,
-		attempts: [],
-		billed: [],
-	}
+	const exchange = newExchange(principal)
 	try {
 		enforceKeyLimit(deps, principal)
 		const raw = parseJsonObject(await readBody(request))
@@ -231,8 +161,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 				const iterator = stream[Symbol.asyncIterator]()
 				const opening = await untilContent(iterator)
 				exchange.attempts.push(attemptRecord(model, 200, attemptStart))
-				const secrets = secretsOf(deps, key.apiKey)
-				const relay = { model, prepared, opening, rest: iterator, stream, attempt, secrets }
+				const relay = { model, prepared, opening, rest: iterator, stream, attempt, apiKey: key.apiKey }
 				return streamResponse(deps, exchange, body, relay)
 			}
 			const result = await adapter.chat(prepared, target, attempt)
@@ -243,9 +172,10 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			attempt.settle()
 			if (!(error instanceof UpstreamError)) throw error
 			if (clientSignal.aborted) throw clientGone()
-			const failure = withoutSecrets(
+			const failure = maskSecrets(
 				attemptFailure(deps, error, attempt, model, exchange.stream),
-				secretsOf(deps, key.apiKey),
+				key.apiKey,
+				deps.config.envKeys,
 			)
 			const billed = stream?.usageSoFar() ?? null
 			if (billed) exchange.billed.push({ model, usage: billed })
@@ -261,9 +191,6 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 	if (route.tier === null && onlyRefusal && exchange.attempts.length === 0) throw onlyRefusal
 	throw noAnswer(deps.catalog, exchange.attempts, route.tier, skipped, missingKeys)
 }
-
-/** The keys masked in a call's error text: its own, and the organisation's from the environment. */
-const secretsOf = (deps: GatewayDeps, apiKey: string) => [apiKey, ...Object.values(deps.config.envKeys)]
 
 const attemptRecord = (model: CatalogModel, status: number, startedAt: number): AttemptRecord => ({
 	model: model.qualifiedId,
@@ -332,148 +259,7 @@ function hasContent(chunk: ChatChunk): boolean {
 	return false
 }
 
-function successHeaders(
-	exchange: Exchange,
-	model: CatalogModel,
-	prepared: PreparedCall,
-): Record<string, string> {
-	const route = exchange.route as Route
-	const headers: Record<string, string> = {
-		'x-switchyard-request-id': exchange.requestId,
-		'x-switchyard-provider': headerValue(model.provider),
-		'x-switchyard-model': headerValue(model.qualifiedId),
-		'x-switchyard-rule': headerValue(route.rule),
-		'x-switchyard-attempts': String(exchange.attempts.length),
-	}
-	if (route.tier) headers['x-switchyard-tier'] = headerValue(route.tier)
-	// Dropped field names come from the caller's own body.
-	if (prepared.dropped.length > 0) headers['x-switchyard-dropped'] = headerValue(prepared.dropped.join(', '))
-	if (prepared.adjusted.length > 0)
-		headers['x-switchyard-adjusted'] = headerValue(prepared.adjusted.join('; '))
-	return headers
-}
-
-function jsonResponse(
-	deps: GatewayDeps,
-	exchange: Exchange,
-	model: CatalogModel,
-	prepared: PreparedCall,
-	result: ChatResult,
-): Response {
-	const { response, usage } = result
-	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
-	const headers = successHeaders(exchange, model, prepared)
-	headers['content-type'] = 'application/json'
-	headers['x-switchyard-cost-usd'] = cost.toFixed(8)
-	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
-}
-
-/** A stream committed to a model: what it relays, and what its failure must not reveal. */
-interface Relay {
-	model: CatalogModel
-	prepared: PreparedCall
-	/** The chunks up to the first with content, already read. */
-	opening: ChatChunk[]
-	rest: AsyncIterator<ChatChunk>
-	stream: ChatStream
-	attempt: Attempt
-	/** The provider keys masked in any error text. */
-	secrets: readonly string[]
-}
-
-function streamResponse(deps: GatewayDeps, exchange: Exchange, body: ChatRequest, relay: Relay): Response {
-	const { model, prepared, opening, rest, stream, attempt } = relay
-	const ttftMs = elapsedMs(exchange.startedAt)
-	let usage: TokenUsage | null = null
-	let upstreamModel = opening[0]?.model
-	const relayed = relayStream({
-		opening,
-		rest,
-		includeUsage: body.stream_options?.include_usage === true,
-		onChunk(chunk) {
-			if (chunk.usage) usage = toTokenUsage(chunk.usage)
-			if (chunk.model) upstreamModel = chunk.model
-		},
-		toErrorBody: (error) => streamErrorBody(exchange.requestId, streamFailure(deps, error, relay)),
-		onEnd(end: StreamEnd) {
-			attempt.settle()
-			const outcome = { model, upstreamModel, usage: usage ?? stream.usageSoFar(), ttftMs }
-			if (end.kind === 'completed') recordUsage(deps, exchange, { ...outcome, status: 200 })
-			else if (end.kind === 'cancelled')
-				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
-			else {
-				const error = midStreamError(streamFailure(deps, end.error, relay))
-				recordUsage(deps, exchange, { ...outcome, status: 502, error })
-			}
-		},
-		cancelUpstream: () => attempt.abort(),
-	})
-	return new Response(relayed, {
-		status: 200,
-		headers: Object.assign(successHeaders(exchange, model, prepared), SSE_HEADERS),
-	})
-}
-
-/** A relayed stream that broke off, as an upstream failure: the total time limit in its own words. */
-function streamFailure(deps: GatewayDeps, error: unknown, relay: Relay): UpstreamError {
-	if (relay.attempt.timedOut === 'total') {
-		return new UpstreamError(
-			'timeout',
-			0,
-			`the answer took longer than ${deps.config.upstreamTotalTimeoutMs} ms`,
-		)
-	}
-	return withoutSecrets(toUpstreamError(error), relay.secrets)
-}
-
 function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {
 	Object.assign(error.headers, headers)
 	return error
-}
-
-/**
- * Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices.
- * Usage billed by attempts that failed after the upstream reported it counts too, at its own model's
- * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
- */
-function recordUsage(deps: GatewayDeps, exchange: Exchange, outcome: Outcome): number {
-	exchange.logged = true
-	const billed = [...exchange.billed]
-	if (outcome.usage && outcome.model) billed.push({ model: outcome.model, usage: outcome.usage })
-	const usage = billed.length > 0 ? sumUsage(billed.map((entry) => entry.usage)) : null
-	const route = exchange.route
-	const baseline = route?.baseline
-	const keepText = deps.config.logPromptText && exchange.text
-	const cost = billed.reduce((sum, entry) => sum + costUsd(entry.model, entry.usage), 0)
-	deps.requestLog.record({
-		requestId: exchange.requestId,
-		createdAt: exchange.createdAt,
-		userId: exchange.principal.userId,
-		keyId: exchange.principal.keyId,
-		requestedModel: exchange.requestedModel,
-		model: outcome.model?.qualifiedId ?? null,
-		upstreamModel: outcome.upstreamModel ?? null,
-		provider: outcome.model?.provider ?? null,
-		tier: route?.tier ?? null,
-		rule: route?.rule ?? null,
-		rulesRevision: route?.rulesRevision ?? null,
-		stream: exchange.stream,
-		status: outcome.status,
-		errorType: outcome.error?.type ?? null,
-		error: outcome.error?.message ?? null,
-		attempts: exchange.attempts,
-		promptTokens: usage?.promptTokens ?? 0,
-		completionTokens: usage?.completionTokens ?? 0,
-		cachedTokens: usage?.cachedTokens ?? 0,
-		cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
-		usageReported: usage !== null,
-		costUsd: cost,
-		baselineCostUsd: usage && baseline ? costUsd(baseline, usage) : 0,
-		latencyMs: elapsedMs(exchange.startedAt),
-		ttftMs: outcome.ttftMs ?? null,
-		features: exchange.features ?? null,
-		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,
-		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
-	})
-	return cost
 }

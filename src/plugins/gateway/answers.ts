@@ -1,0 +1,132 @@
+// The answers of a request a model took: a JSON completion, or a relayed stream, with their headers.
+import type { CatalogModel } from '../../providers/catalog'
+import { toUpstreamError, UpstreamError } from '../../providers/errors'
+import type {
+	ChatChunk,
+	ChatRequest,
+	ChatResult,
+	ChatStream,
+	PreparedCall,
+	TokenUsage,
+} from '../../providers/types'
+import { toTokenUsage } from '../../providers/usage'
+import type { Attempt } from './deadlines'
+import { type Exchange, elapsedMs, type Route, recordUsage } from './exchange'
+import { CLIENT_CLOSED, clientGone, maskSecrets, midStreamError, streamErrorBody } from './failures'
+import type { GatewayDeps } from './pipeline'
+import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
+
+/**
+ * A header value as HTTP allows it: every character outside printable ASCII percent-encoded, so a name from
+ * a caller's body, a rules file or the catalog can never turn an answered request into a 500.
+ */
+const headerValue = (text: string) => text.replace(/[^\x20-\x7e]/gu, percentEncoded)
+
+/** A character as UTF-8 percent-encoding; a lone surrogate, which has none, as U+FFFD's. */
+function percentEncoded(char: string): string {
+	try {
+		return encodeURIComponent(char)
+	} catch {
+		return '%EF%BF%BD'
+	}
+}
+
+/** The headers of an answer: where it went, and how the request was shaped for it. */
+function successHeaders(
+	exchange: Exchange,
+	model: CatalogModel,
+	prepared: PreparedCall,
+): Record<string, string> {
+	const route = exchange.route as Route
+	const headers: Record<string, string> = {
+		'x-switchyard-request-id': exchange.requestId,
+		'x-switchyard-provider': headerValue(model.provider),
+		'x-switchyard-model': headerValue(model.qualifiedId),
+		'x-switchyard-rule': headerValue(route.rule),
+		'x-switchyard-attempts': String(exchange.attempts.length),
+	}
+	if (route.tier) headers['x-switchyard-tier'] = headerValue(route.tier)
+	// Dropped field names come from the caller's own body.
+	if (prepared.dropped.length > 0) headers['x-switchyard-dropped'] = headerValue(prepared.dropped.join(', '))
+	if (prepared.adjusted.length > 0)
+		headers['x-switchyard-adjusted'] = headerValue(prepared.adjusted.join('; '))
+	return headers
+}
+
+export function jsonResponse(
+	deps: GatewayDeps,
+	exchange: Exchange,
+	model: CatalogModel,
+	prepared: PreparedCall,
+	result: ChatResult,
+): Response {
+	const { response, usage } = result
+	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
+	const headers = successHeaders(exchange, model, prepared)
+	headers['content-type'] = 'application/json'
+	headers['x-switchyard-cost-usd'] = cost.toFixed(8)
+	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
+}
+
+/** A stream committed to a model: what it relays, and what its failure must not reveal. */
+export interface Relay {
+	model: CatalogModel
+	prepared: PreparedCall
+	/** The chunks up to the first with content, already read. */
+	opening: ChatChunk[]
+	rest: AsyncIterator<ChatChunk>
+	stream: ChatStream
+	attempt: Attempt
+	/** The provider key of the call, masked in any error text. */
+	apiKey: string
+}
+
+export function streamResponse(
+	deps: GatewayDeps,
+	exchange: Exchange,
+	body: ChatRequest,
+	relay: Relay,
+): Response {
+	const { model, prepared, opening, rest, stream, attempt } = relay
+	const ttftMs = elapsedMs(exchange.startedAt)
+	let usage: TokenUsage | null = null
+	let upstreamModel = opening[0]?.model
+	const relayed = relayStream({
+		opening,
+		rest,
+		includeUsage: body.stream_options?.include_usage === true,
+		onChunk(chunk) {
+			if (chunk.usage) usage = toTokenUsage(chunk.usage)
+			if (chunk.model) upstreamModel = chunk.model
+		},
+		toErrorBody: (error) => streamErrorBody(exchange.requestId, streamFailure(deps, error, relay)),
+		onEnd(end: StreamEnd) {
+			attempt.settle()
+			const outcome = { model, upstreamModel, usage: usage ?? stream.usageSoFar(), ttftMs }
+			if (end.kind === 'completed') recordUsage(deps, exchange, { ...outcome, status: 200 })
+			else if (end.kind === 'cancelled')
+				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
+			else {
+				const error = midStreamError(streamFailure(deps, end.error, relay))
+				recordUsage(deps, exchange, { ...outcome, status: 502, error })
+			}
+		},
+		cancelUpstream: () => attempt.abort(),
+	})
+	return new Response(relayed, {
+		status: 200,
+		headers: Object.assign(successHeaders(exchange, model, prepared), SSE_HEADERS),
+	})
+}
+
+/** A relayed stream that broke off, as an upstream failure: the total time limit in its own words. */
+function streamFailure(deps: GatewayDeps, error: unknown, relay: Relay): UpstreamError {
+	if (relay.attempt.timedOut === 'total') {
+		return new UpstreamError(
+			'timeout',
+			0,
+			`the answer took longer than ${deps.config.upstreamTotalTimeoutMs} ms`,
+		)
+	}
+	return maskSecrets(toUpstreamError(error), relay.apiKey, deps.config.envKeys)
+}

@@ -1,0 +1,119 @@
+// What is known about one gateway request as it goes, and the one log row it ends as.
+import type { AttemptRecord } from '../../../db/schema'
+import type { Config } from '../../config'
+import type { GatewayError } from '../../errors'
+import type { CatalogModel } from '../../providers/catalog'
+import { costUsd, sumUsage } from '../../providers/pricing'
+import type { TokenUsage } from '../../providers/types'
+import type { RequestFeatures, RequestText } from '../../rules/features'
+import type { Principal } from '../keys/gateway-keys'
+import type { RequestLog } from './request-log'
+
+const PROMPT_TEXT_LIMIT = 2000
+
+export const elapsedMs = (since: number) => Math.round(performance.now() - since)
+
+/** Where a request goes: the ordered candidates, and why. */
+export interface Route {
+	candidates: CatalogModel[]
+	tier: string | null
+	/** The deciding rule's name, `default`, or `explicit` for a named model. */
+	rule: string
+	rulesRevision: number | null
+	baseline: CatalogModel | undefined
+}
+
+/** Everything known about one request, accumulated for its response headers and its log row. */
+export interface Exchange {
+	requestId: string
+	createdAt: Date
+	startedAt: number
+	principal: Principal
+	requestedModel: string | null
+	stream: boolean
+	route?: Route
+	features?: RequestFeatures
+	text?: RequestText
+	attempts: AttemptRecord[]
+	/** Usage that attempts which then failed had already reported: the upstream bills it. */
+	billed: { model: CatalogModel; usage: TokenUsage }[]
+	/** Its log row is written: the one row it ever gets. */
+	logged?: boolean
+}
+
+export interface Outcome {
+	status: number
+	error?: GatewayError
+	model?: CatalogModel
+	upstreamModel?: string
+	usage?: TokenUsage | null
+	ttftMs?: number
+}
+
+export function newExchange(principal: Principal): Exchange {
+	return {
+		requestId: `req_${crypto.randomUUID().replaceAll('-', '')}`,
+		createdAt: new Date(),
+		startedAt: performance.now(),
+		principal,
+		requestedModel: null,
+		stream: false,
+		attempts: [],
+		billed: [],
+	}
+}
+
+/** What writing a log row needs. */
+export interface RowDeps {
+	config: Pick<Config, 'logPromptText'>
+	requestLog: Pick<RequestLog, 'record'>
+}
+
+/**
+ * Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices.
+ * Usage billed by attempts that failed after the upstream reported it counts too, at its own model's
+ * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
+ */
+export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome): number {
+	exchange.logged = true
+	const billed =
+		outcome.usage && outcome.model
+			? [...exchange.billed, { model: outcome.model, usage: outcome.usage }]
+			: exchange.billed
+	const usage = billed.length > 0 ? sumUsage(billed.map((entry) => entry.usage)) : null
+	const route = exchange.route
+	const baseline = route?.baseline
+	const keepText = deps.config.logPromptText && exchange.text
+	const cost = billed.reduce((sum, entry) => sum + costUsd(entry.model, entry.usage), 0)
+	deps.requestLog.record({
+		requestId: exchange.requestId,
+		createdAt: exchange.createdAt,
+		userId: exchange.principal.userId,
+		keyId: exchange.principal.keyId,
+		requestedModel: exchange.requestedModel,
+		model: outcome.model?.qualifiedId ?? null,
+		upstreamModel: outcome.upstreamModel ?? null,
+		provider: outcome.model?.provider ?? null,
+		tier: route?.tier ?? null,
+		rule: route?.rule ?? null,
+		rulesRevision: route?.rulesRevision ?? null,
+		stream: exchange.stream,
+		status: outcome.status,
+		errorType: outcome.error?.type ?? null,
+		error: outcome.error?.message ?? null,
+		attempts: exchange.attempts,
+		promptTokens: usage?.promptTokens ?? 0,
+		completionTokens: usage?.completionTokens ?? 0,
+		cachedTokens: usage?.cachedTokens ?? 0,
+		cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
+		usageReported: usage !== null,
+		costUsd: cost,
+		baselineCostUsd: usage && baseline ? costUsd(baseline, usage) : 0,
+		latencyMs: elapsedMs(exchange.startedAt),
+		ttftMs: outcome.ttftMs ?? null,
+		features: exchange.features ?? null,
+		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,
+		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
+	})
+	return cost
+}
