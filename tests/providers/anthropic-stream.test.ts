@@ -6,8 +6,8 @@ import type {
 	ChatCompletionMessageFunctionToolCall,
 	ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions'
+import { fromAnthropicResponse } from '../../src/providers/anthropic/response'
 import { type AnthropicStreamEvent, createStreamTranslator } from '../../src/providers/anthropic/stream'
-import { fromAnthropicResponse } from '../../src/providers/anthropic/transform'
 import { UpstreamError } from '../../src/providers/errors'
 import type { TokenUsage } from '../../src/providers/types'
 

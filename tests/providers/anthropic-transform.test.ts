@@ -8,11 +8,8 @@ import type {
 	ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions'
 import { GatewayError } from '../../src/errors'
-import {
-	fromAnthropicResponse,
-	toTokenUsage,
-	toAnthropicRequest as translate,
-} from '../../src/providers/anthropic/transform'
+import { fromAnthropicResponse, toTokenUsage } from '../../src/providers/anthropic/response'
+import { toAnthropicRequest as translate } from '../../src/providers/anthropic/transform'
 import { type CatalogModel, loadCatalog } from '../../src/providers/catalog'
 import { ShapeLog } from '../../src/providers/shape'
 import type { TokenUsage } from '../../src/providers/types'

@@ -6,8 +6,9 @@ import { UpstreamError } from '../errors'
 import { type AnswerLimits, parseJson, postJson, postJsonForText, readEvents } from '../http'
 import { ShapeLog } from '../shape'
 import type { ChatChunk, ChatStream, ProviderAdapter, UpstreamTarget } from '../types'
+import { fromAnthropicResponse } from './response'
 import { type AnthropicStreamEvent, createStreamTranslator } from './stream'
-import { fromAnthropicResponse, toAnthropicRequest } from './transform'
+import { toAnthropicRequest } from './transform'
 
 export const ANTHROPIC_VERSION = '2026-10-21'
 

@@ -13,7 +13,7 @@ import {
 	toFinishReason,
 	toThinkingBlock,
 	toTokenUsage,
-} from './transform'
+} from './response'
 
 /**
  * The `error` event Anthropic may send after the stream started (e.g. `overloaded_error`). The SDK turns it

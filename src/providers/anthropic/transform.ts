@@ -1,52 +1,19 @@
-// Translates OpenAI Chat Completions (our canonical format) to and from the Anthropic Messages API,
+// Translates an OpenAI Chat Completions request (our canonical format) to the Anthropic Messages API,
 // version 2026-10-21 (the one @anthropic-ai/sdk 1.x sends), shaped by what the catalog says each Claude
-// model accepts (docs/providers.md). Pure functions: no client, no network.
+// model accepts (docs/providers.md). Pure functions: no client, no network. The answer side is response.ts.
 // https://platform.claude.com/docs/en/api/messages
 import type Anthropic from '@anthropic-ai/sdk'
 import type {
-	ChatCompletion,
 	ChatCompletionAssistantMessageParam,
 	ChatCompletionContentPart,
 	ChatCompletionCreateParams,
-	ChatCompletionMessageFunctionToolCall,
 	ChatCompletionMessageToolCall,
 	ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions'
 import { badRequest } from '../../errors'
-import type { CatalogModel, EffortLevel } from '../catalog'
-import { checkRefusals, incapable, planReasoning, type ReasoningPlan, type ShapeLog } from '../shape'
-import type { TokenUsage } from '../types'
-import { toOpenAIUsage } from '../usage'
-
-/** The usage fields of `Message.usage` and of a streamed `message_delta` (where they are cumulative). */
-export interface AnthropicUsage {
-	input_tokens: number | null
-	output_tokens: number
-	cache_read_input_tokens?: number | null
-	cache_creation_input_tokens?: number | null
-	cache_creation?: { ephemeral_5m_input_tokens?: number; ephemeral_1h_input_tokens?: number } | null
-	output_tokens_details?: { thinking_tokens?: number } | null
-}
-
-export type FinishReason = ChatCompletion.Choice['finish_reason']
-
-/**
- * A signed thinking block as it travels through OpenAI-shaped clients (LiteLLM's `thinking_blocks`),
- * tagged with the catalog id of the model that wrote it: only that model is sent it again.
- */
-export type ThinkingBlock =
-	| { type: 'thinking'; thinking: string; signature: string; model: string }
-	| { type: 'redacted_thinking'; data: string; model: string }
-
-const FINISH_REASONS = {
-	end_turn: 'stop',
-	max_tokens: 'length',
-	tool_use: 'tool_calls',
-	stop_sequence: 'stop',
-	pause_turn: 'stop',
-	refusal: 'content_filter',
-	model_context_window_exceeded: 'length',
-} as const satisfies Record<Anthropic.StopReason, FinishReason>
+import type { CatalogModel } from '../catalog'
+import { checkRefusals, planReasoning, type ShapeLog } from '../shape'
+import { applyThinking, replayedThinking } from './thinking'
 
 const TOOL_CHOICES = {
 	auto: { type: 'auto' },
@@ -74,24 +41,13 @@ const TRANSLATED = new Set([
 	'n',
 ])
 
-/** Legacy Claude models think with a budget: what each level buys, below `max_tokens`. */
-const THINKING_BUDGETS: Partial<Record<EffortLevel, number>> = {
-	minimal: 1024,
-	low: 2048,
-	medium: 8192,
-	high: 16384,
-	xhigh: 16384,
-	max: 16384,
-}
-const MIN_THINKING_BUDGET = 1024
-
 // Anthropic has no JSON mode (`output_config.format` needs a schema), so `json_object` becomes an instruction
 // appended to the system prompt, as LiteLLM does. The answer is returned as-is, without validation.
 export const JSON_OBJECT_INSTRUCTION =
 	'Respond with a single valid JSON object and nothing else: no prose and no Markdown code fences.'
 
-type Block = Anthropic.ContentBlockParam
-type Turn = { role: 'user' | 'assistant'; content: Block[] }
+export type Block = Anthropic.ContentBlockParam
+export type Turn = { role: 'user' | 'assistant'; content: Block[] }
 type CacheControl = Anthropic.CacheControlEphemeral
 /** OpenAI-shaped parts and messages may carry Anthropic's `cache_control` (as LiteLLM accepts it). */
 type Cacheable = { cache_control?: CacheControl }
@@ -205,86 +161,6 @@ export function toAnthropicRequest(
 	return params
 }
 
-/**
- * Sets `thinking` and `output_config.effort` for the model and returns whether thinking is on. Claude 5.x
- * thinks by default, steered by effort; `none` turns thinking off where the model can. Legacy models think
- * only when asked, with a budget. A tool loop whose thinking cannot be replayed to this model (the call came
- * from another model, or the client dropped `thinking_blocks`) runs with thinking off, as Anthropic's
- * error for that case advises; a model that cannot turn it off cannot continue that loop.
- */
-function applyThinking(
-	params: Anthropic.MessageCreateParams,
-	turns: Turn[],
-	model: CatalogModel,
-	plan: ReasoningPlan,
-	log: ShapeLog,
-): boolean {
-	const accepts = model.accepts
-	const lostThinking = answersToolCallWithoutThinking(turns)
-	if (accepts?.thinking === 'budget') {
-		const budget = plan.level && THINKING_BUDGETS[plan.level]
-		if (!budget) return false
-		if (lostThinking) {
-			log.adjust('thinking off (the tool call being answered has no thinking block from this model)')
-			return false
-		}
-		const capped = Math.min(budget, params.max_tokens - 1)
-		if (capped < MIN_THINKING_BUDGET) {
-			log.adjust(`thinking off (max_tokens ${params.max_tokens} leaves no room for a thinking budget)`)
-			return false
-		}
-		params.thinking = { type: 'enabled', budget_tokens: capped }
-		return true
-	}
-	if (accepts?.thinking !== 'adaptive') return false
-	const off = accepts.thinkingOff
-	if (plan.off || lostThinking) {
-		if (!off) {
-			throw incapable(
-				model,
-				'cannot continue a tool call without the signed thinking blocks of the turn that made it, and cannot turn thinking off (send the thinking_blocks back, or use another model)',
-				'messages',
-			)
-		}
-		if (lostThinking && !plan.off)
-			log.adjust('thinking off (the tool call being answered has no thinking block from this model)')
-		params.thinking = { type: off.type }
-		const effort = plan.off ? 'low' : clampEffort(plan.level, off.maxEffort, log)
-		if (effort) params.output_config = { effort: effort as Anthropic.OutputConfig['effort'] }
-		return false
-	}
-	// Summarized, so that reasoning_content carries text; the default (omitted) returns only signatures.
-	params.thinking = { type: 'adaptive', display: 'summarized' }
-	if (plan.level) params.output_config = { effort: plan.level as Anthropic.OutputConfig['effort'] }
-	return true
-}
-
-const EFFORT_ORDER: readonly EffortLevel[] = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']
-
-function clampEffort(
-	level: EffortLevel | undefined,
-	max: EffortLevel,
-	log: ShapeLog,
-): EffortLevel | undefined {
-	if (!level || EFFORT_ORDER.indexOf(level) <= EFFORT_ORDER.indexOf(max)) return level
-	log.adjust(`effort=${max} (asked ${level}; the highest this model takes with thinking off)`)
-	return max
-}
-
-/**
- * The last turn answers tool calls (tool results), and the assistant turn that made them does not begin with
- * a thinking block this model can read: Anthropic refuses such a request while thinking is on.
- */
-function answersToolCallWithoutThinking(turns: Turn[]): boolean {
-	const last = turns.at(-1)
-	const previous = turns.at(-2)
-	if (last?.role !== 'user' || previous?.role !== 'assistant') return false
-	if (!last.content.some((block) => block.type === 'tool_result')) return false
-	if (!previous.content.some((block) => block.type === 'tool_use')) return false
-	const first = previous.content[0]
-	return first?.type !== 'thinking' && first?.type !== 'redacted_thinking'
-}
-
 function toToolChoice(
 	choice: ChatCompletionToolChoiceOption | undefined,
 	parallel: boolean | undefined,
@@ -388,21 +264,6 @@ function assistantBlocks(message: ChatCompletionAssistantMessageParam, i: number
 	return [...replayedThinking(message, modelId), ...textParts(parts), ...toolUses]
 }
 
-function replayedThinking(message: object, modelId: string): Block[] {
-	const blocks = (message as { thinking_blocks?: unknown }).thinking_blocks
-	if (!Array.isArray(blocks)) return []
-	return blocks.flatMap((block: Partial<ThinkingBlock> & Record<string, unknown>): Block[] => {
-		if (block.model !== modelId) return []
-		if (block.type === 'thinking' && typeof block.signature === 'string') {
-			return [{ type: 'thinking', thinking: String(block.thinking ?? ''), signature: block.signature }]
-		}
-		if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
-			return [{ type: 'redacted_thinking', data: block.data }]
-		}
-		return []
-	})
-}
-
 function toolUseBlock(call: ChatCompletionMessageToolCall, param: string): Anthropic.ToolUseBlockParam {
 	if (call.type !== 'function') {
 		throw badRequest('Only function tool calls are supported by Anthropic models', `${param}.type`)
@@ -424,76 +285,4 @@ function parseArguments(args: string, param: string): Record<string, unknown> {
 		throw badRequest('Tool call arguments must be a JSON object', param)
 	}
 	return input as Record<string, unknown>
-}
-
-export function toFinishReason(reason: Anthropic.StopReason | null): FinishReason {
-	// A stop reason newer than this table still ends the choice.
-	return (reason && FINISH_REASONS[reason]) ?? 'stop'
-}
-
-export function toTokenUsage(usage: AnthropicUsage): TokenUsage {
-	const cachedTokens = usage.cache_read_input_tokens ?? 0
-	const cacheWriteTokens = usage.cache_creation_input_tokens ?? 0
-	return {
-		promptTokens: (usage.input_tokens ?? 0) + cachedTokens + cacheWriteTokens,
-		completionTokens: usage.output_tokens,
-		cachedTokens,
-		cacheWriteTokens,
-		cacheWrite1hTokens: usage.cache_creation?.ephemeral_1h_input_tokens ?? 0,
-		reasoningTokens: usage.output_tokens_details?.thinking_tokens ?? 0,
-	}
-}
-
-/** A thinking block of an answer, as `thinking_blocks` carries it back to the client. */
-export function toThinkingBlock(block: Anthropic.ContentBlock, modelId: string): ThinkingBlock | undefined {
-	if (block.type === 'thinking') {
-		return { type: 'thinking', thinking: block.thinking, signature: block.signature, model: modelId }
-	}
-	if (block.type === 'redacted_thinking')
-		return { type: 'redacted_thinking', data: block.data, model: modelId }
-	return undefined
-}
-
-/**
- * Text blocks are joined, `tool_use` blocks become `tool_calls`, and thinking becomes `reasoning_content`
- * (its text) and `thinking_blocks` (the signed blocks, to be sent back on the next turn).
- */
-export function fromAnthropicResponse(
-	msg: Anthropic.Message,
-	meta: { id: string; created: number; modelId: string },
-): { completion: ChatCompletion; usage: TokenUsage } {
-	let text = ''
-	let reasoning = ''
-	const thinkingBlocks: ThinkingBlock[] = []
-	const toolCalls: ChatCompletionMessageFunctionToolCall[] = []
-	for (const block of msg.content) {
-		if (block.type === 'text') text += block.text
-		if (block.type === 'tool_use') {
-			const args = JSON.stringify(block.input ?? {})
-			toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: args } })
-		}
-		if (block.type === 'thinking') reasoning += block.thinking
-		const thinking = toThinkingBlock(block, meta.modelId)
-		if (thinking) thinkingBlocks.push(thinking)
-	}
-	const usage = toTokenUsage(msg.usage)
-	const message: ChatCompletion.Choice['message'] & Record<string, unknown> = {
-		role: 'assistant',
-		content: text === '' && toolCalls.length > 0 ? null : text,
-		refusal: null,
-		...(toolCalls.length > 0 && { tool_calls: toolCalls }),
-	}
-	if (thinkingBlocks.length > 0) {
-		message.reasoning_content = reasoning
-		message.thinking_blocks = thinkingBlocks
-	}
-	const completion: ChatCompletion = {
-		id: meta.id,
-		object: 'chat.completion',
-		created: meta.created,
-		model: msg.model,
-		choices: [{ index: 0, message, logprobs: null, finish_reason: toFinishReason(msg.stop_reason) }],
-		usage: toOpenAIUsage(usage),
-	}
-	return { completion, usage }
 }
