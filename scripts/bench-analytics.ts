@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../db/client'
 import { loadConfig } from '../src/config'
+import { LoggedRequests } from '../src/plugins/analytics/logged-requests'
 import { DAY_MS } from '../src/plugins/analytics/rollup'
 import { AnalyticsService, type BreakdownBy, type Scope, windowOf } from '../src/plugins/analytics/service'
 import { type LogRow, LogStore, type RequestLogEntry, toRow } from '../src/plugins/gateway/log-store'
@@ -92,6 +93,7 @@ try {
 	)
 
 	const analytics = new AnalyticsService(sqlite, catalog)
+	const loggedRequests = new LoggedRequests(sqlite)
 	const window = windowOf(30)
 	const time = (label: string, target: number, run: () => unknown) => {
 		const timings: number[] = []
@@ -117,13 +119,15 @@ try {
 		time(`breakdown by ${by}, everyone`, 100, () => analytics.breakdown(everyone, by, window))
 	}
 	time('cost integrity, everyone', 100, () => analytics.integrity(everyone, window))
-	time('requests, first page of 50, everyone', 20, () => analytics.requests(everyone, {}, 50))
-	time('requests, first page of 50, one user', 20, () => analytics.requests(oneUser, {}, 50))
+	time('requests, first page of 50, everyone', 20, () => loggedRequests.requests(everyone, {}, 50))
+	time('requests, first page of 50, one user', 20, () => loggedRequests.requests(oneUser, {}, 50))
 	time('requests, first page, one user + model filter', 20, () =>
-		analytics.requests(oneUser, { model: models[2]?.qualifiedId }, 50),
+		loggedRequests.requests(oneUser, { model: models[2]?.qualifiedId }, 50),
 	)
-	time('requests, first page, failed only', 20, () => analytics.requests(everyone, { status: 'error' }, 50))
-	time('requests, page 200 deep (cursor)', 20, () => analytics.requests(everyone, {}, 50, ROWS - 10_000))
+	time('requests, first page, failed only', 20, () =>
+		loggedRequests.requests(everyone, { status: 'error' }, 50),
+	)
+	time('requests, page 200 deep (cursor)', 20, () => loggedRequests.requests(everyone, {}, 50, ROWS - 10_000))
 	sqlite.close()
 } finally {
 	rmSync(dir, { recursive: true, force: true })

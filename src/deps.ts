@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { createDb, type Db } from '../db/client'
 import type { Config } from './config'
+import { LoggedRequests } from './plugins/analytics/logged-requests'
 import { LogRetention } from './plugins/analytics/retention'
 import { AnalyticsService } from './plugins/analytics/service'
 import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
@@ -33,6 +34,7 @@ export interface AppDeps {
 	readonly deadlines: Deadlines
 	readonly rules: RulesStore
 	readonly analytics: AnalyticsService
+	readonly loggedRequests: LoggedRequests
 	readonly retention: LogRetention
 	/** Says this run is running; found at the next start, it means this run did not stop cleanly. */
 	readonly runMarker: RunMarker
@@ -74,6 +76,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		deadlines: new Deadlines(),
 		rules,
 		analytics: new AnalyticsService(sqlite, catalog),
+		loggedRequests: new LoggedRequests(sqlite),
 		retention: new LogRetention(sqlite, config.logRetentionDays),
 		runMarker,
 	}

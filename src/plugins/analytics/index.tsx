@@ -13,7 +13,8 @@ import { RequestDetailPage, RequestsPage } from '../../views/pages/requests'
 import type { PublicUser } from '../auth/service'
 import { sessionPlugin } from '../auth/session'
 import { isHtmx } from '../http'
-import type { RequestFilters, Scope } from './service'
+import type { RequestFilters } from './logged-requests'
+import type { Scope } from './service'
 import { MAX_DAYS, windowOf } from './service'
 
 const DEFAULT_DAYS = 7
@@ -102,11 +103,11 @@ function toRequestQuery(query: {
 }
 
 export const analyticsPlugin = (deps: AppDeps) => {
-	const { analytics, requestLog } = deps
+	const { analytics, loggedRequests, requestLog } = deps
 	/** Reads see every answered request: rows still buffered are written first (a no-op when none are). */
-	const fresh = async () => {
+	async function fresh<Reader>(reader: Reader) {
 		await requestLog.flush()
-		return analytics
+		return reader
 	}
 	const hasKeys = (user: PublicUser) => deps.gatewayKeys.list(user.id).some((key) => !key.revokedAt)
 	const baseUrl = (request: Request) => `${new URL(request.url).origin}/v1`
@@ -120,7 +121,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 	) {
 		const scope = scopeOf(user, query.scope)
 		const window = windowOf(query.days ?? DEFAULT_DAYS)
-		const service = await fresh()
+		const service = await fresh(analytics)
 		return {
 			days: window.days,
 			everyone: scope.userId === null,
@@ -142,14 +143,17 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			.get(
 				'/api/analytics/overview',
 				async ({ auth, query }) =>
-					(await fresh()).overview(scopeOf(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
+					(await fresh(analytics)).overview(
+						scopeOf(auth.user, query.scope),
+						windowOf(query.days ?? DEFAULT_DAYS),
+					),
 				{ session: 'user', query: AnalyticsModel.window },
 			)
 			.get(
 				'/api/analytics/breakdown',
 				async ({ auth, query }) => ({
 					by: query.by,
-					rows: (await fresh()).breakdown(
+					rows: (await fresh(analytics)).breakdown(
 						scopeOf(auth.user, query.scope),
 						query.by,
 						windowOf(query.days ?? DEFAULT_DAYS),
@@ -160,7 +164,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			.get(
 				'/api/analytics/integrity',
 				async ({ auth, query }) =>
-					(await fresh()).integrity(
+					(await fresh(analytics)).integrity(
 						scopeOf(auth.user, query.scope),
 						windowOf(query.days ?? DEFAULT_DAYS),
 						uncleanStopFor(auth.user),
@@ -171,7 +175,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 				'/api/requests',
 				async ({ auth, query, set }) => {
 					const limit = query.limit ?? DEFAULT_PAGE
-					const rows = (await fresh()).requests(
+					const rows = (await fresh(loggedRequests)).requests(
 						scopeOf(auth.user, query.scope),
 						toFilters(query),
 						limit,
@@ -186,7 +190,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 			.get(
 				'/api/requests/:id',
 				async ({ auth, params, query }) =>
-					(await fresh()).request(scopeOf(auth.user, query.scope), params.id),
+					(await fresh(loggedRequests)).request(scopeOf(auth.user, query.scope), params.id),
 				{ session: 'user', params: AnalyticsModel.id, query: t.Object({ scope }) },
 			)
 			// Dashboard pages; the same URL answers htmx with its fragment
@@ -205,7 +209,12 @@ export const analyticsPlugin = (deps: AppDeps) => {
 					set.headers.vary = 'HX-Request'
 					const scope = scopeOf(auth.user, query.scope)
 					const requestQuery = toRequestQuery(query)
-					const requests = (await fresh()).requests(scope, toFilters(query), DEFAULT_PAGE, query.before)
+					const requests = (await fresh(loggedRequests)).requests(
+						scope,
+						toFilters(query),
+						DEFAULT_PAGE,
+						query.before,
+					)
 					if (isHtmx(request))
 						return <RequestsList requests={requests} query={requestQuery} pageSize={DEFAULT_PAGE} />
 					const options = analytics.filterOptions(scope)
@@ -228,7 +237,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 				'/requests/rows',
 				async ({ auth, query }) => {
 					if (query.before === undefined) throw badRequest('before is required', 'before')
-					const requests = (await fresh()).requests(
+					const requests = (await fresh(loggedRequests)).requests(
 						scopeOf(auth.user, query.scope),
 						toFilters(query),
 						DEFAULT_PAGE,
@@ -242,7 +251,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 				'/requests/:id',
 				async ({ auth, params, request }) => {
 					// An admin may open anyone's request; a developer only their own.
-					const detail = (await fresh()).request(
+					const detail = (await fresh(loggedRequests)).request(
 						{ userId: auth.user.role === 'admin' ? null : auth.user.id },
 						params.id,
 					)

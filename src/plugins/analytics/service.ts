@@ -1,6 +1,4 @@
 import type { Database } from 'bun:sqlite'
-import type { AttemptRecord } from '../../../db/schema'
-import { notFound } from '../../errors'
 import type { Catalog } from '../../providers/catalog'
 import type { UncleanStop } from '../../run-marker'
 import { DAY_MS, percentileFromHistogram, utcDay } from './rollup'
@@ -53,52 +51,6 @@ export interface BreakdownRow {
 	keyId?: number
 }
 
-export interface RequestFilters {
-	status?: number | 'error' | 'ok'
-	model?: string
-	tier?: string
-	keyId?: number
-}
-
-export interface RequestListItem {
-	id: number
-	createdAt: string
-	keyName: string | null
-	/** Whose request: shown when an admin looks at everyone's. */
-	userEmail: string | null
-	requestedModel: string | null
-	model: string | null
-	provider: string | null
-	tier: string | null
-	rule: string | null
-	status: number
-	promptTokens: number
-	completionTokens: number
-	costUsd: number
-	latencyMs: number
-	attempts: AttemptRecord[]
-	error: string | null
-}
-
-export interface RequestDetail extends RequestListItem {
-	requestId: string
-	keyId: number
-	userId: number
-	upstreamModel: string | null
-	stream: boolean
-	errorType: string | null
-	rulesRevision: number | null
-	cachedTokens: number
-	cacheWriteTokens: number
-	usageReported: boolean
-	baselineCostUsd: number
-	ttftMs: number | null
-	features: Record<string, unknown> | null
-	/** Kept only with LOG_PROMPT_TEXT. */
-	promptText: string | null
-	systemText: string | null
-}
-
 export interface Integrity {
 	/** Answers with tokens but no cost: their model is priced at zero. */
 	unpricedRequests: number
@@ -113,7 +65,7 @@ export interface Integrity {
 	uncleanStop: UncleanStop | null
 }
 
-const userClause = (scope: Scope, column = 'user_id') =>
+export const userClause = (scope: Scope, column = 'user_id') =>
 	scope.userId === null ? '' : ` AND ${column} = ${scope.userId}`
 const round = (value: number, digits = 10) => Math.round(value * 10 ** digits) / 10 ** digits
 
@@ -134,7 +86,7 @@ const TOTALS = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0)
 
 const average = (sum: number, count: number) => (count > 0 ? Math.round(sum / count) : 0)
 
-/** Reads analytics from the rollup tables; the request log is only read for lists of single requests. */
+/** Reads analytics from the rollup tables; single requests are read by `LoggedRequests`. */
 export class AnalyticsService {
 	constructor(
 		private readonly sqlite: Database,
@@ -238,79 +190,6 @@ export class AnalyticsService {
 		}
 	}
 
-	/** Newest first, `before` an id for the next page; every filter walks an index, never the whole log. */
-	requests(scope: Scope, filters: RequestFilters, limit: number, before?: number): RequestListItem[] {
-		const where: string[] = []
-		const params: (string | number)[] = []
-		if (before !== undefined) {
-			where.push('r.id < ?')
-			params.push(before)
-		}
-		if (scope.userId !== null) {
-			where.push('r.user_id = ?')
-			params.push(scope.userId)
-		}
-		if (filters.model) {
-			where.push('r.model = ?')
-			params.push(filters.model)
-		}
-		if (filters.tier) {
-			where.push('r.tier = ?')
-			params.push(filters.tier)
-		}
-		if (filters.keyId !== undefined) {
-			where.push('r.key_id = ?')
-			params.push(filters.keyId)
-		}
-		if (typeof filters.status === 'number') {
-			where.push('r.status = ?')
-			params.push(filters.status)
-		} else if (filters.status === 'error') where.push('r.status >= 400')
-		else if (filters.status === 'ok') where.push('r.status < 400')
-		params.push(limit)
-		const rows = this.sqlite
-			.query<RawRequestRow, (string | number)[]>(
-				`SELECT r.id, r.created_at, r.requested_model, r.model, r.provider, r.tier, r.rule, r.status, r.prompt_tokens,
-				        r.completion_tokens, r.cost_usd, r.latency_ms, r.attempts, r.error, k.name AS key_name,
-				        u.email AS user_email
-				   FROM request_log r LEFT JOIN gateway_keys k ON k.id = r.key_id LEFT JOIN users u ON u.id = r.user_id
-				  ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-				  ORDER BY r.id DESC LIMIT ?`,
-			)
-			.all(...params)
-		return rows.map(toListItem)
-	}
-
-	/** One request, only within the caller's scope: another user's id is "not found". */
-	request(scope: Scope, id: number): RequestDetail {
-		const row = this.sqlite
-			.query<RawRequestRow, [number]>(
-				`SELECT r.*, k.name AS key_name, u.email AS user_email
-				   FROM request_log r LEFT JOIN gateway_keys k ON k.id = r.key_id LEFT JOIN users u ON u.id = r.user_id
-				  WHERE r.id = ?${userClause(scope, 'r.user_id')}`,
-			)
-			.get(id)
-		if (!row) throw notFound('No such request')
-		return {
-			...toListItem(row),
-			requestId: row.request_id,
-			keyId: row.key_id,
-			userId: row.user_id,
-			upstreamModel: row.upstream_model,
-			stream: row.stream === 1,
-			errorType: row.error_type,
-			rulesRevision: row.rules_revision,
-			cachedTokens: row.cached_tokens,
-			cacheWriteTokens: row.cache_write_tokens,
-			usageReported: row.usage_reported === 1,
-			baselineCostUsd: row.baseline_cost_usd,
-			ttftMs: row.ttft_ms,
-			features: row.features ? (JSON.parse(row.features) as Record<string, unknown>) : null,
-			promptText: row.prompt_text,
-			systemText: row.system_text,
-		}
-	}
-
 	/** Distinct values for the filter menus of the requests page. */
 	filterOptions(scope: Scope): { models: string[]; tiers: string[]; keys: { id: number; name: string }[] } {
 		const distinct = (column: string) =>
@@ -342,60 +221,5 @@ export class AnalyticsService {
 			)
 			.all(...ids)
 		return new Map(rows.map((row) => [row.id, row.name]))
-	}
-}
-
-interface RawRequestRow {
-	id: number
-	request_id: string
-	created_at: number
-	user_id: number
-	key_id: number
-	key_name: string | null
-	user_email: string | null
-	requested_model: string | null
-	model: string | null
-	upstream_model: string | null
-	provider: string | null
-	tier: string | null
-	rule: string | null
-	rules_revision: number | null
-	stream: number
-	status: number
-	error_type: string | null
-	error: string | null
-	attempts: string
-	prompt_tokens: number
-	completion_tokens: number
-	cached_tokens: number
-	cache_write_tokens: number
-	usage_reported: number
-	cost_usd: number
-	baseline_cost_usd: number
-	latency_ms: number
-	ttft_ms: number | null
-	features: string | null
-	prompt_text: string | null
-	system_text: string | null
-}
-
-function toListItem(row: RawRequestRow): RequestListItem {
-	return {
-		id: row.id,
-		createdAt: new Date(row.created_at).toISOString(),
-		keyName: row.key_name,
-		userEmail: row.user_email,
-		requestedModel: row.requested_model,
-		model: row.model,
-		provider: row.provider,
-		tier: row.tier,
-		rule: row.rule,
-		status: row.status,
-		promptTokens: row.prompt_tokens,
-		completionTokens: row.completion_tokens,
-		costUsd: row.cost_usd,
-		latencyMs: row.latency_ms,
-		attempts: JSON.parse(row.attempts) as AttemptRecord[],
-		error: row.error,
 	}
 }

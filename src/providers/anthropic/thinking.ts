@@ -96,7 +96,7 @@ function answersToolCallWithoutThinking(turns: Turn[]): boolean {
 	return first?.type !== 'thinking' && first?.type !== 'redacted_thinking'
 }
 
-/** The signed thinking blocks an assistant message carries back, those this model wrote (a signature is bound to its model). */
+/** The signed thinking blocks an assistant message carries back: only those this model wrote, as a signature is bound to its model. */
 export function replayedThinking(message: object, modelId: string): Block[] {
 	const blocks = (message as { thinking_blocks?: unknown }).thinking_blocks
 	if (!Array.isArray(blocks)) return []
