@@ -12,7 +12,7 @@ import type {
 import { toTokenUsage } from '../../providers/usage'
 import type { Attempt } from './deadlines'
 import { type Exchange, elapsedMs, type Route, recordUsage } from './exchange'
-import { CLIENT_CLOSED, clientGone, maskSecrets, midStreamError, streamErrorBody } from './failures'
+import { CLIENT_CLOSED, clientGone, maskSecrets, midStreamError } from './failures'
 import type { GatewayDeps } from './pipeline'
 import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
 
@@ -99,17 +99,18 @@ export function streamResponse(
 			if (chunk.usage) usage = toTokenUsage(chunk.usage)
 			if (chunk.model) upstreamModel = chunk.model
 		},
-		toErrorBody: (error) => streamErrorBody(exchange.requestId, streamFailure(deps, error, relay)),
+		toFailure(error) {
+			const failure = midStreamError(streamFailure(deps, error, relay))
+			console.warn(`[${exchange.requestId}] ${failure.message}`)
+			return failure
+		},
 		onEnd(end: StreamEnd) {
 			attempt.settle()
 			const outcome = { model, upstreamModel, usage: usage ?? stream.usageSoFar(), ttftMs }
 			if (end.kind === 'completed') recordUsage(deps, exchange, { ...outcome, status: 200 })
 			else if (end.kind === 'cancelled')
 				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
-			else {
-				const error = midStreamError(streamFailure(deps, end.error, relay))
-				recordUsage(deps, exchange, { ...outcome, status: 502, error })
-			}
+			else recordUsage(deps, exchange, { ...outcome, status: 502, error: end.error })
 		},
 		cancelUpstream: () => attempt.abort(),
 	})

@@ -1,5 +1,5 @@
 import type { AttemptRecord } from '../../../db/schema'
-import { type ErrorBody, GatewayError, toOpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 import type { Catalog, CatalogModel } from '../../providers/catalog'
 import { toUpstreamError, type UpstreamError, withoutSecrets } from '../../providers/errors'
 
@@ -58,13 +58,6 @@ export function midStreamError(error: unknown): GatewayError {
 	return new GatewayError(502, 'upstream_error', `The upstream failed mid-stream: ${upstream.message}`, {
 		code: 'upstream_error',
 	})
-}
-
-/** The error event that ends a stream the upstream broke off; logged with the request id. */
-export function streamErrorBody(requestId: string, error: unknown): ErrorBody {
-	const body = toOpenAIError(midStreamError(error))
-	console.warn(`[${requestId}] ${body.error.message}`)
-	return body
 }
 
 export const clientGone = () =>

@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../../errors'
+import { type GatewayError, toOpenAIError } from '../../errors'
 import type { ChatChunk } from '../../providers/types'
 
 const encoder = new TextEncoder()
@@ -15,7 +15,10 @@ export const SSE_HEADERS = {
 export const encodeEvent = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`)
 
 /** How a relayed stream ended, for the request log. */
-export type StreamEnd = { kind: 'completed' } | { kind: 'failed'; error: unknown } | { kind: 'cancelled' }
+export type StreamEnd =
+	| { kind: 'completed' }
+	| { kind: 'failed'; error: GatewayError }
+	| { kind: 'cancelled' }
 
 export interface RelayOptions {
 	/** The chunks up to the first with content, already received: they proved the upstream works. */
@@ -24,8 +27,8 @@ export interface RelayOptions {
 	/** The client asked for `stream_options.include_usage`; otherwise the usage-only chunk is not sent. */
 	includeUsage: boolean
 	onChunk(chunk: ChatChunk): void
-	/** Turns a mid-stream failure into the error event the client receives. */
-	toErrorBody(error: unknown): ErrorBody
+	/** Turns a mid-stream failure into the error the client receives as the last event, and the log keeps. */
+	toFailure(error: unknown): GatewayError
 	onEnd(end: StreamEnd): void
 	/** Called when the client goes away, to abort the upstream request. */
 	cancelUpstream(): void
@@ -74,9 +77,10 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 				}
 			} catch (error) {
 				if (ended) return
-				controller.enqueue(encodeEvent(options.toErrorBody(error)))
+				const failure = options.toFailure(error)
+				controller.enqueue(encodeEvent(toOpenAIError(failure)))
 				controller.close()
-				end({ kind: 'failed', error })
+				end({ kind: 'failed', error: failure })
 			}
 		},
 		cancel() {
