@@ -222,22 +222,19 @@ function acceptsProblems(model: Static<typeof ModelSchema>, at: string): string[
 	if (!accepts) return []
 	const problems: string[] = []
 	const reasoning = accepts.reasoning
-	if (reasoning && !reasoning.levels.includes(reasoning.default))
-		problems.push(`${at}.accepts.reasoning.default: "${reasoning.default}" is not one of its levels`)
-	for (const level of Object.keys(reasoning?.names ?? {})) {
-		if (!reasoning?.levels.includes(level as EffortLevel))
-			problems.push(`${at}.accepts.reasoning.names: "${level}" is not one of its levels`)
+	const levels: readonly string[] = reasoning?.levels ?? []
+	const mustBeLevels = (field: string, values: readonly string[]) => {
+		for (const value of values) {
+			if (!levels.includes(value))
+				problems.push(`${at}.accepts.${field}: "${value}" is not one of its levels`)
+		}
 	}
-	for (const level of reasoning?.chatLevels ?? []) {
-		if (!reasoning?.levels.includes(level))
-			problems.push(`${at}.accepts.reasoning.chatLevels: "${level}" is not one of its levels`)
-	}
+	mustBeLevels('reasoning.default', reasoning ? [reasoning.default] : [])
+	mustBeLevels('reasoning.names', Object.keys(reasoning?.names ?? {}))
+	mustBeLevels('reasoning.chatLevels', reasoning?.chatLevels ?? [])
 	if (accepts.thinkingOff && accepts.thinking !== 'adaptive')
 		problems.push(`${at}.accepts.thinkingOff: only adaptive thinking can be turned off this way`)
-	if (accepts.thinkingOff && !reasoning?.levels.includes(accepts.thinkingOff.maxEffort))
-		problems.push(
-			`${at}.accepts.thinkingOff.maxEffort: "${accepts.thinkingOff.maxEffort}" is not one of its levels`,
-		)
+	mustBeLevels('thinkingOff.maxEffort', accepts.thinkingOff ? [accepts.thinkingOff.maxEffort] : [])
 	return problems
 }
 

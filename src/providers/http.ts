@@ -127,8 +127,6 @@ const CALLER_ERROR_TYPES = new Set(['invalid_request_error', 'not_found_error', 
 /** A non-2xx answer as an `UpstreamError` carrying the upstream message. */
 function httpFailure(status: number, text: string): UpstreamError {
 	if (status >= 300 && status < 400) {
-		// Redirects are not followed (`fetch` would, turning the POST into a GET on 301/302): a base URL to
-		// correct, not a hop.
 		return new UpstreamError(
 			'protocol',
 			status,

@@ -61,15 +61,10 @@ export function prepareOpenAICall(
 	if (api === 'responses') {
 		return { call: { api, body: toResponsesRequest(body, log), askUsage: false }, log }
 	}
-	renameMaxTokens(
-		body,
-		chatApi.maxTokensField ?? (provider.kind === 'openai' ? 'max_completion_tokens' : 'max_tokens'),
-	)
-	for (const [from, to] of Object.entries(chatApi.renames ?? {})) {
-		if (body[from] === undefined) continue
-		body[to] ??= body[from]
-		delete body[from]
-	}
+	const maxTokensField =
+		chatApi.maxTokensField ?? (provider.kind === 'openai' ? 'max_completion_tokens' : 'max_tokens')
+	rename(body, maxTokensField === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens', maxTokensField)
+	for (const [from, to] of Object.entries(chatApi.renames ?? {})) rename(body, from, to)
 	for (const field of chatApi.refuses ?? []) log.remove(body, field)
 	const known = chatApi.fields
 	if (known) for (const field of Object.keys(body)) if (!known.includes(field)) log.remove(body, field)
@@ -141,11 +136,11 @@ function shapeMessages(messages: Message[], provider: CatalogProvider, log: Shap
 	})
 }
 
-function renameMaxTokens(body: Body, field: 'max_tokens' | 'max_completion_tokens') {
-	const other = field === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens'
-	if (body[other] === undefined) return
-	body[field] ??= body[other]
-	delete body[other]
+/** Moves `from` to `to`; a value the caller set on `to` itself wins. */
+function rename(body: Body, from: string, to: string) {
+	if (body[from] === undefined) return
+	body[to] ??= body[from]
+	delete body[from]
 }
 
 const authorization = (target: UpstreamTarget) => ({ authorization: `Bearer ${target.apiKey}` })
