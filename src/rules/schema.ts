@@ -6,8 +6,11 @@ import { type Static, Type } from '@sinclair/typebox'
  * analytics keys and URL query values. Both sets are plain ASCII, which every header and URL carries as is.
  */
 export const NAME_MAX_LENGTH = 64
-export const RULE_NAME_PATTERN = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,${NAME_MAX_LENGTH - 1}}$`
-export const TIER_NAME_PATTERN = `^[a-z0-9][a-z0-9_-]{0,${NAME_MAX_LENGTH - 1}}$`
+/** The characters of each kind of name, as the body of a regular expression's character class. */
+export const RULE_NAME_CHARACTERS = 'A-Za-z0-9._:-'
+export const TIER_NAME_CHARACTERS = 'a-z0-9_-'
+export const RULE_NAME_PATTERN = `^[A-Za-z0-9][${RULE_NAME_CHARACTERS}]{0,${NAME_MAX_LENGTH - 1}}$`
+export const TIER_NAME_PATTERN = `^[a-z0-9][${TIER_NAME_CHARACTERS}]{0,${NAME_MAX_LENGTH - 1}}$`
 
 // The titles let validate.ts word a pattern failure; the patterns also refuse the empty string.
 const ruleName = { title: 'Rule name', pattern: RULE_NAME_PATTERN } as const

@@ -6,10 +6,12 @@ import { type CapabilityNeeds, checkCapabilities } from './capabilities'
 import { keywordsRegExp, patternRegExp } from './patterns'
 import {
 	NAME_MAX_LENGTH,
+	RULE_NAME_CHARACTERS,
 	RULE_NAME_PATTERN,
 	RuleSchema,
 	type RulesDocument,
 	RulesDocumentSchema,
+	TIER_NAME_CHARACTERS,
 	TIER_NAME_PATTERN,
 	TierSchema,
 	WhenSchema,
@@ -46,12 +48,12 @@ const quote = (text: string) =>
 const NAME_SETS = {
 	rule: {
 		name: new RegExp(RULE_NAME_PATTERN),
-		character: /^[A-Za-z0-9._:-]$/,
+		character: new RegExp(`^[${RULE_NAME_CHARACTERS}]$`),
 		allowed: 'letters, digits, ".", "_", ":" and "-"',
 	},
 	tier: {
 		name: new RegExp(TIER_NAME_PATTERN),
-		character: /^[a-z0-9_-]$/,
+		character: new RegExp(`^[${TIER_NAME_CHARACTERS}]$`),
 		allowed: 'lowercase letters, digits, "-" and "_"',
 	},
 } as const
