@@ -29,25 +29,19 @@ export const readBounded = (request: Request, limitBytes: number) =>
 
 /**
  * Refuses JSON text nested deeper than `maxDepth`, in one pass that never recurses: a 400 naming the
- * top-level field the nesting is under. Text that is not JSON is left for the parser to refuse.
+ * top-level field the nesting is under. Text that is not JSON is left for the parser to refuse. It runs on
+ * every gateway request, so strings (most of a chat body) are skipped with `indexOf`, not walked.
  */
 export function checkJsonDepth(text: string, maxDepth = MAX_JSON_DEPTH) {
 	let depth = 0
-	let inString = false
-	let stringStart = 0
 	let topLevelKey: string | null = null
 	for (let i = 0; i < text.length; i++) {
 		const code = text.charCodeAt(i)
-		if (inString) {
-			if (code === BACKSLASH) i++
-			else if (code === QUOTE) {
-				inString = false
-				// A string at depth 1 followed by a colon is a top-level key.
-				if (depth === 1 && nextNonSpace(text, i + 1) === COLON) topLevelKey = text.slice(stringStart, i)
-			}
-		} else if (code === QUOTE) {
-			inString = true
-			stringStart = i + 1
+		if (code === QUOTE) {
+			const end = closingQuote(text, i + 1)
+			// A string at depth 1 followed by a colon is a top-level key.
+			if (depth === 1 && nextNonSpace(text, end + 1) === COLON) topLevelKey = text.slice(i + 1, end)
+			i = end
 		} else if (code === OPEN_OBJECT || code === OPEN_ARRAY) {
 			if (++depth > maxDepth) {
 				throw badRequest(
@@ -59,6 +53,20 @@ export function checkJsonDepth(text: string, maxDepth = MAX_JSON_DEPTH) {
 			depth--
 		}
 	}
+}
+
+/** The index of the quote that closes a string whose text starts at `from`; the text's length if none does. */
+function closingQuote(text: string, from: number): number {
+	let end = text.indexOf('"', from)
+	while (end !== -1 && isEscaped(text, end)) end = text.indexOf('"', end + 1)
+	return end === -1 ? text.length : end
+}
+
+/** An odd run of backslashes before `at` escapes it. */
+function isEscaped(text: string, at: number): boolean {
+	let backslashes = 0
+	while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++
+	return backslashes % 2 === 1
 }
 
 function nextNonSpace(text: string, from: number): number {
