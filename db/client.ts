@@ -2,7 +2,7 @@ import { Database } from 'bun:sqlite'
 import { dirname } from 'node:path'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
-import { ensureDir } from '../src/files'
+import { ensureDir } from '../src/lib/files'
 import { projectPath } from '../src/paths'
 import * as schema from './schema'
 

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../db/client'
+import { LoggedRequests } from '../src/analytics/logged-requests'
+import { AnalyticsService, type BreakdownBy, type Scope, windowOf } from '../src/analytics/service'
 import { loadConfig } from '../src/config'
-import { LoggedRequests } from '../src/plugins/analytics/logged-requests'
-import { DAY_MS } from '../src/plugins/analytics/rollup'
-import { AnalyticsService, type BreakdownBy, type Scope, windowOf } from '../src/plugins/analytics/service'
-import { type LogRow, LogStore, type RequestLogEntry, toRow } from '../src/plugins/gateway/log-store'
 import { loadCatalog } from '../src/providers/catalog'
+import { type LogRow, LogStore, type RequestLogEntry, toRow } from '../src/request-log/log-store'
+import { DAY_MS } from '../src/request-log/rollup'
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
 const USERS = 20

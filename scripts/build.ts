@@ -12,7 +12,7 @@ const ROOT = join(import.meta.dir, '..')
  */
 export async function buildServer(outdir = join(ROOT, 'dist')) {
 	const result = await Bun.build({
-		entrypoints: [join(ROOT, 'src/index.ts'), join(ROOT, 'src/plugins/gateway/log-worker.ts')],
+		entrypoints: [join(ROOT, 'src/index.ts'), join(ROOT, 'src/request-log/log-worker.ts')],
 		outdir,
 		target: 'bun',
 		naming: { entry: '[name].[ext]' },

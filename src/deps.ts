@@ -1,20 +1,21 @@
 import type { Database } from 'bun:sqlite'
 import { createDb, type Db } from '../db/client'
+import { LoggedRequests } from './analytics/logged-requests'
+import { AnalyticsService } from './analytics/service'
+import { argon2idHasher, ensureAdmin, type PasswordHasher } from './auth/accounts'
+import { LoginThrottle } from './auth/login-throttle'
+import { SessionStore } from './auth/sessions'
 import type { Config } from './config'
-import { LoggedRequests } from './plugins/analytics/logged-requests'
-import { LogRetention } from './plugins/analytics/retention'
-import { AnalyticsService } from './plugins/analytics/service'
-import { argon2idHasher, ensureAdmin, type PasswordHasher } from './plugins/auth/service'
-import { LoginThrottle } from './plugins/auth/throttle'
-import { Deadlines } from './plugins/gateway/deadlines'
-import { KeyRateLimiter } from './plugins/gateway/rate-limit'
-import { RequestLog } from './plugins/gateway/request-log'
-import { GatewayKeyStore } from './plugins/keys/gateway-keys'
-import { ProviderKeyVault } from './plugins/keys/provider-keys'
+import { Deadlines } from './gateway/deadlines'
+import { KeyRateLimiter } from './gateway/rate-limit'
+import { GatewayKeyStore } from './keys/gateway-keys'
+import { ProviderKeyVault } from './keys/provider-keys'
 import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
 import { createProviderAdapters, type ProviderAdapters } from './providers/index'
+import { RequestLog } from './request-log/request-log'
+import { LogRetention } from './request-log/retention'
 import { RulesStore } from './rules/store'
-import { RunMarker } from './run-marker'
+import { RunMarker } from './runtime/run-marker'
 import { resolveSecrets, type Secrets } from './secrets'
 
 /** Everything the plugins need, built once in `src/index.ts` (or by a test) and passed in. */
@@ -26,6 +27,7 @@ export interface AppDeps {
 	readonly catalog: Catalog
 	readonly passwords: PasswordHasher
 	readonly loginThrottle: LoginThrottle
+	readonly sessions: SessionStore
 	readonly gatewayKeys: GatewayKeyStore
 	readonly providerKeys: ProviderKeyVault
 	readonly adapters: ProviderAdapters
@@ -68,6 +70,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		catalog,
 		passwords,
 		loginThrottle: new LoginThrottle(),
+		sessions: new SessionStore(db),
 		gatewayKeys: new GatewayKeyStore(db),
 		providerKeys: new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys),
 		adapters: createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes }),

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config'
 import { closeDeps, createDeps } from './deps'
 import { CatalogError } from './providers/catalog'
 import { describeError, RulesValidationError } from './rules/store'
-import { describeUncleanStop } from './run-marker'
+import { describeUncleanStop } from './runtime/run-marker'
 
 /** In-flight requests get this long to finish after SIGTERM; docker compose waits 30 s before SIGKILL. */
 const DRAIN_TIMEOUT_MS = 25_000

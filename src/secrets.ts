@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Config } from './config'
-import { importEncryptionKey } from './crypto'
-import { fileExists, readText, writeFileAtomic } from './files'
+import { importEncryptionKey } from './lib/crypto'
+import { fileExists, readText, writeFileAtomic } from './lib/files'
 
 export interface Secrets {
 	readonly jwtSecret: string

@@ -5,7 +5,13 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { startScriptDefaults } from '../scripts/bench/switchyard'
 import { buildServer } from '../scripts/build'
-import { HTTP_CLIENT_THREAD, SCHED_BATCH, SCHED_IDLE, threadPolicy, threadsNamed } from '../src/threads'
+import {
+	HTTP_CLIENT_THREAD,
+	SCHED_BATCH,
+	SCHED_IDLE,
+	threadPolicy,
+	threadsNamed,
+} from '../src/runtime/threads'
 import { startFakeUpstream } from './helpers/fake-upstream'
 import { startServerProcess } from './helpers/server-process'
 import { until } from './helpers/until'

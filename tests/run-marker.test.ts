@@ -2,7 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeUncleanStop, RUN_MARKER_FILE, RunMarker } from '../src/run-marker'
+import { describeUncleanStop, RUN_MARKER_FILE, RunMarker } from '../src/runtime/run-marker'
 import { startServerProcess } from './helpers/server-process'
 import { until } from './helpers/until'
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config'
-import { decryptSecret, encryptSecret } from '../src/crypto'
+import { decryptSecret, encryptSecret } from '../src/lib/crypto'
 import { resolveSecrets } from '../src/secrets'
 
 describe('resolveSecrets', () => {

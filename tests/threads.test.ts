@@ -8,7 +8,7 @@ import {
 	setThreadPolicy,
 	threadPolicy,
 	threadsNamed,
-} from '../src/threads'
+} from '../src/runtime/threads'
 import { startFakeUpstream } from './helpers/fake-upstream'
 
 const SCHED_OTHER = 0
@@ -48,7 +48,7 @@ describe.if(process.platform === 'linux')('thread scheduling', () => {
 		const worker = new Worker(
 			URL.createObjectURL(
 				new Blob([
-					`import { currentThreadId } from ${JSON.stringify(Bun.resolveSync('../src/threads', import.meta.dir))}
+					`import { currentThreadId } from ${JSON.stringify(Bun.resolveSync('../src/runtime/threads', import.meta.dir))}
 					postMessage(currentThreadId())
 					setInterval(() => {}, 60_000) // alive until terminated`,
 				]),

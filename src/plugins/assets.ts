@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { readText } from '../files'
+import { readText } from '../lib/files'
 import { projectPath } from '../paths'
 
 interface Asset {

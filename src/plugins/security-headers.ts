@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { isGatewayPath, pathOf } from './http'
+import { isGatewayPath, pathOf } from './request-info'
 
 // Alpine's standard build evaluates its expressions with `new Function`, hence 'unsafe-eval'; no inline
 // script is needed anywhere, so user data that slipped into markup still could not run. Inline style

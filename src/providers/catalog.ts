@@ -2,7 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { Config } from '../config'
 import { toParam } from '../errors'
-import { readText } from '../files'
+import { readText } from '../lib/files'
 import shipped from './catalog.json'
 
 const Price = Type.Number({ minimum: 0 })

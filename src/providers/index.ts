@@ -1,8 +1,8 @@
 import { createAnthropicAdapter } from './anthropic'
 import type { ProviderKind } from './catalog'
-import type { AnswerLimits } from './http'
 import { createOpenAIAdapter } from './openai'
 import type { ProviderAdapter } from './types'
+import type { AnswerLimits } from './upstream-http'
 
 export type ProviderAdapters = Readonly<Record<ProviderKind, ProviderAdapter>>
 

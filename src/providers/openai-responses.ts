@@ -15,9 +15,9 @@ import type {
 	ResponseUsage,
 } from 'openai/resources/responses/responses'
 import { badRequest } from '../errors'
-import { UpstreamError } from './errors'
 import type { ShapeLog } from './shape'
 import type { TokenUsage } from './types'
+import { UpstreamError } from './upstream-error'
 import { toOpenAIUsage } from './usage'
 
 type Body = Record<string, unknown>

@@ -4,8 +4,6 @@
 // (docs/providers.md). GPT-6 requests that Chat Completions refuses go to the Responses API
 // (`openai-responses.ts`). Chat Completions answers are relayed as the upstream wrote them.
 import type { CatalogModel, CatalogProvider } from './catalog'
-import { UpstreamError } from './errors'
-import { type AnswerLimits, parseJson, postJson, postJsonForText, readEvents, upstreamMessage } from './http'
 import { createResponsesStreamTranslator, fromResponse, toResponsesRequest } from './openai-responses'
 import {
 	allowed,
@@ -24,6 +22,15 @@ import type {
 	ProviderAdapter,
 	UpstreamTarget,
 } from './types'
+import { UpstreamError } from './upstream-error'
+import {
+	type AnswerLimits,
+	parseJson,
+	postJson,
+	postJsonForText,
+	readEvents,
+	upstreamMessage,
+} from './upstream-http'
 import { toTokenUsage } from './usage'
 
 type Body = Record<string, unknown>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
-import { DAY_MS } from '../../src/plugins/analytics/rollup'
+import { DAY_MS } from '../../src/request-log/rollup'
 import { formatInteger, formatUsd } from '../../src/views/format'
 import { launchBrowser, screenshot, watchPage } from '../helpers/browser'
 import { type GatewayHarness, startGateway } from '../helpers/gateway'

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
-import { DAY_MS } from '../../src/plugins/analytics/rollup'
-import { windowOf } from '../../src/plugins/analytics/service'
-import type { RequestLogEntry } from '../../src/plugins/gateway/request-log'
+import { windowOf } from '../../src/analytics/service'
+import type { RequestLogEntry } from '../../src/request-log/request-log'
+import { DAY_MS } from '../../src/request-log/rollup'
 import { makeApp, signupUser, type TestApp } from '../helpers/app'
 
 const NOW = Date.now()
@@ -373,10 +373,7 @@ describe('log retention', () => {
 	it('prunes rows and rollups older than LOG_RETENTION_DAYS, keeping the rest', async () => {
 		const f = await fixture()
 		await using _ = f.t
-		const retention = new (await import('../../src/plugins/analytics/retention')).LogRetention(
-			f.t.deps.sqlite,
-			10,
-		)
+		const retention = new (await import('../../src/request-log/retention')).LogRetention(f.t.deps.sqlite, 10)
 		expect(await retention.prune()).toBe(1)
 		const remaining = await json<{ id: number }[]>(f.t, '/api/requests', f.dev)
 		expect(remaining.map((row) => row.id)).toEqual([4, 3, 2, 1])

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { LoginThrottle } from '../../src/plugins/auth/throttle'
+import { LoginThrottle } from '../../src/auth/login-throttle'
 
 const WINDOW_MS = 15 * 60_000
 

@@ -8,8 +8,8 @@ import type {
 } from 'openai/resources/chat/completions'
 import { fromAnthropicResponse } from '../../src/providers/anthropic/response'
 import { type AnthropicStreamEvent, createStreamTranslator } from '../../src/providers/anthropic/stream'
-import { UpstreamError } from '../../src/providers/errors'
 import type { TokenUsage } from '../../src/providers/types'
+import { UpstreamError } from '../../src/providers/upstream-error'
 
 interface StreamCase {
 	chunks: ChatCompletionChunk[]

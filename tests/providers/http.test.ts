@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import type { Socket } from 'bun'
-import { UpstreamError } from '../../src/providers/errors'
-import { postJsonForText } from '../../src/providers/http'
+import { UpstreamError } from '../../src/providers/upstream-error'
+import { postJsonForText } from '../../src/providers/upstream-http'
 import { until } from '../helpers/until'
 
 interface Peer {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'bun:test'
 import { ChatCompletionStream } from 'openai/lib/ChatCompletionStream'
 import type { Response as OpenAIResponse, ResponseStreamEvent } from 'openai/resources/responses/responses'
-import { UpstreamError } from '../../src/providers/errors'
 import {
 	createResponsesStreamTranslator,
 	fromResponse,
 	toResponsesRequest,
 } from '../../src/providers/openai-responses'
 import { ShapeLog } from '../../src/providers/shape'
+import { UpstreamError } from '../../src/providers/upstream-error'
 
 const META = { id: 'chatcmpl-sy-test', created: 1767225600 }
 const USAGE = {

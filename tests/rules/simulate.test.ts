@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import type { RequestLogEntry } from '../../src/plugins/gateway/request-log'
+import type { RequestLogEntry } from '../../src/request-log/request-log'
 import type { RulesDocument } from '../../src/rules/schema'
 import { makeApp, signupUser } from '../helpers/app'
 import { features } from '../helpers/features'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import type { RequestDetail } from '../../src/plugins/analytics/logged-requests'
+import type { RequestDetail } from '../../src/analytics/logged-requests'
 import { ErrorBanner } from '../../src/views/components/error-banner'
 import { QuickStart } from '../../src/views/components/quick-start'
 import { AuthForm } from '../../src/views/fragments/auth-form'

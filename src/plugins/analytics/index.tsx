@@ -1,4 +1,8 @@
 import { Elysia, t } from 'elysia'
+import type { RequestFilters } from '../../analytics/logged-requests'
+import type { Scope } from '../../analytics/service'
+import { MAX_DAYS, windowOf } from '../../analytics/service'
+import type { PublicUser } from '../../auth/accounts'
 import type { AppDeps } from '../../deps'
 import { badRequest, forbidden } from '../../errors'
 import { OverviewPanel } from '../../views/fragments/overview'
@@ -10,12 +14,8 @@ import {
 } from '../../views/fragments/requests'
 import { OverviewPage } from '../../views/pages/overview'
 import { RequestDetailPage, RequestsPage } from '../../views/pages/requests'
-import type { PublicUser } from '../auth/service'
-import { sessionPlugin } from '../auth/session'
-import { isHtmx } from '../http'
-import type { RequestFilters } from './logged-requests'
-import type { Scope } from './service'
-import { MAX_DAYS, windowOf } from './service'
+import { isHtmx } from '../request-info'
+import { sessionPlugin } from '../session'
 
 const DEFAULT_DAYS = 7
 const DEFAULT_PAGE = 50

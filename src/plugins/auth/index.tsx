@@ -1,24 +1,17 @@
 import { count } from 'drizzle-orm'
 import { type Cookie, Elysia } from 'elysia'
 import { users } from '../../../db/schema'
+import { normalizeEmail, type PublicUser, signup, verifyCredentials } from '../../auth/accounts'
+import { SESSION_TTL_MS } from '../../auth/sessions'
 import type { AppDeps } from '../../deps'
 import { forbidden, GatewayError } from '../../errors'
 import type { AuthMode } from '../../views/fragments/auth-form'
 import { AuthForm } from '../../views/fragments/auth-form'
 import { AuthPage } from '../../views/pages/auth'
 import { clientAddress } from '../client-address'
-import { formValue, isHtmx, redirectAfterForm, requestSite } from '../http'
+import { formValue, isHtmx, redirectAfterForm, requestSite } from '../request-info'
+import { SESSION_COOKIE, sessionPlugin } from '../session'
 import { AuthModel } from './model'
-import {
-	createSession,
-	deleteSession,
-	normalizeEmail,
-	type PublicUser,
-	SESSION_TTL_MS,
-	signup,
-	verifyCredentials,
-} from './service'
-import { pruneExpiredSessions, SESSION_COOKIE, sessionPlugin } from './session'
 
 interface Signer {
 	sign(payload: { sid: string }): Promise<string>
@@ -48,8 +41,8 @@ export const authPlugin = (deps: AppDeps) => {
 	const isFirstAccount = () => !adminConfigured && (db.select({ n: count() }).from(users).get()?.n ?? 0) === 0
 
 	async function startSession(user: PublicUser, signer: Signer, cookie: Record<string, Cookie<unknown>>) {
-		pruneExpiredSessions(deps)
-		const session = createSession(db, user.id)
+		deps.sessions.pruneExpired()
+		const session = deps.sessions.create(user.id)
 		const token = await signer.sign({ sid: session.id })
 		cookie[SESSION_COOKIE]?.set({
 			value: token,
@@ -136,7 +129,7 @@ export const authPlugin = (deps: AppDeps) => {
 		.post(
 			'/api/auth/logout',
 			function apiLogout({ auth, cookie, set }) {
-				deleteSession(db, auth.sessionId)
+				deps.sessions.delete(auth.sessionId)
 				cookie[SESSION_COOKIE]?.remove()
 				set.status = 204
 			},
@@ -173,7 +166,7 @@ export const authPlugin = (deps: AppDeps) => {
 		.post(
 			'/logout',
 			function logoutForm({ auth, cookie, request, set }) {
-				deleteSession(db, auth.sessionId)
+				deps.sessions.delete(auth.sessionId)
 				cookie[SESSION_COOKIE]?.remove()
 				return redirectAfterForm(request, set, '/login')
 			},

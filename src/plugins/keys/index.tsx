@@ -1,13 +1,13 @@
 import { Elysia } from 'elysia'
 import type { KeyScope } from '../../../db/schema'
+import type { PublicUser } from '../../auth/accounts'
 import type { AppDeps } from '../../deps'
 import { GatewayError } from '../../errors'
 import { GatewayKeysSection, KeyRow } from '../../views/fragments/gateway-keys'
 import { ProviderKeysSection } from '../../views/fragments/provider-keys'
 import { KeysPage } from '../../views/pages/keys'
-import type { PublicUser } from '../auth/service'
-import { sessionPlugin } from '../auth/session'
-import { formSuccess, formValue, isHtmx, type ResponseSet } from '../http'
+import { formSuccess, formValue, isHtmx, type ResponseSet } from '../request-info'
+import { sessionPlugin } from '../session'
 import { KeysModel } from './model'
 
 const scopeOf = (body: unknown): KeyScope => (formValue(body, 'scope') === 'org' ? 'org' : 'user')

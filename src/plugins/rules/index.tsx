@@ -1,6 +1,9 @@
 import { Elysia, t } from 'elysia'
+import { MAX_DAYS } from '../../analytics/service'
+import type { PublicUser } from '../../auth/accounts'
 import type { AppDeps } from '../../deps'
 import { badRequest, GatewayError } from '../../errors'
+import { checkChatRequest } from '../../gateway/chat-request'
 import type { CatalogModel } from '../../providers/catalog'
 import type { ChatRequest } from '../../providers/types'
 import { type CompiledRules, compileRules } from '../../rules/compile'
@@ -11,11 +14,8 @@ import { RulesValidationError, serializeRules } from '../../rules/store'
 import { type RuleError, validateRules } from '../../rules/validate'
 import { RoutingPreviewView, RuleErrors, RulesWorkspace, SimulationView } from '../../views/fragments/rules'
 import { RulesPage } from '../../views/pages/rules'
-import { MAX_DAYS } from '../analytics/service'
-import type { PublicUser } from '../auth/service'
-import { sessionPlugin } from '../auth/session'
-import { checkChatRequest } from '../gateway/model'
-import { formValue, isHtmx } from '../http'
+import { formValue, isHtmx } from '../request-info'
+import { sessionPlugin } from '../session'
 
 const RulesModel = {
 	test: t.Object({ request: t.Record(t.String(), t.Unknown()), rules: t.Optional(t.Unknown()) }),

@@ -2,10 +2,10 @@
 // @anthropic-ai/sdk 1.x sends and transform.ts targets — reached through the translation in transform.ts
 // and stream.ts.
 import type Anthropic from '@anthropic-ai/sdk'
-import { UpstreamError } from '../errors'
-import { type AnswerLimits, parseJson, postJson, postJsonForText, readEvents } from '../http'
 import { ShapeLog } from '../shape'
 import type { ChatChunk, ChatStream, ProviderAdapter, UpstreamTarget } from '../types'
+import { UpstreamError } from '../upstream-error'
+import { type AnswerLimits, parseJson, postJson, postJsonForText, readEvents } from '../upstream-http'
 import { fromAnthropicResponse } from './response'
 import { type AnthropicStreamEvent, createStreamTranslator } from './stream'
 import { toAnthropicRequest } from './transform'

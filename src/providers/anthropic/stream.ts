@@ -3,8 +3,8 @@
 // https://platform.claude.com/docs/en/build-with-claude/streaming
 import type Anthropic from '@anthropic-ai/sdk'
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions'
-import { UpstreamError } from '../errors'
 import type { TokenUsage } from '../types'
+import { UpstreamError } from '../upstream-error'
 import { toOpenAIUsage } from '../usage'
 import {
 	type AnthropicUsage,

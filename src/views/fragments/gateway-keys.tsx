@@ -1,4 +1,4 @@
-import type { GatewayKeyView } from '../../plugins/keys/gateway-keys'
+import type { GatewayKeyView } from '../../keys/gateway-keys'
 import { formatDateTime, formatInteger } from '../format'
 
 export interface CreatedKey {

@@ -1,5 +1,5 @@
-import type { BreakdownRow, Integrity, Overview } from '../../plugins/analytics/service'
-import type { UncleanStop } from '../../run-marker'
+import type { BreakdownRow, Integrity, Overview } from '../../analytics/service'
+import type { UncleanStop } from '../../runtime/run-marker'
 import { QuickStart } from '../components/quick-start'
 import { formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'
 

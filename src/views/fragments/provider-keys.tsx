@@ -1,6 +1,6 @@
 import { escapeHtml } from '@kitajs/html'
 import type { KeyScope } from '../../../db/schema'
-import type { ProviderKeyView } from '../../plugins/keys/provider-keys'
+import type { ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
 
 interface KeyCellProps {

@@ -1,4 +1,4 @@
-import type { RequestDetail, RequestListItem } from '../../plugins/analytics/logged-requests'
+import type { RequestDetail, RequestListItem } from '../../analytics/logged-requests'
 import { formatDateTime, formatInteger, formatMs, formatUsd } from '../format'
 
 /** The filters of the requests page, as they appear in its URL. */

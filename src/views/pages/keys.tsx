@@ -1,5 +1,5 @@
-import type { GatewayKeyView } from '../../plugins/keys/gateway-keys'
-import type { ProviderKeyView } from '../../plugins/keys/provider-keys'
+import type { GatewayKeyView } from '../../keys/gateway-keys'
+import type { ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
 import { type CreatedKey, GatewayKeysSection } from '../fragments/gateway-keys'
 import { ProviderKeysSection } from '../fragments/provider-keys'

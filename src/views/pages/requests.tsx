@@ -1,4 +1,4 @@
-import type { RequestDetail, RequestListItem } from '../../plugins/analytics/logged-requests'
+import type { RequestDetail, RequestListItem } from '../../analytics/logged-requests'
 import { QuickStart } from '../components/quick-start'
 import { RequestDetailView, RequestFiltersForm, type RequestQuery, RequestsList } from '../fragments/requests'
 import { Layout, type ViewUser } from '../layout'

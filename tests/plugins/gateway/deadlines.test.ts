@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { Deadlines } from '../../../src/plugins/gateway/deadlines'
+import { Deadlines } from '../../../src/gateway/deadlines'
 
 const live = () => new AbortController().signal
 

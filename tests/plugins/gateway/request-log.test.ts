@@ -1,6 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { describe, expect, it, spyOn } from 'bun:test'
-import { RequestLog, type RequestLogOptions } from '../../../src/plugins/gateway/request-log'
+import { RequestLog, type RequestLogOptions } from '../../../src/request-log/request-log'
 import { makeApp, type TestApp } from '../../helpers/app'
 import { testClock } from '../../helpers/clock'
 import { startFakeUpstream } from '../../helpers/fake-upstream'

@@ -1,7 +1,7 @@
 // Secrets never leave in clear: providers repeat the key they were sent in their errors, and that text
 // reaches the caller, the request log and the server's own log only through one redaction step.
 import { afterEach, beforeEach, describe, expect, it, spyOn } from 'bun:test'
-import { redactSecrets } from '../../../src/redact'
+import { redactSecrets } from '../../../src/lib/redact'
 import type { Behaviour } from '../../helpers/fake-upstream'
 import { type GatewayHarness, readEvents, startGateway } from '../../helpers/gateway'
 

@@ -1,8 +1,8 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
-import type { Db } from '../../../db/client'
-import { gatewayKeys, type Role, users } from '../../../db/schema'
-import { randomBase64Url, sha256Hex } from '../../crypto'
-import { badRequest, notFound } from '../../errors'
+import type { Db } from '../../db/client'
+import { gatewayKeys, type Role, users } from '../../db/schema'
+import { badRequest, notFound } from '../errors'
+import { randomBase64Url, sha256Hex } from '../lib/crypto'
 
 export const KEY_PREFIX = 'sy_'
 /** 32 random bytes: 256 bits, comfortably above the 190 the issue asks for. */

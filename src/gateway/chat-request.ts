@@ -1,8 +1,8 @@
 import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { badRequest, toParam } from '../../errors'
-import type { ChatRequest } from '../../providers/types'
-import { parseJson, readBounded } from '../bodies'
+import { badRequest, toParam } from '../errors'
+import { parseJson, readBounded } from '../lib/json-body'
+import type { ChatRequest } from '../providers/types'
 
 const open = { additionalProperties: true }
 const nullable = <T extends TSchema>(schema: T) =>

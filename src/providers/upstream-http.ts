@@ -2,10 +2,10 @@
 // request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of its
 // overhead, so the adapters speak the wire formats directly and keep the SDKs' types. Every call goes
 // through `fetch`, which never sends a request twice (tests/providers/http.test.ts proves it).
-import { readTextWithin } from '../bounded-text'
-import { batchThreadsNamed, HTTP_CLIENT_THREAD, warnIfFailed } from '../threads'
-import { UpstreamError } from './errors'
+import { readTextWithin } from '../lib/bounded-text'
+import { batchThreadsNamed, HTTP_CLIENT_THREAD, warnIfFailed } from '../runtime/threads'
 import type { CallOptions } from './types'
+import { UpstreamError } from './upstream-error'
 
 const decoder = new TextDecoder()
 

@@ -1,5 +1,5 @@
 import { type ErrorType, GatewayError } from '../errors'
-import { redactSecrets } from '../redact'
+import { redactSecrets } from '../lib/redact'
 
 /**
  * `interrupted`: a successful answer began and did not complete. What the upstream generated is billed,

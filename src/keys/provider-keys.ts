@@ -1,10 +1,10 @@
 import { and, eq, isNull, or } from 'drizzle-orm'
-import type { Db } from '../../../db/client'
-import { type KeyScope, providerKeys } from '../../../db/schema'
-import { decryptSecret, encryptSecret } from '../../crypto'
-import { badRequest, forbidden, notFound } from '../../errors'
-import type { Catalog } from '../../providers/catalog'
-import type { PublicUser } from '../auth/service'
+import type { Db } from '../../db/client'
+import { type KeyScope, providerKeys } from '../../db/schema'
+import type { PublicUser } from '../auth/accounts'
+import { badRequest, forbidden, notFound } from '../errors'
+import { decryptSecret, encryptSecret } from '../lib/crypto'
+import type { Catalog } from '../providers/catalog'
 
 const MAX_KEY_LENGTH = 1000
 

@@ -1,5 +1,5 @@
-import { type GatewayError, toOpenAIError } from '../../errors'
-import type { ChatChunk } from '../../providers/types'
+import { type GatewayError, toOpenAIError } from '../errors'
+import type { ChatChunk } from '../providers/types'
 
 const encoder = new TextEncoder()
 const DONE = encoder.encode('data: [DONE]\n\n')

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
-import type { Catalog } from '../../providers/catalog'
-import type { UncleanStop } from '../../run-marker'
-import { DAY_MS, percentileFromHistogram, utcDay } from './rollup'
+import type { Catalog } from '../providers/catalog'
+import { DAY_MS, percentileFromHistogram, utcDay } from '../request-log/rollup'
+import type { UncleanStop } from '../runtime/run-marker'
 
 /** The longest analytics window, and the retention a simulation can replay at most. */
 export const MAX_DAYS = 90

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import { GatewayError } from '../../src/errors'
-import { checkJsonDepth } from '../../src/plugins/bodies'
+import { checkJsonDepth } from '../../src/lib/json-body'
 
 /** The error `checkJsonDepth` throws for `text`, or undefined when it takes it. */
 function refusal(text: string, maxDepth = 3): GatewayError | undefined {

@@ -1,6 +1,5 @@
 // The answers of a request a model took: a JSON completion, or a relayed stream, with their headers.
-import type { CatalogModel } from '../../providers/catalog'
-import { toUpstreamError, UpstreamError } from '../../providers/errors'
+import type { CatalogModel } from '../providers/catalog'
 import type {
 	ChatChunk,
 	ChatRequest,
@@ -8,8 +7,9 @@ import type {
 	ChatStream,
 	PreparedCall,
 	TokenUsage,
-} from '../../providers/types'
-import { toTokenUsage } from '../../providers/usage'
+} from '../providers/types'
+import { toUpstreamError, UpstreamError } from '../providers/upstream-error'
+import { toTokenUsage } from '../providers/usage'
 import type { Attempt } from './deadlines'
 import { type Exchange, elapsedMs, type Route, recordUsage } from './exchange'
 import { CLIENT_CLOSED, clientGone, maskSecrets, midStreamError } from './failures'

@@ -1,13 +1,13 @@
 // What is known about one gateway request as it goes, and the one log row it ends as.
-import type { AttemptRecord } from '../../../db/schema'
-import type { Config } from '../../config'
-import type { GatewayError } from '../../errors'
-import type { CatalogModel } from '../../providers/catalog'
-import { costUsd, sumUsage } from '../../providers/pricing'
-import type { TokenUsage } from '../../providers/types'
-import type { RequestFeatures, RequestText } from '../../rules/features'
+import type { AttemptRecord } from '../../db/schema'
+import type { Config } from '../config'
+import type { GatewayError } from '../errors'
 import type { Principal } from '../keys/gateway-keys'
-import type { RequestLog } from './request-log'
+import type { CatalogModel } from '../providers/catalog'
+import { costUsd, sumUsage } from '../providers/pricing'
+import type { TokenUsage } from '../providers/types'
+import type { RequestLog } from '../request-log/request-log'
+import type { RequestFeatures, RequestText } from '../rules/features'
 
 const PROMPT_TEXT_LIMIT = 2000
 

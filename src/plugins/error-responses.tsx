@@ -1,9 +1,9 @@
 import { Elysia, ValidationError } from 'elysia'
 import { type ErrorBody, GatewayError, toOpenAIError, toParam } from '../errors'
-import { loggable } from '../redact'
+import { loggable } from '../lib/redact'
 import { ErrorBanner } from '../views/components/error-banner'
 import { ErrorPage } from '../views/pages/error'
-import { isHtmx, wantsHtml } from './http'
+import { isHtmx, wantsHtml } from './request-info'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'bun:sqlite'
-import type { requestLog } from '../../../db/schema'
-import { latencyBucket, utcDay } from '../analytics/rollup'
+import type { requestLog } from '../../db/schema'
+import { latencyBucket, utcDay } from './rollup'
 
 export type RequestLogEntry = typeof requestLog.$inferInsert
 

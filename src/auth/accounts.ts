@@ -1,8 +1,7 @@
 import { count, eq } from 'drizzle-orm'
-import type { Db } from '../../../db/client'
-import { type Role, sessions, users } from '../../../db/schema'
-import { randomBase64Url } from '../../crypto'
-import { badRequest, GatewayError } from '../../errors'
+import type { Db } from '../../db/client'
+import { type Role, users } from '../../db/schema'
+import { badRequest, GatewayError } from '../errors'
 
 export interface PublicUser {
 	id: number
@@ -27,7 +26,6 @@ export const MIN_PASSWORD_LENGTH = 8
 // argon2 hashes whatever it is given; a cap stops a megabyte password from being a cheap denial of service.
 const MAX_PASSWORD_LENGTH = 1024
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
-export const SESSION_TTL_MS = 30 * 24 * 60 * 60_000
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase()
 
@@ -105,15 +103,4 @@ export async function ensureAdmin(
 	const passwordHash = await hasher.hash(admin.password)
 	db.insert(users).values({ email, passwordHash, role: 'admin' }).run()
 	console.log(`Created admin account ${email}`)
-}
-
-export function createSession(db: Db, userId: number, now = Date.now()): { id: string; expiresAt: Date } {
-	const id = randomBase64Url(32)
-	const expiresAt = new Date(now + SESSION_TTL_MS)
-	db.insert(sessions).values({ id, userId, expiresAt }).run()
-	return { id, expiresAt }
-}
-
-export function deleteSession(db: Db, sessionId: string) {
-	db.delete(sessions).where(eq(sessions.id, sessionId)).run()
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { fileExists, readText, removeFile, writeFileAtomic } from './files'
+import { fileExists, readText, removeFile, writeFileAtomic } from '../lib/files'
 
 /** A run that ended without a clean shutdown, as the next start found it. */
 export interface UncleanStop {

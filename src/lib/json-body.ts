@@ -1,9 +1,9 @@
 // Request bodies within a size and a depth budget, for every route that reads one: past the size the answer
 // is a 413 before the body is read whole, past the depth a 400 before anything else parses it (a body nested
 // 100,000 levels deep once stalled the event loop for a second and crashed later recursion).
-import { Elysia } from 'elysia'
-import { readTextWithin } from '../bounded-text'
+
 import { badRequest, GatewayError } from '../errors'
+import { readTextWithin } from './bounded-text'
 
 /** Dashboard and API bodies are small: the largest, a rules document, is about 20 KB. */
 export const API_BODY_LIMIT_BYTES = 1024 * 1024
@@ -86,24 +86,3 @@ export function parseJson(text: string): unknown {
 		throw badRequest('The request body is not valid JSON')
 	}
 }
-
-/**
- * Every body Elysia parses (the dashboard and its JSON API; the gateway reads its own) goes through the
- * budgets: JSON and forms within `API_BODY_LIMIT_BYTES`, JSON within `MAX_JSON_DEPTH`.
- */
-export const bodyLimitsPlugin = () =>
-	new Elysia({ name: 'body-limits' }).onParse(
-		{ as: 'global' },
-		async function parseWithinBudget({ request, contentType }) {
-			const type = contentType.split(';')[0]?.trim().toLowerCase()
-			if (type === 'application/json') {
-				const text = await readBounded(request, API_BODY_LIMIT_BYTES)
-				return text.trim() === '' ? {} : parseJson(text)
-			}
-			if (type === 'application/x-www-form-urlencoded') {
-				const text = await readBounded(request, API_BODY_LIMIT_BYTES)
-				return Object.fromEntries(new URLSearchParams(text))
-			}
-			return undefined
-		},
-	)

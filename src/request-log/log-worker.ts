@@ -4,7 +4,7 @@
 // request up either; after each batch it publishes the batch's number in `progress`, which the server
 // reads without waiting for a message when it must wait for the writer to catch up (`request-log.ts`).
 import { Database } from 'bun:sqlite'
-import { idleCurrentThread, warnIfFailed } from '../../threads'
+import { idleCurrentThread, warnIfFailed } from '../runtime/threads'
 import { type LogRow, LogStore } from './log-store'
 
 declare const self: Worker

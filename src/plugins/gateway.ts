@@ -1,8 +1,8 @@
 import { Elysia } from 'elysia'
-import type { AppDeps } from '../../deps'
-import { unauthorized } from '../../errors'
+import type { AppDeps } from '../deps'
+import { unauthorized } from '../errors'
+import { runChat } from '../gateway/pipeline'
 import type { Principal } from '../keys/gateway-keys'
-import { runChat } from './pipeline'
 
 /** Unix seconds of the catalog's price reading: the `created` of every listed model. */
 function catalogCreated(pricesReadAt: string | undefined): number {

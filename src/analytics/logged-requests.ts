@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
-import type { AttemptRecord } from '../../../db/schema'
-import { notFound } from '../../errors'
+import type { AttemptRecord } from '../../db/schema'
+import { notFound } from '../errors'
 import { type Scope, userClause } from './service'
 
 export interface RequestFilters {

@@ -1,7 +1,7 @@
-import type { AttemptRecord } from '../../../db/schema'
-import { GatewayError } from '../../errors'
-import type { Catalog, CatalogModel } from '../../providers/catalog'
-import { toUpstreamError, type UpstreamError, withoutSecrets } from '../../providers/errors'
+import type { AttemptRecord } from '../../db/schema'
+import { GatewayError } from '../errors'
+import type { Catalog, CatalogModel } from '../providers/catalog'
+import { toUpstreamError, type UpstreamError, withoutSecrets } from '../providers/upstream-error'
 
 /** nginx's "client closed request": the caller went away before the answer was complete. */
 export const CLIENT_CLOSED = 499
