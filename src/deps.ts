@@ -2,7 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { createDb, type Db } from '../db/client'
 import { LoggedRequests } from './analytics/logged-requests'
 import { AnalyticsService } from './analytics/service'
-import { argon2idHasher, ensureAdmin, type PasswordHasher } from './auth/accounts'
+import { Accounts, argon2idHasher } from './auth/accounts'
 import { LoginThrottle } from './auth/login-throttle'
 import { SessionStore } from './auth/sessions'
 import type { Config } from './config'
@@ -15,6 +15,7 @@ import { createProviderAdapters, type ProviderAdapters } from './providers/index
 import { RequestLog } from './request-log/request-log'
 import { LogRetention } from './request-log/retention'
 import { RulesStore } from './rules/store'
+import { RulesWorkbench } from './rules/workbench'
 import { RunMarker } from './runtime/run-marker'
 import { resolveSecrets, type Secrets } from './secrets'
 
@@ -25,8 +26,7 @@ export interface AppDeps {
 	readonly db: Db
 	readonly sqlite: Database
 	readonly catalog: Catalog
-	readonly passwords: PasswordHasher
-	readonly loginThrottle: LoginThrottle
+	readonly accounts: Accounts
 	readonly sessions: SessionStore
 	readonly gatewayKeys: GatewayKeyStore
 	readonly providerKeys: ProviderKeyVault
@@ -35,6 +35,7 @@ export interface AppDeps {
 	readonly rateLimiter: KeyRateLimiter
 	readonly deadlines: Deadlines
 	readonly rules: RulesStore
+	readonly workbench: RulesWorkbench
 	readonly analytics: AnalyticsService
 	readonly loggedRequests: LoggedRequests
 	readonly retention: LogRetention
@@ -54,12 +55,19 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const catalog = loadCatalog(config, options.clock)
 	const secrets = await resolveSecrets(config)
 	const { db, sqlite } = createDb(config.databasePath)
-	const passwords = argon2idHasher(options.passwordCost)
-	if (config.admin) await ensureAdmin(db, passwords, config.admin)
+	const accounts = new Accounts(
+		db,
+		argon2idHasher(options.passwordCost),
+		new LoginThrottle(),
+		Boolean(config.admin),
+	)
+	if (config.admin) await accounts.ensureAdmin(config.admin)
 	const rules = RulesStore.open(db, catalog, config.rulesPath)
 	const requestLog = new RequestLog(sqlite, config.databasePath)
 	// The log writer thread runs the checkpoints, with their fsyncs; this connection never blocks on one.
 	sqlite.run('PRAGMA wal_autocheckpoint = 0')
+	const providerKeys = new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys)
+	const adapters = createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes })
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)
 	return {
@@ -68,16 +76,16 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		db,
 		sqlite,
 		catalog,
-		passwords,
-		loginThrottle: new LoginThrottle(),
+		accounts,
 		sessions: new SessionStore(db),
 		gatewayKeys: new GatewayKeyStore(db),
-		providerKeys: new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys),
-		adapters: createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes }),
+		providerKeys,
+		adapters,
 		requestLog,
 		rateLimiter: new KeyRateLimiter(),
 		deadlines: new Deadlines(),
 		rules,
+		workbench: new RulesWorkbench({ rules, catalog, providerKeys, adapters, requestLog, sqlite }),
 		analytics: new AnalyticsService(sqlite, catalog),
 		loggedRequests: new LoggedRequests(sqlite),
 		retention: new LogRetention(sqlite, config.logRetentionDays),

@@ -2,6 +2,7 @@ import { count, eq } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { type Role, users } from '../../db/schema'
 import { badRequest, GatewayError } from '../errors'
+import type { LoginThrottle } from './login-throttle'
 
 export interface PublicUser {
 	id: number
@@ -42,65 +43,96 @@ function checkCredentials(email: string, password: string) {
 
 const toPublicUser = (row: PublicUser): PublicUser => ({ id: row.id, email: row.email, role: row.role })
 
-/**
- * Creates an account. Without a configured admin, the first account becomes the admin; the count and
- * the insert share one transaction so two simultaneous first signups cannot both win.
- */
-export async function signup(
-	db: Db,
-	hasher: PasswordHasher,
-	input: { email: string; password: string },
-	options: { adminConfigured: boolean },
-): Promise<PublicUser> {
-	const email = normalizeEmail(input.email)
-	checkCredentials(email, input.password)
-	const passwordHash = await hasher.hash(input.password)
-	return db.transaction((tx) => {
-		if (tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
-			throw new GatewayError(409, 'invalid_request_error', 'An account with this email already exists', {
-				param: 'email',
-				code: 'email_taken',
-			})
-		}
-		const existing = tx.select({ n: count() }).from(users).get()?.n ?? 0
-		const role: Role = !options.adminConfigured && existing === 0 ? 'admin' : 'developer'
-		const row = tx.insert(users).values({ email, passwordHash, role }).returning().get()
-		return toPublicUser(row)
-	})
-}
-
 let dummyHash: Promise<string> | undefined
 
-/** Checks a password; unknown emails cost the same hash time, so timing does not reveal accounts. */
-export async function verifyCredentials(
-	db: Db,
-	hasher: PasswordHasher,
-	input: { email: string; password: string },
-): Promise<PublicUser | null> {
-	const email = normalizeEmail(input.email)
-	const row = db.select().from(users).where(eq(users.email, email)).get()
-	if (!row) {
-		dummyHash ??= hasher.hash('switchyard-timing-equaliser')
-		await hasher.verify(input.password, await dummyHash)
-		return null
+function refuseWhileThrottled(retryAfterSeconds: number) {
+	if (retryAfterSeconds > 0) {
+		throw new GatewayError(429, 'rate_limit_error', 'Too many failed logins; try again later', {
+			code: 'rate_limit_exceeded',
+			headers: { 'retry-after': String(retryAfterSeconds) },
+		})
 	}
-	return (await hasher.verify(input.password, row.passwordHash)) ? toPublicUser(row) : null
 }
 
-/** Creates `ADMIN_EMAIL` at start when absent, and makes sure it holds the admin role. */
-export async function ensureAdmin(
-	db: Db,
-	hasher: PasswordHasher,
-	admin: { email: string; password: string },
-) {
-	const email = normalizeEmail(admin.email)
-	const existing = db.select().from(users).where(eq(users.email, email)).get()
-	if (existing) {
-		if (existing.role !== 'admin')
-			db.update(users).set({ role: 'admin' }).where(eq(users.id, existing.id)).run()
-		return
+/** The people who use the dashboard: sign-up, log-in (throttled) and the configured admin. */
+export class Accounts {
+	constructor(
+		private readonly db: Db,
+		private readonly hasher: PasswordHasher,
+		private readonly throttle: LoginThrottle,
+		/** With `ADMIN_EMAIL` set, nobody becomes admin by signing up first. */
+		private readonly adminConfigured: boolean,
+	) {}
+
+	/** The sign-up form tells the first person that their account will be the admin. */
+	isFirstAccount(): boolean {
+		return !this.adminConfigured && (this.db.select({ n: count() }).from(users).get()?.n ?? 0) === 0
 	}
-	const passwordHash = await hasher.hash(admin.password)
-	db.insert(users).values({ email, passwordHash, role: 'admin' }).run()
-	console.log(`Created admin account ${email}`)
+
+	/**
+	 * Creates an account. Without a configured admin, the first account becomes the admin; the count and
+	 * the insert share one transaction so two simultaneous first signups cannot both win.
+	 */
+	async signup(input: { email: string; password: string }): Promise<PublicUser> {
+		const email = normalizeEmail(input.email)
+		checkCredentials(email, input.password)
+		const passwordHash = await this.hasher.hash(input.password)
+		return this.db.transaction((tx) => {
+			if (tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
+				throw new GatewayError(409, 'invalid_request_error', 'An account with this email already exists', {
+					param: 'email',
+					code: 'email_taken',
+				})
+			}
+			const existing = tx.select({ n: count() }).from(users).get()?.n ?? 0
+			const role: Role = !this.adminConfigured && existing === 0 ? 'admin' : 'developer'
+			const row = tx.insert(users).values({ email, passwordHash, role }).returning().get()
+			return toPublicUser(row)
+		})
+	}
+
+	/** The account for these credentials, or a 401; failures from one account or address are throttled (429). */
+	async logIn(input: { email: string; password: string }, clientAddress: string): Promise<PublicUser> {
+		const account = normalizeEmail(input.email)
+		// Refused before the password check: a locked account gives no answer about its password.
+		refuseWhileThrottled(this.throttle.accountRetryAfter(account))
+		const user = await this.verifyCredentials(input)
+		if (!user) {
+			refuseWhileThrottled(this.throttle.recordFailure(account, clientAddress))
+			throw new GatewayError(401, 'authentication_error', 'Invalid email or password', {
+				code: 'invalid_credentials',
+			})
+		}
+		// Again after it: guesses sent together all pass the first check, and the ones answered after the
+		// account's tenth failure must not tell which password was right.
+		refuseWhileThrottled(this.throttle.accountRetryAfter(account))
+		this.throttle.recordSuccess(account)
+		return user
+	}
+
+	/** Checks a password; unknown emails cost the same hash time, so timing does not reveal accounts. */
+	private async verifyCredentials(input: { email: string; password: string }): Promise<PublicUser | null> {
+		const email = normalizeEmail(input.email)
+		const row = this.db.select().from(users).where(eq(users.email, email)).get()
+		if (!row) {
+			dummyHash ??= this.hasher.hash('switchyard-timing-equaliser')
+			await this.hasher.verify(input.password, await dummyHash)
+			return null
+		}
+		return (await this.hasher.verify(input.password, row.passwordHash)) ? toPublicUser(row) : null
+	}
+
+	/** Creates `ADMIN_EMAIL` at start when absent, and makes sure it holds the admin role. */
+	async ensureAdmin(admin: { email: string; password: string }) {
+		const email = normalizeEmail(admin.email)
+		const existing = this.db.select().from(users).where(eq(users.email, email)).get()
+		if (existing) {
+			if (existing.role !== 'admin')
+				this.db.update(users).set({ role: 'admin' }).where(eq(users.id, existing.id)).run()
+			return
+		}
+		const passwordHash = await this.hasher.hash(admin.password)
+		this.db.insert(users).values({ email, passwordHash, role: 'admin' }).run()
+		console.log(`Created admin account ${email}`)
+	}
 }

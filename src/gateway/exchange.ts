@@ -1,8 +1,10 @@
 // What is known about one gateway request as it goes, and the one log row it ends as.
+
 import type { AttemptRecord } from '../../db/schema'
 import type { Config } from '../config'
 import type { GatewayError } from '../errors'
 import type { Principal } from '../keys/gateway-keys'
+import { newRequestId } from '../lib/request-id'
 import type { CatalogModel } from '../providers/catalog'
 import { costUsd, sumUsage } from '../providers/pricing'
 import type { TokenUsage } from '../providers/types'
@@ -52,7 +54,7 @@ export interface Outcome {
 
 export function newExchange(principal: Principal): Exchange {
 	return {
-		requestId: `req_${crypto.randomUUID().replaceAll('-', '')}`,
+		requestId: newRequestId(),
 		createdAt: new Date(),
 		startedAt: performance.now(),
 		principal,

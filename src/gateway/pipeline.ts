@@ -5,8 +5,10 @@ import type { Config } from '../config'
 import { GatewayError } from '../errors'
 import type { Principal } from '../keys/gateway-keys'
 import type { ProviderKeyVault } from '../keys/provider-keys'
+import { parseJsonObject, readGatewayBody } from '../lib/json-body'
 import { loggable } from '../lib/redact'
 import type { Catalog, CatalogModel } from '../providers/catalog'
+import { checkChatRequest } from '../providers/chat-request'
 import type { ProviderAdapters } from '../providers/index'
 import { costUsd } from '../providers/pricing'
 import type { ChatChunk, ChatRequest, ChatStream, PreparedCall } from '../providers/types'
@@ -16,7 +18,6 @@ import { checkCapabilities } from '../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../rules/features'
 import type { LiveRules } from '../rules/store'
 import { jsonResponse, streamResponse } from './answers'
-import { checkChatRequest, parseJsonObject, readBody } from './chat-request'
 import type { Attempt, Deadlines } from './deadlines'
 import { type Exchange, elapsedMs, newExchange, type Route, recordUsage } from './exchange'
 import { clientGone, maskSecrets, noAnswer } from './failures'
@@ -41,7 +42,7 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 	const exchange = newExchange(principal)
 	try {
 		enforceKeyLimit(deps, principal)
-		const raw = parseJsonObject(await readBody(request))
+		const raw = parseJsonObject(await readGatewayBody(request))
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
 		exchange.stream = raw.stream === true
 		const body = checkChatRequest(raw)

@@ -86,3 +86,17 @@ export function parseJson(text: string): unknown {
 		throw badRequest('The request body is not valid JSON')
 	}
 }
+
+/** Chat requests carry whole conversations, images included. */
+export const GATEWAY_BODY_LIMIT_BYTES = 4 * 1024 * 1024
+
+/** The body as text, refusing more than 4 MiB before reading it whole (413). */
+export const readGatewayBody = (request: Request) => readBounded(request, GATEWAY_BODY_LIMIT_BYTES)
+
+/** The body as a JSON object within the depth budget, or a 400. */
+export function parseJsonObject(text: string): Record<string, unknown> {
+	const body = parseJson(text)
+	if (!body || typeof body !== 'object' || Array.isArray(body))
+		throw badRequest('The request body must be a JSON object')
+	return body as Record<string, unknown>
+}

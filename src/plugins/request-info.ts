@@ -1,4 +1,4 @@
-/** Small request helpers shared by the plugins; plain functions over web-standard Request. */
+/** What a request says about itself (path, htmx, where it came from); plain functions over web-standard Request. */
 
 export const isHtmx = (request: Request) => request.headers.get('hx-request') === 'true'
 
@@ -37,44 +37,4 @@ export function requestSite(request: Request): RequestSite {
 	if (!origin) return 'unknown'
 	if (!URL.canParse(origin)) return 'cross-site'
 	return new URL(origin).host === new URL(request.url).host ? 'same-origin' : 'cross-site'
-}
-
-/** Form posts arrive url-encoded, JSON clients send JSON; handlers read both the same way. */
-export function formValue(body: unknown, name: string): string {
-	if (body && typeof body === 'object' && name in body) {
-		const value = (body as Record<string, unknown>)[name]
-		if (typeof value === 'string') return value
-	}
-	return ''
-}
-
-export interface ResponseSet {
-	status?: number | string
-	headers: Record<string, string | number>
-}
-
-/**
- * After a dashboard form succeeds: htmx swaps the returned fragment in place, a plain form post
- * (no JavaScript) is sent back to the page with a 303.
- */
-export function formSuccess<T>(
-	request: Request,
-	set: ResponseSet,
-	fragment: () => T,
-	location: string,
-): T | '' {
-	if (isHtmx(request)) return fragment()
-	set.status = 303
-	set.headers.location = location
-	return ''
-}
-
-/** After a form that leaves the page (login, logout): htmx follows `HX-Redirect`, a plain post a 303. */
-export function redirectAfterForm(request: Request, set: ResponseSet, location: string): '' {
-	if (isHtmx(request)) set.headers['hx-redirect'] = location
-	else {
-		set.status = 303
-		set.headers.location = location
-	}
-	return ''
 }

@@ -9,11 +9,16 @@ export const SESSION_COOKIE = 'switchyard_session'
 
 export type AccessLevel = 'user' | 'admin'
 
+export interface SessionDeps {
+	sessions: SessionStore
+	secrets: Pick<Secrets, 'jwtSecret'>
+}
+
 /**
  * `{ session: 'user' | 'admin' }` on a route resolves `{ auth }` or ends the request (401, 403);
  * `{ viewer: true }` resolves `{ viewer }`, the signed-in user or null, for pages open to both.
  */
-export const sessionPlugin = (deps: { sessions: SessionStore; secrets: Secrets }) => {
+export const sessionPlugin = (deps: SessionDeps) => {
 	const { sessions } = deps
 	const authenticated = new WeakMap<Request, Authenticated>()
 	return new Elysia({ name: 'session' })

@@ -15,7 +15,7 @@ export const KeysModel = {
 		apiKey: t.String({ error: 'apiKey is required' }),
 		scope: t.Optional(t.UnionEnum(['user', 'org'], { error: 'scope must be "user" or "org"' })),
 	}),
-	scopeQuery: t.Object({
+	scope: t.Object({
 		scope: t.Optional(t.UnionEnum(['user', 'org'], { error: 'scope must be "user" or "org"' })),
 	}),
 }

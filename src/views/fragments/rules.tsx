@@ -3,12 +3,23 @@ import type { RoutingPreview } from '../../rules/preview'
 import type { SimulationResult } from '../../rules/simulate'
 import type { RevisionView } from '../../rules/store'
 import type { RuleError } from '../../rules/validate'
+import type { Workspace } from '../../rules/workbench'
 import { formatDateTime, formatPercent, formatUsd } from '../format'
+
+/** The elements this module renders that forms elsewhere on the page target or include. */
+export const RULES_IDS = {
+	workspace: 'rules-workspace',
+	form: 'rules-form',
+	errors: 'rules-errors',
+	text: 'rules-text',
+	testResult: 'rules-test-result',
+	simulation: 'rules-simulation',
+} as const
 
 /** The validation result shown next to the editor: every problem with its JSON path. */
 export function RuleErrors({ errors, checked }: { errors: RuleError[]; checked: boolean }) {
 	return (
-		<div id="rules-errors" class="rule-errors" aria-live="polite">
+		<div id={RULES_IDS.errors} class="rule-errors" aria-live="polite">
 			{!checked ? (
 				''
 			) : errors.length === 0 ? (
@@ -26,32 +37,23 @@ export function RuleErrors({ errors, checked }: { errors: RuleError[]; checked: 
 	)
 }
 
-interface WorkspaceProps {
-	text: string
-	errors: RuleError[]
-	liveRevision: number
-	history: RevisionView[]
-	/** Set after a save or a restore. */
-	savedRevision?: number
-}
-
 /** Editor and history: the region a save or a restore re-renders. */
-export function RulesWorkspace({ text, errors, liveRevision, history, savedRevision }: WorkspaceProps) {
+export function RulesWorkspace({ text, errors, liveRevision, history, savedRevision }: Workspace) {
 	return (
-		<div id="rules-workspace" class="rules-workspace">
+		<div id={RULES_IDS.workspace} class="rules-workspace">
 			<section class="card">
 				<h2>Rules document</h2>
 				<form
-					id="rules-form"
+					id={RULES_IDS.form}
 					method="post"
 					action="/rules/save"
 					hx-post="/rules/save"
-					hx-target="#rules-workspace"
+					hx-target={`#${RULES_IDS.workspace}`}
 					hx-swap="outerHTML"
 					x-data="jsonEditor"
 				>
 					<textarea
-						id="rules-text"
+						id={RULES_IDS.text}
 						name="rules"
 						class="code-editor"
 						spellcheck="false"
@@ -59,7 +61,7 @@ export function RulesWorkspace({ text, errors, liveRevision, history, savedRevis
 						aria-label="Rules JSON"
 						hx-post="/rules/validate"
 						hx-trigger="input changed delay:400ms"
-						hx-target="#rules-errors"
+						hx-target={`#${RULES_IDS.errors}`}
 						hx-swap="outerHTML"
 						x-on:keydown="onKey($event)"
 						safe
@@ -117,7 +119,7 @@ function RevisionHistory({ history, liveRevision }: { history: RevisionView[]; l
 										method="post"
 										action={`/rules/history/${revision.revision}/restore`}
 										hx-post={`/rules/history/${revision.revision}/restore`}
-										hx-target="#rules-workspace"
+										hx-target={`#${RULES_IDS.workspace}`}
 										hx-swap="outerHTML"
 										hx-confirm="Make this revision live again?"
 									>
@@ -153,9 +155,51 @@ function ExplanationRows({ rules }: { rules: RuleExplanation[] }) {
 	)
 }
 
-export function RoutingPreviewView({ preview, usedDraft }: { preview: RoutingPreview; usedDraft: boolean }) {
+/** Why a test or a simulation did not run: the edited rules' problems, or the form's own mistake. */
+export type Refusal = { kind: 'invalid-rules'; errors: RuleError[] } | { kind: 'refused'; message: string }
+
+function RefusalView({ refusal, advice }: { refusal: Refusal; advice: string }) {
+	if (refusal.kind === 'refused') {
+		return (
+			<p class="status-bad" safe>
+				{refusal.message}
+			</p>
+		)
+	}
 	return (
-		<div id="rules-test-result" class="result">
+		<>
+			<p class="status-bad">{advice}</p>
+			<RuleErrors errors={refusal.errors} checked />
+		</>
+	)
+}
+
+type TestOutcome =
+	| { kind: 'empty' }
+	| Refusal
+	| { kind: 'preview'; preview: RoutingPreview; usedDraft: boolean }
+
+/** The "Test a prompt" result: empty until a test, then the decision or why it could not be made. */
+export function RoutingTestResult({ outcome }: { outcome: TestOutcome }) {
+	return (
+		<div id={RULES_IDS.testResult} class={outcome.kind === 'empty' ? '' : 'result'}>
+			{outcome.kind === 'preview' ? (
+				<RoutingPreviewView preview={outcome.preview} usedDraft={outcome.usedDraft} />
+			) : outcome.kind === 'empty' ? (
+				''
+			) : (
+				<RefusalView
+					refusal={outcome}
+					advice={'The edited rules are invalid; fix them or untick "use the edited rules".'}
+				/>
+			)}
+		</div>
+	)
+}
+
+function RoutingPreviewView({ preview, usedDraft }: { preview: RoutingPreview; usedDraft: boolean }) {
+	return (
+		<>
 			<p>
 				<span>{usedDraft ? 'With the edited rules' : 'With the live rules'}</span>: tier{' '}
 				<strong safe>{preview.tier}</strong>, decided by <strong safe>{preview.rule}</strong>; first call{' '}
@@ -189,7 +233,7 @@ export function RoutingPreviewView({ preview, usedDraft }: { preview: RoutingPre
 			<pre>
 				<code safe>{JSON.stringify(preview.features, null, 2)}</code>
 			</pre>
-		</div>
+		</>
 	)
 }
 
@@ -200,13 +244,30 @@ const TEXT_MODE_NOTE = {
 	'with-text': 'Every request kept its text excerpts, so text rules were replayed too.',
 } as const
 
-export function SimulationView({ result }: { result: SimulationResult }) {
+type SimulationOutcome = { kind: 'empty' } | Refusal | { kind: 'result'; result: SimulationResult }
+
+/** The "Simulate against history" result: empty until a run, then the replay or why it could not run. */
+export function SimulationView({ outcome }: { outcome: SimulationOutcome }) {
+	return (
+		<div id={RULES_IDS.simulation} class={outcome.kind === 'empty' ? '' : 'result'}>
+			{outcome.kind === 'result' ? (
+				<SimulationSummary result={outcome.result} />
+			) : outcome.kind === 'empty' ? (
+				''
+			) : (
+				<RefusalView refusal={outcome} advice="The edited rules are invalid:" />
+			)}
+		</div>
+	)
+}
+
+function SimulationSummary({ result }: { result: SimulationResult }) {
 	const tiers = [
 		...new Set([...Object.keys(result.current.byTier), ...Object.keys(result.proposed.byTier)]),
 	].sort()
 	const base = result.current.costUsd
 	return (
-		<div id="rules-simulation" class="result">
+		<>
 			<p>
 				Replayed <strong>{result.requests}</strong> <code>auto</code> requests from the last {result.days}{' '}
 				days: <strong>{result.evaluated}</strong> evaluated, <strong>{result.notEvaluated}</strong> not
@@ -269,6 +330,6 @@ export function SimulationView({ result }: { result: SimulationResult }) {
 			) : (
 				<p class="status-ok">Every evaluated request can be served by its proposed tier.</p>
 			)}
-		</div>
+		</>
 	)
 }

@@ -1,4 +1,4 @@
-import { RulesWorkspace } from '../fragments/rules'
+import { RoutingTestResult, RULES_IDS, RulesWorkspace, SimulationView } from '../fragments/rules'
 import { Layout, type ViewUser } from '../layout'
 
 interface RulesPageProps {
@@ -31,9 +31,9 @@ export function RulesPage({ user, workspace, logPromptText, rulesPath }: RulesPa
 					method="post"
 					action="/rules/test"
 					hx-post="/rules/test"
-					hx-target="#rules-test-result"
+					hx-target={`#${RULES_IDS.testResult}`}
 					hx-swap="outerHTML"
-					hx-include="#rules-text"
+					hx-include={`#${RULES_IDS.text}`}
 				>
 					<label>
 						System prompt (optional)
@@ -61,7 +61,7 @@ export function RulesPage({ user, workspace, logPromptText, rulesPath }: RulesPa
 						Test
 					</button>
 				</form>
-				<div id="rules-test-result" />
+				<RoutingTestResult outcome={{ kind: 'empty' }} />
 			</section>
 			<section class="card">
 				<h2>Simulate against history</h2>
@@ -71,9 +71,9 @@ export function RulesPage({ user, workspace, logPromptText, rulesPath }: RulesPa
 					method="post"
 					action="/rules/simulate"
 					hx-post="/rules/simulate"
-					hx-target="#rules-simulation"
+					hx-target={`#${RULES_IDS.simulation}`}
 					hx-swap="outerHTML"
-					hx-include="#rules-text"
+					hx-include={`#${RULES_IDS.text}`}
 				>
 					<label>
 						Period
@@ -90,7 +90,7 @@ export function RulesPage({ user, workspace, logPromptText, rulesPath }: RulesPa
 						Simulate
 					</button>
 				</form>
-				<div id="rules-simulation" />
+				<SimulationView outcome={{ kind: 'empty' }} />
 			</section>
 		</Layout>
 	)

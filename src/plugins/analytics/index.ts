@@ -1,10 +1,11 @@
 import { Elysia, t } from 'elysia'
-import type { RequestFilters } from '../../analytics/logged-requests'
-import type { Scope } from '../../analytics/service'
-import { MAX_DAYS, windowOf } from '../../analytics/service'
+import type { LoggedRequests, RequestFilters } from '../../analytics/logged-requests'
+import { type AnalyticsService, type Scope, windowOf } from '../../analytics/service'
 import type { PublicUser } from '../../auth/accounts'
-import type { AppDeps } from '../../deps'
 import { badRequest, forbidden } from '../../errors'
+import type { GatewayKeyStore } from '../../keys/gateway-keys'
+import type { RequestLog } from '../../request-log/request-log'
+import type { RunMarker } from '../../runtime/run-marker'
 import { OverviewPanel } from '../../views/fragments/overview'
 import {
 	RequestDetailView,
@@ -14,54 +15,16 @@ import {
 } from '../../views/fragments/requests'
 import { OverviewPage } from '../../views/pages/overview'
 import { RequestDetailPage, RequestsPage } from '../../views/pages/requests'
-import { isHtmx } from '../request-info'
-import { sessionPlugin } from '../session'
+import { fragmentOrPage } from '../forms'
+import { type SessionDeps, sessionPlugin } from '../session'
+import { AnalyticsModel, DEFAULT_DAYS, DEFAULT_PAGE, scope } from './model'
 
-const DEFAULT_DAYS = 7
-const DEFAULT_PAGE = 50
-const MAX_PAGE = 200
-
-const days = t.Optional(
-	t.Integer({
-		minimum: 1,
-		maximum: MAX_DAYS,
-		error: `days must be an integer from 1 to ${MAX_DAYS}`,
-		param: 'days',
-	}),
-)
-const scope = t.Optional(t.UnionEnum(['mine', 'all'], { error: 'scope must be "mine" or "all"' }))
-const requestFilters = {
-	status: t.Optional(
-		t.String({
-			pattern: '^(ok|error|[1-5][0-9][0-9])?$',
-			error: 'status must be ok, error or an HTTP status',
-		}),
-	),
-	model: t.Optional(t.String()),
-	tier: t.Optional(t.String()),
-	key: t.Optional(
-		t.Union([t.Integer({ minimum: 1 }), t.Literal('')], { error: 'key must be a key id', param: 'key' }),
-	),
-	scope,
-}
-
-const AnalyticsModel = {
-	window: t.Object({ days, scope }),
-	breakdown: t.Object({
-		by: t.UnionEnum(['day', 'model', 'provider', 'tier', 'key'], {
-			error: 'by must be one of day, model, provider, tier, key',
-		}),
-		days,
-		scope,
-	}),
-	requests: t.Object({
-		limit: t.Optional(
-			t.Integer({ minimum: 1, maximum: MAX_PAGE, error: `limit must be from 1 to ${MAX_PAGE}` }),
-		),
-		before: t.Optional(t.Integer({ minimum: 1, error: 'before must be a request id' })),
-		...requestFilters,
-	}),
-	id: t.Object({ id: t.Integer({ minimum: 1, error: 'the request id must be a number' }) }),
+export interface AnalyticsDeps extends SessionDeps {
+	analytics: AnalyticsService
+	loggedRequests: LoggedRequests
+	requestLog: Pick<RequestLog, 'flush'>
+	gatewayKeys: Pick<GatewayKeyStore, 'list'>
+	runMarker: Pick<RunMarker, 'uncleanStop'>
 }
 
 /** Developers see their own data; an admin adds `scope=all` to see everyone's. */
@@ -102,7 +65,8 @@ function toRequestQuery(query: {
 	}
 }
 
-export const analyticsPlugin = (deps: AppDeps) => {
+/** Spend, savings and the request log: the JSON API, the overview and the Requests pages. */
+export const analyticsPlugin = (deps: AnalyticsDeps) => {
 	const { analytics, loggedRequests, requestLog } = deps
 	/** Reads see every answered request: rows still buffered are written first (a no-op when none are). */
 	async function fresh<Reader>(reader: Reader) {
@@ -199,7 +163,11 @@ export const analyticsPlugin = (deps: AppDeps) => {
 				async ({ auth, query, request, set }) => {
 					set.headers.vary = 'HX-Request'
 					const props = await overviewProps(auth.user, query, request)
-					return isHtmx(request) ? <OverviewPanel {...props} /> : <OverviewPage user={auth.user} {...props} />
+					return fragmentOrPage(
+						request,
+						() => OverviewPanel(props),
+						() => OverviewPage({ user: auth.user, ...props }),
+					)
 				},
 				{ session: 'user', query: AnalyticsModel.window },
 			)
@@ -215,20 +183,22 @@ export const analyticsPlugin = (deps: AppDeps) => {
 						DEFAULT_PAGE,
 						query.before,
 					)
-					if (isHtmx(request))
-						return <RequestsList requests={requests} query={requestQuery} pageSize={DEFAULT_PAGE} />
-					const options = analytics.filterOptions(scope)
-					return (
-						<RequestsPage
-							user={auth.user}
-							query={requestQuery}
-							requests={requests}
-							pageSize={DEFAULT_PAGE}
-							options={options}
-							neverUsed={options.keys.length === 0}
-							baseUrl={baseUrl(request)}
-							hasKeys={hasKeys(auth.user)}
-						/>
+					return fragmentOrPage(
+						request,
+						() => RequestsList({ requests, query: requestQuery, pageSize: DEFAULT_PAGE }),
+						() => {
+							const options = analytics.filterOptions(scope)
+							return RequestsPage({
+								user: auth.user,
+								query: requestQuery,
+								requests,
+								pageSize: DEFAULT_PAGE,
+								options,
+								neverUsed: options.keys.length === 0,
+								baseUrl: baseUrl(request),
+								hasKeys: hasKeys(auth.user),
+							})
+						},
 					)
 				},
 				{ session: 'user', query: AnalyticsModel.requests },
@@ -243,7 +213,7 @@ export const analyticsPlugin = (deps: AppDeps) => {
 						DEFAULT_PAGE,
 						query.before,
 					)
-					return <RequestRows requests={requests} query={toRequestQuery(query)} pageSize={DEFAULT_PAGE} />
+					return RequestRows({ requests, query: toRequestQuery(query), pageSize: DEFAULT_PAGE })
 				},
 				{ session: 'user', query: AnalyticsModel.requests },
 			)
@@ -255,10 +225,10 @@ export const analyticsPlugin = (deps: AppDeps) => {
 						{ userId: auth.user.role === 'admin' ? null : auth.user.id },
 						params.id,
 					)
-					return isHtmx(request) ? (
-						<RequestDetailView request={detail} />
-					) : (
-						<RequestDetailPage user={auth.user} request={detail} />
+					return fragmentOrPage(
+						request,
+						() => RequestDetailView({ request: detail }),
+						() => RequestDetailPage({ user: auth.user, request: detail }),
 					)
 				},
 				{ session: 'user', params: AnalyticsModel.id },

@@ -1,8 +1,7 @@
 import { type TSchema, Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { badRequest, toParam } from '../errors'
-import { parseJson, readBounded } from '../lib/json-body'
-import type { ChatRequest } from '../providers/types'
+import type { ChatRequest } from './types'
 
 const open = { additionalProperties: true }
 const nullable = <T extends TSchema>(schema: T) =>
@@ -90,19 +89,6 @@ const checker = TypeCompiler.Compile(ChatRequestSchema)
 /** Deepest schema description along the failing path, for a message a person can act on. */
 function describe(schema: TSchema): string | undefined {
 	return typeof schema.description === 'string' ? schema.description : undefined
-}
-
-export const MAX_BODY_BYTES = 4 * 1024 * 1024
-
-/** The body as text, refusing more than 4 MiB before reading it whole (413). */
-export const readBody = (request: Request) => readBounded(request, MAX_BODY_BYTES)
-
-/** The body as a JSON object within the depth budget, or a 400. */
-export function parseJsonObject(text: string): Record<string, unknown> {
-	const body = parseJson(text)
-	if (!body || typeof body !== 'object' || Array.isArray(body))
-		throw badRequest('The request body must be a JSON object')
-	return body as Record<string, unknown>
 }
 
 /** Checks a parsed body against the schema; throws a 400 naming the offending field. */

@@ -1,6 +1,7 @@
 import { Elysia, ValidationError } from 'elysia'
 import { type ErrorBody, GatewayError, toOpenAIError, toParam } from '../errors'
 import { loggable } from '../lib/redact'
+import { newRequestId } from '../lib/request-id'
 import { ErrorBanner } from '../views/components/error-banner'
 import { ErrorPage } from '../views/pages/error'
 import { isHtmx, wantsHtml } from './request-info'
@@ -29,7 +30,7 @@ function toGatewayError(code: string | number, error: unknown, requestId: string
 	if (error instanceof GatewayError) return error
 	if (error instanceof ValidationError) return fromValidation(error)
 	if (code === 'PARSE') {
-		// Our own body budgets (plugins/bodies.ts) refuse from inside the parser: their 400 or 413 stands.
+		// Our own body budgets (plugins/body-limits.ts) refuse from inside the parser: their 400 or 413 stands.
 		const cause = error instanceof Error ? error.cause : undefined
 		if (cause instanceof GatewayError) return cause
 		return new GatewayError(400, 'invalid_request_error', 'The request body could not be parsed')
@@ -55,11 +56,9 @@ function errorResponse(request: Request, error: GatewayError): Response {
 		return new Response(null, { status: 303, headers })
 	}
 	headers.set('content-type', 'text/html; charset=utf-8')
-	const html = isHtmx(request) ? (
-		<ErrorBanner message={error.message} />
-	) : (
-		<ErrorPage status={error.status} message={error.message} />
-	)
+	const html = isHtmx(request)
+		? ErrorBanner({ message: error.message })
+		: ErrorPage({ status: error.status, message: error.message })
 	return new Response(`${html}`, { status: error.status, headers })
 }
 
@@ -68,6 +67,6 @@ export const errorsPlugin = () =>
 	new Elysia({ name: 'errors' })
 		.error({ GatewayError })
 		.onError({ as: 'global' }, function renderError({ code, error, request }) {
-			const requestId = crypto.randomUUID()
+			const requestId = newRequestId()
 			return errorResponse(request, toGatewayError(code, error, requestId))
 		})

@@ -1,0 +1,49 @@
+import { t } from 'elysia'
+import { MAX_DAYS } from '../../analytics/service'
+
+export const DEFAULT_DAYS = 7
+export const DEFAULT_PAGE = 50
+const MAX_PAGE = 200
+
+const days = t.Optional(
+	t.Integer({
+		minimum: 1,
+		maximum: MAX_DAYS,
+		error: `days must be an integer from 1 to ${MAX_DAYS}`,
+		param: 'days',
+	}),
+)
+export const scope = t.Optional(t.UnionEnum(['mine', 'all'], { error: 'scope must be "mine" or "all"' }))
+const requestFilters = {
+	status: t.Optional(
+		t.String({
+			pattern: '^(ok|error|[1-5][0-9][0-9])?$',
+			error: 'status must be ok, error or an HTTP status',
+		}),
+	),
+	model: t.Optional(t.String()),
+	tier: t.Optional(t.String()),
+	key: t.Optional(
+		t.Union([t.Integer({ minimum: 1 }), t.Literal('')], { error: 'key must be a key id', param: 'key' }),
+	),
+	scope,
+}
+
+export const AnalyticsModel = {
+	window: t.Object({ days, scope }),
+	breakdown: t.Object({
+		by: t.UnionEnum(['day', 'model', 'provider', 'tier', 'key'], {
+			error: 'by must be one of day, model, provider, tier, key',
+		}),
+		days,
+		scope,
+	}),
+	requests: t.Object({
+		limit: t.Optional(
+			t.Integer({ minimum: 1, maximum: MAX_PAGE, error: `limit must be from 1 to ${MAX_PAGE}` }),
+		),
+		before: t.Optional(t.Integer({ minimum: 1, error: 'before must be a request id' })),
+		...requestFilters,
+	}),
+	id: t.Object({ id: t.Integer({ minimum: 1, error: 'the request id must be a number' }) }),
+}

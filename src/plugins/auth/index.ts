@@ -1,0 +1,162 @@
+import { type Cookie, Elysia } from 'elysia'
+import type { Accounts, PublicUser } from '../../auth/accounts'
+import { SESSION_TTL_MS } from '../../auth/sessions'
+import type { Config } from '../../config'
+import { forbidden } from '../../errors'
+import { AuthForm, type AuthMode } from '../../views/fragments/auth-form'
+import { AuthPage } from '../../views/pages/auth'
+import { clientAddress } from '../client-address'
+import { fragmentOrPage, type ResponseSet, readForm, redirectAfterForm, submitForm } from '../forms'
+import { requestSite } from '../request-info'
+import { SESSION_COOKIE, type SessionDeps, sessionPlugin } from '../session'
+import { AuthModel, type Credentials } from './model'
+
+export interface AuthDeps extends SessionDeps {
+	accounts: Accounts
+	config: Pick<Config, 'production' | 'trustProxy'>
+}
+
+interface Signer {
+	sign(payload: { sid: string }): Promise<string>
+}
+
+interface ServerLike {
+	requestIP(request: Request): { address: string } | null
+}
+
+/** Login forgery: a cross-site page must not be able to sign a victim into an attacker's account. */
+function refuseCrossSite(request: Request) {
+	if (requestSite(request) === 'cross-site') throw forbidden('Cross-site request refused')
+}
+
+/** Sign-up, log-in and log-out: the JSON API and the dashboard's forms, which start a cookie session. */
+export const authPlugin = (deps: AuthDeps) => {
+	const { accounts, sessions, config } = deps
+
+	async function startSession(user: PublicUser, signer: Signer, cookie: Record<string, Cookie<unknown>>) {
+		sessions.pruneExpired()
+		const session = sessions.create(user.id)
+		const token = await signer.sign({ sid: session.id })
+		cookie[SESSION_COOKIE]?.set({
+			value: token,
+			httpOnly: true,
+			sameSite: 'lax',
+			secure: config.production,
+			path: '/',
+			maxAge: SESSION_TTL_MS / 1000,
+		})
+		return token
+	}
+
+	function logIn(credentials: Credentials, request: Request, server: ServerLike | null) {
+		refuseCrossSite(request)
+		const address = clientAddress(request, server?.requestIP(request)?.address, config.trustProxy)
+		return accounts.logIn(credentials, address ?? 'unknown')
+	}
+
+	function signup(credentials: Credentials, request: Request) {
+		refuseCrossSite(request)
+		return accounts.signup(credentials)
+	}
+
+	/** A dashboard form: on success go home, on a caller's mistake show the form again with the message. */
+	function authForm(
+		mode: AuthMode,
+		body: unknown,
+		request: Request,
+		set: ResponseSet,
+		act: (credentials: Credentials) => Promise<PublicUser>,
+		begin: (user: PublicUser) => Promise<unknown>,
+	) {
+		return submitForm(
+			set,
+			async () => {
+				await begin(await act(readForm(AuthModel.credentials, body)))
+				return redirectAfterForm(request, set, '/')
+			},
+			(error) => {
+				const email = body && typeof body === 'object' && 'email' in body ? String(body.email) : ''
+				const props = {
+					mode,
+					email,
+					error: error.message,
+					firstAccount: mode === 'signup' && accounts.isFirstAccount(),
+				}
+				return fragmentOrPage(
+					request,
+					() => AuthForm(props),
+					() => AuthPage(props),
+				)
+			},
+		)
+	}
+
+	return new Elysia({ name: 'auth' })
+		.use(sessionPlugin(deps))
+		.post(
+			'/api/auth/signup',
+			async function apiSignup({ body, request, sessionJwt, cookie, set }) {
+				const user = await signup(body, request)
+				const token = await startSession(user, sessionJwt, cookie)
+				set.status = 201
+				return { user, token }
+			},
+			{ body: AuthModel.credentials },
+		)
+		.post(
+			'/api/auth/login',
+			async function apiLogin({ body, request, server, sessionJwt, cookie }) {
+				const user = await logIn(body, request, server)
+				return { user, token: await startSession(user, sessionJwt, cookie) }
+			},
+			{ body: AuthModel.credentials },
+		)
+		.post(
+			'/api/auth/logout',
+			function apiLogout({ auth, cookie, set }) {
+				sessions.delete(auth.sessionId)
+				cookie[SESSION_COOKIE]?.remove()
+				set.status = 204
+			},
+			{ session: 'user' },
+		)
+		.get('/api/me', ({ auth }) => ({ user: auth.user }), { session: 'user' })
+		.get('/login', ({ viewer, redirect }) => (viewer ? redirect('/', 303) : AuthPage({ mode: 'login' })), {
+			viewer: true,
+		})
+		.get(
+			'/signup',
+			({ viewer, redirect }) =>
+				viewer ? redirect('/', 303) : AuthPage({ mode: 'signup', firstAccount: accounts.isFirstAccount() }),
+			{ viewer: true },
+		)
+		.post('/login', ({ body, request, server, set, sessionJwt, cookie }) =>
+			authForm(
+				'login',
+				body,
+				request,
+				set,
+				(credentials) => logIn(credentials, request, server),
+				(user) => startSession(user, sessionJwt, cookie),
+			),
+		)
+		.post('/signup', ({ body, request, set, sessionJwt, cookie }) =>
+			authForm(
+				'signup',
+				body,
+				request,
+				set,
+				(credentials) => signup(credentials, request),
+				(user) => startSession(user, sessionJwt, cookie),
+			),
+		)
+		.post(
+			'/logout',
+			function logoutForm({ auth, cookie, request, set }) {
+				sessions.delete(auth.sessionId)
+				cookie[SESSION_COOKIE]?.remove()
+				return redirectAfterForm(request, set, '/login')
+			},
+			{ session: 'user' },
+		)
+}

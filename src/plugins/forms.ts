@@ -1,0 +1,93 @@
+import type { Static, TSchema } from '@sinclair/typebox'
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
+import { Value } from '@sinclair/typebox/value'
+import { badRequest, GatewayError, toParam } from '../errors'
+import { isHtmx } from './request-info'
+
+/** The part of Elysia's `set` a form handler writes. */
+export interface ResponseSet {
+	status?: number | string
+	headers: Record<string, string | number>
+}
+
+type Html = string | Promise<string>
+
+const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>()
+
+function checkerFor(schema: TSchema): TypeCheck<TSchema> {
+	let checker = checkers.get(schema)
+	if (!checker) {
+		checker = TypeCompiler.Compile(schema)
+		checkers.set(schema, checker)
+	}
+	return checker
+}
+
+/**
+ * A dashboard form's fields, checked with the same `t` schema as the JSON API's body. A form sends every
+ * field as text and an empty input as `''`: empty fields count as absent, and text is converted to the
+ * schema's numbers and booleans before the check. The first problem is a 400 naming the field, in the
+ * schema's own words (its `error` option).
+ */
+export function readForm<Schema extends TSchema>(schema: Schema, body: unknown): Static<Schema> {
+	const fields = Object.fromEntries(
+		Object.entries(body && typeof body === 'object' ? body : {}).filter(([, value]) => value !== ''),
+	)
+	const value = Value.Convert(schema, fields)
+	const checker = checkerFor(schema)
+	if (checker.Check(value)) return value as Static<Schema>
+	const first = checker.Errors(value).First()
+	const param = toParam(first?.path)
+	const custom = typeof first?.schema.error === 'string' ? first.schema.error : undefined
+	throw badRequest(custom ?? `${param ?? 'the form'}: ${first?.message ?? 'is invalid'}`, param)
+}
+
+/**
+ * Runs a dashboard form's action. A caller's mistake (any `GatewayError` below 500, the form check's
+ * included) re-renders the form's fragment with it: 422, which htmx swaps, or 429 with its `Retry-After`
+ * for a throttled form. Anything else goes on to the error page.
+ */
+export async function submitForm<Result>(
+	set: ResponseSet,
+	action: () => Result | Promise<Result>,
+	refused: (error: GatewayError) => Html,
+): Promise<Result | Html> {
+	try {
+		return await action()
+	} catch (error) {
+		if (!(error instanceof GatewayError) || error.status >= 500) throw error
+		set.status = error.status === 429 ? 429 : 422
+		Object.assign(set.headers, error.headers)
+		return refused(error)
+	}
+}
+
+/** The fragment for htmx, which swaps it in place; the whole page for a request that wants one. */
+export const fragmentOrPage = (request: Request, fragment: () => Html, page: () => Html): Html =>
+	isHtmx(request) ? fragment() : page()
+
+/**
+ * After a dashboard form succeeds: htmx swaps the returned fragment in place, a plain form post
+ * (no JavaScript) is sent back to the page with a 303.
+ */
+export function formSuccess(
+	request: Request,
+	set: ResponseSet,
+	fragment: () => Html,
+	location: string,
+): Html {
+	if (isHtmx(request)) return fragment()
+	set.status = 303
+	set.headers.location = location
+	return ''
+}
+
+/** After a form that leaves the page (login, logout): htmx follows `HX-Redirect`, a plain post a 303. */
+export function redirectAfterForm(request: Request, set: ResponseSet, location: string): '' {
+	if (isHtmx(request)) set.headers['hx-redirect'] = location
+	else {
+		set.status = 303
+		set.headers.location = location
+	}
+	return ''
+}

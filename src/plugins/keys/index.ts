@@ -1,0 +1,171 @@
+import { Elysia } from 'elysia'
+import type { PublicUser } from '../../auth/accounts'
+import type { GatewayKeyStore } from '../../keys/gateway-keys'
+import type { ProviderKeyVault } from '../../keys/provider-keys'
+import type { Catalog } from '../../providers/catalog'
+import { type CreatedKey, GatewayKeysSection, KeyRow } from '../../views/fragments/gateway-keys'
+import { ProviderKeysSection } from '../../views/fragments/provider-keys'
+import { KeysPage } from '../../views/pages/keys'
+import { formSuccess, fragmentOrPage, readForm, submitForm } from '../forms'
+import { type SessionDeps, sessionPlugin } from '../session'
+import { KeysModel } from './model'
+
+export interface KeysDeps extends SessionDeps {
+	gatewayKeys: GatewayKeyStore
+	providerKeys: ProviderKeyVault
+	catalog: Catalog
+}
+
+/** Gateway keys and provider keys: the JSON API and the dashboard's Keys page with its forms. */
+export const keysPlugin = (deps: KeysDeps) => {
+	const { gatewayKeys, providerKeys, catalog } = deps
+	const keyedProviders = catalog.providers.filter((provider) => provider.keyEnv)
+
+	function page(
+		user: PublicUser,
+		shown: { created?: CreatedKey; gatewayError?: string; providerError?: string },
+	) {
+		return KeysPage({
+			user,
+			gatewayKeys: gatewayKeys.list(user.id),
+			providers: keyedProviders,
+			providerKeys: providerKeys.list(user),
+			...shown,
+		})
+	}
+
+	/** The gateway-keys section after a form, with the key just created or the caller's mistake. */
+	const gatewaySection = (
+		request: Request,
+		user: PublicUser,
+		shown: { created?: CreatedKey; error?: string },
+	) =>
+		fragmentOrPage(
+			request,
+			() => GatewayKeysSection({ keys: gatewayKeys.list(user.id), ...shown }),
+			() => page(user, { created: shown.created, gatewayError: shown.error }),
+		)
+
+	const providerSection = (user: PublicUser, error?: string) =>
+		ProviderKeysSection({
+			providers: keyedProviders,
+			keys: providerKeys.list(user),
+			isAdmin: user.role === 'admin',
+			error,
+		})
+
+	/** A provider-key form (save or remove): its section again, with the caller's mistake shown inline. */
+	const providerForm = (
+		request: Request,
+		set: { status?: number | string; headers: Record<string, string | number> },
+		user: PublicUser,
+		change: () => unknown,
+	) =>
+		submitForm(
+			set,
+			async () => {
+				await change()
+				return formSuccess(request, set, () => providerSection(user), '/keys')
+			},
+			(error) =>
+				fragmentOrPage(
+					request,
+					() => providerSection(user, error.message),
+					() => page(user, { providerError: error.message }),
+				),
+		)
+
+	return (
+		new Elysia({ name: 'keys' })
+			.use(sessionPlugin(deps))
+			// JSON API
+			.get('/api/keys', ({ auth }) => gatewayKeys.list(auth.user.id), { session: 'user' })
+			.post(
+				'/api/keys',
+				({ auth, body, set }) => {
+					set.status = 201
+					return gatewayKeys.create(auth.user.id, body.name, body.rateLimitPerMinute)
+				},
+				{ session: 'user', body: KeysModel.create },
+			)
+			.delete(
+				'/api/keys/:id',
+				({ auth, params, set }) => {
+					gatewayKeys.revoke(auth.user.id, params.id)
+					set.status = 204
+				},
+				{ session: 'user', params: KeysModel.idParam },
+			)
+			.get(
+				'/api/provider-keys',
+				({ auth }) =>
+					providerKeys.list(auth.user).map(({ provider, scope, last4, createdAt, source }) => ({
+						provider,
+						scope,
+						last4,
+						createdAt,
+						source,
+					})),
+				{ session: 'user' },
+			)
+			.put(
+				'/api/provider-keys/:provider',
+				async ({ auth, params, body }) => {
+					const scope = body.scope ?? 'user'
+					await providerKeys.save(auth.user, params.provider, body.apiKey, scope)
+					return { provider: params.provider, scope, last4: body.apiKey.trim().slice(-4) }
+				},
+				{ session: 'user', params: KeysModel.providerParam, body: KeysModel.saveProviderKey },
+			)
+			.delete(
+				'/api/provider-keys/:provider',
+				({ auth, params, query, set }) => {
+					providerKeys.remove(auth.user, params.provider, query.scope ?? 'user')
+					set.status = 204
+				},
+				{ session: 'user', params: KeysModel.providerParam, query: KeysModel.scope },
+			)
+			// Dashboard page and the fragments its forms swap
+			.get('/keys', ({ auth }) => page(auth.user, {}), { session: 'user' })
+			.post(
+				'/keys',
+				({ auth, body, request, set }) =>
+					submitForm(
+						set,
+						() => {
+							const form = readForm(KeysModel.create, body)
+							const created = gatewayKeys.create(auth.user.id, form.name, form.rateLimitPerMinute)
+							return gatewaySection(request, auth.user, { created })
+						},
+						(error) => gatewaySection(request, auth.user, { error: error.message }),
+					),
+				{ session: 'user' },
+			)
+			.post(
+				'/keys/:id/revoke',
+				({ auth, params, request, set }) => {
+					const revoked = gatewayKeys.revoke(auth.user.id, params.id)
+					return formSuccess(request, set, () => KeyRow({ gatewayKey: revoked }), '/keys')
+				},
+				{ session: 'user', params: KeysModel.idParam },
+			)
+			.post(
+				'/provider-keys/:provider',
+				({ auth, params, body, request, set }) =>
+					providerForm(request, set, auth.user, () => {
+						const form = readForm(KeysModel.saveProviderKey, body)
+						return providerKeys.save(auth.user, params.provider, form.apiKey, form.scope ?? 'user')
+					}),
+				{ session: 'user', params: KeysModel.providerParam },
+			)
+			.post(
+				'/provider-keys/:provider/delete',
+				({ auth, params, body, request, set }) =>
+					providerForm(request, set, auth.user, () => {
+						const form = readForm(KeysModel.scope, body)
+						return providerKeys.remove(auth.user, params.provider, form.scope ?? 'user')
+					}),
+				{ session: 'user', params: KeysModel.providerParam },
+			)
+	)
+}
