@@ -1,6 +1,10 @@
 import type { GatewayKeyView } from '../../keys/gateway-keys'
 import { formatDateTime, formatInteger } from '../format'
 
+/** The section a key form re-renders, and the new key's text that its copy button reads. */
+const SECTION_ID = 'gateway-keys'
+const NEW_KEY_ID = 'new-key-value'
+
 export interface CreatedKey {
 	name: string
 	key: string
@@ -55,10 +59,10 @@ function NewKeyPanel({ created }: { created: CreatedKey }) {
 				<strong safe>{created.name}</strong> — copy this key now. It will not be shown again.
 			</p>
 			<div class="copy-row">
-				<code id="new-key-value" safe>
+				<code id={NEW_KEY_ID} safe>
 					{created.key}
 				</code>
-				<button type="button" class="small" data-copy="#new-key-value">
+				<button type="button" class="small" data-copy={`#${NEW_KEY_ID}`}>
 					Copy
 				</button>
 			</div>
@@ -74,7 +78,7 @@ interface GatewayKeysProps {
 
 export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
 	return (
-		<section id="gateway-keys" class="card">
+		<section id={SECTION_ID} class="card">
 			<h2>Gateway keys</h2>
 			<p class="hint">Your apps send one of these as their OpenAI API key.</p>
 			<form
@@ -82,7 +86,7 @@ export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
 				method="post"
 				action="/keys"
 				hx-post="/keys"
-				hx-target="#gateway-keys"
+				hx-target={`#${SECTION_ID}`}
 				hx-swap="outerHTML"
 			>
 				<label>

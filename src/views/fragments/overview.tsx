@@ -3,6 +3,9 @@ import type { UncleanStop } from '../../runtime/run-marker'
 import { QuickStart } from '../components/quick-start'
 import { formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'
 
+/** The region the period switch re-renders. */
+const OVERVIEW_ID = 'overview'
+
 export const PERIODS = [
 	{ days: 1, label: 'Today' },
 	{ days: 7, label: '7 days' },
@@ -31,7 +34,7 @@ function PeriodSwitch({ days, everyone, isAdmin }: Pick<OverviewProps, 'days' | 
 			href={href}
 			class={active ? 'segment active' : 'segment'}
 			hx-get={href}
-			hx-target="#overview"
+			hx-target={`#${OVERVIEW_ID}`}
 			hx-swap="outerHTML"
 			hx-push-url="true"
 			aria-current={active ? 'true' : 'false'}
@@ -260,7 +263,7 @@ function CostIntegrity({ integrity }: { integrity: Integrity }) {
 /** The overview's swappable region: period switch, cards, chart and tables share one code path. */
 export function OverviewPanel(props: OverviewProps) {
 	return (
-		<div id="overview" class="overview">
+		<div id={OVERVIEW_ID} class="overview">
 			<PeriodSwitch days={props.days} everyone={props.everyone} isAdmin={props.isAdmin} />
 			{props.overview.requests === 0 ? (
 				<>

@@ -10,7 +10,9 @@ interface KeyCellProps {
 	editable: boolean
 }
 
-const SECTION_TARGET = { 'hx-target': '#provider-keys', 'hx-swap': 'outerHTML' } as const
+/** The section every provider-key form re-renders. */
+const SECTION_ID = 'provider-keys'
+const SECTION_TARGET = { 'hx-target': `#${SECTION_ID}`, 'hx-swap': 'outerHTML' } as const
 
 function KeyCell({ provider, scope, current, editable }: KeyCellProps) {
 	const fromEnv = current?.source === 'env'
@@ -81,7 +83,7 @@ export function ProviderKeysSection({ providers, keys, isAdmin, error }: Provide
 	const find = (providerId: string, scope: KeyScope) =>
 		keys.find((key) => key.provider === providerId && key.scope === scope)
 	return (
-		<section id="provider-keys" class="card">
+		<section id={SECTION_ID} class="card">
 			<h2>Provider keys</h2>
 			<p class="hint">
 				Requests use your own key for a provider first, then the organisation's. Keys are encrypted at rest;

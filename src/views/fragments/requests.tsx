@@ -1,6 +1,12 @@
 import type { RequestDetail, RequestListItem } from '../../analytics/logged-requests'
 import { formatDateTime, formatInteger, formatMs, formatUsd } from '../format'
 
+/** The list the filters re-render, and the slot a row's detail opens in (`RequestDetailSlot`). */
+const REQUESTS_IDS = { list: 'requests-list', detail: 'request-detail' } as const
+
+/** Where a clicked row's detail is shown, below the list. */
+export const RequestDetailSlot = () => <div id={REQUESTS_IDS.detail} />
+
 /** The filters of the requests page, as they appear in its URL. */
 export interface RequestQuery {
 	status?: string
@@ -64,7 +70,7 @@ export function RequestFiltersForm({
 			method="get"
 			action="/requests"
 			hx-get="/requests"
-			hx-target="#requests-list"
+			hx-target={`#${REQUESTS_IDS.list}`}
 			hx-swap="outerHTML"
 			hx-trigger="change"
 			hx-push-url="true"
@@ -122,7 +128,7 @@ export function RequestRow({ request, everyone }: { request: RequestListItem; ev
 				<a
 					href={`/requests/${request.id}`}
 					hx-get={`/requests/${request.id}`}
-					hx-target="#request-detail"
+					hx-target={`#${REQUESTS_IDS.detail}`}
 					hx-swap="innerHTML"
 					safe
 				>
@@ -195,7 +201,7 @@ export function RequestRows(props: { requests: RequestListItem[]; query: Request
 
 export function RequestsList(props: { requests: RequestListItem[]; query: RequestQuery; pageSize: number }) {
 	return (
-		<div id="requests-list">
+		<div id={REQUESTS_IDS.list}>
 			{props.requests.length === 0 ? (
 				<p class="empty">No requests match these filters.</p>
 			) : (

@@ -1,6 +1,12 @@
 import type { RequestDetail, RequestListItem } from '../../analytics/logged-requests'
 import { QuickStart } from '../components/quick-start'
-import { RequestDetailView, RequestFiltersForm, type RequestQuery, RequestsList } from '../fragments/requests'
+import {
+	RequestDetailSlot,
+	RequestDetailView,
+	RequestFiltersForm,
+	type RequestQuery,
+	RequestsList,
+} from '../fragments/requests'
 import { Layout, type ViewUser } from '../layout'
 
 interface RequestsPageProps {
@@ -33,7 +39,7 @@ export function RequestsPage(props: RequestsPageProps) {
 						/>
 						<RequestsList requests={props.requests} query={props.query} pageSize={props.pageSize} />
 					</section>
-					<div id="request-detail" />
+					<RequestDetailSlot />
 				</>
 			)}
 		</Layout>
