@@ -1,7 +1,7 @@
+import type { Database } from 'bun:sqlite'
 import { Elysia } from 'elysia'
-import type { AppDeps } from '../deps'
 
-export const healthPlugin = (deps: Pick<AppDeps, 'sqlite'>) => {
+export const healthPlugin = (deps: { sqlite: Database }) => {
 	const ping = deps.sqlite.query('SELECT 1 AS ok')
 	return new Elysia({ name: 'health' }).get('/healthz', function health({ set }) {
 		try {
