@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../db/client'
 import { LoggedRequests } from '../src/analytics/logged-requests'
-import { AnalyticsService, type BreakdownBy, type Scope, windowOf } from '../src/analytics/service'
+import { type BreakdownBy, type Scope, UsageReports, windowOf } from '../src/analytics/usage-reports'
 import { loadConfig } from '../src/config'
 import { loadCatalog } from '../src/providers/catalog'
 import { type LogRow, LogStore, type RequestLogEntry, toRow } from '../src/request-log/log-store'
@@ -92,7 +92,7 @@ try {
 		`${ROWS.toLocaleString('en-US')} requests over 30 days, ${USERS} users, written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 	)
 
-	const analytics = new AnalyticsService(sqlite, catalog)
+	const analytics = new UsageReports(sqlite, catalog)
 	const loggedRequests = new LoggedRequests(sqlite)
 	const window = windowOf(30)
 	const time = (label: string, target: number, run: () => unknown) => {

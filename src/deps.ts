@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { createDb, type Db } from '../db/client'
 import { LoggedRequests } from './analytics/logged-requests'
-import { AnalyticsService } from './analytics/service'
+import { UsageReports } from './analytics/usage-reports'
 import { Accounts, argon2idHasher } from './auth/accounts'
 import { LoginThrottle } from './auth/login-throttle'
 import { SessionStore } from './auth/sessions'
@@ -36,7 +36,7 @@ export interface AppDeps {
 	readonly deadlines: Deadlines
 	readonly rules: RulesStore
 	readonly workbench: RulesWorkbench
-	readonly analytics: AnalyticsService
+	readonly analytics: UsageReports
 	readonly loggedRequests: LoggedRequests
 	readonly retention: LogRetention
 	/** Says this run is running; found at the next start, it means this run did not stop cleanly. */
@@ -86,7 +86,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		deadlines: new Deadlines(),
 		rules,
 		workbench: new RulesWorkbench({ rules, catalog, providerKeys, adapters, requestLog, sqlite }),
-		analytics: new AnalyticsService(sqlite, catalog),
+		analytics: new UsageReports(sqlite, catalog),
 		loggedRequests: new LoggedRequests(sqlite),
 		retention: new LogRetention(sqlite, config.logRetentionDays),
 		runMarker,

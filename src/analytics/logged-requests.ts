@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import type { AttemptRecord } from '../../db/schema'
 import { notFound } from '../errors'
-import { type Scope, userClause } from './service'
+import { type Scope, userClause } from './usage-reports'
 
 export interface RequestFilters {
 	status?: number | 'error' | 'ok'

@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia'
 import type { LoggedRequests, RequestFilters } from '../../analytics/logged-requests'
-import { type AnalyticsService, type Scope, windowOf } from '../../analytics/service'
+import { type Scope, type UsageReports, windowOf } from '../../analytics/usage-reports'
 import type { PublicUser } from '../../auth/accounts'
 import { badRequest, forbidden } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
@@ -20,7 +20,7 @@ import { type SessionDeps, sessionPlugin } from '../session'
 import { AnalyticsModel, DEFAULT_DAYS, DEFAULT_PAGE, scope } from './model'
 
 export interface AnalyticsDeps extends SessionDeps {
-	analytics: AnalyticsService
+	analytics: UsageReports
 	loggedRequests: LoggedRequests
 	requestLog: Pick<RequestLog, 'flush'>
 	gatewayKeys: Pick<GatewayKeyStore, 'list'>

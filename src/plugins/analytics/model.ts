@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { MAX_DAYS } from '../../analytics/service'
+import { MAX_DAYS } from '../../analytics/usage-reports'
 
 export const DEFAULT_DAYS = 7
 export const DEFAULT_PAGE = 50

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { MAX_DAYS } from '../../analytics/service'
+import { MAX_DAYS } from '../../analytics/usage-reports'
 
 const days = t.Integer({
 	minimum: 1,

@@ -1,4 +1,4 @@
-import type { BreakdownRow, Integrity, Overview } from '../../analytics/service'
+import type { BreakdownRow, Integrity, Overview } from '../../analytics/usage-reports'
 import type { UncleanStop } from '../../runtime/run-marker'
 import { QuickStart } from '../components/quick-start'
 import { formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'

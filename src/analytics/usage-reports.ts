@@ -87,7 +87,7 @@ const TOTALS = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0)
 const average = (sum: number, count: number) => (count > 0 ? Math.round(sum / count) : 0)
 
 /** Reads analytics from the rollup tables; single requests are read by `LoggedRequests`. */
-export class AnalyticsService {
+export class UsageReports {
 	constructor(
 		private readonly sqlite: Database,
 		private readonly catalog: Catalog,
