@@ -182,7 +182,7 @@ type TestOutcome =
 /** The "Test a prompt" result: empty until a test, then the decision or why it could not be made. */
 export function RoutingTestResult({ outcome }: { outcome: TestOutcome }) {
 	return (
-		<div id={RULES_IDS.testResult} class={outcome.kind === 'empty' ? '' : 'result'}>
+		<div id={RULES_IDS.testResult} class={outcome.kind === 'empty' ? undefined : 'result'}>
 			{outcome.kind === 'preview' ? (
 				<RoutingPreviewView preview={outcome.preview} usedDraft={outcome.usedDraft} />
 			) : outcome.kind === 'empty' ? (
@@ -249,7 +249,7 @@ type SimulationOutcome = { kind: 'empty' } | Refusal | { kind: 'result'; result:
 /** The "Simulate against history" result: empty until a run, then the replay or why it could not run. */
 export function SimulationView({ outcome }: { outcome: SimulationOutcome }) {
 	return (
-		<div id={RULES_IDS.simulation} class={outcome.kind === 'empty' ? '' : 'result'}>
+		<div id={RULES_IDS.simulation} class={outcome.kind === 'empty' ? undefined : 'result'}>
 			{outcome.kind === 'result' ? (
 				<SimulationSummary result={outcome.result} />
 			) : outcome.kind === 'empty' ? (

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'bun:test'
+import type { RoutingPreview } from '../../src/rules/preview'
+import type { SimulationResult } from '../../src/rules/simulate'
+import {
+	RoutingTestResult,
+	RULES_IDS,
+	RuleErrors,
+	RulesWorkspace,
+	SimulationView,
+} from '../../src/views/fragments/rules'
+import { RulesPage } from '../../src/views/pages/rules'
+import { features } from '../helpers/features'
+
+const HOSTILE = '</td><script>alert(1)</script><img src=x onerror=alert(2)>'
+const ESCAPED = '&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;'
+
+const render = (node: JSX.Element) => String(node)
+
+/** Every place the hostile text was put comes out escaped, and none of it raw. */
+function expectEscaped(html: string, places: number) {
+	expect(html).not.toContain('<script>')
+	expect(html).not.toContain('<img src=x')
+	expect(html.split(ESCAPED).length - 1).toBe(places)
+}
+
+const preview: RoutingPreview = {
+	tier: HOSTILE,
+	rule: HOSTILE,
+	candidates: [
+		{ model: HOSTILE, provider: 'openai', skipped: HOSTILE },
+		{ model: HOSTILE, provider: 'openai' },
+	],
+	features: features(),
+	explanation: [{ name: HOSTILE, outcome: 'failed', reason: HOSTILE }],
+	wouldCall: HOSTILE,
+}
+
+const simulation: SimulationResult = {
+	days: 7,
+	requests: 3,
+	evaluated: 3,
+	notEvaluated: 0,
+	textMode: 'features-only',
+	changed: 1,
+	current: { costUsd: 0.5, byTier: { [HOSTILE]: 3 } },
+	proposed: { costUsd: 0.25, byTier: { cheap: 3 } },
+	costDeltaUsd: -0.25,
+	incapable: 1,
+	incapableRequests: [{ id: 7, createdAt: '2026-12-01T10:00:00.000Z', tier: HOSTILE, reasons: [HOSTILE] }],
+}
+
+describe('the rules fragments', () => {
+	it('escape a problem path and message next to the editor', () => {
+		expectEscaped(render(<RuleErrors errors={[{ path: HOSTILE, message: HOSTILE }]} checked />), 2)
+	})
+
+	it('escape the edited text, its problems and the revision authors', () => {
+		const html = render(
+			<RulesWorkspace
+				text={HOSTILE}
+				errors={[{ path: '/tiers', message: HOSTILE }]}
+				liveRevision={2}
+				history={[{ revision: 1, createdAt: new Date(0), author: HOSTILE, source: 'api', rules: {} }]}
+			/>,
+		)
+		expectEscaped(html, 3)
+	})
+
+	it('escape a test result: tier, rule, candidates, skip reasons and the explanation', () => {
+		const html = render(<RoutingTestResult outcome={{ kind: 'preview', preview, usedDraft: true }} />)
+		// tier, rule, first call, two candidate models, one skip reason (prefixed), rule name and reason
+		expect(html).toContain(`skipped: ${ESCAPED}`)
+		expectEscaped(html, 8)
+	})
+
+	it('escape the message of a refused test and the problems of invalid edited rules', () => {
+		expectEscaped(render(<RoutingTestResult outcome={{ kind: 'refused', message: HOSTILE }} />), 1)
+		const invalid = render(
+			<RoutingTestResult
+				outcome={{ kind: 'invalid-rules', errors: [{ path: HOSTILE, message: HOSTILE }] }}
+			/>,
+		)
+		expectEscaped(invalid, 2)
+	})
+
+	it('escape tier names and the reasons a request could not be served in a simulation', () => {
+		const html = render(<SimulationView outcome={{ kind: 'result', result: simulation }} />)
+		// the tier in the table, the incapable request's tier (inside its line) and its reason
+		expect(html).toContain(`→ ${ESCAPED}: `)
+		expectEscaped(html, 3)
+	})
+
+	it('escape the rules file path on the page', () => {
+		const html = render(
+			<RulesPage
+				user={{ email: 'admin@example.com', role: 'admin' }}
+				workspace={{ text: '{}', errors: [], liveRevision: 1, history: [] }}
+				logPromptText={false}
+				rulesPath={HOSTILE}
+			/>,
+		)
+		expectEscaped(html, 1)
+	})
+
+	it('render the empty result slots with the ids the page forms target', () => {
+		expect(render(<RoutingTestResult outcome={{ kind: 'empty' }} />)).toBe(
+			`<div id="${RULES_IDS.testResult}"></div>`,
+		)
+		expect(render(<SimulationView outcome={{ kind: 'empty' }} />)).toBe(
+			`<div id="${RULES_IDS.simulation}"></div>`,
+		)
+	})
+})
