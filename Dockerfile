@@ -19,16 +19,10 @@ RUN bun run build
 
 FROM oven/bun:${BUN_VERSION}-slim AS runtime
 WORKDIR /app
-# The runtime defaults of `bun start` (package.json), read from there by the tests:
-# BUN_JSC_forceRAMSize: JavaScriptCore sizes its heap growth as for a 512 MiB machine, so under load the
-# server peaks near 100 MiB instead of 140-180; it bounds no allocation. BUN_JSC_useFTLJIT=false: the
-# optimising tier's compilations cost 4 MiB at peak and no throughput here. BUN_JSC_smallHeapGrowthFactor
-# =1.7: the heap may grow to 1.7 times what survived the last collection instead of 2, about 9 MiB less at
-# peak for 1-2 % of the throughput (docs/performance.md). Set your own values with `-e` to change them.
+# No BUN_JSC_* here: the runtime tuning, JavaScriptCore's options included, is the server's own
+# (src/runtime/tuning.ts), which restarts itself with them at boot unless RUNTIME_TUNING=off. A BUN_JSC_*
+# value set with `-e` wins over the server's.
 ENV NODE_ENV=production \
-	BUN_JSC_forceRAMSize=536870912 \
-	BUN_JSC_useFTLJIT=false \
-	BUN_JSC_smallHeapGrowthFactor=1.7 \
 	PORT=3000 \
 	HOST=0.0.0.0 \
 	DATABASE_PATH=/data/switchyard.db \
@@ -48,6 +42,6 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 	CMD ["bun", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The server runs `chrt` (util-linux, part of every Debian image) to switch Bun's HTTP client thread to
-# SCHED_BATCH and the log writer thread to SCHED_IDLE: README, "Performance". Works as the unprivileged
+# SCHED_BATCH and the log writer thread to SCHED_IDLE (src/runtime/tuning.ts). Works as the unprivileged
 # `bun` user.
 CMD ["bun", "dist/index.js"]

@@ -48,6 +48,7 @@ const EnvSchema = Type.Object({
 	LOG_PROMPT_TEXT: Type.Optional(
 		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
 	),
+	RUNTIME_TUNING: Type.Optional(Type.String({ pattern: '^(on|off)$', description: 'must be on or off' })),
 	NODE_ENV: Type.Optional(Type.String()),
 })
 
@@ -80,6 +81,12 @@ export interface Config {
 	readonly catalogPath: string | undefined
 	readonly logRetentionDays: number
 	readonly logPromptText: boolean
+	/**
+	 * RUNTIME_TUNING: thread priorities, SQLite checkpointing and page cache, JavaScriptCore options
+	 * (`src/runtime/tuning.ts`); off runs the server on Bun's, SQLite's and Linux's plain defaults.
+	 * @default true
+	 */
+	readonly runtimeTuning: boolean
 	readonly production: boolean
 }
 
@@ -167,6 +174,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
+		runtimeTuning: valid.RUNTIME_TUNING !== 'off',
 		production,
 	})
 }

@@ -17,6 +17,7 @@ import { LogRetention } from './request-log/retention'
 import { RulesStore } from './rules/store'
 import { RulesWorkbench } from './rules/workbench'
 import { RunMarker } from './runtime/run-marker'
+import { runtimeTuning, tuneServingConnection } from './runtime/tuning'
 import { resolveSecrets, type Secrets } from './secrets'
 
 /** Everything the plugins need, built once in `src/index.ts` (or by a test) and passed in. */
@@ -63,9 +64,9 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	)
 	if (config.admin) await accounts.ensureAdmin(config.admin)
 	const rules = RulesStore.open(db, catalog, config.rulesPath)
-	const requestLog = new RequestLog(sqlite, config.databasePath)
-	// The log writer thread runs the checkpoints, with their fsyncs; this connection never blocks on one.
-	sqlite.run('PRAGMA wal_autocheckpoint = 0')
+	const tuning = runtimeTuning(config)
+	const requestLog = new RequestLog(sqlite, config.databasePath, { writerTuning: tuning.logWriter })
+	tuneServingConnection(sqlite, tuning)
 	const providerKeys = new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys)
 	const adapters = createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes })
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.

@@ -4,18 +4,26 @@ import { closeDeps, createDeps } from './deps'
 import { CatalogError } from './providers/catalog'
 import { describeError, RulesValidationError } from './rules/store'
 import { describeUncleanStop } from './runtime/run-marker'
+import { ensureJscSettings, runtimeTuning, tuneThreads } from './runtime/tuning'
 
 /** In-flight requests get this long to finish after SIGTERM; docker compose waits 30 s before SIGKILL. */
 const DRAIN_TIMEOUT_MS = 25_000
 /** How often coalesced key last-use times are written. */
 const LAST_USED_FLUSH_MS = 30_000
 
-/** Boots: environment → dependencies (database, migrations, secrets, catalog, rules) → app → listen. */
+/**
+ * Boots: environment → JavaScriptCore settings → dependencies (database, migrations, secrets, catalog,
+ * rules) → thread policies → app → listen. Runtime tuning: `src/runtime/tuning.ts`.
+ */
 async function main() {
 	const config = loadConfig(process.env)
+	const tuning = runtimeTuning(config)
+	// First: it may start this program again with JavaScriptCore's settings, which only a new process reads.
+	ensureJscSettings(tuning)
 	const deps = await createDeps(config)
 	const { uncleanStop } = deps.runMarker
 	if (uncleanStop) console.error(describeUncleanStop(uncleanStop))
+	await tuneThreads(tuning)
 	// Before listening: registered after, a SIGTERM just after the "listening" line killed the server outright
 	// (exit 143, no log written) in about half of the tries on Bun 1.4.5.
 	process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -123,9 +123,10 @@ export async function stopSwitchyard(switchyard: Switchyard): Promise<Switchyard
 }
 
 /**
- * The runtime settings `bun start` gives the server (`NAME=${NAME:-default}` in package.json's start
- * script, also set by the Dockerfile), so the benchmark runs it with them without going through
- * `bun run`, which would read a developer's `.env`.
+ * The variables `bun start` sets for the server (`NAME=${NAME:-default}` in package.json's start script),
+ * so the benchmark runs it as `bun start` does without going through `bun run`, which would read a
+ * developer's `.env`. There are none now: the server applies its runtime tuning, JavaScriptCore's options
+ * included, itself (src/runtime/tuning.ts), as it does in the Docker image.
  */
 export function startScriptDefaults(root: string): Record<string, string> {
 	const start = (

@@ -1,9 +1,9 @@
-// The upstream HTTP calls, without the official SDKs: they cost 60–80 µs of CPU per call on top of the
-// request itself (docs/performance.md, "SDK vs fetch"); on the gateway's hot path that was most of its
-// overhead, so the adapters speak the wire formats directly and keep the SDKs' types. Every call goes
-// through `fetch`, which never sends a request twice (tests/providers/http.test.ts proves it).
+// The upstream HTTP calls, without the official SDKs: on the gateway's hot path their CPU per call was most
+// of its overhead (docs/performance.md, "SDK vs fetch"), so the adapters speak the wire formats directly
+// and keep the SDKs' types. Every call goes through `fetch`, which never sends a request twice
+// (tests/providers/http.test.ts proves it); Bun's HTTP client thread that sends it is tuned at boot
+// (`src/runtime/tuning.ts`).
 import { readTextWithin } from '../lib/bounded-text'
-import { batchThreadsNamed, HTTP_CLIENT_THREAD, warnIfFailed } from '../runtime/threads'
 import type { CallOptions } from './types'
 import { UpstreamError } from './upstream-error'
 
@@ -16,19 +16,6 @@ const decoder = new TextDecoder()
  */
 export interface AnswerLimits {
 	maxAnswerBytes: number
-}
-
-let httpThreadScheduled = false
-
-/** After an answer, Bun's HTTP client thread exists: switch it to SCHED_BATCH (`src/threads.ts`), once. */
-function scheduleHttpThread() {
-	if (httpThreadScheduled) return
-	httpThreadScheduled = true
-	warnIfFailed(
-		batchThreadsNamed(HTTP_CLIENT_THREAD),
-		"upstream calls: could not switch Bun's HTTP client thread to SCHED_BATCH",
-		'each call costs more CPU',
-	)
 }
 
 /**
@@ -56,7 +43,6 @@ export async function postJson(
 	} catch (error) {
 		throw fetchFailure(error)
 	}
-	scheduleHttpThread()
 	if (!response.ok) {
 		const text = await readText(response, limits.maxAnswerBytes).catch(() => '')
 		throw httpFailure(response.status, text)

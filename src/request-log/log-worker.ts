@@ -1,17 +1,18 @@
 // The request log's writer thread: owns its own SQLite connection, writes each batch of rows the server
-// posts in one transaction with its rollups, and runs the WAL checkpoints (and their fsyncs), so none of
-// that ever holds the server's event loop. It runs as SCHED_IDLE (`src/threads.ts`), so it never holds a
-// request up either; after each batch it publishes the batch's number in `progress`, which the server
-// reads without waiting for a message when it must wait for the writer to catch up (`request-log.ts`).
+// posts in one transaction with its rollups, and (tuned) runs the WAL checkpoints and their fsyncs, so
+// none of that ever holds the server's event loop. Tuned, it runs as SCHED_IDLE, so it never holds a
+// request up either (`src/runtime/tuning.ts`); after each batch it publishes the batch's number in
+// `progress`, which the server reads without waiting for a message when it must wait for the writer to
+// catch up (`request-log.ts`).
 import { Database } from 'bun:sqlite'
-import { idleCurrentThread, warnIfFailed } from '../runtime/threads'
+import { type LogWriterTuning, tuneLogWriterConnection, tuneLogWriterThread } from '../runtime/tuning'
 import { type LogRow, LogStore } from './log-store'
 
 declare const self: Worker
 
 /** `rows` travels as JSON text: a string crosses threads for a fraction of what cloning the arrays costs. */
 export type ToWriter =
-	| { type: 'open'; path: string; progress: SharedArrayBuffer }
+	| { type: 'open'; path: string; progress: SharedArrayBuffer; tuning: LogWriterTuning }
 	| { type: 'rows'; seq: number; rows: string }
 	| { type: 'close' }
 export type FromWriter =
@@ -21,14 +22,6 @@ export type FromWriter =
 
 /** @default 1 s before a failed write is tried again */
 const RETRY_MS = 1000
-/** @default 5 s between checkpoints that also fold in the server's own (rare) writes */
-const CHECKPOINT_MS = 5000
-/**
- * Page cache of this connection, in KiB (SQLite's default is 2,000). Appending rows touches only the
- * right edge of the table, its indexes and the small rollup tables; a bigger cache only fills with
- * pages never read again (1.5 MiB more at peak under load, for no faster write).
- */
-const CACHE_KIB = 256
 
 let sqlite: Database | undefined
 let store: LogStore | undefined
@@ -40,20 +33,15 @@ let retrying = false
 
 const send = (message: FromWriter) => self.postMessage(message)
 
-function open(path: string, progressBuffer: SharedArrayBuffer) {
+function open(path: string, progressBuffer: SharedArrayBuffer, tuning: LogWriterTuning) {
 	progress = new Int32Array(progressBuffer)
-	warnIfFailed(
-		idleCurrentThread(),
-		'request log: could not switch the log writer thread to SCHED_IDLE',
-		'its writes can delay requests',
-	)
+	void tuneLogWriterThread(tuning)
 	sqlite = new Database(path)
 	sqlite.run('PRAGMA busy_timeout = 5000')
 	sqlite.run('PRAGMA synchronous = NORMAL')
 	sqlite.run('PRAGMA foreign_keys = ON')
-	sqlite.run(`PRAGMA cache_size = -${CACHE_KIB}`)
+	checkpoints = tuneLogWriterConnection(sqlite, tuning)
 	store = new LogStore(sqlite)
-	checkpoints = setInterval(() => sqlite?.run('PRAGMA wal_checkpoint(PASSIVE)'), CHECKPOINT_MS)
 }
 
 /** Writes queued batches in order; a failure keeps the batch and retries it, so no row is dropped. */
@@ -84,7 +72,7 @@ function drain() {
 
 self.onmessage = (event: MessageEvent<ToWriter>) => {
 	const message = event.data
-	if (message.type === 'open') open(message.path, message.progress)
+	if (message.type === 'open') open(message.path, message.progress, message.tuning)
 	else if (message.type === 'rows') {
 		queue.push({ seq: message.seq, rows: JSON.parse(message.rows) as LogRow[] })
 		drain()

@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { type LogWriterTuning, TUNED_RUNTIME } from '../runtime/tuning'
 import { type LogRow, LogStore, type RequestLogEntry, toRow } from './log-store'
 import type { FromWriter, ToWriter } from './log-worker'
 
@@ -14,17 +15,19 @@ const POST_INTERVAL_MS = 10
 const MAX_BACKLOG_ROWS = 50_000
 
 /**
- * Batches the writer thread may be behind before the server waits for it. The writer runs only on CPU
- * time nothing else wants (SCHED_IDLE, `log-worker.ts`); on a core with none left it would fall behind
- * for as long as the load lasts. 16 (160 ms of rows) rather than 4: 4–9 % more throughput at saturation
- * for 2 MiB more at peak, since the writer catches up in fewer, longer turns (docs/performance.md).
+ * Batches the writer thread may be behind before the server waits for it. Tuned, the writer runs only on
+ * CPU time nothing else wants (SCHED_IDLE, `src/runtime/tuning.ts`); on a core with none left it would
+ * fall behind for as long as the load lasts. 16 (160 ms of rows) rather than 4: more throughput at
+ * saturation for a little more memory, since the writer catches up in fewer, longer turns
+ * (docs/performance.md, "The log writer thread").
  */
 const MAX_BATCHES_BEHIND = 16
 
 /**
- * @default 25 ms: the longest the server waits for its writer at a time; catching up from
- * MAX_BATCHES_BEHIND at saturation takes about 15 ms. A writer that makes no progress in that time (a slow
- * checkpoint, failing writes, other programs taking every core) is not waited for again until it moves.
+ * @default 25 ms: the longest the server waits for its writer at a time, above what catching up from
+ * MAX_BATCHES_BEHIND at saturation takes (docs/performance.md, "The log writer thread"). A writer that
+ * makes no progress in that time (a slow checkpoint, failing writes, other programs taking every core) is
+ * not waited for again until it moves.
  */
 const MAX_WAIT_MS = 25
 
@@ -49,6 +52,8 @@ export interface RequestLogOptions {
 	maxWaitMs?: number
 	/** @default 50,000 rows */
 	maxBacklogRows?: number
+	/** The writer thread's runtime tuning (`createDeps` passes RUNTIME_TUNING's). @default TUNED_RUNTIME's */
+	writerTuning?: LogWriterTuning
 }
 
 /**
@@ -100,14 +105,20 @@ export class RequestLog {
 		this.maxBacklogRows = options.maxBacklogRows ?? MAX_BACKLOG_ROWS
 		this.maxBatchesBehind = options.maxBatchesBehind ?? MAX_BATCHES_BEHIND
 		this.maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS
-		const writer = new Worker(options.writerUrl ?? WRITER_URL, { smol: true } as WorkerOptions)
+		const tuning = options.writerTuning ?? TUNED_RUNTIME.logWriter
+		const writer = new Worker(options.writerUrl ?? WRITER_URL, { smol: tuning.smolHeap } as WorkerOptions)
 		this.writer = writer
 		// Shutdown closes the writer after the last flush; until then it must not keep a script alive.
 		;(writer as Worker & { unref(): void }).unref()
 		writer.onmessage = (event: MessageEvent<FromWriter>) => this.receive(event.data)
 		writer.addEventListener('error', (event) => this.writeLocally(event.message))
 		writer.addEventListener('close', () => this.writeLocally('the writer thread stopped'))
-		this.send({ type: 'open', path: databasePath, progress: this.progress.buffer as SharedArrayBuffer })
+		this.send({
+			type: 'open',
+			path: databasePath,
+			progress: this.progress.buffer as SharedArrayBuffer,
+			tuning,
+		})
 	}
 
 	record(entry: RequestLogEntry) {

@@ -1,12 +1,6 @@
-// Scheduling policies for the server's own helper threads. With the server on one core, a helper thread
-// that Linux wakes lets it preempt the event loop at once, and every request behind it waits. Bun's HTTP
-// client thread, which sends every `fetch` (the gateway's streams; its JSON calls use
-// `providers/http1.ts`), runs as SCHED_BATCH: it keeps its fair share of the CPU but no longer preempts on
-// wake-up, so it runs when the event loop waits and sends what piled up in one go (on one core about a
-// quarter more throughput, 69 → 54 µs of CPU per request). The request log's writer thread runs as
-// SCHED_IDLE: only on CPU time nothing else wants, so its transactions never hold a request up (p90 at
-// 5,000 req/s 0.93 → 0.59 ms); `request-log.ts` makes sure it still keeps up. Figures in
-// docs/performance.md. Linux only; `chrt` comes with util-linux, which every Debian image has.
+// Switching the server's own helper threads to another Linux scheduling policy, with `chrt` from
+// util-linux (in every Debian image; no privileges needed). Which threads, which policy and why:
+// `tuning.ts`. Linux only: elsewhere there is no thread to find and nothing happens.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 
 export const HTTP_CLIENT_THREAD = 'HTTP Client'
@@ -88,11 +82,24 @@ async function switchThreads(tids: readonly number[], policy: Policy, chrt: stri
 
 /**
  * Switches this process's threads named `name` to SCHED_BATCH. Bun's HTTP client thread starts with the
- * first `fetch`, so for it call this after an upstream answer. `no-thread` when there is no such thread
- * (yet, or not on Linux); `failed` when `chrt` is missing or refused.
+ * first `fetch`: start it first (`startHttpClientThread`). `no-thread` when there is no such thread (yet,
+ * or not on Linux); `failed` when `chrt` is missing or refused.
  */
 export function batchThreadsNamed(name: string, chrt = 'chrt'): Promise<ThreadSwitch> {
 	return switchThreads(threadsNamed(name), 'batch', chrt)
+}
+
+/**
+ * Starts Bun's HTTP client thread now rather than with the first upstream call, by one request to a
+ * throwaway server on the loopback interface, so that its policy is set before it sends anything.
+ */
+export async function startHttpClientThread(): Promise<void> {
+	using server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })
+	try {
+		await (await fetch(server.url)).arrayBuffer()
+	} catch {
+		// No loopback interface: the thread starts with the first upstream call, under the normal policy.
+	}
 }
 
 /** Switches the calling thread (a worker's, say) to SCHED_IDLE. */

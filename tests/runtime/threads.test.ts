@@ -8,8 +8,11 @@ import {
 	setThreadPolicy,
 	threadPolicy,
 	threadsNamed,
-} from '../src/runtime/threads'
-import { startFakeUpstream } from './helpers/fake-upstream'
+} from '../../src/runtime/threads'
+
+const THREADS_MODULE = Bun.resolveSync('../../src/runtime/threads', import.meta.dir)
+
+import { startFakeUpstream } from '../helpers/fake-upstream'
 
 const SCHED_OTHER = 0
 
@@ -32,6 +35,16 @@ describe.if(process.platform === 'linux')('thread scheduling', () => {
 		expect(tids.map((tid) => threadPolicy(tid))).toEqual(tids.map(() => SCHED_BATCH))
 	})
 
+	test("starts Bun's HTTP client thread without an upstream call", () => {
+		const imports = 'HTTP_CLIENT_THREAD, startHttpClientThread, threadsNamed'
+		const script = `import { ${imports} } from ${JSON.stringify(THREADS_MODULE)}
+			const before = threadsNamed(HTTP_CLIENT_THREAD).length
+			await startHttpClientThread()
+			console.log(JSON.stringify([before, threadsNamed(HTTP_CLIENT_THREAD).length]))`
+		const child = Bun.spawnSync([process.execPath, '--no-env-file', '-e', script])
+		expect(JSON.parse(child.stdout.toString())).toEqual([0, 1])
+	})
+
 	test('finds no thread under a name no thread has', async () => {
 		expect(threadsNamed('no such thread')).toEqual([])
 		expect(await batchThreadsNamed('no such thread')).toBe('no-thread')
@@ -48,7 +61,7 @@ describe.if(process.platform === 'linux')('thread scheduling', () => {
 		const worker = new Worker(
 			URL.createObjectURL(
 				new Blob([
-					`import { currentThreadId } from ${JSON.stringify(Bun.resolveSync('../src/runtime/threads', import.meta.dir))}
+					`import { currentThreadId } from ${JSON.stringify(THREADS_MODULE)}
 					postMessage(currentThreadId())
 					setInterval(() => {}, 60_000) // alive until terminated`,
 				]),
