@@ -1,6 +1,6 @@
 // The server as users run it: one bundle of the sources and their dependencies, built by `bun start` and
-// the Docker image. Against `bun src/index.ts` it saves Bun transpiling and keeping some 500 modules
-// apart: 6–9 MiB less memory under load, the same code (docs/performance.md, "Memory").
+// the Docker image. Against `bun src/index.ts` it saves Bun transpiling and keeping every module apart:
+// less memory under load, the same code (docs/performance.md, "Peak memory").
 import { join } from 'node:path'
 
 const ROOT = join(import.meta.dir, '..')

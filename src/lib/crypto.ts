@@ -6,7 +6,10 @@ export function randomBase64Url(bytes: number): string {
 	return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }
 
-/** Every gateway request hashes its key: Bun's one-shot SHA-256 takes 0.14 µs, `node:crypto`'s hasher 0.7. */
+/**
+ * Every gateway request hashes its key: Bun's one-shot SHA-256 is several times cheaper than `node:crypto`'s
+ * hasher (docs/performance.md, "What this session's changes did").
+ */
 export function sha256Hex(value: string): string {
 	return Bun.SHA256.hash(value, 'hex')
 }
