@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite'
+import { forbidden } from '../errors'
 import type { Catalog } from '../providers/catalog'
 import { DAY_MS, percentileFromHistogram, utcDay } from '../request-log/rollup'
 import type { UncleanStop } from '../runtime/run-marker'
@@ -12,6 +13,13 @@ export interface Scope {
 }
 
 export type BreakdownBy = 'day' | 'model' | 'provider' | 'tier' | 'key'
+
+/** Developers see their own data; an admin adds `scope=all` to see everyone's. */
+export function scopeFor(user: { id: number; role: string }, requested: 'mine' | 'all' | undefined): Scope {
+	if (requested !== 'all') return { userId: user.id }
+	if (user.role !== 'admin') throw forbidden('Only an admin can see everyone’s data')
+	return { userId: null }
+}
 
 /** The last `days` UTC calendar days, today included. */
 export interface Window {

@@ -1,23 +1,18 @@
 import { Elysia, t } from 'elysia'
-import type { LoggedRequests, RequestFilters } from '../../analytics/logged-requests'
-import { type Scope, type UsageReports, windowOf } from '../../analytics/usage-reports'
+import type { LoggedRequests } from '../../analytics/logged-requests'
+import { scopeFor, type UsageReports, windowOf } from '../../analytics/usage-reports'
 import type { PublicUser } from '../../auth/accounts'
-import { badRequest, forbidden } from '../../errors'
+import { badRequest } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
 import type { RequestLog } from '../../request-log/request-log'
 import type { RunMarker } from '../../runtime/run-marker'
 import { OverviewPanel } from '../../views/fragments/overview'
-import {
-	RequestDetailView,
-	type RequestQuery,
-	RequestRows,
-	RequestsList,
-} from '../../views/fragments/requests'
+import { RequestDetailView, RequestRows, RequestsList } from '../../views/fragments/requests'
 import { OverviewPage } from '../../views/pages/overview'
 import { RequestDetailPage, RequestsPage } from '../../views/pages/requests'
 import { fragmentOrPage } from '../forms'
 import { type SessionDeps, sessionPlugin } from '../session'
-import { AnalyticsModel, DEFAULT_DAYS, DEFAULT_PAGE, scope } from './model'
+import { AnalyticsModel, DEFAULT_DAYS, DEFAULT_PAGE, scope, toFilters, toRequestQuery } from './model'
 
 export interface AnalyticsDeps extends SessionDeps {
 	analytics: UsageReports
@@ -25,44 +20,6 @@ export interface AnalyticsDeps extends SessionDeps {
 	requestLog: Pick<RequestLog, 'flush'>
 	gatewayKeys: Pick<GatewayKeyStore, 'list'>
 	runMarker: Pick<RunMarker, 'uncleanStop'>
-}
-
-/** Developers see their own data; an admin adds `scope=all` to see everyone's. */
-function scopeOf(user: PublicUser, requested: 'mine' | 'all' | undefined): Scope {
-	if (requested !== 'all') return { userId: user.id }
-	if (user.role !== 'admin') throw forbidden('Only an admin can see everyone’s data')
-	return { userId: null }
-}
-
-function toFilters(query: {
-	status?: string
-	model?: string
-	tier?: string
-	key?: number | ''
-}): RequestFilters {
-	const status = query.status || undefined
-	return {
-		status: status === 'ok' || status === 'error' ? status : status ? Number(status) : undefined,
-		model: query.model || undefined,
-		tier: query.tier || undefined,
-		keyId: typeof query.key === 'number' ? query.key : undefined,
-	}
-}
-
-function toRequestQuery(query: {
-	status?: string
-	model?: string
-	tier?: string
-	key?: number | ''
-	scope?: string
-}): RequestQuery {
-	return {
-		status: query.status || undefined,
-		model: query.model || undefined,
-		tier: query.tier || undefined,
-		key: query.key ? String(query.key) : undefined,
-		everyone: query.scope === 'all',
-	}
 }
 
 /** Spend, savings and the request log: the JSON API, the overview and the Requests pages. */
@@ -83,7 +40,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 		query: { days?: number; scope?: 'mine' | 'all' },
 		request: Request,
 	) {
-		const scope = scopeOf(user, query.scope)
+		const scope = scopeFor(user, query.scope)
 		const window = windowOf(query.days ?? DEFAULT_DAYS)
 		const service = await fresh(analytics)
 		return {
@@ -108,7 +65,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				'/api/analytics/overview',
 				async ({ auth, query }) =>
 					(await fresh(analytics)).overview(
-						scopeOf(auth.user, query.scope),
+						scopeFor(auth.user, query.scope),
 						windowOf(query.days ?? DEFAULT_DAYS),
 					),
 				{ session: 'user', query: AnalyticsModel.window },
@@ -118,7 +75,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				async ({ auth, query }) => ({
 					by: query.by,
 					rows: (await fresh(analytics)).breakdown(
-						scopeOf(auth.user, query.scope),
+						scopeFor(auth.user, query.scope),
 						query.by,
 						windowOf(query.days ?? DEFAULT_DAYS),
 					),
@@ -129,7 +86,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				'/api/analytics/integrity',
 				async ({ auth, query }) =>
 					(await fresh(analytics)).integrity(
-						scopeOf(auth.user, query.scope),
+						scopeFor(auth.user, query.scope),
 						windowOf(query.days ?? DEFAULT_DAYS),
 						uncleanStopFor(auth.user),
 					),
@@ -140,7 +97,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				async ({ auth, query, set }) => {
 					const limit = query.limit ?? DEFAULT_PAGE
 					const rows = (await fresh(loggedRequests)).requests(
-						scopeOf(auth.user, query.scope),
+						scopeFor(auth.user, query.scope),
 						toFilters(query),
 						limit,
 						query.before,
@@ -154,7 +111,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 			.get(
 				'/api/requests/:id',
 				async ({ auth, params, query }) =>
-					(await fresh(loggedRequests)).request(scopeOf(auth.user, query.scope), params.id),
+					(await fresh(loggedRequests)).request(scopeFor(auth.user, query.scope), params.id),
 				{ session: 'user', params: AnalyticsModel.id, query: t.Object({ scope }) },
 			)
 			// Dashboard pages; the same URL answers htmx with its fragment
@@ -175,7 +132,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				'/requests',
 				async ({ auth, query, request, set }) => {
 					set.headers.vary = 'HX-Request'
-					const scope = scopeOf(auth.user, query.scope)
+					const scope = scopeFor(auth.user, query.scope)
 					const requestQuery = toRequestQuery(query)
 					const requests = (await fresh(loggedRequests)).requests(
 						scope,
@@ -208,7 +165,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				async ({ auth, query }) => {
 					if (query.before === undefined) throw badRequest('before is required', 'before')
 					const requests = (await fresh(loggedRequests)).requests(
-						scopeOf(auth.user, query.scope),
+						scopeFor(auth.user, query.scope),
 						toFilters(query),
 						DEFAULT_PAGE,
 						query.before,

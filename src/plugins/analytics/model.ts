@@ -1,5 +1,7 @@
 import { t } from 'elysia'
+import type { RequestFilters } from '../../analytics/logged-requests'
 import { MAX_DAYS } from '../../analytics/usage-reports'
+import type { RequestQuery } from '../../views/fragments/requests'
 
 export const DEFAULT_DAYS = 7
 export const DEFAULT_PAGE = 50
@@ -46,4 +48,37 @@ export const AnalyticsModel = {
 		...requestFilters,
 	}),
 	id: t.Object({ id: t.Integer({ minimum: 1, error: 'the request id must be a number' }) }),
+}
+
+/** The service's filters from the validated query: empty fields mean no filter. */
+export function toFilters(query: {
+	status?: string
+	model?: string
+	tier?: string
+	key?: number | ''
+}): RequestFilters {
+	const status = query.status || undefined
+	return {
+		status: status === 'ok' || status === 'error' ? status : status ? Number(status) : undefined,
+		model: query.model || undefined,
+		tier: query.tier || undefined,
+		keyId: typeof query.key === 'number' ? query.key : undefined,
+	}
+}
+
+/** The query as the Requests page shows it back in its filter form and links. */
+export function toRequestQuery(query: {
+	status?: string
+	model?: string
+	tier?: string
+	key?: number | ''
+	scope?: string
+}): RequestQuery {
+	return {
+		status: query.status || undefined,
+		model: query.model || undefined,
+		tier: query.tier || undefined,
+		key: query.key ? String(query.key) : undefined,
+		everyone: query.scope === 'all',
+	}
 }
