@@ -725,6 +725,14 @@ describe('fakeUpstream (scripting and recording)', () => {
 		await Promise.all(calls)
 	})
 
+	it('rejects waitForRequests after its timeout, naming how many requests came', async () => {
+		await using fake = await start()
+		await openai(fake).chat.completions.create({ model: 'gpt-4o-mini', messages: USER })
+		await expect(fake.waitForRequests(2, 50)).rejects.toThrow(
+			'the fake upstream received 1 of 2 requests within 50 ms',
+		)
+	})
+
 	it('settles aborted as false when the response finished', async () => {
 		await using fake = await start()
 		await openai(fake).chat.completions.create({ model: 'gpt-4o-mini', messages: USER })

@@ -300,10 +300,18 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 			if (queue) queue.push(...behaviours)
 			else scripts.set(model, [...behaviours])
 		},
-		waitForRequests(n) {
+		waitForRequests(n, timeoutMs = 2000) {
 			if (received >= n) return Promise.resolve()
-			return new Promise((resolve) => {
-				waiters.push({ n, resolve })
+			return new Promise((resolve, reject) => {
+				const timer = setTimeout(() => {
+					waiters = waiters.filter((waiter) => waiter.resolve !== done)
+					reject(new Error(`the fake upstream received ${received} of ${n} requests within ${timeoutMs} ms`))
+				}, timeoutMs)
+				const done = () => {
+					clearTimeout(timer)
+					resolve()
+				}
+				waiters.push({ n, resolve: done })
 			})
 		},
 		reset() {

@@ -134,8 +134,12 @@ export interface FakeUpstream extends AsyncDisposable {
 	requests: RecordedRequest[]
 	/** Script the next responses for a model id (a queue; then the default reply). `'*'` matches any model. */
 	script(model: string, ...behaviours: Behaviour[]): void
-	/** Resolves when `n` requests have been received since the start or the last `reset()`. */
-	waitForRequests(n: number): Promise<void>
+	/**
+	 * Resolves when `n` requests have been received since the start or the last `reset()`; rejects, naming
+	 * how many came, when they have not within `timeoutMs`.
+	 * @default timeoutMs 2000
+	 */
+	waitForRequests(n: number, timeoutMs?: number): Promise<void>
 	/** Forget recorded requests, scripts and prompt caches. */
 	reset(): void
 	stop(): Promise<void>

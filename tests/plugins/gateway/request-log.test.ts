@@ -6,6 +6,7 @@ import { testClock } from '../../helpers/clock'
 import { startFakeUpstream } from '../../helpers/fake-upstream'
 import { readEvents, startGateway } from '../../helpers/gateway'
 import { startServerProcess } from '../../helpers/server-process'
+import { until } from '../../helpers/until'
 
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
 
@@ -70,7 +71,7 @@ describe('request log', () => {
 		{
 			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
 			await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello })
-			while (g.t.deps.requestLog.failures === 0) await Bun.sleep(5)
+			await until(() => g.t.deps.requestLog.failures > 0, 2000, 'the writer reports the failed write')
 		}
 		expect(g.t.deps.requestLog.pending).toBe(1)
 		g.t.deps.sqlite.run('DROP TRIGGER refuse')
@@ -148,7 +149,7 @@ describe('background writes', () => {
 		await using g = await startGateway()
 		const log = g.t.deps.requestLog
 		for (let i = 0; i < 5000; i++) log.record(minimalEntry(`req_${i}`))
-		while (log.pending > 0) await Bun.sleep(5)
+		await until(() => log.pending === 0, 3000, 'the writer has written all 5,000 rows')
 		expect(writtenIds(g.t)).toHaveLength(5000)
 		const rollup = g.t.deps.sqlite.query('SELECT SUM(requests) AS n FROM usage_daily').get() as { n: number }
 		expect(rollup.n).toBe(5000)
