@@ -98,19 +98,20 @@ describe('rules API', () => {
 		const res = await t.call('PUT', '/api/rules', { token: admin, body: invalid })
 		expect(res.status).toBe(400)
 		const { errors } = (await res.json()) as { errors: { path: string; message: string }[] }
-		const paths = errors.map((e) => e.path)
-		expect(paths).toEqual(
-			expect.arrayContaining([
-				'/defaultTier',
-				'/tiers/empty/models',
-				'/tiers/simple/models/0',
-				'/rules/0/when/matches',
-				'/rules/1/name',
-				'/rules/1/when/hasVideo',
-				'/rules/1/tier',
-			]),
-		)
-		expect(errors.every((e) => e.message.length > 0)).toBe(true)
+		expect(errors).toEqual([
+			{ path: '/tiers/empty/models', message: 'tier "empty" has no models' },
+			{
+				path: '/rules/1/when/hasVideo',
+				message:
+					'unknown predicate "hasVideo"; known predicates: promptTokens, messages, maxTokens, hasTools, hasImages, jsonMode, keywords, matches, system, any, all, not',
+			},
+			{ path: '/defaultTier', message: 'unknown tier "nowhere"; tiers: simple, medium, complex, empty' },
+			{ path: '/tiers/simple/models/0', message: 'unknown model "openai/gpt-99": it is not in the catalog' },
+			// The rest of the message is the JavaScript engine's own.
+			{ path: '/rules/0/when/matches', message: expect.stringMatching(/^invalid regular expression: /) },
+			{ path: '/rules/1/name', message: 'duplicate rule name "dup" (first used at /rules/0)' },
+			{ path: '/rules/1/tier', message: 'unknown tier "ghost"; tiers: simple, medium, complex, empty' },
+		])
 		expect(readFileSync(t.deps.config.rulesPath, 'utf8')).toBe(before)
 		expect(t.deps.rules.current().revision).toBe(1)
 	})
@@ -307,7 +308,8 @@ describe('model "auto"', () => {
 				provider: 'openai',
 				status: 503,
 				latencyMs: expect.any(Number),
-				error: expect.any(String),
+				// OpenAI's message for a 503.
+				error: 'The server had an error while processing your request. Sorry about that!',
 			},
 			{
 				model: 'anthropic/claude-haiku-4-5',
@@ -371,7 +373,8 @@ describe('POST /api/rules/test', () => {
 			],
 			wouldCall: 'anthropic/claude-haiku-4-5',
 			features: {
-				promptTokens: expect.any(Number),
+				// "Hi": 2 characters / 4, rounded up, + 4 for its message = 5.
+				promptTokens: 5,
 				messages: 1,
 				hasTools: false,
 				hasImages: false,
@@ -379,9 +382,13 @@ describe('POST /api/rules/test', () => {
 				maxTokens: null,
 			},
 			explanation: [
-				{ name: 'long-context', outcome: 'failed', reason: expect.stringContaining('promptTokens') },
-				{ name: 'hard-words', outcome: 'failed', reason: expect.stringContaining('keywords') },
-				{ name: 'short-chat', outcome: 'matched', reason: expect.any(String) },
+				{ name: 'long-context', outcome: 'failed', reason: 'promptTokens 5 is not >= 8000' },
+				{
+					name: 'hard-words',
+					outcome: 'failed',
+					reason: 'keywords: none of "prove", "refactor", "step by step" in the last user message',
+				},
+				{ name: 'short-chat', outcome: 'matched', reason: 'promptTokens 5 is <= 300; messages 1 is <= 4' },
 			],
 		})
 	})
@@ -394,7 +401,13 @@ describe('POST /api/rules/test', () => {
 			body: { request: { model: 'auto', messages: [{ role: 'user', content: 'x' }] }, rules: { version: 2 } },
 		})
 		expect(invalid.status).toBe(400)
-		expect(((await invalid.json()) as { errors: unknown[] }).errors.length).toBeGreaterThan(0)
+		expect(((await invalid.json()) as { errors: unknown[] }).errors).toEqual([
+			{ path: '/baseline', message: 'missing required field "baseline"' },
+			{ path: '/defaultTier', message: 'missing required field "defaultTier"' },
+			{ path: '/tiers', message: 'missing required field "tiers"' },
+			{ path: '/rules', message: 'missing required field "rules"' },
+			{ path: '/version', message: 'unsupported version 2; the only version is 1' },
+		])
 		const badRequest = await t.call('POST', '/api/rules/test', {
 			token: admin,
 			body: { request: { model: 'auto', messages: [] } },

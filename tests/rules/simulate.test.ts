@@ -56,8 +56,10 @@ describe('POST /api/rules/simulate', () => {
 			}),
 		)
 		// 2: chatty → simple, but 200k tokens exceed gpt-4o-mini's 128k window: incapable, out of the costs.
+		const incapableAt = new Date()
 		log.record(
 			row({
+				createdAt: incapableAt,
 				tier: 'simple',
 				features: features({ promptTokens: 200_000, messages: 3 }),
 				promptTokens: 200_000,
@@ -104,24 +106,22 @@ describe('POST /api/rules/simulate', () => {
 			notEvaluated: 1,
 			textMode: 'partial-text',
 			changed: 2,
-			current: { costUsd: expect.any(Number), byTier: { medium: 2, simple: 1, complex: 1 } },
-			proposed: { costUsd: expect.any(Number), byTier: { simple: 3, complex: 1 } },
-			costDeltaUsd: expect.any(Number),
+			// What rows 1, 3 and 7 cost: $0.01 + $0.002 + $0.004.
+			current: { costUsd: expect.closeTo(0.016, 12), byTier: { medium: 2, simple: 1, complex: 1 } },
+			// What they would cost: 450 + 135 + 2800 µ$.
+			proposed: { costUsd: expect.closeTo(0.003385, 12), byTier: { simple: 3, complex: 1 } },
+			// $0.003385 - $0.016.
+			costDeltaUsd: expect.closeTo(-0.012615, 12),
 			incapable: 1,
 			incapableRequests: [
 				{
 					id: 3,
-					createdAt: expect.any(String),
+					createdAt: incapableAt.toISOString(),
 					tier: 'simple',
 					reasons: ['openai/gpt-4o-mini: context window 128000 is smaller than the prompt (~200000 tokens)'],
 				},
 			],
 		})
-		const current = result.current as { costUsd: number }
-		const proposed = result.proposed as { costUsd: number }
-		expect(current.costUsd).toBeCloseTo(0.016, 12)
-		expect(proposed.costUsd).toBeCloseTo(0.003385, 12)
-		expect(result.costDeltaUsd as number).toBeCloseTo(0.003385 - 0.016, 12)
 	})
 
 	it('answers 400 for days outside 1 to 90 and for invalid rules', async () => {
@@ -136,6 +136,12 @@ describe('POST /api/rules/simulate', () => {
 			body: { rules: { ...PROPOSED, tiers: {} } },
 		})
 		expect(invalid.status).toBe(400)
-		expect(((await invalid.json()) as { errors: unknown[] }).errors.length).toBeGreaterThan(0)
+		expect(((await invalid.json()) as { errors: unknown[] }).errors).toEqual([
+			{ path: '/tiers', message: 'define at least one tier' },
+			{ path: '/defaultTier', message: 'unknown tier "medium"; no tiers are defined' },
+			{ path: '/rules/0/tier', message: 'unknown tier "simple"; no tiers are defined' },
+			{ path: '/rules/1/tier', message: 'unknown tier "simple"; no tiers are defined' },
+			{ path: '/rules/2/tier', message: 'unknown tier "complex"; no tiers are defined' },
+		])
 	})
 })

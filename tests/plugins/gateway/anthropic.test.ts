@@ -65,13 +65,14 @@ describe('Anthropic models through the OpenAI API', () => {
 		expect(response.headers.get('x-switchyard-provider')).toBe('anthropic')
 		const [sent] = g.upstream.requests
 		expect(sent?.format).toBe('anthropic')
-		expect(sent?.headers['anthropic-version']).toBeString()
-		const model = g.t.deps.catalog.model('anthropic/claude-haiku-4-5')
+		// The version @anthropic-ai/sdk 1.x sends, which the gateway pins.
+		expect(sent?.headers['anthropic-version']).toBe('2026-10-21')
 		expect(sent?.body).toEqual({
 			model: 'claude-haiku-4-5',
 			system: 'Be brief.',
 			messages: [{ role: 'user', content: 'Hi' }],
-			max_tokens: model?.maxOutputTokens,
+			// Anthropic requires max_tokens: the catalog's output limit for claude-haiku-4-5.
+			max_tokens: 64000,
 			stop_sequences: ['END'],
 			stream: false,
 		})
@@ -119,15 +120,9 @@ describe('Anthropic models through the OpenAI API', () => {
 			cacheWriteTokens: 400,
 			completionTokens: 50,
 		})
-		const model = g.t.deps.catalog.model('anthropic/claude-haiku-4-5')
-		if (!model?.cachedInputPerMTok || !model.cacheWritePerMTok) throw new Error('haiku has cache prices')
-		const expected =
-			(100 * model.inputPerMTok +
-				1000 * model.cachedInputPerMTok +
-				400 * model.cacheWritePerMTok +
-				50 * model.outputPerMTok) /
-			1_000_000
-		expect(row?.costUsd).toBeCloseTo(expected, 12)
+		// claude-haiku-4-5 at $1 input, $0.10 cached read, $1.25 cache write, $5 output per million:
+		// (100 × 1 + 1000 × 0.10 + 400 × 1.25 + 50 × 5) / 1M = 950 / 1M = $0.00095.
+		expect(row?.costUsd).toBeCloseTo(0.00095, 12)
 	})
 
 	it('streams text with usage at the end and logs the stream priced', async () => {
@@ -145,7 +140,8 @@ describe('Anthropic models through the OpenAI API', () => {
 			if (chunk.usage) usage = chunk.usage
 		}
 		expect(text).toBe('Hello from claude-haiku-4-5')
-		expect(usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) })
+		// "Hi": 2 characters / 4 → 1 token; the answer's 3 words: 3 tokens.
+		expect(usage).toMatchObject({ prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 })
 		expect((await g.rows())[0]).toMatchObject({
 			stream: true,
 			status: 200,
@@ -211,7 +207,8 @@ describe('Anthropic models through the OpenAI API', () => {
 				provider: 'anthropic',
 				status: 529,
 				latencyMs: expect.any(Number),
-				error: expect.any(String),
+				// The upstream's own message for its 529.
+				error: 'Overloaded',
 			},
 		])
 	})

@@ -111,8 +111,17 @@ describe('GPT-6 through Chat Completions', () => {
 		expect(message.tool_calls[0]?.function).toEqual(osloCall)
 		expect(g.upstream.requests[0]?.format).toBe('openai-responses')
 		const [row] = await g.rows()
-		expect(row).toMatchObject({ status: 200, stream: true, usageReported: true })
-		expect(row?.costUsd).toBeGreaterThan(0)
+		// The question: 28 characters / 4 = 7 tokens. The answer: the call, (11 + 15 characters) / 4 → 7
+		// tokens, and 48 reasoning tokens at the default effort, medium (16 a level above none).
+		// gpt-6.2-sol at $2 input, $10 output per million: (7 × 2 + 55 × 10) / 1M = $0.000564.
+		expect(row).toMatchObject({
+			status: 200,
+			stream: true,
+			usageReported: true,
+			promptTokens: 7,
+			completionTokens: 55,
+			costUsd: expect.closeTo(0.000564, 12),
+		})
 	})
 
 	it('keeps gpt-6-luna on Chat Completions for tools with reasoning off, sampling included', async () => {
@@ -142,7 +151,7 @@ describe('GPT-6 through Chat Completions', () => {
 			logprobs: true,
 			top_logprobs: 2,
 		})
-		expect(data.choices[0]?.message.content).toBeString()
+		expect(data.choices[0]?.message.content).toBe('Hello from gpt-6-luna')
 		expect(response.headers.get('x-switchyard-dropped')).toBe('temperature, top_p, logprobs, top_logprobs')
 		const sent = g.upstream.requests[0]?.body
 		expect([sent.temperature, sent.top_p, sent.logprobs, sent.top_logprobs]).toEqual([
@@ -163,7 +172,7 @@ describe('GPT-6 through Chat Completions', () => {
 			messages: hello,
 			reasoning_effort: 'max' as 'high',
 		})
-		expect(max.data.choices[0]?.message.content).toBeString()
+		expect(max.data.choices[0]?.message.content).toBe('Hello from gpt-6.2-astra')
 		expect(g.upstream.requests[1]).toMatchObject({
 			format: 'openai-responses',
 			body: { reasoning: { effort: 'max' } },
@@ -172,10 +181,12 @@ describe('GPT-6 through Chat Completions', () => {
 
 	it('reports reasoning tokens in completion_tokens_details, from both APIs', async () => {
 		await using g = await startGateway()
+		// The default effort, medium, is three levels above none: 16 reasoning tokens a level.
 		const chat = await create(g, { model: 'gpt-6-luna', messages: hello })
-		expect(chat.data.usage?.completion_tokens_details?.reasoning_tokens).toBeGreaterThan(0)
+		expect(chat.data.usage?.completion_tokens_details?.reasoning_tokens).toBe(48)
 		const responses = await create(g, { model: 'gpt-6-luna', messages: askWeather, tools: [weather] })
-		expect(responses.data.usage?.completion_tokens_details?.reasoning_tokens).toBeGreaterThan(0)
+		expect(g.upstream.requests[1]?.format).toBe('openai-responses')
+		expect(responses.data.usage?.completion_tokens_details?.reasoning_tokens).toBe(48)
 	})
 
 	it('drops reasoning_effort for gpt-4o-mini, which has no reasoning', async () => {
@@ -188,26 +199,30 @@ describe('GPT-6 through Chat Completions', () => {
 	it('prices OpenAI cache writes at the write rate and reads at the cached rate', async () => {
 		await using g = await startGateway()
 		const long = [{ role: 'system' as const, content: 'Policy. '.repeat(1200) }, ...hello]
+		// 9,600 characters of policy and "Hello": 2,400 + 2 = 2,402 prompt tokens, of which the prefix in
+		// whole steps of 128 is cached: 18 × 128 = 2,304. The answer: 3 words and 48 reasoning tokens.
 		const first = await create(g, { model: 'gpt-6-luna', messages: long })
-		const written = first.data.usage?.prompt_tokens_details?.cache_write_tokens ?? 0
-		expect(written).toBeGreaterThan(0)
+		expect(first.data.usage?.prompt_tokens_details?.cache_write_tokens).toBe(2304)
 		const second = await create(g, { model: 'gpt-6-luna', messages: long })
-		expect(second.data.usage?.prompt_tokens_details?.cached_tokens).toBe(written)
+		expect(second.data.usage?.prompt_tokens_details?.cached_tokens).toBe(2304)
 		const [writeRow, readRow] = await g.rows()
-		const prompt = first.data.usage?.prompt_tokens ?? 0
-		const completion = first.data.usage?.completion_tokens ?? 0
-		// gpt-6-luna: $0.10 input, $0.125 cache write, $0.01 cached read, $0.50 output per million tokens.
-		expect(writeRow?.costUsd).toBeCloseTo(
-			((prompt - written) * 0.1 + written * 0.125 + completion * 0.5) / 1e6,
-			12,
-		)
-		expect(writeRow?.cacheWriteTokens).toBe(written)
-		const read = second.data.usage
-		expect(readRow?.costUsd).toBeCloseTo(
-			(((read?.prompt_tokens ?? 0) - written) * 0.1 + written * 0.01 + (read?.completion_tokens ?? 0) * 0.5) /
-				1e6,
-			12,
-		)
+		// gpt-6-luna at $0.10 input, $0.125 cache write, $0.01 cached read, $0.50 output per million:
+		// written, (98 × 0.10 + 2304 × 0.125 + 51 × 0.50) / 1M = $0.0003233;
+		// read, (98 × 0.10 + 2304 × 0.01 + 51 × 0.50) / 1M = $0.00005834.
+		expect(writeRow).toMatchObject({
+			promptTokens: 2402,
+			cacheWriteTokens: 2304,
+			cachedTokens: 0,
+			completionTokens: 51,
+			costUsd: expect.closeTo(0.0003233, 12),
+		})
+		expect(readRow).toMatchObject({
+			promptTokens: 2402,
+			cacheWriteTokens: 0,
+			cachedTokens: 2304,
+			completionTokens: 51,
+			costUsd: expect.closeTo(0.00005834, 12),
+		})
 	})
 })
 
@@ -216,11 +231,11 @@ describe('Claude 5.x through Chat Completions', () => {
 		await using g = await startGateway()
 		const { data } = await create(g, { model: 'anthropic/claude-sonnet-5-5', messages: hello })
 		const message = data.choices[0]?.message as unknown as Record<string, unknown>
-		expect(message.reasoning_content).toBeString()
+		expect(message.reasoning_content).toBe('Planned a one-sentence reply.')
 		expect(message.thinking_blocks).toEqual([
 			{
 				type: 'thinking',
-				thinking: expect.any(String),
+				thinking: 'Planned a one-sentence reply.',
 				signature: expect.any(String),
 				model: 'anthropic/claude-sonnet-5-5',
 			},
@@ -302,7 +317,7 @@ describe('Claude 5.x through Chat Completions', () => {
 			messages,
 			tools: [weather],
 		})
-		expect(data.choices[0]?.message.content).toBeString()
+		expect(data.choices[0]?.message.content).toBe('Hello from claude-haiku-5-5')
 		expect(response.headers.get('x-switchyard-adjusted')).toContain('thinking off')
 		expect(g.upstream.requests[0]?.body.thinking).toEqual({ type: 'disabled' })
 	})
@@ -370,19 +385,18 @@ describe('Claude 5.x through Chat Completions', () => {
 		expect(g.upstream.requests[0]?.body.system).toEqual([
 			{ type: 'text', text: 'House rules. '.repeat(1500), cache_control: { type: 'ephemeral', ttl: '1h' } },
 		])
-		const written = first.data.usage?.prompt_tokens_details?.cache_write_tokens ?? 0
-		expect(written).toBeGreaterThan(0)
-		expect(second.data.usage?.prompt_tokens_details?.cached_tokens).toBe(written)
+		// The system text to its breakpoint: 19,500 characters / 4 = 4,875 tokens; "Hello" adds 2.
+		expect(first.data.usage?.prompt_tokens_details?.cache_write_tokens).toBe(4875)
+		expect(second.data.usage?.prompt_tokens_details?.cached_tokens).toBe(4875)
 		const [row] = await g.rows()
-		const usage = first.data.usage
-		// claude-haiku-5-5: $0.10 input, $0.20 1-hour cache write, $0.50 output per million tokens.
-		expect(row?.costUsd).toBeCloseTo(
-			(((usage?.prompt_tokens ?? 0) - written) * 0.1 +
-				written * 0.2 +
-				(usage?.completion_tokens ?? 0) * 0.5) /
-				1e6,
-			12,
-		)
+		// claude-haiku-5-5 at $0.10 input, $0.20 1-hour cache write, $0.50 output per million, for 3 words
+		// and 48 thinking tokens: (2 × 0.10 + 4875 × 0.20 + 51 × 0.50) / 1M = $0.0010007.
+		expect(row).toMatchObject({
+			promptTokens: 4877,
+			cacheWriteTokens: 4875,
+			completionTokens: 51,
+			costUsd: expect.closeTo(0.0010007, 12),
+		})
 	})
 })
 
@@ -471,10 +485,20 @@ describe('fallback', () => {
 		expect(message.content).toBe('Hello from gpt-6-luna')
 		const [row] = await g.rows()
 		const [failed, answered] = row?.attempts ?? []
-		expect(failed?.costUsd).toBeGreaterThan(0)
-		expect(failed).toMatchObject({ model: 'anthropic/claude-haiku-5-5', status: 529 })
+		// The broken stream's message_start billed "Hello" (2 tokens) and 1 output token, at claude-haiku-5-5's
+		// $0.10 and $0.50 per million: (2 × 0.10 + 1 × 0.50) / 1M = $0.0000007.
+		expect(failed).toMatchObject({
+			model: 'anthropic/claude-haiku-5-5',
+			status: 529,
+			costUsd: expect.closeTo(0.0000007, 12),
+		})
 		expect(answered).toMatchObject({ model: 'openai/gpt-6-luna', status: 200 })
-		expect(row?.costUsd).toBeGreaterThan(failed?.costUsd ?? 0)
+		// Both attempts: gpt-6-luna answered 2 prompt tokens and 51 output at the same prices, $0.0000257.
+		expect(row).toMatchObject({
+			promptTokens: 4,
+			completionTokens: 52,
+			costUsd: expect.closeTo(0.0000264, 12),
+		})
 	})
 
 	it('logs and prices the input tokens of a Claude stream that breaks after content', async () => {
@@ -488,9 +512,15 @@ describe('fallback', () => {
 		const last = JSON.parse((await readEvents(res)).at(-1) ?? '{}') as { error?: { type: string } }
 		expect(last.error?.type).toBe('upstream_error')
 		const [row] = await g.rows()
-		expect(row).toMatchObject({ status: 502, usageReported: true })
-		expect(row?.promptTokens).toBeGreaterThan(0)
-		expect(row?.costUsd).toBeGreaterThan(0)
+		// "Hello", 2 tokens, and the 1 output token message_start reported, at claude-haiku-5-5's $0.10 and
+		// $0.50 per million: (2 × 0.10 + 1 × 0.50) / 1M = $0.0000007.
+		expect(row).toMatchObject({
+			status: 502,
+			usageReported: true,
+			promptTokens: 2,
+			completionTokens: 1,
+			costUsd: expect.closeTo(0.0000007, 12),
+		})
 	})
 
 	it('falls back from an OpenAI stream that reports an error before any content', async () => {
@@ -563,7 +593,7 @@ describe('OpenAI-compatible providers', () => {
 				stream: true,
 			}),
 		)
-		expect(message.content).toBeString()
+		expect(message.content).toBe('Hello from mistral-small-2603')
 		expect(g.upstream.requests[0]?.body).toEqual({
 			model: 'mistral-small-2603',
 			messages: hello,
@@ -596,7 +626,7 @@ describe('OpenAI-compatible providers', () => {
 			{ role: 'tool', tool_call_id: 'call_1', content: 'rain' },
 		] as ChatCompletionMessageParam[]
 		const { data } = await create(g, { model: 'deepseek/deepseek-flash', messages, tools: [weather] })
-		expect(data.choices[0]?.message.content).toBeString()
+		expect(data.choices[0]?.message.content).toBe('Hello from deepseek-flash')
 		expect(g.upstream.requests[0]?.body.messages[1].reasoning_content).toBe('')
 	})
 })
