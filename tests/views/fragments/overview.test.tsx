@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'bun:test'
+import type { BreakdownRow, Integrity, Overview } from '../../../src/analytics/usage-reports'
+import { BreakdownTable, OverviewPanel } from '../../../src/views/fragments/overview'
+import { expectEscaped, HOSTILE_ESCAPED, hostile } from '../../helpers/hostile'
+
+const render = (node: JSX.Element) => String(node)
+
+const overview: Overview = {
+	requests: 3,
+	errors: 1,
+	costUsd: 0.003,
+	baselineCostUsd: 0.006,
+	savingsUsd: 0.003,
+	promptTokens: 300,
+	completionTokens: 60,
+	avgLatencyMs: 40,
+	p95LatencyMs: 90,
+}
+
+/** A breakdown row for `key`, a model, tier or key name that a user or an upstream chose. */
+const row = (key: string): BreakdownRow => ({
+	key,
+	requests: 1,
+	costUsd: 0.001,
+	baselineCostUsd: 0.002,
+	promptTokens: 100,
+	completionTokens: 20,
+	avgLatencyMs: 40,
+})
+
+const clean: Integrity = {
+	unpricedRequests: 0,
+	missingUsageRequests: 0,
+	unpricedModels: [],
+	uncleanStop: null,
+}
+
+describe('OverviewPanel', () => {
+	it('escapes model and tier names in the breakdowns, and unpriced model names in the integrity list', async () => {
+		const html = render(
+			<OverviewPanel
+				days={7}
+				everyone
+				isAdmin
+				overview={overview}
+				byDay={[row('2026-12-03')]}
+				byModel={[row(hostile('model')), row('openai/gpt-4o-mini')]}
+				byTier={[row(hostile('tier'))]}
+				integrity={{ ...clean, unpricedRequests: 1, unpricedModels: [hostile('unpriced'), 'acme/other'] }}
+				baseUrl="http://localhost/v1"
+				hasKeys
+			/>,
+		)
+		await expectEscaped(html, ['model', 'tier', 'unpriced'])
+		expect(html).toContain(`<td data-label="Model">${HOSTILE_ESCAPED}model</td>`)
+		expect(html).toContain(`<span>${HOSTILE_ESCAPED}unpriced, acme/other</span>`)
+	})
+})
+
+describe('BreakdownTable', () => {
+	it('escapes the key names of a breakdown by key', async () => {
+		const html = render(
+			<BreakdownTable title="By key" label="Key" rows={[row(hostile('key')), row(hostile('other-key'))]} />,
+		)
+		await expectEscaped(html, ['key', 'other-key'])
+		expect(html).toContain(`<td data-label="Key">${HOSTILE_ESCAPED}key</td>`)
+	})
+})
