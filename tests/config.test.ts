@@ -104,18 +104,3 @@ describe('loadConfig', () => {
 		])
 	})
 })
-
-describe('starting the server with a bad value', () => {
-	it('exits non-zero with one line naming the variable', async () => {
-		const child = Bun.spawn(['bun', 'src/index.ts'], {
-			env: { PATH: process.env.PATH ?? '', PORT: 'not-a-port' },
-			stdout: 'pipe',
-			stderr: 'pipe',
-		})
-		const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
-		expect(code).toBe(1)
-		expect(stderr.trim().split('\n')).toEqual([
-			'Configuration error: PORT must be a port number between 0 and 65535 (0: any free port) (got "not-a-port")',
-		])
-	})
-})

@@ -231,24 +231,6 @@ describe('editing RULES_PATH by hand', () => {
 			'The last valid rules stay in force.',
 		])
 	})
-
-	it('refuses to start on an invalid rules file', async () => {
-		await using t = await makeApp()
-		writeFileSync(t.deps.config.rulesPath, JSON.stringify({ ...RULES, defaultTier: 'nowhere' }))
-		const child = Bun.spawn(['bun', 'src/index.ts'], {
-			env: {
-				PATH: process.env.PATH ?? '',
-				PORT: '0',
-				DATABASE_PATH: t.deps.config.databasePath,
-				RULES_PATH: t.deps.config.rulesPath,
-			},
-			stderr: 'pipe',
-			stdout: 'ignore',
-		})
-		const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr).text()])
-		expect(code).toBe(1)
-		expect(stderr).toContain('/defaultTier')
-	})
 })
 
 describe('model "auto"', () => {

@@ -1,6 +1,6 @@
 import type { Database } from 'bun:sqlite'
 import { describe, expect, it, spyOn } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../../db/client'
@@ -25,11 +25,8 @@ import {
 	tuneThreads,
 } from '../../src/runtime/tuning'
 import { TEST_PASSWORD_COST } from '../helpers/app'
-import { startFakeUpstream } from '../helpers/fake-upstream'
-import { startServerProcess } from '../helpers/server-process'
 import { until } from '../helpers/until'
 
-const ENTRY = join(import.meta.dir, '../../src/index.ts')
 const SCHED_OTHER = 0
 /** Bun names every worker thread so. */
 const WORKER_THREAD = 'Worker'
@@ -56,17 +53,6 @@ function openDatabase(dir: string) {
 
 const pragma = (sqlite: Database, name: string) =>
 	Object.values(sqlite.query(`PRAGMA ${name}`).get() as Record<string, number>)[0]
-
-/** The environment a process started with, from `/proc`. */
-function environmentOf(pid: number): Record<string, string> {
-	const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean)
-	return Object.fromEntries(
-		entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-	)
-}
-
-const jscSettingsOf = (env: Record<string, string>) =>
-	Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('BUN_JSC_')))
 
 const policies = (name: string, pid: number | 'self' = 'self') =>
 	threadsNamed(name, pid).map((tid) => threadPolicy(tid, pid))
@@ -246,44 +232,5 @@ describe.if(process.platform === 'linux')('thread tuning', () => {
 		expect(policies(HTTP_CLIENT_THREAD)).toEqual(tids.map(() => SCHED_OTHER))
 		expect(await tuneThreads(TUNED_RUNTIME)).toBe('switched')
 		expect(policies(HTTP_CLIENT_THREAD)).toEqual([SCHED_BATCH])
-	})
-})
-
-describe.if(process.platform === 'linux')('the server process', () => {
-	/** The server with `setting`, after one upstream call (which starts Bun's HTTP client thread if needed). */
-	async function startServer(setting: 'on' | 'off') {
-		const upstream = await startFakeUpstream()
-		const server = await startServerProcess(ENTRY, {
-			OPENAI_API_KEY: 'sk-openai-test',
-			OPENAI_BASE_URL: upstream.openaiBaseUrl,
-			RUNTIME_TUNING: setting,
-		})
-		const answer = await fetch(`${server.origin}/v1/chat/completions`, {
-			method: 'POST',
-			headers: { authorization: `Bearer ${await server.createKey()}`, 'content-type': 'application/json' },
-			body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'Hello, how are you?' }] }),
-		})
-		expect(answer.status).toBe(200)
-		return {
-			pid: server.child.pid,
-			async [Symbol.asyncDispose]() {
-				await server[Symbol.asyncDispose]()
-				await upstream[Symbol.asyncDispose]()
-			},
-		}
-	}
-
-	it('runs with the JavaScriptCore settings and tuned threads by default', async () => {
-		await using server = await startServer('on')
-		expect(jscSettingsOf(environmentOf(server.pid))).toEqual(JSC_SETTINGS)
-		expect(policies(HTTP_CLIENT_THREAD, server.pid)).toEqual([SCHED_BATCH])
-		await until(() => policies(WORKER_THREAD, server.pid).includes(SCHED_IDLE), 3000)
-	})
-
-	it('runs on plain defaults with RUNTIME_TUNING=off', async () => {
-		await using server = await startServer('off')
-		expect(jscSettingsOf(environmentOf(server.pid))).toEqual({})
-		expect(policies(HTTP_CLIENT_THREAD, server.pid)).toEqual([SCHED_OTHER])
-		expect(policies(WORKER_THREAD, server.pid)).toEqual([SCHED_OTHER])
 	})
 })

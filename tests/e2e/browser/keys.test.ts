@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Browser } from 'playwright-core'
-import { makeApp } from '../helpers/app'
-import { launchBrowser, screenshot, serve, signUpInBrowser, watchPage } from '../helpers/browser'
+import { makeApp } from '../../helpers/app'
+import { launchBrowser, screenshot, serve, signUpInBrowser, watchPage } from '../../helpers/browser'
 
 // A real Chromium on a loaded two-core machine: bun's default 5 s per test is too short for these flows.
 setDefaultTimeout(30_000)

@@ -3,20 +3,20 @@ import { describe, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import OpenAI from 'openai'
-import { startScriptDefaults } from '../scripts/bench/switchyard'
-import { buildServer } from '../scripts/build'
+import { startScriptDefaults } from '../../scripts/bench/switchyard'
+import { buildServer } from '../../scripts/build'
 import {
 	HTTP_CLIENT_THREAD,
 	SCHED_BATCH,
 	SCHED_IDLE,
 	threadPolicy,
 	threadsNamed,
-} from '../src/runtime/threads'
-import { startFakeUpstream } from './helpers/fake-upstream'
-import { startServerProcess } from './helpers/server-process'
-import { until } from './helpers/until'
+} from '../../src/runtime/threads'
+import { startFakeUpstream } from '../helpers/fake-upstream'
+import { startServerProcess } from '../helpers/server-process'
+import { until } from '../helpers/until'
 
-const ROOT = join(import.meta.dir, '..')
+const ROOT = join(import.meta.dir, '..', '..')
 
 /** `ENV NAME=value` pairs of the Dockerfile's runtime stage (continuation lines included). */
 function dockerfileEnv(): Record<string, string> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
-import { signupUser } from '../helpers/app'
-import { launchBrowser, screenshot, watchPage } from '../helpers/browser'
-import { startGateway } from '../helpers/gateway'
+import { signupUser } from '../../helpers/app'
+import { launchBrowser, screenshot, watchPage } from '../../helpers/browser'
+import { startGateway } from '../../helpers/gateway'
 
 // A real Chromium on a loaded two-core machine: bun's default 5 s per test is too short for these flows.
 setDefaultTimeout(30_000)

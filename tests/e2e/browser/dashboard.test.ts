@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
-import { DAY_MS } from '../../src/request-log/rollup'
-import { formatInteger, formatUsd } from '../../src/views/format'
-import { launchBrowser, screenshot, watchPage } from '../helpers/browser'
-import { type GatewayHarness, startGateway } from '../helpers/gateway'
+import { DAY_MS } from '../../../src/request-log/rollup'
+import { formatInteger, formatUsd } from '../../../src/views/format'
+import { launchBrowser, screenshot, watchPage } from '../../helpers/browser'
+import { type GatewayHarness, startGateway } from '../../helpers/gateway'
 
 // A real Chromium on a loaded two-core machine: bun's default 5 s per test is too short for these flows.
 setDefaultTimeout(30_000)
