@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { DAY_MS } from '../../../src/request-log/rollup'
-import { formatInteger, formatUsd } from '../../../src/views/format'
 import { launchBrowser, screenshot, watchPage } from '../../helpers/browser'
 import { type GatewayHarness, startGateway } from '../../helpers/gateway'
 
@@ -57,16 +56,6 @@ async function traffic(g: GatewayHarness) {
 	await g.t.deps.requestLog.flush()
 }
 
-const overviewOf = async (g: GatewayHarness, days: number) => {
-	await g.t.deps.requestLog.flush()
-	const window = {
-		days,
-		firstDay: Math.floor(Date.now() / DAY_MS) - days + 1,
-		lastDay: Math.floor(Date.now() / DAY_MS),
-	}
-	return g.t.deps.analytics.overview({ userId: g.userId }, window)
-}
-
 async function drawnPixels(page: Page): Promise<number> {
 	return page.evaluate(() => {
 		const canvas = document.querySelector<HTMLCanvasElement>('#cost-chart')
@@ -96,13 +85,14 @@ describe('dashboard in a real browser', () => {
 		const problems = watchPage(page)
 		try {
 			await logIn(page, origin)
-			const week = await overviewOf(g, 7)
-			expect(week.requests).toBe(63)
-			await expect(page.textContent('#metric-requests .metric-value')).resolves.toBe(formatInteger(63))
-			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe(formatUsd(week.costUsd))
-			await expect(page.textContent('#metric-savings .metric-value')).resolves.toBe(
-				formatUsd(week.savingsUsd),
-			)
+			await expect(page.textContent('#metric-requests .metric-value')).resolves.toBe('63')
+			// Today, per million tokens: gpt-4o-mini, 1200 × $0.15 + 300 × $0.60 = 360 µ$; claude-haiku-4-5,
+			// "Hi" and 3 words, 1 × $1 + 3 × $5 = 16 µ$; auto → gpt-6-luna, 1 × $0.10 + 51 × $0.50 = 25.6 µ$:
+			// $0.0004016. With the 60 older requests at $0.001: $0.0604016, shown to 4 places.
+			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe('$0.0604')
+			// The baseline gpt-4o at $2.50 / $10 for the same tokens: 6000 + 32.5 + 512.5 µ$ today, and 60 ×
+			// $0.002 before, $0.126545; less the spend, $0.0661434.
+			await expect(page.textContent('#metric-savings .metric-value')).resolves.toBe('$0.0661')
 			await expect(page.textContent('#metric-errors .metric-value')).resolves.toBe('9.5%')
 			await page.waitForFunction(() => document.querySelector('#cost-chart')?.getAttribute('height') !== null)
 			expect(await drawnPixels(page)).toBeGreaterThan(500)
@@ -113,9 +103,8 @@ describe('dashboard in a real browser', () => {
 				() => document.querySelector('#metric-requests .metric-value')?.textContent === '3',
 			)
 			expect(page.url()).toBe(`${origin}/?days=1`)
-			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe(
-				formatUsd((await overviewOf(g, 1)).costUsd),
-			)
+			// Today's three requests, $0.0004016, to 6 places below a cent.
+			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe('$0.000402')
 			expect(await drawnPixels(page)).toBeGreaterThan(0)
 			await page.click('a.segment:has-text("30 days")')
 			await page.waitForFunction(
