@@ -31,15 +31,10 @@ function dockerfileEnv(): Record<string, string> {
 }
 
 describe('runtime settings', () => {
-	test('bun start and the Docker image give the server the same runtime defaults', () => {
-		const defaults = startScriptDefaults(ROOT)
-		expect(defaults).toEqual({
-			BUN_JSC_forceRAMSize: '536870912',
-			BUN_JSC_useFTLJIT: 'false',
-			BUN_JSC_smallHeapGrowthFactor: '1.7',
-		})
-		const docker = dockerfileEnv()
-		for (const [name, value] of Object.entries(defaults)) expect(docker[name]).toBe(value)
+	test('bun start and the Docker image leave the JavaScriptCore options to the server', () => {
+		// src/runtime/tuning.ts sets them at boot, the same for every way of starting it.
+		expect(startScriptDefaults(ROOT)).toEqual({})
+		expect(Object.keys(dockerfileEnv()).filter((name) => name.startsWith('BUN_JSC_'))).toEqual([])
 	})
 
 	test('bun start and the Docker image run the bundle', () => {
@@ -61,7 +56,8 @@ async function streamOnce(openai: OpenAI) {
 	})
 	let text = ''
 	for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ''
-	expect(text).not.toBe('')
+	// The default rules send a short chat to the simple tier's first model.
+	expect(text).toBe('Hello from gpt-6-luna')
 }
 
 /** The scheduling policies of a process's threads named `name`. */
