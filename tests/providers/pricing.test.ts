@@ -34,10 +34,9 @@ describe('costUsd', () => {
 			cacheWrite1hTokens: 50,
 			completionTokens: 100,
 		}
-		expect(costUsd(prices, usage)).toBeCloseTo(
-			(100 * 2 + 100 * 0.5 + 150 * 2.5 + 50 * 4 + 100 * 8) / MILLION,
-			15,
-		)
+		// 100 uncached × $2 + 100 cached × $0.50 + 150 5-minute writes × $2.50 + 50 1-hour writes × $4
+		// + 100 output × $8 = 1,625 per million tokens.
+		expect(costUsd(prices, usage)).toBeCloseTo(0.001625, 15)
 	})
 
 	it('prices writes at the input rate, and 1-hour writes at the write rate, where the model has none', () => {

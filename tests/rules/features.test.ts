@@ -40,8 +40,9 @@ describe('extractFeatures', () => {
 			],
 			tools,
 		})
-		const chars = 10 + 5 + 7 + 3 + 2 + 4 + JSON.stringify(tools).length
-		expect(features.promptTokens).toBe(Math.ceil(chars / 4) + 3 * 4 + 765)
+		// Texts 10 + 5 + 7 + 3 + 2 + 4 and the tools' 76 characters of JSON: 107 / 4 → 27 tokens; 4 per
+		// message, 12; 765 for the image. 27 + 12 + 765 = 804.
+		expect(features.promptTokens).toBe(804)
 		expect(features.hasImages).toBe(true)
 		expect(features.hasTools).toBe(true)
 	})
