@@ -1,9 +1,4 @@
-import { createApp } from './app'
 import { ConfigError, loadConfig } from './config'
-import { closeDeps, createDeps } from './deps'
-import { CatalogError } from './providers/catalog'
-import { describeError, RulesValidationError } from './rules/store'
-import { describeUncleanStop } from './runtime/run-marker'
 import { ensureJscSettings, runtimeTuning, tuneThreads } from './runtime/tuning'
 
 /** In-flight requests get this long to finish after SIGTERM; docker compose waits 30 s before SIGKILL. */
@@ -18,8 +13,14 @@ const LAST_USED_FLUSH_MS = 30_000
 async function main() {
 	const config = loadConfig(process.env)
 	const tuning = runtimeTuning(config)
-	// First: it may start this program again with JavaScriptCore's settings, which only a new process reads.
+	// It may start this program again with JavaScriptCore's settings, which only a new process reads; the
+	// server's modules are loaded after it, so that such a restart does not load them twice.
 	ensureJscSettings(tuning)
+	const [{ createApp }, { closeDeps, createDeps }, { describeUncleanStop }] = await Promise.all([
+		import('./app'),
+		import('./deps'),
+		import('./runtime/run-marker'),
+	])
 	const deps = await createDeps(config)
 	const { uncleanStop } = deps.runMarker
 	if (uncleanStop) console.error(describeUncleanStop(uncleanStop))
@@ -59,14 +60,28 @@ async function main() {
 	}
 }
 
-main().catch((error: unknown) => {
-	if (error instanceof ConfigError || error instanceof CatalogError) {
-		for (const problem of error.message.split('\n')) console.error(`Configuration error: ${problem}`)
+/** Says why the start failed, as one line per problem when it is the configuration's. */
+async function reportStartFailure(error: unknown) {
+	const configurationError = (message: string) => {
+		for (const problem of message.split('\n')) console.error(`Configuration error: ${problem}`)
+	}
+	if (error instanceof ConfigError) return configurationError(error.message)
+	// Loaded by then, unless the start failed before the server's modules were.
+	const [{ CatalogError }, { describeError, RulesValidationError }] = await Promise.all([
+		import('./providers/catalog'),
+		import('./rules/store'),
+	])
+	if (error instanceof CatalogError) {
+		configurationError(error.message)
 	} else if (error instanceof RulesValidationError) {
 		console.error(`Configuration error: the rules file is invalid (RULES_PATH):`)
 		for (const problem of error.errors) console.error(`  ${describeError(problem)}`)
 	} else {
 		console.error('Switchyard could not start:', error)
 	}
+}
+
+main().catch(async (error: unknown) => {
+	await reportStartFailure(error).catch(() => console.error('Switchyard could not start:', error))
 	process.exit(1)
 })
