@@ -17,7 +17,8 @@ import { securityHeadersPlugin } from './plugins/security-headers'
  *
  * Order matters: Elysia applies a plugin's hooks only to the routes registered after it. The gateway and
  * the health check come before `html()`, whose global derive and response mapping would otherwise run on
- * every gateway request for nothing (measured: 6 µs of CPU per request, a tenth of the throughput).
+ * every gateway request for nothing (docs/performance.md, "What this session's changes did": the gateway
+ * registered before `html()`).
  */
 export function createApp(deps: AppDeps) {
 	return new Elysia()
