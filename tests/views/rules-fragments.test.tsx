@@ -93,7 +93,7 @@ describe('the rules fragments', () => {
 	it('escape the rules file path on the page', () => {
 		const html = render(
 			<RulesPage
-				user={{ email: 'admin@example.com', role: 'admin' }}
+				user={{ id: 1, email: 'admin@example.com', role: 'admin' }}
 				workspace={{ text: '{}', errors: [], liveRevision: 1, history: [] }}
 				logPromptText={false}
 				rulesPath={HOSTILE}

@@ -168,7 +168,9 @@ function RefusalView({ refusal, advice }: { refusal: Refusal; advice: string }) 
 	}
 	return (
 		<>
-			<p class="status-bad">{advice}</p>
+			<p class="status-bad" safe>
+				{advice}
+			</p>
 			<RuleErrors errors={refusal.errors} checked />
 		</>
 	)
