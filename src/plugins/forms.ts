@@ -30,16 +30,47 @@ function checkerFor(schema: TSchema): TypeCheck<TSchema> {
  * schema's own words (its `error` option).
  */
 export function readForm<Schema extends TSchema>(schema: Schema, body: unknown): Static<Schema> {
-	const fields = Object.fromEntries(
-		Object.entries(body && typeof body === 'object' ? body : {}).filter(([, value]) => value !== ''),
+	const present = Object.entries(body && typeof body === 'object' ? body : {}).filter(
+		([, text]) => text !== '',
 	)
-	const value = Value.Convert(schema, fields)
+	const converted = Value.Convert(schema, Object.fromEntries(present)) as Record<string, unknown>
+	const properties: Record<string, TSchema> = schema.properties ?? {}
+	const value = Object.fromEntries(
+		Object.entries(converted).map(([name, field]) => [name, asNumberWhereExpected(properties[name], field)]),
+	)
 	const checker = checkerFor(schema)
 	if (checker.Check(value)) return value as Static<Schema>
 	const first = checker.Errors(value).First()
 	const param = toParam(first?.path)
-	const custom = typeof first?.schema.error === 'string' ? first.schema.error : undefined
-	throw badRequest(custom ?? `${param ?? 'the form'}: ${first?.message ?? 'is invalid'}`, param)
+	const message = first ? customMessage(first.schema) : undefined
+	throw badRequest(message ?? `${param ?? 'the form'}: ${first?.message ?? 'is invalid'}`, param)
+}
+
+/**
+ * Numeric text as the number a field takes. Elysia's numbers also accept numeric text (which TypeBox's
+ * conversion therefore leaves as text) and check their bounds only when decoding it: as a number, the
+ * value meets its bounds in the check itself.
+ */
+function asNumberWhereExpected(schema: TSchema | undefined, value: unknown): unknown {
+	if (!schema || typeof value !== 'string' || !takesNumber(schema)) return value
+	const number = Number(value)
+	return value.trim() !== '' && Number.isFinite(number) ? number : value
+}
+
+const takesNumber = (schema: TSchema): boolean =>
+	schema.type === 'number' ||
+	schema.type === 'integer' ||
+	(Array.isArray(schema.anyOf) && schema.anyOf.some(takesNumber))
+
+/** The schema's own words for a field: its `error` option, or that of a type it wraps (optional, nullable). */
+function customMessage(schema: TSchema): string | undefined {
+	if (typeof schema.error === 'string') return schema.error
+	const members: TSchema[] = Array.isArray(schema.anyOf) ? schema.anyOf : []
+	for (const member of members) {
+		const message = customMessage(member)
+		if (message) return message
+	}
+	return undefined
 }
 
 /**
