@@ -5,15 +5,9 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { startScriptDefaults } from '../../scripts/bench/switchyard'
 import { buildServer } from '../../scripts/build'
-import {
-	HTTP_CLIENT_THREAD,
-	SCHED_BATCH,
-	SCHED_IDLE,
-	threadPolicy,
-	threadsNamed,
-} from '../../src/runtime/threads'
 import { startFakeUpstream } from '../helpers/fake-upstream'
 import { startServerProcess } from '../helpers/server-process'
+import { HTTP_CLIENT_THREAD, policies, SCHED_BATCH, SCHED_IDLE, WORKER_THREAD } from '../helpers/threads'
 import { until } from '../helpers/until'
 
 const ROOT = join(import.meta.dir, '..', '..')
@@ -60,12 +54,6 @@ async function streamOnce(openai: OpenAI) {
 	expect(text).toBe('Hello from gpt-6-luna')
 }
 
-/** The scheduling policies of a process's threads named `name`. */
-const policies = (pid: number, name: string) => threadsNamed(name, pid).map((tid) => threadPolicy(tid, pid))
-
-/** Bun names every worker thread so; the server's only one is the request log's writer. */
-const WORKER_THREAD = 'Worker'
-
 describe('the bundle', () => {
 	test('serves the gateway and the dashboard, and its own writer thread writes the log', async () => {
 		// Inside the project folder, as dist/ is: the bundle finds the migrations and assets from there.
@@ -86,10 +74,10 @@ describe('the bundle', () => {
 			// it to SCHED_BATCH (by `chrt`, in the background) after the first answer.
 			await streamOnce(openai)
 			const { pid } = server.child
-			await until(() => policies(pid, HTTP_CLIENT_THREAD).includes(SCHED_BATCH), 3000)
-			expect(policies(pid, HTTP_CLIENT_THREAD)).toEqual([SCHED_BATCH])
-			await until(() => policies(pid, WORKER_THREAD).includes(SCHED_IDLE), 3000)
-			expect(policies(pid, WORKER_THREAD)).toEqual([SCHED_IDLE])
+			await until(() => policies(HTTP_CLIENT_THREAD, pid).includes(SCHED_BATCH), 3000)
+			expect(policies(HTTP_CLIENT_THREAD, pid)).toEqual([SCHED_BATCH])
+			await until(() => policies(WORKER_THREAD, pid).includes(SCHED_IDLE), 3000)
+			expect(policies(WORKER_THREAD, pid)).toEqual([SCHED_IDLE])
 			for (const asset of ['htmx.js', 'alpine.js', 'chart.js', 'app.js', 'app.css', 'favicon.svg'])
 				expect((await fetch(`${server.origin}/assets/${asset}`)).status).toBe(200)
 			const login = await fetch(`${server.origin}/login`)

@@ -2,26 +2,20 @@
 import { describe, expect, it } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-	HTTP_CLIENT_THREAD,
-	SCHED_BATCH,
-	SCHED_IDLE,
-	threadPolicy,
-	threadsNamed,
-} from '../../src/runtime/threads'
 import { startFakeUpstream } from '../helpers/fake-upstream'
 import { startServerProcess } from '../helpers/server-process'
+import {
+	HTTP_CLIENT_THREAD,
+	JSC_SETTINGS,
+	policies,
+	SCHED_BATCH,
+	SCHED_IDLE,
+	SCHED_OTHER,
+	WORKER_THREAD,
+} from '../helpers/threads'
 import { until } from '../helpers/until'
 
 const ENTRY = join(import.meta.dir, '../../src/index.ts')
-const SCHED_OTHER = 0
-/** Bun names every worker thread so. */
-const WORKER_THREAD = 'Worker'
-const JSC_SETTINGS = {
-	BUN_JSC_forceRAMSize: '536870912',
-	BUN_JSC_useFTLJIT: 'false',
-	BUN_JSC_smallHeapGrowthFactor: '1.7',
-}
 
 /** The environment a process started with, from `/proc`. */
 function environmentOf(pid: number): Record<string, string> {
@@ -33,9 +27,6 @@ function environmentOf(pid: number): Record<string, string> {
 
 const jscSettingsOf = (env: Record<string, string>) =>
 	Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('BUN_JSC_')))
-
-const policies = (name: string, pid: number | 'self' = 'self') =>
-	threadsNamed(name, pid).map((tid) => threadPolicy(tid, pid))
 
 describe.if(process.platform === 'linux')('the server process', () => {
 	/** The server with `setting`, after one upstream call (which starts Bun's HTTP client thread if needed). */

@@ -8,13 +8,6 @@ import { ConfigError, loadConfig } from '../../src/config'
 import { closeDeps, createDeps } from '../../src/deps'
 import { RequestLog } from '../../src/request-log/request-log'
 import {
-	HTTP_CLIENT_THREAD,
-	SCHED_BATCH,
-	SCHED_IDLE,
-	threadPolicy,
-	threadsNamed,
-} from '../../src/runtime/threads'
-import {
 	ensureJscSettings,
 	type LogWriterTuning,
 	PLAIN_RUNTIME,
@@ -25,16 +18,19 @@ import {
 	tuneThreads,
 } from '../../src/runtime/tuning'
 import { TEST_PASSWORD_COST } from '../helpers/app'
+import { minimalEntry } from '../helpers/log-entries'
+import {
+	HTTP_CLIENT_THREAD,
+	JSC_SETTINGS,
+	policies,
+	SCHED_BATCH,
+	SCHED_IDLE,
+	SCHED_OTHER,
+	threadPolicy,
+	threadsNamed,
+	WORKER_THREAD,
+} from '../helpers/threads'
 import { until } from '../helpers/until'
-
-const SCHED_OTHER = 0
-/** Bun names every worker thread so. */
-const WORKER_THREAD = 'Worker'
-const JSC_SETTINGS = {
-	BUN_JSC_forceRAMSize: '536870912',
-	BUN_JSC_useFTLJIT: 'false',
-	BUN_JSC_smallHeapGrowthFactor: '1.7',
-}
 
 const randomBase64 = (bytes: number) =>
 	Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64')
@@ -53,9 +49,6 @@ function openDatabase(dir: string) {
 
 const pragma = (sqlite: Database, name: string) =>
 	Object.values(sqlite.query(`PRAGMA ${name}`).get() as Record<string, number>)[0]
-
-const policies = (name: string, pid: number | 'self' = 'self') =>
-	threadsNamed(name, pid).map((tid) => threadPolicy(tid, pid))
 
 describe('runtimeTuning', () => {
 	it('is on unless RUNTIME_TUNING is off', () => {
@@ -195,15 +188,7 @@ describe.if(process.platform === 'linux')('thread tuning', () => {
 		const { path, sqlite } = openDatabase(dir)
 		const before = new Set(threadsNamed(WORKER_THREAD))
 		const log = new RequestLog(sqlite, path, { writerTuning: tuning })
-		log.record({
-			requestId: 'req_1',
-			createdAt: new Date(),
-			userId: 1,
-			keyId: 1,
-			status: 200,
-			attempts: [],
-			latencyMs: 1,
-		})
+		log.record(minimalEntry('req_1'))
 		await log.flush()
 		const [tid] = threadsNamed(WORKER_THREAD).filter((tid) => !before.has(tid))
 		if (tid === undefined) throw new Error('no new writer thread')

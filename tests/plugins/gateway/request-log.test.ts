@@ -2,20 +2,10 @@ import { describe, expect, it, spyOn } from 'bun:test'
 import { RequestLog, type RequestLogOptions } from '../../../src/request-log/request-log'
 import { makeApp, type TestApp } from '../../helpers/app'
 import { startGateway } from '../../helpers/gateway'
+import { minimalEntry } from '../../helpers/log-entries'
 import { until } from '../../helpers/until'
 
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
-
-/** The fewest fields a log entry needs, for user 1's key 1. */
-const minimalEntry = (requestId: string) => ({
-	requestId,
-	createdAt: new Date(),
-	userId: 1,
-	keyId: 1,
-	status: 200,
-	attempts: [],
-	latencyMs: 1,
-})
 
 /** Request ids of the rows on disk, in write order, without waiting for the writer. */
 const writtenIds = (t: TestApp) =>
