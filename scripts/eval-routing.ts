@@ -18,9 +18,9 @@
  *
  * Cost model. Every item costs its estimated prompt tokens (`promptTokens` from `extractFeatures`: chars / 4
  * plus 4 per message) plus an assumed completion of ASSUMED_COMPLETION_TOKENS, priced with `costUsd` at the
- * first model of its routed tier (no caching). "All-strongest" prices every item the same way at the first
- * model of the tier named `complex` or, when there is none, at the tier whose first model costs most over
- * the data. The ratio is routed cost / all-strongest cost: 1 means no saving. A fixed completion length
+ * first model of its routed tier (no caching). "Reference" prices every item the same way at the savings
+ * reference of the rules (`referenceModel`, as the dashboard's savings: `baseline`, or the first model of
+ * the strongest tier). The ratio is routed cost / reference cost: 1 means no saving. A fixed completion length
  * favours no tier; real answers to hard prompts run longer, so real savings are somewhat larger.
  */
 
@@ -31,6 +31,7 @@ import { costUsd } from '../src/providers/pricing'
 import { compileRules } from '../src/rules/compile'
 import defaultRules from '../src/rules/default-rules.json'
 import { type ChatRequestLike, extractFeatures } from '../src/rules/features'
+import { referenceModel } from '../src/rules/reference'
 import type { RulesDocument } from '../src/rules/schema'
 import { validateRules } from '../src/rules/validate'
 
@@ -48,7 +49,6 @@ const LENGTH_COMPLEX_MIN = 400
 /** What a router that looks only at prompt size would do, on the shipped tiers and models. */
 const LENGTH_BASELINE: RulesDocument = {
 	version: 1,
-	baseline: defaultRules.baseline,
 	defaultTier: 'medium',
 	tiers: defaultRules.tiers,
 	rules: [
@@ -265,19 +265,13 @@ function evaluate(document: RulesDocument, catalog: Catalog, items: Item[]) {
 
 	const totalAt = (model: CatalogModel) =>
 		outcomes.reduce((sum, outcome) => sum + itemCost(model, outcome.promptTokens), 0)
-	const strongestTier = Object.hasOwn(document.tiers, 'complex')
-		? 'complex'
-		: Object.keys(document.tiers).reduce((best, tier) =>
-				totalAt(firstModel(document, catalog, tier)) > totalAt(firstModel(document, catalog, best))
-					? tier
-					: best,
-			)
-	const strongest = firstModel(document, catalog, strongestTier)
+	const reference = referenceModel(document, catalog)
+	if (!reference) throw new Error('the rules name no model that the catalog knows to price savings against')
 	const routedUsd = outcomes.reduce(
 		(sum, outcome) => sum + itemCost(firstModel(document, catalog, outcome.routed), outcome.promptTokens),
 		0,
 	)
-	const allStrongestUsd = totalAt(strongest)
+	const referenceUsd = totalAt(reference)
 	const correct = outcomes.filter((outcome) => outcome.routed === outcome.expected).length
 
 	return {
@@ -298,10 +292,10 @@ function evaluate(document: RulesDocument, catalog: Catalog, items: Item[]) {
 			firstModels: Object.fromEntries(
 				Object.keys(document.tiers).map((tier) => [tier, firstModel(document, catalog, tier).qualifiedId]),
 			),
-			strongestTier,
+			reference: reference.qualifiedId,
 			routedUsd,
-			allStrongestUsd,
-			ratio: allStrongestUsd === 0 ? 0 : routedUsd / allStrongestUsd,
+			referenceUsd,
+			ratio: referenceUsd === 0 ? 0 : routedUsd / referenceUsd,
 		},
 		outcomes,
 	}
@@ -330,9 +324,9 @@ function printReport(report: Report, title: string) {
 	console.log(
 		`complex → simple      ${percent(report.complexToSimple.share)}  (${report.complexToSimple.count}/${report.complexToSimple.of})`,
 	)
-	console.log(`cost vs all-${cost.strongestTier.padEnd(9)}${cost.ratio.toFixed(3)}`)
+	console.log(`cost vs reference     ${cost.ratio.toFixed(3)}  (${cost.reference})`)
 	console.log(
-		`\ncost model: per item, estimated prompt tokens + ${cost.assumedCompletionTokens} completion tokens, at the first model of its tier (${models}); all-strongest prices every item at ${cost.firstModels[cost.strongestTier]}. Routed $${cost.routedUsd.toFixed(4)}, all-strongest $${cost.allStrongestUsd.toFixed(4)}.`,
+		`\ncost model: per item, estimated prompt tokens + ${cost.assumedCompletionTokens} completion tokens, at the first model of its tier (${models}); the reference prices every item at ${cost.reference}. Routed $${cost.routedUsd.toFixed(4)}, reference $${cost.referenceUsd.toFixed(4)}.`,
 	)
 	console.log('\nconfusion (rows: expected tier, columns: routed tier)')
 	console.log(

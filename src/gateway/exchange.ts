@@ -22,7 +22,8 @@ export interface Route {
 	/** The deciding rule's name, `default`, or `explicit` for a named model. */
 	rule: string
 	rulesRevision: number | null
-	baseline: CatalogModel | undefined
+	/** The model this request would have gone to without routing; null for a named model, which was not routed. */
+	reference: CatalogModel | null
 }
 
 /** Everything known about one request, accumulated for its response headers and its log row. */
@@ -72,7 +73,9 @@ export interface RowDeps {
 }
 
 /**
- * Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices.
+ * Builds the log row: tokens as the upstream reported them, cost and baseline cost at today's prices. The
+ * baseline is what the request would have cost without routing: the same tokens at the reference model
+ * for a routed request, its own cost for a named model, so that only routing decisions count as savings.
  * Usage billed by attempts that failed after the upstream reported it counts too, at its own model's
  * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
  */
@@ -84,7 +87,6 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 			: exchange.billed
 	const usage = billed.length > 0 ? sumUsage(billed.map((entry) => entry.usage)) : null
 	const route = exchange.route
-	const baseline = route?.baseline
 	const keepText = deps.config.logPromptText && exchange.text
 	const cost = billed.reduce((sum, entry) => sum + costUsd(entry.model, entry.usage), 0)
 	deps.requestLog.record({
@@ -110,7 +112,7 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		cacheWriteTokens: usage?.cacheWriteTokens ?? 0,
 		usageReported: usage !== null,
 		costUsd: cost,
-		baselineCostUsd: usage && baseline ? costUsd(baseline, usage) : 0,
+		baselineCostUsd: usage && route?.reference ? costUsd(route.reference, usage) : cost,
 		latencyMs: elapsedMs(exchange.startedAt),
 		ttftMs: outcome.ttftMs ?? null,
 		features: exchange.features ?? null,

@@ -83,12 +83,12 @@ function enforceKeyLimit(deps: GatewayDeps, principal: Principal) {
 /** `auto` asks the live rules for a tier; anything else must be a catalog model, tried alone. */
 function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures, text: RequestText): Route {
 	const live = deps.rules.current()
-	const baseline = deps.catalog.model(live.compiled.document.baseline)
 	if (model === 'auto') {
 		const decision = live.compiled.classify(features, text)
 		const tier = live.compiled.document.tiers[decision.tier]
 		const candidates = (tier?.models ?? []).flatMap((id) => deps.catalog.model(id) ?? [])
-		return { candidates, tier: decision.tier, rule: decision.rule, rulesRevision: live.revision, baseline }
+		const { tier: chosen, rule } = decision
+		return { candidates, tier: chosen, rule, rulesRevision: live.revision, reference: live.reference ?? null }
 	}
 	const explicit = deps.catalog.model(model)
 	if (!explicit) {
@@ -107,7 +107,13 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 			{ param: 'model', code: 'model_not_found' },
 		)
 	}
-	return { candidates: [explicit], tier: null, rule: 'explicit', rulesRevision: live.revision, baseline }
+	return {
+		candidates: [explicit],
+		tier: null,
+		rule: 'explicit',
+		rulesRevision: live.revision,
+		reference: null,
+	}
 }
 
 /** Calls the candidates in order until one answers; the caller's own errors end the loop at once. */

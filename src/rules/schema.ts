@@ -100,10 +100,13 @@ export const RulesDocumentSchema = Type.Object(
 	{
 		$schema: Type.Optional(Type.String({ description: 'For editors; ignored.' })),
 		version: Type.Literal(1),
-		baseline: Type.String({
-			minLength: 1,
-			description: 'The model whose price the savings figure compares against.',
-		}),
+		baseline: Type.Optional(
+			Type.String({
+				minLength: 1,
+				description:
+					'The model savings are measured against: what a routed request would have cost without routing. Default: the first model of the strongest tier (the tier whose first model has the highest list price).',
+			}),
+		),
 		defaultTier: Type.String({ ...tierName, description: 'The tier used when no rule matches.' }),
 		tiers: Type.Record(Type.String(tierName), TierSchema, {
 			title: 'Tiers',

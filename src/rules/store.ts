@@ -3,9 +3,10 @@ import type { Db } from '../../db/client'
 import { type RevisionSource, ruleRevisions } from '../../db/schema'
 import { GatewayError } from '../errors'
 import { fileExists, fileSignature, readText, writeFileAtomic } from '../lib/files'
-import type { Catalog } from '../providers/catalog'
+import type { Catalog, CatalogModel } from '../providers/catalog'
 import { type CompiledRules, compileRules } from './compile'
 import defaultRules from './default-rules.json'
+import { referenceModel } from './reference'
 import type { RulesDocument } from './schema'
 import { type RuleError, validateRules } from './validate'
 
@@ -17,6 +18,8 @@ export interface LiveRulesState {
 	readonly compiled: CompiledRules
 	/** The revision in the database that holds this document. */
 	readonly revision: number
+	/** What a routed request would have cost without routing is priced at this model (`referenceModel`). */
+	readonly reference: CatalogModel | undefined
 }
 
 /** What the gateway needs: the rules in force right now. */
@@ -99,7 +102,7 @@ export class RulesStore implements LiveRules {
 						latest ? { author: 'rules file', source: 'file' } : { author: 'defaults', source: 'initial' },
 					)
 		return new RulesStore(db, catalog, path, {
-			state: { compiled: compileRules(document), revision },
+			state: liveState(document, revision, catalog),
 			content,
 		})
 	}
@@ -119,7 +122,7 @@ export class RulesStore implements LiveRules {
 			authorId: author.id,
 			source,
 		})
-		this.state = { compiled: compileRules(result.document), revision }
+		this.state = liveState(result.document, revision, this.catalog)
 		this.lastContent = content
 		return revision
 	}
@@ -176,7 +179,7 @@ export class RulesStore implements LiveRules {
 		try {
 			const document = parseAndValidate(content, this.catalog)
 			const revision = insertRevision(this.db, document, { author: 'rules file', source: 'file' })
-			this.state = { compiled: compileRules(document), revision }
+			this.state = liveState(document, revision, this.catalog)
 			this.lastProblem = ''
 			console.log(`rules: reloaded ${this.path} as revision ${revision}`)
 			return 'reloaded'
@@ -196,6 +199,12 @@ export class RulesStore implements LiveRules {
 		return 'refused'
 	}
 }
+
+const liveState = (document: RulesDocument, revision: number, catalog: Catalog): LiveRulesState => ({
+	compiled: compileRules(document),
+	revision,
+	reference: referenceModel(document, catalog),
+})
 
 function parseAndValidate(content: string, catalog: Catalog): RulesDocument {
 	let parsed: unknown
