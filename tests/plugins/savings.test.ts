@@ -44,6 +44,12 @@ describe('savings', () => {
 			savingsUsd: number
 		}
 		expect(overview).toMatchObject({ costUsd: 0.02533, baselineCostUsd: 0.02956, savingsUsd: 0.00423 })
+		const page = await (await g.t.call('GET', '/', { token: g.token })).text()
+		// 0.00423 / 0.02956 = 14.3 %; the reference is named next to the figure and in its definition.
+		expect(page).toContain('of $0.0296 without routing · vs openai/gpt-4o</div>')
+		expect(page).toContain(
+			'title="Routed (auto) requests only: what their tokens would have cost at openai/gpt-4o',
+		)
 	})
 
 	it('are measured against the model the rules name as their baseline', async () => {

@@ -138,6 +138,7 @@ describe('the cost-integrity panel', () => {
 				byModel={[]}
 				byTier={[]}
 				integrity={{ unpricedRequests: 0, missingUsageRequests: 0, unpricedModels: [], uncleanStop }}
+				reference="openai/gpt-6.2-sol"
 				baseUrl="http://localhost/v1"
 				hasKeys
 			/>,

@@ -5,6 +5,7 @@ import type { PublicUser } from '../../auth/accounts'
 import { badRequest } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
 import type { RequestLog } from '../../request-log/request-log'
+import type { LiveRules } from '../../rules/store'
 import type { RunMarker } from '../../runtime/run-marker'
 import { OverviewPanel } from '../../views/fragments/overview'
 import { RequestDetailView, RequestRows, RequestsList } from '../../views/fragments/requests'
@@ -20,6 +21,7 @@ export interface AnalyticsDeps extends SessionDeps {
 	requestLog: Pick<RequestLog, 'flush'>
 	gatewayKeys: Pick<GatewayKeyStore, 'list'>
 	runMarker: Pick<RunMarker, 'uncleanStop'>
+	rules: LiveRules
 }
 
 /** Spend, savings and the request log: the JSON API, the overview and the Requests pages. */
@@ -52,6 +54,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 			byModel: service.breakdown(scope, 'model', window),
 			byTier: service.breakdown(scope, 'tier', window),
 			integrity: service.integrity(scope, window, uncleanStopFor(user)),
+			reference: deps.rules.current().reference?.qualifiedId ?? null,
 			baseUrl: baseUrl(request),
 			hasKeys: hasKeys(user),
 		}

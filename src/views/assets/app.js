@@ -75,7 +75,7 @@ document.addEventListener('alpine:init', () => {
 							backgroundColor: '#2457d6',
 						},
 						{
-							label: 'Baseline cost',
+							label: 'Cost without routing',
 							data: series.baseline,
 							borderColor: '#9aa5b4',
 							backgroundColor: '#9aa5b4',

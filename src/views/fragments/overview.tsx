@@ -1,3 +1,4 @@
+import { escapeHtml } from '@kitajs/html'
 import type { BreakdownRow, Integrity, Overview } from '../../analytics/usage-reports'
 import type { UncleanStop } from '../../runtime/run-marker'
 import { QuickStart } from '../components/quick-start'
@@ -22,6 +23,8 @@ export interface OverviewProps {
 	byModel: BreakdownRow[]
 	byTier: BreakdownRow[]
 	integrity: Integrity
+	/** The model routed requests' savings are priced against (`referenceModel`), null when the rules have none. */
+	reference: string | null
 	baseUrl: string
 	hasKeys: boolean
 }
@@ -63,9 +66,18 @@ function PeriodSwitch({ days, everyone, isAdmin }: Pick<OverviewProps, 'days' | 
 	)
 }
 
-function Card({ label, value, detail, id }: { label: string; value: string; detail?: string; id: string }) {
+interface CardProps {
+	id: string
+	label: string
+	value: string
+	detail?: string
+	/** What the figure counts, in one line: shown on hover and read by screen readers. */
+	definition: string
+}
+
+function Card({ label, value, detail, id, definition }: CardProps) {
 	return (
-		<div class="metric" id={`metric-${id}`}>
+		<div class="metric" id={`metric-${id}`} title={escapeHtml(definition)}>
 			<div class="metric-label" safe>
 				{label}
 			</div>
@@ -79,39 +91,57 @@ function Card({ label, value, detail, id }: { label: string; value: string; deta
 			) : (
 				''
 			)}
+			<div class="visually-hidden" safe>
+				{definition}
+			</div>
 		</div>
 	)
 }
 
-function Cards({ overview }: { overview: Overview }) {
+function Cards({ overview, reference }: { overview: Overview; reference: string | null }) {
 	const savingsShare = overview.baselineCostUsd > 0 ? overview.savingsUsd / overview.baselineCostUsd : 0
+	const against = reference ?? 'no reference model'
 	return (
 		<div class="metrics">
-			<Card id="requests" label="Requests" value={formatInteger(overview.requests)} />
-			<Card id="spend" label="Spend" value={formatUsd(overview.costUsd)} />
+			<Card
+				id="requests"
+				label="Requests"
+				value={formatInteger(overview.requests)}
+				definition="Every request to the gateway in this period, routed (auto) or to a named model, answered or not."
+			/>
+			<Card
+				id="spend"
+				label="Spend"
+				value={formatUsd(overview.costUsd)}
+				definition="What the providers charge for these requests' tokens, at the catalog's prices."
+			/>
 			<Card
 				id="savings"
 				label="Savings"
 				value={formatUsd(overview.savingsUsd)}
-				detail={`${formatPercent(savingsShare)} of ${formatUsd(overview.baselineCostUsd)} baseline`}
+				detail={`${formatPercent(savingsShare)} of ${formatUsd(overview.baselineCostUsd)} without routing · vs ${against}`}
+				definition={`Routed (auto) requests only: what their tokens would have cost at ${against} minus what they cost. Requests to a named model never count as savings.`}
 			/>
 			<Card
 				id="tokens"
 				label="Tokens"
 				value={formatInteger(overview.promptTokens + overview.completionTokens)}
 				detail={`${formatInteger(overview.promptTokens)} in · ${formatInteger(overview.completionTokens)} out`}
+				definition="Prompt (in) and completion (out) tokens, as the providers reported them."
 			/>
 			<Card
 				id="latency"
 				label="Avg latency"
 				value={formatMs(overview.avgLatencyMs)}
 				detail={`p95 ${formatMs(overview.p95LatencyMs)}`}
+				definition="From a request's arrival to its answer's last byte; 95 % of requests took at most the p95."
 			/>
 			<Card
 				id="errors"
 				label="Error rate"
 				value={formatPercent(overview.requests > 0 ? overview.errors / overview.requests : 0)}
 				detail={`${formatInteger(overview.errors)} ${overview.errors === 1 ? 'error' : 'errors'}`}
+				definition="Requests that ended without an answer (any status other than 2xx), as a share of all requests."
 			/>
 		</div>
 	)
@@ -126,10 +156,12 @@ function CostChart({ byDay }: { byDay: BreakdownRow[] }) {
 	}
 	return (
 		<section class="card">
-			<h2>Daily cost and baseline</h2>
-			<p class="hint">The gap between the lines is what routing saved.</p>
+			<h2>Daily cost, and cost without routing</h2>
+			<p class="hint">
+				The gap between the lines is what routing saved; requests to a named model add the same to both.
+			</p>
 			<div class="chart" x-data="costChart" data-series={JSON.stringify(series)}>
-				<canvas id="cost-chart" aria-label="Daily cost and baseline cost" role="img" />
+				<canvas id="cost-chart" aria-label="Daily cost, and cost without routing" role="img" />
 			</div>
 		</section>
 	)
@@ -274,7 +306,7 @@ export function OverviewPanel(props: OverviewProps) {
 				</>
 			) : (
 				<>
-					<Cards overview={props.overview} />
+					<Cards overview={props.overview} reference={props.reference} />
 					<CostChart byDay={props.byDay} />
 					<div class="columns">
 						<BreakdownTable title="By model" label="Model" rows={props.byModel} />

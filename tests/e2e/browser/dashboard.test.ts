@@ -40,9 +40,10 @@ async function traffic(g: GatewayHarness) {
 			createdAt: new Date(Date.now() - 3 * DAY_MS),
 			userId: g.userId,
 			keyId: key?.id ?? 1,
-			requestedModel: 'gpt-4o-mini',
+			requestedModel: 'auto',
 			model: 'openai/gpt-4o-mini',
 			provider: 'openai',
+			tier: 'simple',
 			status: i % 10 === 0 ? 502 : 200,
 			attempts: [],
 			promptTokens: 100,
@@ -90,9 +91,10 @@ describe('dashboard in a real browser', () => {
 			// "Hi" and 3 words, 1 × $1 + 3 × $5 = 16 µ$; auto → gpt-6-luna, 1 × $0.10 + 51 × $0.50 = 25.6 µ$:
 			// $0.0004016. With the 60 older requests at $0.001: $0.0604016, shown to 4 places.
 			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe('$0.0604')
-			// The baseline gpt-4o at $2.50 / $10 for the same tokens: 6000 + 32.5 + 512.5 µ$ today, and 60 ×
-			// $0.002 before, $0.126545; less the spend, $0.0661434.
-			await expect(page.textContent('#metric-savings .metric-value')).resolves.toBe('$0.0661')
+			// Savings count routed requests only, against the reference gpt-6.2-sol at $2 / $10: today's auto
+			// request 1 × $2 + 51 × $10 = 512 µ$ less its 25.6 µ$, and the 60 older routed ones 60 × ($0.002 −
+			// $0.001): $0.0604864. The two named-model requests save nothing.
+			await expect(page.textContent('#metric-savings .metric-value')).resolves.toBe('$0.0605')
 			await expect(page.textContent('#metric-errors .metric-value')).resolves.toBe('9.5%')
 			await page.waitForFunction(() => document.querySelector('#cost-chart')?.getAttribute('height') !== null)
 			expect(await drawnPixels(page)).toBeGreaterThan(500)

@@ -47,11 +47,12 @@ describe('OverviewPanel', () => {
 				byModel={[row(hostile('model')), row('openai/gpt-4o-mini')]}
 				byTier={[row(hostile('tier'))]}
 				integrity={{ ...clean, unpricedRequests: 1, unpricedModels: [hostile('unpriced'), 'acme/other'] }}
+				reference={hostile('reference')}
 				baseUrl="http://localhost/v1"
 				hasKeys
 			/>,
 		)
-		await expectEscaped(html, ['model', 'tier', 'unpriced'])
+		await expectEscaped(html, ['model', 'tier', 'unpriced', 'reference'])
 		expect(html).toContain(`<td data-label="Model">${HOSTILE_ESCAPED}model</td>`)
 		expect(html).toContain(`<span>${HOSTILE_ESCAPED}unpriced, acme/other</span>`)
 	})
