@@ -38,3 +38,15 @@ export function requestSite(request: Request): RequestSite {
 	if (!URL.canParse(origin)) return 'cross-site'
 	return new URL(origin).host === new URL(request.url).host ? 'same-origin' : 'cross-site'
 }
+
+/**
+ * Whether the browser reached us over HTTPS: the request's own scheme, or, behind a proxy the admin trusts
+ * (`TRUST_PROXY`), the scheme that proxy reports in `X-Forwarded-Proto` (its last entry, the one it wrote).
+ * Cookies are `Secure` exactly then: a browser drops a `Secure` cookie sent over plain HTTP.
+ */
+export function arrivedOverHttps(request: Request, trustProxy: boolean): boolean {
+	if (request.url.startsWith('https:')) return true
+	if (!trustProxy) return false
+	const forwarded = request.headers.get('x-forwarded-proto')?.split(',').at(-1)?.trim().toLowerCase()
+	return forwarded === 'https'
+}

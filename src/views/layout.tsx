@@ -92,6 +92,7 @@ export function Layout({ title, user, active, children }: PropsWithChildren<Layo
 				<script src="/assets/alpine.js" defer></script>
 			</head>
 			<body>
+				<PlainHttpWarning />
 				{user ? (
 					<div class="shell">
 						<Sidebar user={user} active={active} />
@@ -105,5 +106,18 @@ export function Layout({ title, user, active, children }: PropsWithChildren<Layo
 				)}
 			</body>
 		</html>
+	)
+}
+
+/**
+ * Shown by app.js when the dashboard is open over plain HTTP from another machine: passwords and session
+ * cookies then cross the network unencrypted. Only the browser knows the address it used.
+ */
+function PlainHttpWarning() {
+	return (
+		<div class="plain-http-warning" role="alert" hidden data-plain-http-warning>
+			This dashboard is open over plain HTTP: passwords and sessions cross the network unencrypted. Put
+			Switchyard behind HTTPS (see the README's "Behind a reverse proxy").
+		</div>
 	)
 }

@@ -20,8 +20,9 @@ const CHROMIUM_FLAGS = [
 
 export const ARTIFACTS_DIR = join(import.meta.dir, '..', 'artifacts')
 
-export function launchBrowser(): Promise<Browser> {
-	return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS })
+/** `extraArgs`: more Chromium flags, such as `--host-resolver-rules` to reach loopback by another name. */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+	return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS, ...extraArgs] })
 }
 
 /** Serves the test app on a real loopback port for the browser. */

@@ -59,14 +59,46 @@ describe('POST /api/auth/signup', () => {
 		expect(cookie).not.toContain('Secure')
 	})
 
-	it('marks the cookie Secure in production', async () => {
+	/** The session cookie a sign-up sets for a request to `url` with these headers. */
+	async function signupCookie(
+		t: Awaited<ReturnType<typeof makeApp>>,
+		url: string,
+		headers: Record<string, string> = {},
+	) {
+		const res = await t.app.handle(
+			new Request(url, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', ...headers },
+				body: JSON.stringify(credentials('ada@example.com')),
+			}),
+		)
+		expect(res.status).toBe(201)
+		return res.headers.get('set-cookie') ?? ''
+	}
+
+	it('marks the cookie Secure when the request arrived over HTTPS, even outside production', async () => {
+		await using t = await makeApp()
+		expect(await signupCookie(t, 'https://localhost/api/auth/signup')).toContain('; Secure')
+	})
+
+	it('leaves it without Secure over plain HTTP, even in production, so a login there still holds', async () => {
 		await using t = await makeApp({
 			NODE_ENV: 'production',
 			JWT_SECRET: 'p'.repeat(48),
 			ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
 		})
-		const res = await t.call('POST', '/api/auth/signup', { body: credentials('ada@example.com') })
-		expect(res.headers.get('set-cookie')).toContain('Secure')
+		expect(await signupCookie(t, 'http://192.168.1.20:3000/api/auth/signup')).not.toContain('Secure')
+	})
+
+	it('believes X-Forwarded-Proto only from a trusted proxy, and only its last entry', async () => {
+		const https = { 'x-forwarded-proto': 'https' }
+		await using trusting = await makeApp({ TRUST_PROXY: 'true' })
+		expect(await signupCookie(trusting, 'http://localhost/api/auth/signup', https)).toContain('; Secure')
+		await using spoofed = await makeApp({ TRUST_PROXY: 'true' })
+		const claimed = { 'x-forwarded-proto': 'https, http' }
+		expect(await signupCookie(spoofed, 'http://localhost/api/auth/signup', claimed)).not.toContain('Secure')
+		await using direct = await makeApp()
+		expect(await signupCookie(direct, 'http://localhost/api/auth/signup', https)).not.toContain('Secure')
 	})
 
 	it('makes the first account the admin and later ones developers', async () => {

@@ -7,13 +7,13 @@ import { AuthForm, type AuthMode } from '../../views/fragments/auth-form'
 import { AuthPage } from '../../views/pages/auth'
 import { clientAddress } from '../client-address'
 import { fragmentOrPage, type ResponseSet, readForm, redirectAfterForm, submitForm } from '../forms'
-import { requestSite } from '../request-info'
+import { arrivedOverHttps, requestSite } from '../request-info'
 import { SESSION_COOKIE, type SessionDeps, sessionPlugin } from '../session'
 import { AuthModel, type Credentials } from './model'
 
 export interface AuthDeps extends SessionDeps {
 	accounts: Accounts
-	config: Pick<Config, 'production' | 'trustProxy'>
+	config: Pick<Config, 'trustProxy'>
 }
 
 interface Signer {
@@ -33,7 +33,12 @@ function refuseCrossSite(request: Request) {
 export const authPlugin = (deps: AuthDeps) => {
 	const { accounts, sessions, config } = deps
 
-	async function startSession(user: PublicUser, signer: Signer, cookie: Record<string, Cookie<unknown>>) {
+	async function startSession(
+		user: PublicUser,
+		request: Request,
+		signer: Signer,
+		cookie: Record<string, Cookie<unknown>>,
+	) {
 		sessions.pruneExpired()
 		const session = sessions.create(user.id)
 		const token = await signer.sign({ sid: session.id })
@@ -41,7 +46,7 @@ export const authPlugin = (deps: AuthDeps) => {
 			value: token,
 			httpOnly: true,
 			sameSite: 'lax',
-			secure: config.production,
+			secure: arrivedOverHttps(request, config.trustProxy),
 			path: '/',
 			maxAge: SESSION_TTL_MS / 1000,
 		})
@@ -97,7 +102,7 @@ export const authPlugin = (deps: AuthDeps) => {
 			'/api/auth/signup',
 			async function apiSignup({ body, request, sessionJwt, cookie, set }) {
 				const user = await signup(body, request)
-				const token = await startSession(user, sessionJwt, cookie)
+				const token = await startSession(user, request, sessionJwt, cookie)
 				set.status = 201
 				return { user, token }
 			},
@@ -107,7 +112,7 @@ export const authPlugin = (deps: AuthDeps) => {
 			'/api/auth/login',
 			async function apiLogin({ body, request, server, sessionJwt, cookie }) {
 				const user = await logIn(body, request, server)
-				return { user, token: await startSession(user, sessionJwt, cookie) }
+				return { user, token: await startSession(user, request, sessionJwt, cookie) }
 			},
 			{ body: AuthModel.credentials },
 		)
@@ -137,7 +142,7 @@ export const authPlugin = (deps: AuthDeps) => {
 				request,
 				set,
 				(credentials) => logIn(credentials, request, server),
-				(user) => startSession(user, sessionJwt, cookie),
+				(user) => startSession(user, request, sessionJwt, cookie),
 			),
 		)
 		.post('/signup', ({ body, request, set, sessionJwt, cookie }) =>
@@ -147,7 +152,7 @@ export const authPlugin = (deps: AuthDeps) => {
 				request,
 				set,
 				(credentials) => signup(credentials, request),
-				(user) => startSession(user, sessionJwt, cookie),
+				(user) => startSession(user, request, sessionJwt, cookie),
 			),
 		)
 		.post(

@@ -25,6 +25,13 @@ document.addEventListener('click', async (event) => {
 	}, 1500)
 })
 
+// Plain HTTP from another machine: the layout's warning is shown. Loopback addresses are this machine.
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+document.addEventListener('DOMContentLoaded', () => {
+	if (location.protocol !== 'http:' || LOOPBACK_HOSTS.has(location.hostname)) return
+	for (const warning of document.querySelectorAll('[data-plain-http-warning]')) warning.hidden = false
+})
+
 // The rules editor: a textarea that indents with Tab and can re-format its JSON.
 document.addEventListener('alpine:init', () => {
 	window.Alpine.data('jsonEditor', () => ({
