@@ -2,7 +2,7 @@
 // them in order with fallback, and hand the answer to `answers.ts`.
 import type { AttemptRecord } from '../../db/schema'
 import type { Config } from '../config'
-import { GatewayError } from '../errors'
+import { badRequest, GatewayError } from '../errors'
 import type { Principal } from '../keys/gateway-keys'
 import type { ProviderKeyVault } from '../keys/provider-keys'
 import { parseJsonObject, readGatewayBody } from '../lib/json-body'
@@ -107,6 +107,15 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 			{ param: 'model', code: 'model_not_found' },
 		)
 	}
+	// Checked as a routed candidate is, but refused outright: the caller chose this model and no other.
+	const incapable = checkCapabilities(explicit, features)
+	if (incapable) {
+		throw badRequest(
+			`The model '${explicit.qualifiedId}' cannot serve this request: ${incapable}`,
+			'model',
+			'model_incapable',
+		)
+	}
 	return {
 		candidates: [explicit],
 		tier: null,
@@ -128,8 +137,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 			skipped.push(`${model.qualifiedId}: retired on ${retired}`)
 			continue
 		}
-		// A named model is the caller's choice: only what its adapter cannot send stops it, and the upstream judges
-		// the rest (tools, images). `auto` picks only capable ones.
+		// A named model was checked in selectRoute; `auto` skips the candidates that cannot serve the request.
 		const incapable =
 			route.tier !== null && exchange.features ? checkCapabilities(model, exchange.features) : null
 		if (incapable) {

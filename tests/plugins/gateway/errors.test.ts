@@ -133,6 +133,46 @@ describe('invalid requests are 400s naming the field, and are logged', () => {
 		expect((await g.rows())[0]).toMatchObject({ status: 404, requestedModel: 'gpt-99-ultra' })
 	})
 
+	it('answers 400 model_incapable for a named model whose context window the prompt exceeds', async () => {
+		await using g = await startGateway()
+		// 600,000 characters: about 150,000 tokens (characters / 4), past gpt-4o-mini's 128,000.
+		const long = [{ role: 'user', content: 'x'.repeat(600_000) }]
+		const { res, body } = await post(g, { model: 'gpt-4o-mini', messages: long })
+		expect(res.status).toBe(400)
+		expect(body.error).toEqual({
+			message:
+				"The model 'openai/gpt-4o-mini' cannot serve this request: context window 128000 is smaller than the prompt (~150004 tokens)",
+			type: 'invalid_request_error',
+			param: 'model',
+			code: 'model_incapable',
+		})
+		expect(g.upstream.requests).toEqual([])
+		expect((await g.rows())[0]).toMatchObject({
+			status: 400,
+			requestedModel: 'gpt-4o-mini',
+			costUsd: 0,
+		})
+	})
+
+	it('answers 400 model_incapable for an image sent to a named model without vision', async () => {
+		await using g = await startGateway()
+		const image = [
+			{
+				role: 'user',
+				content: [
+					{ type: 'text', text: 'What is this?' },
+					{ type: 'image_url', image_url: { url: 'https://example.com/cat.png' } },
+				],
+			},
+		]
+		const { res, body } = await post(g, { model: 'groq/openai/gpt-oss-20b', messages: image })
+		expect(res.status).toBe(400)
+		expect(body.error.message).toBe(
+			"The model 'groq/openai/gpt-oss-20b' cannot serve this request: no vision",
+		)
+		expect(body.error.code).toBe('model_incapable')
+	})
+
 	it('answers 400 provider_key_missing naming what to configure', async () => {
 		await using g = await startGateway()
 		const { res, body } = await post(g, { model: 'groq/openai/gpt-oss-20b', messages: hello })
