@@ -26,6 +26,26 @@ export const users = sqliteTable('users', {
 	createdAt: createdAt(),
 })
 
+/** A sign-up link an admin made: its token is shown once, in the link, and stored as its SHA-256 only. */
+export const invites = sqliteTable(
+	'invites',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		tokenHash: text('token_hash').notNull(),
+		/** When set, only this address may sign up with the invite. */
+		email: text('email'),
+		role: text('role').$type<Role>().notNull(),
+		createdBy: integer('created_by')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		createdAt: createdAt(),
+		expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+		usedAt: integer('used_at', { mode: 'timestamp_ms' }),
+		usedBy: integer('used_by').references(() => users.id, { onDelete: 'set null' }),
+	},
+	(table) => [uniqueIndex('invites_token_hash_idx').on(table.tokenHash)],
+)
+
 export const sessions = sqliteTable(
 	'sessions',
 	{

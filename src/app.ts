@@ -11,6 +11,7 @@ import { healthPlugin } from './plugins/health'
 import { keysPlugin } from './plugins/keys'
 import { rulesPlugin } from './plugins/rules'
 import { securityHeadersPlugin } from './plugins/security-headers'
+import { usersPlugin } from './plugins/users'
 
 /**
  * The whole server as one Elysia app; no listening and no environment reads here.
@@ -33,6 +34,7 @@ export function createApp(deps: AppDeps) {
 		.use(keysPlugin(deps))
 		.use(rulesPlugin(deps))
 		.use(analyticsPlugin(deps))
+		.use(usersPlugin(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -49,10 +49,15 @@ const EnvSchema = Type.Object({
 		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
 	),
 	RUNTIME_TUNING: Type.Optional(Type.String({ pattern: '^(on|off)$', description: 'must be on or off' })),
+	SIGNUP: Type.Optional(
+		Type.String({ pattern: '^(open|invite|closed)$', description: 'must be open, invite or closed' }),
+	),
 	NODE_ENV: Type.Optional(Type.String()),
 })
 
 type Env = typeof EnvSchema.static
+
+export type SignupPolicy = 'open' | 'invite' | 'closed'
 
 export interface Config {
 	readonly port: number
@@ -87,6 +92,8 @@ export interface Config {
 	 * @default true
 	 */
 	readonly runtimeTuning: boolean
+	/** Who may create an account: anyone, holders of an admin's invite link, or nobody. @default 'open' */
+	readonly signup: SignupPolicy
 	readonly production: boolean
 }
 
@@ -175,6 +182,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
 		runtimeTuning: valid.RUNTIME_TUNING !== 'off',
+		signup: (valid.SIGNUP ?? 'open') as SignupPolicy,
 		production,
 	})
 }

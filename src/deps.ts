@@ -3,6 +3,7 @@ import { createDb, type Db } from '../db/client'
 import { LoggedRequests } from './analytics/logged-requests'
 import { UsageReports } from './analytics/usage-reports'
 import { Accounts, argon2idHasher } from './auth/accounts'
+import { Invites } from './auth/invites'
 import { LoginThrottle } from './auth/login-throttle'
 import { SessionStore } from './auth/sessions'
 import type { Config } from './config'
@@ -28,6 +29,7 @@ export interface AppDeps {
 	readonly sqlite: Database
 	readonly catalog: Catalog
 	readonly accounts: Accounts
+	readonly invites: Invites
 	readonly sessions: SessionStore
 	readonly gatewayKeys: GatewayKeyStore
 	readonly providerKeys: ProviderKeyVault
@@ -56,11 +58,14 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const catalog = loadCatalog(config, options.clock)
 	const secrets = await resolveSecrets(config)
 	const { db, sqlite } = createDb(config.databasePath)
+	const invites = new Invites(db)
 	const accounts = new Accounts(
 		db,
 		argon2idHasher(options.passwordCost),
 		new LoginThrottle(),
 		Boolean(config.admin),
+		invites,
+		config.signup,
 	)
 	if (config.admin) await accounts.ensureAdmin(config.admin)
 	const rules = RulesStore.open(db, catalog, config.rulesPath)
@@ -78,6 +83,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		sqlite,
 		catalog,
 		accounts,
+		invites,
 		sessions: new SessionStore(db),
 		gatewayKeys: new GatewayKeyStore(db),
 		providerKeys,

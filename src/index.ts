@@ -3,6 +3,13 @@ import { ensureJscSettings, runtimeTuning, tuneThreads } from './runtime/tuning'
 
 /** In-flight requests get this long to finish after SIGTERM; docker compose waits 30 s before SIGKILL. */
 const DRAIN_TIMEOUT_MS = 25_000
+/** What the start says about sign-up, so that an open dashboard is a choice and not a surprise. */
+const SIGNUP_AT_START = {
+	open: 'Sign-up: open (SIGNUP=open): anyone who reaches the dashboard can create an account',
+	invite: 'Sign-up: by invitation (SIGNUP=invite): only with an invite link an admin made',
+	closed: 'Sign-up: closed (SIGNUP=closed): only the first account, the admin, can sign up',
+} as const
+
 /** How often coalesced key last-use times are written. */
 const LAST_USED_FLUSH_MS = 30_000
 
@@ -40,6 +47,7 @@ async function main() {
 	const lastUsedTimer = setInterval(() => deps.gatewayKeys.flushLastUsed(), LAST_USED_FLUSH_MS)
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	console.log(`Switchyard is listening: dashboard at http://${shown}:${app.server?.port ?? config.port}`)
+	console.log(SIGNUP_AT_START[config.signup])
 
 	let stopping = false
 	async function shutdown(signal: string) {

@@ -68,6 +68,12 @@ describe('loadConfig', () => {
 		})
 	})
 
+	it('reads SIGNUP, open by default', () => {
+		expect(loadConfig({}).signup).toBe('open')
+		expect(loadConfig({ SIGNUP: 'invite' }).signup).toBe('invite')
+		expect(loadConfig({ SIGNUP: 'closed' }).signup).toBe('closed')
+	})
+
 	it('treats empty variables as unset', () => {
 		expect(loadConfig({ PORT: '', ADMIN_EMAIL: '' }).port).toBe(3000)
 	})
@@ -86,6 +92,7 @@ describe('loadConfig', () => {
 		[{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
 		[{ LOG_RETENTION_DAYS: 'forever' }, 'LOG_RETENTION_DAYS'],
 		[{ LOG_PROMPT_TEXT: 'maybe' }, 'LOG_PROMPT_TEXT'],
+		[{ SIGNUP: 'invite-only' }, 'SIGNUP'],
 		[{ ADMIN_EMAIL: 'not-an-email', ADMIN_PASSWORD: 'long enough' }, 'ADMIN_EMAIL'],
 		[{ ADMIN_EMAIL: 'admin@example.com' }, 'ADMIN_PASSWORD'],
 		[{ ADMIN_PASSWORD: 'long enough' }, 'ADMIN_EMAIL'],

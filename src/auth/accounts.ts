@@ -1,7 +1,9 @@
 import { count, eq } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { type Role, users } from '../../db/schema'
+import type { SignupPolicy } from '../config'
 import { badRequest, GatewayError } from '../errors'
+import type { Invites } from './invites'
 import type { LoginThrottle } from './login-throttle'
 
 export interface PublicUser {
@@ -54,6 +56,20 @@ function refuseWhileThrottled(retryAfterSeconds: number) {
 	}
 }
 
+function refuseWithoutInvite(policy: SignupPolicy) {
+	if (policy === 'closed') {
+		throw new GatewayError(403, 'permission_error', 'Sign-up is closed: ask an admin for an account', {
+			code: 'signup_closed',
+		})
+	}
+	if (policy === 'invite') {
+		throw new GatewayError(403, 'permission_error', 'Sign-up needs an invite link from an admin', {
+			param: 'invite',
+			code: 'invite_required',
+		})
+	}
+}
+
 /** The people who use the dashboard: sign-up, log-in (throttled) and the configured admin. */
 export class Accounts {
 	constructor(
@@ -62,6 +78,9 @@ export class Accounts {
 		private readonly throttle: LoginThrottle,
 		/** With `ADMIN_EMAIL` set, nobody becomes admin by signing up first. */
 		private readonly adminConfigured: boolean,
+		private readonly invites: Invites,
+		/** `SIGNUP`: who may create an account besides the very first person (the admin). */
+		readonly signupPolicy: SignupPolicy,
 	) {}
 
 	/** The sign-up form tells the first person that their account will be the admin. */
@@ -70,10 +89,12 @@ export class Accounts {
 	}
 
 	/**
-	 * Creates an account. Without a configured admin, the first account becomes the admin; the count and
-	 * the insert share one transaction so two simultaneous first signups cannot both win.
+	 * Creates an account, as `SIGNUP` allows: anyone (`open`), holders of a valid invite (`invite`, and any
+	 * invite given under `open`), or nobody (`closed`) — except the very first account when no admin is
+	 * configured, which becomes the admin. An invite gives its role and works once. The checks and the insert
+	 * share one transaction, so two simultaneous sign-ups cannot both be first or both use one invite.
 	 */
-	async signup(input: { email: string; password: string }): Promise<PublicUser> {
+	async signup(input: { email: string; password: string; invite?: string }): Promise<PublicUser> {
 		const email = normalizeEmail(input.email)
 		checkCredentials(email, input.password)
 		const passwordHash = await this.hasher.hash(input.password)
@@ -84,9 +105,12 @@ export class Accounts {
 					code: 'email_taken',
 				})
 			}
-			const existing = tx.select({ n: count() }).from(users).get()?.n ?? 0
-			const role: Role = !this.adminConfigured && existing === 0 ? 'admin' : 'developer'
+			const first = !this.adminConfigured && (tx.select({ n: count() }).from(users).get()?.n ?? 0) === 0
+			const invite = input.invite ? this.invites.redeem(tx, input.invite, email) : null
+			if (!first && !invite) refuseWithoutInvite(this.signupPolicy)
+			const role: Role = first ? 'admin' : (invite?.role ?? 'developer')
 			const row = tx.insert(users).values({ email, passwordHash, role }).returning().get()
+			if (invite) this.invites.markUsed(tx, invite.id, row.id)
 			return toPublicUser(row)
 		})
 	}

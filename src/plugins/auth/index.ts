@@ -1,7 +1,7 @@
 import { type Cookie, Elysia } from 'elysia'
 import type { Accounts, PublicUser } from '../../auth/accounts'
 import { SESSION_TTL_MS } from '../../auth/sessions'
-import type { Config } from '../../config'
+import type { Config, SignupPolicy } from '../../config'
 import { forbidden } from '../../errors'
 import { AuthForm, type AuthMode } from '../../views/fragments/auth-form'
 import { AuthPage } from '../../views/pages/auth'
@@ -9,7 +9,7 @@ import { clientAddress } from '../client-address'
 import { fragmentOrPage, type ResponseSet, readForm, redirectAfterForm, submitForm } from '../forms'
 import { arrivedOverHttps, requestSite } from '../request-info'
 import { SESSION_COOKIE, type SessionDeps, sessionPlugin } from '../session'
-import { AuthModel, type Credentials } from './model'
+import { AuthModel, type Credentials, inviteToken, type SignupInput } from './model'
 
 export interface AuthDeps extends SessionDeps {
 	accounts: Accounts
@@ -22,6 +22,13 @@ interface Signer {
 
 interface ServerLike {
 	requestIP(request: Request): { address: string } | null
+}
+
+/** Said on the sign-up form when the form alone cannot create an account. */
+const SIGNUP_NOTICES: Record<SignupPolicy, string | undefined> = {
+	open: undefined,
+	invite: 'Sign-up is by invitation: open the link an admin sent you.',
+	closed: 'Sign-up is closed: ask an admin for an account.',
 }
 
 /** Login forgery: a cross-site page must not be able to sign a victim into an attacker's account. */
@@ -59,9 +66,16 @@ export const authPlugin = (deps: AuthDeps) => {
 		return accounts.logIn(credentials, address ?? 'unknown')
 	}
 
-	function signup(credentials: Credentials, request: Request) {
+	function signup(input: SignupInput, request: Request) {
 		refuseCrossSite(request)
-		return accounts.signup(credentials)
+		return accounts.signup(input)
+	}
+
+	/** What the login or sign-up form shows: the first-account hint, or why sign-up needs more than a form. */
+	function formProps(mode: AuthMode, shown: { email?: string; invite?: string; error?: string } = {}) {
+		const firstAccount = mode === 'signup' && accounts.isFirstAccount()
+		const policy = mode === 'signup' && !firstAccount && !shown.invite ? accounts.signupPolicy : 'open'
+		return { mode, ...shown, firstAccount, notice: SIGNUP_NOTICES[policy] }
 	}
 
 	/** A dashboard form: on success go home, on a caller's mistake show the form again with the message. */
@@ -70,23 +84,25 @@ export const authPlugin = (deps: AuthDeps) => {
 		body: unknown,
 		request: Request,
 		set: ResponseSet,
-		act: (credentials: Credentials) => Promise<PublicUser>,
+		act: (input: SignupInput) => Promise<PublicUser>,
 		begin: (user: PublicUser) => Promise<unknown>,
 	) {
 		return submitForm(
 			set,
 			async () => {
-				await begin(await act(readForm(AuthModel.credentials, body)))
+				await begin(await act(readForm(mode === 'signup' ? AuthModel.signup : AuthModel.credentials, body)))
 				return redirectAfterForm(request, set, '/')
 			},
 			(error) => {
-				const email = body && typeof body === 'object' && 'email' in body ? String(body.email) : ''
-				const props = {
-					mode,
-					email,
+				const field = (name: string) =>
+					body && typeof body === 'object' && name in body
+						? String(body[name as keyof typeof body])
+						: undefined
+				const props = formProps(mode, {
+					email: field('email'),
+					invite: field('invite'),
 					error: error.message,
-					firstAccount: mode === 'signup' && accounts.isFirstAccount(),
-				}
+				})
 				return fragmentOrPage(
 					request,
 					() => AuthForm(props),
@@ -106,7 +122,7 @@ export const authPlugin = (deps: AuthDeps) => {
 				set.status = 201
 				return { user, token }
 			},
-			{ body: AuthModel.credentials },
+			{ body: AuthModel.signup },
 		)
 		.post(
 			'/api/auth/login',
@@ -126,13 +142,13 @@ export const authPlugin = (deps: AuthDeps) => {
 			{ session: 'user' },
 		)
 		.get('/api/me', ({ auth }) => ({ user: auth.user }), { session: 'user' })
-		.get('/login', ({ viewer, redirect }) => (viewer ? redirect('/', 303) : AuthPage({ mode: 'login' })), {
+		.get('/login', ({ viewer, redirect }) => (viewer ? redirect('/', 303) : AuthPage(formProps('login'))), {
 			viewer: true,
 		})
 		.get(
 			'/signup',
-			({ viewer, redirect }) =>
-				viewer ? redirect('/', 303) : AuthPage({ mode: 'signup', firstAccount: accounts.isFirstAccount() }),
+			({ viewer, redirect, query }) =>
+				viewer ? redirect('/', 303) : AuthPage(formProps('signup', { invite: inviteToken(query.invite) })),
 			{ viewer: true },
 		)
 		.post('/login', ({ body, request, server, set, sessionJwt, cookie }) =>

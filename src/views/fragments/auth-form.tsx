@@ -6,6 +6,10 @@ interface AuthFormProps {
 	error?: string
 	/** Shown on the signup form when this account will become the admin. */
 	firstAccount?: boolean
+	/** The token of the invite link the sign-up page was opened with, posted with the form. */
+	invite?: string
+	/** Why the form alone may not be enough (sign-up by invitation, or closed). */
+	notice?: string
 }
 
 const COPY = {
@@ -19,7 +23,7 @@ const COPY = {
 } as const
 
 /** Posts with htmx (swapping itself on a 422) and, without JavaScript, as a plain form. */
-export function AuthForm({ mode, email = '', error, firstAccount }: AuthFormProps) {
+export function AuthForm({ mode, email = '', error, firstAccount, invite, notice }: AuthFormProps) {
 	const copy = COPY[mode]
 	return (
 		<form
@@ -32,6 +36,14 @@ export function AuthForm({ mode, email = '', error, firstAccount }: AuthFormProp
 		>
 			<h1>{mode === 'login' ? 'Log in to Switchyard' : 'Create your Switchyard account'}</h1>
 			{firstAccount ? <p class="hint">The first account becomes the administrator.</p> : ''}
+			{notice ? (
+				<p class="hint" safe>
+					{notice}
+				</p>
+			) : (
+				''
+			)}
+			{invite ? <input type="hidden" name="invite" value={invite} /> : ''}
 			{error ? (
 				<div class="error-banner" role="alert" safe>
 					{error}

@@ -1,7 +1,7 @@
-import { AuthForm, type AuthMode } from '../fragments/auth-form'
+import { AuthForm } from '../fragments/auth-form'
 import { Layout } from '../layout'
 
-export function AuthPage(props: { mode: AuthMode; email?: string; error?: string; firstAccount?: boolean }) {
+export function AuthPage(props: Parameters<typeof AuthForm>[0]) {
 	return (
 		<Layout title={props.mode === 'login' ? 'Log in' : 'Sign up'}>
 			<AuthForm {...props} />
