@@ -23,6 +23,8 @@ export const users = sqliteTable('users', {
 	email: text('email').notNull().unique(),
 	passwordHash: text('password_hash').notNull(),
 	role: text('role').$type<Role>().notNull(),
+	/** A deactivated user can neither log in nor use a gateway key; their data stays. */
+	active: integer('active', { mode: 'boolean' }).notNull().default(true),
 	createdAt: createdAt(),
 })
 

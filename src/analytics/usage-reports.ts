@@ -127,6 +127,16 @@ export class UsageReports {
 		}
 	}
 
+	/** Each user's spend in the window, for the admin's Users page; users without requests are absent. */
+	spendByUser(window: Window): Map<number, number> {
+		const rows = this.sqlite
+			.query<{ userId: number; cost: number }, [number, number]>(
+				'SELECT user_id AS userId, SUM(cost_usd) AS cost FROM usage_daily WHERE day BETWEEN ? AND ? GROUP BY user_id',
+			)
+			.all(window.firstDay, window.lastDay)
+		return new Map(rows.map((row) => [row.userId, round(row.cost)]))
+	}
+
 	breakdown(scope: Scope, by: BreakdownBy, window: Window): BreakdownRow[] {
 		const column = by === 'key' ? 'key_id' : by
 		const grouped = this.sqlite

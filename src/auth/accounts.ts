@@ -2,7 +2,7 @@ import { count, eq } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { type Role, users } from '../../db/schema'
 import type { SignupPolicy } from '../config'
-import { badRequest, GatewayError } from '../errors'
+import { badRequest, GatewayError, notFound } from '../errors'
 import type { Invites } from './invites'
 import type { LoginThrottle } from './login-throttle'
 
@@ -10,6 +10,12 @@ export interface PublicUser {
 	id: number
 	email: string
 	role: Role
+}
+
+/** A user as the admin's Users page and `GET /api/users` show them. */
+export interface UserView extends PublicUser {
+	active: boolean
+	createdAt: Date
 }
 
 export interface PasswordHasher {
@@ -143,7 +149,52 @@ export class Accounts {
 			await this.hasher.verify(input.password, await dummyHash)
 			return null
 		}
-		return (await this.hasher.verify(input.password, row.passwordHash)) ? toPublicUser(row) : null
+		if (!(await this.hasher.verify(input.password, row.passwordHash))) return null
+		// Said only to whoever knows the password: anyone else learns nothing about the account.
+		if (!row.active) {
+			throw new GatewayError(403, 'permission_error', 'This account is deactivated: ask an admin', {
+				code: 'account_deactivated',
+			})
+		}
+		return toPublicUser(row)
+	}
+
+	list(): UserView[] {
+		return this.db
+			.select({
+				id: users.id,
+				email: users.email,
+				role: users.role,
+				active: users.active,
+				createdAt: users.createdAt,
+			})
+			.from(users)
+			.orderBy(users.id)
+			.all()
+	}
+
+	/**
+	 * An admin's change to another user's role or access. An admin cannot demote or deactivate themselves,
+	 * so the organisation never loses its last way in by accident.
+	 */
+	update(adminId: number, userId: number, change: { role?: Role; active?: boolean }): UserView {
+		if (change.role === undefined && change.active === undefined)
+			throw badRequest('Nothing to change: send role or active')
+		if (userId === adminId && (change.role === 'developer' || change.active === false)) {
+			throw badRequest(
+				'You cannot demote or deactivate yourself; ask another admin',
+				change.role ? 'role' : 'active',
+			)
+		}
+		const updated = this.db.update(users).set(change).where(eq(users.id, userId)).returning().get()
+		if (!updated) throw notFound('No such user')
+		return {
+			id: updated.id,
+			email: updated.email,
+			role: updated.role,
+			active: updated.active,
+			createdAt: updated.createdAt,
+		}
 	}
 
 	/** Creates `ADMIN_EMAIL` at start when absent, and makes sure it holds the admin role. */

@@ -1,4 +1,4 @@
-import { eq, lt, sql } from 'drizzle-orm'
+import { and, eq, lt, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { sessions, users } from '../../db/schema'
 import { randomBase64Url } from '../lib/crypto'
@@ -31,7 +31,7 @@ export class SessionStore {
 			.select({ id: users.id, email: users.email, role: users.role, expiresAt: sessions.expiresAt })
 			.from(sessions)
 			.innerJoin(users, eq(users.id, sessions.userId))
-			.where(eq(sessions.id, sql.placeholder('id')))
+			.where(and(eq(sessions.id, sql.placeholder('id')), eq(users.active, true)))
 			.prepare()
 	}
 
@@ -40,6 +40,11 @@ export class SessionStore {
 		const expiresAt = new Date(now + SESSION_TTL_MS)
 		this.db.insert(sessions).values({ id, userId, expiresAt }).run()
 		return { id, expiresAt }
+	}
+
+	/** Ends every session of a user at once (a deactivation). */
+	deleteAllOf(userId: number) {
+		this.db.delete(sessions).where(eq(sessions.userId, userId)).run()
 	}
 
 	delete(sessionId: string) {

@@ -74,7 +74,13 @@ export class GatewayKeyStore {
 			})
 			.from(gatewayKeys)
 			.innerJoin(users, eq(users.id, gatewayKeys.userId))
-			.where(and(eq(gatewayKeys.keyHash, sql.placeholder('hash')), isNull(gatewayKeys.revokedAt)))
+			.where(
+				and(
+					eq(gatewayKeys.keyHash, sql.placeholder('hash')),
+					isNull(gatewayKeys.revokedAt),
+					eq(users.active, true),
+				),
+			)
 			.prepare()
 	}
 
@@ -143,7 +149,7 @@ export class GatewayKeyStore {
 		return principal
 	}
 
-	/** Forgets cached lookups for a user, after a change of role or the deletion of the account. */
+	/** Forgets cached lookups for a user, after a change of role, a deactivation or the deletion of the account. */
 	forgetUser(userId: number) {
 		for (const [hash, principal] of this.cache) if (principal?.userId === userId) this.cache.delete(hash)
 	}

@@ -1,12 +1,22 @@
 import { Elysia } from 'elysia'
+import { type UsageReports, windowOf } from '../../analytics/usage-reports'
+import type { Accounts } from '../../auth/accounts'
 import type { Invites } from '../../auth/invites'
+import type { SessionStore } from '../../auth/sessions'
 import type { Config } from '../../config'
+import type { GatewayKeyStore } from '../../keys/gateway-keys'
+import type { RequestLog } from '../../request-log/request-log'
 import { arrivedOverHttps } from '../request-info'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { UsersModel } from './model'
 
 export interface UsersDeps extends SessionDeps {
+	accounts: Accounts
 	invites: Invites
+	sessions: SessionStore
+	gatewayKeys: Pick<GatewayKeyStore, 'forgetUser'>
+	analytics: Pick<UsageReports, 'spendByUser'>
+	requestLog: Pick<RequestLog, 'flush'>
 	config: Pick<Config, 'trustProxy'>
 }
 
@@ -16,15 +26,44 @@ function publicOrigin(request: Request, trustProxy: boolean): string {
 	return `${scheme}://${new URL(request.url).host}`
 }
 
-/** The admin's people management: invite links for sign-up. */
-export const usersPlugin = (deps: UsersDeps) =>
-	new Elysia({ name: 'users' }).use(sessionPlugin(deps)).post(
-		'/api/invites',
-		({ auth, body, request, set }) => {
-			const { token, expiresAt } = deps.invites.create(auth.user.id, body)
-			set.status = 201
-			const url = `${publicOrigin(request, deps.config.trustProxy)}/signup?invite=${token}`
-			return { url, expiresAt, email: body.email ?? null, role: body.role ?? 'developer' }
-		},
-		{ session: 'admin', body: UsersModel.invite },
-	)
+/** The admin's people management: the users with their spend, role and access, and sign-up invites. */
+export const usersPlugin = (deps: UsersDeps) => {
+	const { accounts, invites, sessions, gatewayKeys } = deps
+
+	async function usersWithSpend() {
+		await deps.requestLog.flush()
+		const spend = deps.analytics.spendByUser(windowOf(30))
+		return accounts.list().map((user) => ({ ...user, spentUsd30d: spend.get(user.id) ?? 0 }))
+	}
+
+	/** A role or access change takes effect at once: sessions end, and cached key lookups are dropped. */
+	function updateUser(
+		adminId: number,
+		userId: number,
+		change: { role?: 'admin' | 'developer'; active?: boolean },
+	) {
+		const updated = accounts.update(adminId, userId, change)
+		if (change.active === false) sessions.deleteAllOf(userId)
+		gatewayKeys.forgetUser(userId)
+		return updated
+	}
+
+	return new Elysia({ name: 'users' })
+		.use(sessionPlugin(deps))
+		.get('/api/users', () => usersWithSpend(), { session: 'admin' })
+		.patch('/api/users/:id', ({ auth, params, body }) => updateUser(auth.user.id, params.id, body), {
+			session: 'admin',
+			params: UsersModel.idParam,
+			body: UsersModel.update,
+		})
+		.post(
+			'/api/invites',
+			({ auth, body, request, set }) => {
+				const { token, expiresAt } = invites.create(auth.user.id, body)
+				set.status = 201
+				const url = `${publicOrigin(request, deps.config.trustProxy)}/signup?invite=${token}`
+				return { url, expiresAt, email: body.email ?? null, role: body.role ?? 'developer' }
+			},
+			{ session: 'admin', body: UsersModel.invite },
+		)
+}
