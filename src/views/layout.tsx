@@ -7,7 +7,7 @@ export interface ViewUser {
 	role: Role
 }
 
-export type NavSection = 'overview' | 'requests' | 'keys' | 'rules'
+export type NavSection = 'overview' | 'requests' | 'keys' | 'rules' | 'users'
 
 interface LayoutProps {
 	title: string
@@ -27,6 +27,7 @@ const NAV: NavItem[] = [
 	{ section: 'requests', href: '/requests', label: 'Requests' },
 	{ section: 'keys', href: '/keys', label: 'Keys' },
 	{ section: 'rules', href: '/rules', label: 'Rules', adminOnly: true },
+	{ section: 'users', href: '/users', label: 'Users', adminOnly: true },
 ]
 
 // htmx 4 injects its indicator CSS as an inline <style>, which our CSP forbids; app.css carries it instead.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { makeApp, signupUser } from '../helpers/app'
+import { makeApp, SAME_ORIGIN, signupUser } from '../helpers/app'
 import { startGateway } from '../helpers/gateway'
 
 describe('users API', () => {
@@ -80,5 +80,50 @@ describe('users API', () => {
 		expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
 			'role must be "developer" or "admin"',
 		)
+	})
+})
+
+describe('the Users page', () => {
+	const form = (fields: Record<string, string>) => ({
+		body: new URLSearchParams(fields).toString(),
+		headers: { ...SAME_ORIGIN, 'content-type': 'application/x-www-form-urlencoded', 'hx-request': 'true' },
+	})
+
+	it('makes an invite link shown once, and deactivates a user in place', async () => {
+		await using t = await makeApp({ SIGNUP: 'invite' })
+		const { cookie } = await signupUser(t, 'admin@example.com')
+		const page = await (await t.call('GET', '/users', { cookie })).text()
+		expect(page).toContain('<td data-label="Email">admin@example.com</td>')
+
+		const made = await t.call('POST', '/invites', {
+			cookie,
+			...form({ email: 'ada@example.com', role: 'developer' }),
+		})
+		expect(made.status).toBe(200)
+		const html = await made.text()
+		const url = html.match(/<code id="invite-url">([^<]+)<\/code>/)?.[1] ?? ''
+		expect(url).toStartWith('http://localhost/signup?invite=')
+		const invite = new URL(url).searchParams.get('invite') ?? ''
+		const signup = await t.call('POST', '/api/auth/signup', {
+			body: { email: 'ada@example.com', password: 'correct horse', invite },
+		})
+		expect(signup.status).toBe(201)
+		const { user } = (await signup.json()) as { user: { id: number } }
+
+		const off = await t.call('POST', `/users/${user.id}`, { cookie, ...form({ active: 'false' }) })
+		expect(off.status).toBe(200)
+		expect(await off.text()).toContain('<td data-label="Status">deactivated</td>')
+		expect(t.deps.accounts.list().find((row) => row.id === user.id)).toMatchObject({
+			active: false,
+			role: 'developer',
+		})
+	})
+
+	it('shows a refused change next to the form', async () => {
+		await using t = await makeApp()
+		const { cookie, user } = await signupUser(t, 'admin@example.com')
+		const res = await t.call('POST', `/users/${user.id}`, { cookie, ...form({ active: 'false' }) })
+		expect(res.status).toBe(422)
+		expect(await res.text()).toContain('You cannot demote or deactivate yourself; ask another admin')
 	})
 })

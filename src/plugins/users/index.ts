@@ -1,11 +1,14 @@
 import { Elysia } from 'elysia'
 import { type UsageReports, windowOf } from '../../analytics/usage-reports'
-import type { Accounts } from '../../auth/accounts'
+import type { Accounts, PublicUser } from '../../auth/accounts'
 import type { Invites } from '../../auth/invites'
 import type { SessionStore } from '../../auth/sessions'
 import type { Config } from '../../config'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
 import type { RequestLog } from '../../request-log/request-log'
+import { type CreatedInvite, UsersSection } from '../../views/fragments/users'
+import { UsersPage } from '../../views/pages/users'
+import { fragmentOrPage, readForm, submitForm } from '../forms'
 import { arrivedOverHttps } from '../request-info'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { UsersModel } from './model'
@@ -48,22 +51,73 @@ export const usersPlugin = (deps: UsersDeps) => {
 		return updated
 	}
 
-	return new Elysia({ name: 'users' })
-		.use(sessionPlugin(deps))
-		.get('/api/users', () => usersWithSpend(), { session: 'admin' })
-		.patch('/api/users/:id', ({ auth, params, body }) => updateUser(auth.user.id, params.id, body), {
-			session: 'admin',
-			params: UsersModel.idParam,
-			body: UsersModel.update,
-		})
-		.post(
-			'/api/invites',
-			({ auth, body, request, set }) => {
-				const { token, expiresAt } = invites.create(auth.user.id, body)
-				set.status = 201
-				const url = `${publicOrigin(request, deps.config.trustProxy)}/signup?invite=${token}`
-				return { url, expiresAt, email: body.email ?? null, role: body.role ?? 'developer' }
-			},
-			{ session: 'admin', body: UsersModel.invite },
+	async function section(
+		request: Request,
+		admin: PublicUser,
+		shown: { invite?: CreatedInvite; error?: string },
+	) {
+		const users = await usersWithSpend()
+		return fragmentOrPage(
+			request,
+			() => UsersSection({ users, selfId: admin.id, ...shown }),
+			() => UsersPage({ user: admin, users, ...shown }),
 		)
+	}
+
+	function createInvite(
+		request: Request,
+		adminId: number,
+		body: { email?: string; role?: 'developer' | 'admin' },
+	) {
+		const { token, expiresAt } = invites.create(adminId, body)
+		const url = `${publicOrigin(request, deps.config.trustProxy)}/signup?invite=${token}`
+		return { url, expiresAt, email: body.email ?? null, role: body.role ?? 'developer' }
+	}
+
+	return (
+		new Elysia({ name: 'users' })
+			.use(sessionPlugin(deps))
+			.get('/api/users', () => usersWithSpend(), { session: 'admin' })
+			.patch('/api/users/:id', ({ auth, params, body }) => updateUser(auth.user.id, params.id, body), {
+				session: 'admin',
+				params: UsersModel.idParam,
+				body: UsersModel.update,
+			})
+			.post(
+				'/api/invites',
+				({ auth, body, request, set }) => {
+					set.status = 201
+					return createInvite(request, auth.user.id, body)
+				},
+				{ session: 'admin', body: UsersModel.invite },
+			)
+			// Dashboard page and the fragment its forms swap
+			.get('/users', async ({ auth, request }) => section(request, auth.user, {}), { session: 'admin' })
+			.post(
+				'/invites',
+				({ auth, body, request, set }) =>
+					submitForm(
+						set,
+						() =>
+							section(request, auth.user, {
+								invite: createInvite(request, auth.user.id, readForm(UsersModel.invite, body)),
+							}),
+						(error) => section(request, auth.user, { error: error.message }),
+					),
+				{ session: 'admin' },
+			)
+			.post(
+				'/users/:id',
+				({ auth, params, body, request, set }) =>
+					submitForm(
+						set,
+						() => {
+							updateUser(auth.user.id, params.id, readForm(UsersModel.update, body))
+							return section(request, auth.user, {})
+						},
+						(error) => section(request, auth.user, { error: error.message }),
+					),
+				{ session: 'admin', params: UsersModel.idParam },
+			)
+	)
 }
