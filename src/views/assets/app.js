@@ -25,6 +25,15 @@ document.addEventListener('click', async (event) => {
 	}, 1500)
 })
 
+// Closing a request's drawer goes back to the list it was opened from (htmx pushed the request's URL).
+document.addEventListener('click', (event) => {
+	const button = event.target instanceof Element ? event.target.closest('[data-close-drawer]') : null
+	const drawer = button?.closest('.drawer')
+	if (!drawer) return
+	drawer.replaceChildren()
+	history.back()
+})
+
 // Plain HTTP from another machine: the layout's warning is shown. Loopback addresses are this machine.
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
 document.addEventListener('DOMContentLoaded', () => {

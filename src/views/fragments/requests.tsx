@@ -4,8 +4,8 @@ import { formatDateTime, formatInteger, formatMs, formatUsd } from '../format'
 /** The list the filters re-render, and the slot a row's detail opens in (`RequestDetailSlot`). */
 const REQUESTS_IDS = { list: 'requests-list', detail: 'request-detail' } as const
 
-/** Where a clicked row's detail is shown, below the list. */
-export const RequestDetailSlot = () => <div id={REQUESTS_IDS.detail} />
+/** Where a clicked row's detail opens: a drawer over the list (app.css), with the request's own URL. */
+export const RequestDetailSlot = () => <aside id={REQUESTS_IDS.detail} class="drawer" aria-live="polite" />
 
 /** The filters of the requests page, as they appear in its URL. */
 export interface RequestQuery {
@@ -130,6 +130,7 @@ export function RequestRow({ request, everyone }: { request: RequestListItem; ev
 					hx-get={`/requests/${request.id}`}
 					hx-target={`#${REQUESTS_IDS.detail}`}
 					hx-swap="innerHTML"
+					hx-push-url="true"
 					safe
 				>
 					{formatDateTime(request.createdAt)}
@@ -237,10 +238,22 @@ function Field({ label, value }: { label: string; value: string }) {
 	)
 }
 
+/** What the cost is compared with: routing's reference for a routed request, nothing for the others. */
+function costNote(request: RequestDetail): string {
+	if (request.rule === 'explicit') return ' (a named model: routing saved nothing)'
+	if (request.tier === null) return ''
+	return ` (${formatUsd(request.baselineCostUsd)} without routing)`
+}
+
 export function RequestDetailView({ request }: { request: RequestDetail }) {
 	return (
 		<article class="card request-detail" id={`request-${request.id}`}>
-			<h2 safe>{`Request ${request.requestId}`}</h2>
+			<div class="detail-head">
+				<h2 safe>{`Request ${request.requestId}`}</h2>
+				<button type="button" class="small drawer-close" data-close-drawer aria-label="Close the request">
+					Close
+				</button>
+			</div>
 			<dl class="fields">
 				<Field label="Time" value={formatDateTime(request.createdAt)} />
 				<Field label="Key" value={request.keyName ?? '—'} />
@@ -260,10 +273,7 @@ export function RequestDetailView({ request }: { request: RequestDetail }) {
 					label="Tokens"
 					value={`${formatInteger(request.promptTokens)} in (${formatInteger(request.cachedTokens)} cached, ${formatInteger(request.cacheWriteTokens)} cache writes) · ${formatInteger(request.completionTokens)} out${request.usageReported ? '' : ' · no usage reported'}`}
 				/>
-				<Field
-					label="Cost"
-					value={`${formatUsd(request.costUsd)} (baseline ${formatUsd(request.baselineCostUsd)})`}
-				/>
+				<Field label="Cost" value={`${formatUsd(request.costUsd)}${costNote(request)}`} />
 				<Field
 					label="Latency"
 					value={`${formatMs(request.latencyMs)} total${request.ttftMs !== null ? ` · first token after ${formatMs(request.ttftMs)}` : ''}`}

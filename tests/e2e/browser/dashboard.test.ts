@@ -125,11 +125,20 @@ describe('dashboard in a real browser', () => {
 			await page.waitForFunction(() => document.querySelectorAll('#requests-list tbody tr').length === 51)
 			await screenshot(page, 'requests')
 
-			await page.click('#requests-list tbody tr:first-child td a')
-			await page.waitForSelector('#request-detail .request-detail')
+			// Far down the list, a row's detail still opens in view, with its own URL, and closes back to the list.
+			await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight))
+			const listUrl = page.url()
+			await page.locator('#requests-list tbody tr:not(.load-more) td:first-child a').last().click()
+			await page.waitForSelector('#request-detail .request-detail', { state: 'visible' })
+			expect(page.url()).toMatch(new RegExp(`^${origin}/requests/\\d+$`))
 			await expect(page.textContent('#request-detail h2')).resolves.toStartWith('Request req_')
 			await expect(page.textContent('#request-detail')).resolves.toContain('Attempts')
-			await screenshot(page, 'request-detail')
+			const box = await page.locator('#request-detail h2').boundingBox()
+			expect(box && box.y >= 0 && box.y < 900).toBe(true)
+			await screenshot(page, 'request-detail', false)
+			await page.click('#request-detail [data-close-drawer]')
+			await page.waitForSelector('#request-detail .request-detail', { state: 'detached' })
+			await page.waitForURL(listUrl)
 			expect(problems).toEqual([])
 		} finally {
 			await page.close()
