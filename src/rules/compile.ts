@@ -261,6 +261,19 @@ const TEXT_NAMES: Record<TextField, string> = {
 	system: 'the system prompt',
 }
 
+/** Reasons are one line each: a long list of words or a long pattern is cut, with what was left out counted. */
+const SHOWN_WORDS = 3
+const SHOWN_PATTERN = 60
+const SHOWN_REASONS = 2
+
+const sample = (words: readonly string[]) =>
+	words.length <= SHOWN_WORDS
+		? words.map(quote).join(', ')
+		: `${words.slice(0, SHOWN_WORDS).map(quote).join(', ')} and ${words.length - SHOWN_WORDS} more`
+
+const shorten = (pattern: string) =>
+	pattern.length <= SHOWN_PATTERN ? pattern : `${pattern.slice(0, SHOWN_PATTERN)}…`
+
 /** Whether `node` holds, and a readable reason for that outcome. */
 function why(node: Node, f: RequestFeatures, t: RequestText): { holds: boolean; reason: string } {
 	switch (node.kind) {
@@ -276,15 +289,15 @@ function why(node: Node, f: RequestFeatures, t: RequestText): { holds: boolean; 
 			const found = node.re.exec(t.lastUserMessage)
 			return found
 				? { holds: true, reason: `keywords: ${quote(found[0])} in the last user message` }
-				: {
-						holds: false,
-						reason: `keywords: none of ${node.words.map(quote).join(', ')} in the last user message`,
-					}
+				: { holds: false, reason: `keywords: none of ${sample(node.words)} in the last user message` }
 		}
 		case 'regex': {
 			const holds = node.re.test(t[node.field])
 			const verb = holds ? 'matches' : 'does not match'
-			return { holds, reason: `${node.predicate}: /${node.re.source}/ ${verb} ${TEXT_NAMES[node.field]}` }
+			return {
+				holds,
+				reason: `${node.predicate}: /${shorten(node.re.source)}/ ${verb} ${TEXT_NAMES[node.field]}`,
+			}
 		}
 		case 'not': {
 			const inner = why(node.child, f, t)
@@ -309,7 +322,9 @@ function why(node: Node, f: RequestFeatures, t: RequestText): { holds: boolean; 
 				if (result.holds) return { holds: true, reason: `any: ${result.reason}` }
 				reasons.push(result.reason)
 			}
-			return { holds: false, reason: `any: none holds (${reasons.join('; ')})` }
+			const shown = reasons.slice(0, SHOWN_REASONS).join('; ')
+			const more = reasons.length > SHOWN_REASONS ? `; and ${reasons.length - SHOWN_REASONS} more` : ''
+			return { holds: false, reason: `any: none holds (${shown || 'no conditions'}${more})` }
 		}
 	}
 }

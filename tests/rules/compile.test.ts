@@ -363,6 +363,27 @@ describe('compileRules: explain', () => {
 			text(),
 			'any: none holds (hasTools is false; jsonMode is false)',
 		],
+		[
+			'any with more conditions than a line holds',
+			{ any: [{ hasTools: true }, { jsonMode: true }, { hasImages: true }, { messages: { gte: 5 } }] },
+			{},
+			text(),
+			'any: none holds (hasTools is false; jsonMode is false; and 2 more)',
+		],
+		[
+			'a long keyword list',
+			{ keywords: ['prove', 'lemma', 'theorem', 'refactor', 'kubernetes'] },
+			{},
+			text('hello'),
+			'keywords: none of "prove", "lemma", "theorem" and 2 more in the last user message',
+		],
+		[
+			'a long pattern',
+			{ matches: `(${'a'.repeat(70)})` },
+			{},
+			text('hello'),
+			`matches: /(${'a'.repeat(59)}…/ does not match the last user message`,
+		],
 		['all', { all: [{ hasTools: false }, { jsonMode: true }] }, {}, text(), 'all: jsonMode is false'],
 		['not', { not: { hasTools: false } }, {}, text(), 'not: hasTools is false'],
 		[
