@@ -14,6 +14,8 @@ const LAST_USED_RESOLUTION_MS = 60_000
 
 export interface GatewayKeyView {
 	id: number
+	/** Whose key it is: shown to an admin looking at everyone's keys. */
+	ownerEmail: string
 	name: string
 	prefix: string
 	rateLimitPerMinute: number | null
@@ -100,10 +102,12 @@ export class GatewayKeyStore {
 		return { id: row.id, ...values, prefix, key }
 	}
 
-	list(userId: number): GatewayKeyView[] {
+	/** A user's keys, newest first; `null` for every user's (an admin's view). */
+	list(userId: number | null): GatewayKeyView[] {
 		return this.db
 			.select({
 				id: gatewayKeys.id,
+				ownerEmail: users.email,
 				name: gatewayKeys.name,
 				prefix: gatewayKeys.prefix,
 				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
@@ -112,18 +116,23 @@ export class GatewayKeyStore {
 				revokedAt: gatewayKeys.revokedAt,
 			})
 			.from(gatewayKeys)
-			.where(eq(gatewayKeys.userId, userId))
+			.innerJoin(users, eq(users.id, gatewayKeys.userId))
+			.where(userId === null ? undefined : eq(gatewayKeys.userId, userId))
 			.orderBy(desc(gatewayKeys.id))
 			.all()
 			.map((row) => ({ ...row, lastUsedAt: this.latestUse(row.id, row.lastUsedAt) }))
 	}
 
-	/** Revokes one of the user's own keys; another user's key id is "not found", never "forbidden". */
-	revoke(userId: number, keyId: number): GatewayKeyView {
+	/**
+	 * Revokes one of the user's own keys, or any key for `null` (an admin); another user's key id is
+	 * "not found", never "forbidden".
+	 */
+	revoke(userId: number | null, keyId: number): GatewayKeyView {
+		const owned = userId === null ? undefined : eq(gatewayKeys.userId, userId)
 		const row = this.db
 			.select({ keyHash: gatewayKeys.keyHash, revokedAt: gatewayKeys.revokedAt })
 			.from(gatewayKeys)
-			.where(and(eq(gatewayKeys.id, keyId), eq(gatewayKeys.userId, userId)))
+			.where(and(eq(gatewayKeys.id, keyId), owned))
 			.get()
 		if (!row) throw notFound('No such key')
 		if (!row.revokedAt) {

@@ -20,6 +20,44 @@ async function createKey(
 	return (await res.json()) as CreatedKey
 }
 
+describe('every user’s gateway keys, for an admin', () => {
+	it('lists them with their owners, and lets an admin revoke any of them', async () => {
+		await using t = await makeApp()
+		const { token: admin } = await signupUser(t, 'admin@example.com')
+		const { token: dev } = await signupUser(t, 'dev@example.com')
+		const theirs = await createKey(t, dev, 'laptop')
+		const all = (await (await t.call('GET', '/api/keys?scope=all', { token: admin })).json()) as {
+			id: number
+			ownerEmail: string
+		}[]
+		expect(all.map((key) => [key.id, key.ownerEmail])).toEqual([[theirs.id, 'dev@example.com']])
+		expect((await t.call('DELETE', `/api/keys/${theirs.id}`, { token: admin })).status).toBe(404)
+		expect((await t.call('DELETE', `/api/keys/${theirs.id}?scope=all`, { token: admin })).status).toBe(204)
+		expect(t.deps.gatewayKeys.authenticate(theirs.key)).toBeNull()
+	})
+
+	it('refuses a developer 403 for everyone’s keys', async () => {
+		await using t = await makeApp()
+		await signupUser(t, 'admin@example.com')
+		const { token: dev } = await signupUser(t, 'dev@example.com')
+		expect((await t.call('GET', '/api/keys?scope=all', { token: dev })).status).toBe(403)
+		expect((await t.call('DELETE', '/api/keys/1?scope=all', { token: dev })).status).toBe(403)
+	})
+
+	it('shows an admin every key on the Keys page, with a revoke button for each', async () => {
+		await using t = await makeApp()
+		const { token: admin } = await signupUser(t, 'admin@example.com')
+		const { token: dev } = await signupUser(t, 'dev@example.com')
+		const theirs = await createKey(t, dev, 'laptop')
+		const page = await (await t.call('GET', '/keys', { token: admin })).text()
+		expect(page).toContain('<td data-label="Owner">dev@example.com</td>')
+		expect(page).toContain(`hx-post="/keys/${theirs.id}/revoke?scope=all"`)
+		const own = await (await t.call('GET', '/keys', { token: dev })).text()
+		expect(own).not.toContain('Everyone&#39;s gateway keys')
+		expect(own).not.toContain('data-label="Owner"')
+	})
+})
+
 describe('gateway keys API', () => {
 	it('creates a key shown once, with the sy_ prefix and 256 bits of randomness', async () => {
 		await using t = await makeApp()
@@ -32,6 +70,7 @@ describe('gateway keys API', () => {
 		expect(list).toEqual([
 			{
 				id: created.id,
+				ownerEmail: 'ada@example.com',
 				name: 'billing',
 				prefix: created.prefix,
 				rateLimitPerMinute: null,

@@ -21,6 +21,7 @@ function expectEscaped(html: string) {
 
 const hostileKey = {
 	id: 1,
+	ownerEmail: HOSTILE,
 	name: HOSTILE,
 	prefix: 'sy_abcdefgh',
 	rateLimitPerMinute: null,
@@ -32,6 +33,12 @@ const hostileKey = {
 describe('views escape user-supplied strings', () => {
 	it('escapes a key name in its row', () => {
 		expectEscaped(render(<KeyRow gatewayKey={hostileKey} />))
+	})
+
+	it('escapes a key owner’s email in an admin’s list of every key', () => {
+		const html = render(<KeyRow gatewayKey={hostileKey} everyone />)
+		expectEscaped(html)
+		expect(html).toContain('action="/keys/1/revoke?scope=all"')
 	})
 
 	it('escapes a freshly created key name and value', () => {

@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia'
+import { scopeFor } from '../../analytics/usage-reports'
 import type { PublicUser } from '../../auth/accounts'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
 import type { ProviderKeyVault } from '../../keys/provider-keys'
@@ -16,6 +17,11 @@ export interface KeysDeps extends SessionDeps {
 	catalog: Catalog
 }
 
+/** Whose keys a request is about: the caller's, or with `scope=all` everyone's, which only an admin may ask. */
+function ownerOf(user: PublicUser, scope: 'mine' | 'all' | undefined): number | null {
+	return scopeFor(user, scope).userId
+}
+
 /** Gateway keys and provider keys: the JSON API and the dashboard's Keys page with its forms. */
 export const keysPlugin = (deps: KeysDeps) => {
 	const { gatewayKeys, providerKeys, catalog } = deps
@@ -30,6 +36,7 @@ export const keysPlugin = (deps: KeysDeps) => {
 			gatewayKeys: gatewayKeys.list(user.id),
 			providers: keyedProviders,
 			providerKeys: providerKeys.list(user),
+			everyonesKeys: user.role === 'admin' ? gatewayKeys.list(null) : undefined,
 			...shown,
 		})
 	}
@@ -79,7 +86,10 @@ export const keysPlugin = (deps: KeysDeps) => {
 		new Elysia({ name: 'keys' })
 			.use(sessionPlugin(deps))
 			// JSON API
-			.get('/api/keys', ({ auth }) => gatewayKeys.list(auth.user.id), { session: 'user' })
+			.get('/api/keys', ({ auth, query }) => gatewayKeys.list(ownerOf(auth.user, query.scope)), {
+				session: 'user',
+				query: KeysModel.listScope,
+			})
 			.post(
 				'/api/keys',
 				({ auth, body, set }) => {
@@ -90,11 +100,11 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.delete(
 				'/api/keys/:id',
-				({ auth, params, set }) => {
-					gatewayKeys.revoke(auth.user.id, params.id)
+				({ auth, params, query, set }) => {
+					gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
 					set.status = 204
 				},
-				{ session: 'user', params: KeysModel.idParam },
+				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
 			)
 			.get(
 				'/api/provider-keys',
@@ -143,11 +153,12 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.post(
 				'/keys/:id/revoke',
-				({ auth, params, request, set }) => {
-					const revoked = gatewayKeys.revoke(auth.user.id, params.id)
-					return formSuccess(request, set, () => KeyRow({ gatewayKey: revoked }), '/keys')
+				({ auth, params, query, request, set }) => {
+					const revoked = gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
+					const everyone = query.scope === 'all'
+					return formSuccess(request, set, () => KeyRow({ gatewayKey: revoked, everyone }), '/keys')
 				},
-				{ session: 'user', params: KeysModel.idParam },
+				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
 			)
 			.post(
 				'/provider-keys/:provider',

@@ -9,6 +9,12 @@ export const KeysModel = {
 			),
 		),
 	}),
+	/** `all`: every user's keys, for an admin. Not t.UnionEnum, which Elysia would fill in when absent. */
+	listScope: t.Object({
+		scope: t.Optional(
+			t.Union([t.Literal('mine'), t.Literal('all')], { error: 'scope must be "mine" or "all"' }),
+		),
+	}),
 	idParam: t.Object({ id: t.Numeric({ error: 'the key id must be a number' }) }),
 	providerParam: t.Object({ provider: t.String() }),
 	saveProviderKey: t.Object({

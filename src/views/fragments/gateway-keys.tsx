@@ -10,10 +10,19 @@ export interface CreatedKey {
 	key: string
 }
 
-export function KeyRow({ gatewayKey }: { gatewayKey: GatewayKeyView }) {
+/** One key; `everyone` is an admin's list of every user's keys, with each key's owner. */
+export function KeyRow({ gatewayKey, everyone = false }: { gatewayKey: GatewayKeyView; everyone?: boolean }) {
 	const revoked = gatewayKey.revokedAt !== null
+	const revokeUrl = `/keys/${gatewayKey.id}/revoke${everyone ? '?scope=all' : ''}`
 	return (
-		<tr id={`key-${gatewayKey.id}`} class={revoked ? 'revoked' : ''}>
+		<tr id={`${everyone ? 'any-key' : 'key'}-${gatewayKey.id}`} class={revoked ? 'revoked' : ''}>
+			{everyone ? (
+				<td data-label="Owner" safe>
+					{gatewayKey.ownerEmail}
+				</td>
+			) : (
+				''
+			)}
 			<td data-label="Name" safe>
 				{gatewayKey.name}
 			</td>
@@ -35,8 +44,8 @@ export function KeyRow({ gatewayKey }: { gatewayKey: GatewayKeyView }) {
 				) : (
 					<form
 						method="post"
-						action={`/keys/${gatewayKey.id}/revoke`}
-						hx-post={`/keys/${gatewayKey.id}/revoke`}
+						action={revokeUrl}
+						hx-post={revokeUrl}
 						hx-target="closest tr"
 						hx-swap="outerHTML"
 						hx-confirm="Revoke this key? Apps using it stop working at once."
@@ -130,6 +139,34 @@ export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
 					</tbody>
 				</table>
 			)}
+		</section>
+	)
+}
+
+/** An admin's view of every user's gateway keys, to revoke any of them. */
+export function EveryonesKeysSection({ keys }: { keys: GatewayKeyView[] }) {
+	return (
+		<section class="card">
+			<h2>Everyone's gateway keys</h2>
+			<p class="hint">As an admin you can revoke any key: the apps using it stop at once.</p>
+			<table class="table">
+				<thead>
+					<tr>
+						<th>Owner</th>
+						<th>Name</th>
+						<th>Key</th>
+						<th>Limit</th>
+						<th>Created</th>
+						<th>Last used</th>
+						<th>Status</th>
+					</tr>
+				</thead>
+				<tbody>
+					{keys.map((gatewayKey) => (
+						<KeyRow gatewayKey={gatewayKey} everyone />
+					))}
+				</tbody>
+			</table>
 		</section>
 	)
 }

@@ -1,7 +1,7 @@
 import type { GatewayKeyView } from '../../keys/gateway-keys'
 import type { ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
-import { type CreatedKey, GatewayKeysSection } from '../fragments/gateway-keys'
+import { type CreatedKey, EveryonesKeysSection, GatewayKeysSection } from '../fragments/gateway-keys'
 import { ProviderKeysSection } from '../fragments/provider-keys'
 import { Layout, type ViewUser } from '../layout'
 
@@ -13,6 +13,8 @@ interface KeysPageProps {
 	providers: readonly CatalogProvider[]
 	providerKeys: ProviderKeyView[]
 	providerError?: string
+	/** Every user's keys, for an admin; absent for developers. */
+	everyonesKeys?: GatewayKeyView[]
 }
 
 export function KeysPage(props: KeysPageProps) {
@@ -25,6 +27,7 @@ export function KeysPage(props: KeysPageProps) {
 				isAdmin={props.user.role === 'admin'}
 				error={props.providerError}
 			/>
+			{props.everyonesKeys ? <EveryonesKeysSection keys={props.everyonesKeys} /> : ''}
 		</Layout>
 	)
 }
