@@ -7,11 +7,16 @@ export function formatDateTime(value: Date | string | number | null | undefined)
 	return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
 }
 
+/**
+ * One rule for money: cents from a dollar up ($12.35); below it three significant digits, at least to the
+ * cent, without zeros past the cents ($0.0604, $0.000402, $0.50, $0.001 and not $0.001000); $0.00 for nothing.
+ */
 export function formatUsd(value: number): string {
 	if (value === 0) return '$0.00'
 	const abs = Math.abs(value)
-	const digits = abs >= 1 ? 2 : abs >= 0.01 ? 4 : 6
-	return `${value < 0 ? '-' : ''}$${abs.toFixed(digits)}`
+	const rounded = Number(abs.toPrecision(3))
+	const text = rounded >= 1 ? abs.toFixed(2) : rounded.toFixed(9).replace(/(\.\d\d\d*?)0+$/, '$1')
+	return `${value < 0 ? '-' : ''}$${text}`
 }
 
 export function formatInteger(value: number): string {

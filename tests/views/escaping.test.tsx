@@ -118,7 +118,7 @@ describe('the request detail', () => {
 	it('escapes upstream text, and shows what a failed attempt was billed', () => {
 		const html = render(<RequestDetailView request={detail} />)
 		expectEscaped(html)
-		expect(html).toContain('<td data-label="Billed">$0.000001</td>')
+		expect(html).toContain('<td data-label="Billed">$0.0000007</td>')
 	})
 })
 
