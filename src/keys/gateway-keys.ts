@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { gatewayKeys, type Role, users } from '../../db/schema'
-import { badRequest, notFound } from '../errors'
+import { badRequest, GatewayError, notFound } from '../errors'
 import { randomBase64Url, sha256Hex } from '../lib/crypto'
 
 export const KEY_PREFIX = 'sy_'
@@ -92,6 +92,20 @@ export class GatewayKeyStore {
 		rateLimitPerMinute?: number | null,
 	): { id: number; name: string; prefix: string; rateLimitPerMinute: number | null; key: string } {
 		const values = { name: checkKeyName(name), rateLimitPerMinute: checkRateLimit(rateLimitPerMinute) }
+		// Two live keys with one name cannot be told apart in the log or on the Keys page.
+		const taken = this.db
+			.select({ id: gatewayKeys.id })
+			.from(gatewayKeys)
+			.where(
+				and(eq(gatewayKeys.userId, userId), eq(gatewayKeys.name, values.name), isNull(gatewayKeys.revokedAt)),
+			)
+			.get()
+		if (taken) {
+			throw new GatewayError(409, 'invalid_request_error', `You already have a key named "${values.name}"`, {
+				param: 'name',
+				code: 'key_name_taken',
+			})
+		}
 		const key = `${KEY_PREFIX}${randomBase64Url(KEY_BYTES)}`
 		const prefix = key.slice(0, VISIBLE_PREFIX_LENGTH)
 		const row = this.db

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { makeApp, signupUser } from '../helpers/app'
+import { makeApp, SAME_ORIGIN, signupUser } from '../helpers/app'
 
 interface CreatedKey {
 	id: number
@@ -90,10 +90,42 @@ describe('gateway keys API', () => {
 		expect(row.key_hash).toBe(new Bun.CryptoHasher('sha256').update(created.key).digest('hex'))
 	})
 
+	it('refuses a second live key with the same name, and allows it once the first is revoked', async () => {
+		await using t = await makeApp()
+		const { token } = await signupUser(t, 'ada@example.com')
+		const first = await createKey(t, token, 'ci')
+		const again = await t.call('POST', '/api/keys', { token, body: { name: ' ci ' } })
+		expect(again.status).toBe(409)
+		expect(await again.json()).toEqual({
+			error: {
+				message: 'You already have a key named "ci"',
+				type: 'invalid_request_error',
+				param: 'name',
+				code: 'key_name_taken',
+			},
+		})
+		await t.call('DELETE', `/api/keys/${first.id}`, { token })
+		await createKey(t, token, 'ci')
+	})
+
+	it('takes a revoked key’s show-once banner away with it', async () => {
+		await using t = await makeApp()
+		const { cookie } = await signupUser(t, 'ada@example.com')
+		const htmx = { ...SAME_ORIGIN, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }
+		const made = await t.call('POST', '/keys', { cookie, headers: htmx, body: 'name=ci' })
+		expect(await made.text()).toContain('id="new-key-value"')
+		const [key] = t.deps.gatewayKeys.list(null)
+		const revoked = await t.call('POST', `/keys/${key?.id}/revoke`, { cookie, headers: htmx })
+		const section = await revoked.text()
+		expect(section).toStartWith('<section id="gateway-keys"')
+		expect(section).not.toContain('id="new-key-value"')
+		expect(section).toContain('class="revoked"')
+	})
+
 	it('gives two keys different values', async () => {
 		await using t = await makeApp()
 		const { token } = await signupUser(t, 'ada@example.com')
-		const [a, b] = [await createKey(t, token), await createKey(t, token)]
+		const [a, b] = [await createKey(t, token, 'one'), await createKey(t, token, 'two')]
 		expect(a.key).not.toBe(b.key)
 	})
 

@@ -155,8 +155,11 @@ export const keysPlugin = (deps: KeysDeps) => {
 				'/keys/:id/revoke',
 				({ auth, params, query, request, set }) => {
 					const revoked = gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
-					const everyone = query.scope === 'all'
-					return formSuccess(request, set, () => KeyRow({ gatewayKey: revoked, everyone }), '/keys')
+					const fragment = () =>
+						query.scope === 'all'
+							? KeyRow({ gatewayKey: revoked, everyone: true })
+							: GatewayKeysSection({ keys: gatewayKeys.list(auth.user.id) })
+					return formSuccess(request, set, fragment, '/keys')
 				},
 				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
 			)

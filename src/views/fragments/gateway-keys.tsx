@@ -10,7 +10,10 @@ export interface CreatedKey {
 	key: string
 }
 
-/** One key; `everyone` is an admin's list of every user's keys, with each key's owner. */
+/**
+ * One key; `everyone` is an admin's list of every user's keys, with each key's owner. Revoking one's own key
+ * re-renders the whole section, so that a show-once banner of that key goes too.
+ */
 export function KeyRow({ gatewayKey, everyone = false }: { gatewayKey: GatewayKeyView; everyone?: boolean }) {
 	const revoked = gatewayKey.revokedAt !== null
 	const revokeUrl = `/keys/${gatewayKey.id}/revoke${everyone ? '?scope=all' : ''}`
@@ -46,7 +49,7 @@ export function KeyRow({ gatewayKey, everyone = false }: { gatewayKey: GatewayKe
 						method="post"
 						action={revokeUrl}
 						hx-post={revokeUrl}
-						hx-target="closest tr"
+						hx-target={everyone ? 'closest tr' : `#${SECTION_ID}`}
 						hx-swap="outerHTML"
 						hx-confirm="Revoke this key? Apps using it stop working at once."
 					>
