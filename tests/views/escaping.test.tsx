@@ -66,7 +66,16 @@ describe('views escape user-supplied strings', () => {
 	})
 
 	it('escapes the base URL shown in the quick start', () => {
-		expectEscaped(render(<QuickStart baseUrl={`http://h/${HOSTILE}`} hasKeys={false} />))
+		expectEscaped(render(<QuickStart baseUrl={`http://h/${HOSTILE}`} hasKeys={false} readyProviders={[]} />))
+	})
+
+	it('escapes provider names in the quick start, and says they need no provider key', () => {
+		const html = render(
+			<QuickStart baseUrl="http://h/v1" hasKeys={false} readyProviders={[HOSTILE, 'Anthropic']} />,
+		)
+		expectEscaped(html)
+		expect(html).toContain('can already be reached, with the organisation&#x27;s provider keys.')
+		expect(html).not.toContain('save a provider key')
 	})
 })
 
@@ -148,6 +157,7 @@ describe('the cost-integrity panel', () => {
 				reference="openai/gpt-6.2-sol"
 				baseUrl="http://localhost/v1"
 				hasKeys
+				readyProviders={[]}
 			/>,
 		)
 

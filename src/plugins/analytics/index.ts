@@ -4,6 +4,8 @@ import { scopeFor, type UsageReports, windowOf } from '../../analytics/usage-rep
 import type { PublicUser } from '../../auth/accounts'
 import { badRequest } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
+import type { ProviderKeyVault } from '../../keys/provider-keys'
+import type { Catalog } from '../../providers/catalog'
 import type { RequestLog } from '../../request-log/request-log'
 import type { LiveRules } from '../../rules/store'
 import type { RunMarker } from '../../runtime/run-marker'
@@ -22,6 +24,8 @@ export interface AnalyticsDeps extends SessionDeps {
 	gatewayKeys: Pick<GatewayKeyStore, 'list'>
 	runMarker: Pick<RunMarker, 'uncleanStop'>
 	rules: LiveRules
+	providerKeys: Pick<ProviderKeyVault, 'resolve'>
+	catalog: Catalog
 }
 
 /** Spend, savings and the request log: the JSON API, the overview and the Requests pages. */
@@ -33,6 +37,15 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 		return reader
 	}
 	const hasKeys = (user: PublicUser) => deps.gatewayKeys.list(user.id).some((key) => !key.revokedAt)
+	/** The providers a newcomer can already reach, with their own keys or the organisation's, by name. */
+	async function readyProviders(user: PublicUser) {
+		const ready = await Promise.all(
+			deps.catalog.providers.map(async (provider) =>
+				(await deps.providerKeys.resolve(user.id, provider.id)) ? [provider.name] : [],
+			),
+		)
+		return ready.flat()
+	}
 	const baseUrl = (request: Request) => `${new URL(request.url).origin}/v1`
 	/** An unclean stop is about the server, not anyone's requests: an operations fact, for admins. */
 	const uncleanStopFor = (user: PublicUser) => (user.role === 'admin' ? deps.runMarker.uncleanStop : null)
@@ -57,6 +70,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 			reference: deps.rules.current().reference?.qualifiedId ?? null,
 			baseUrl: baseUrl(request),
 			hasKeys: hasKeys(user),
+			readyProviders: await readyProviders(user),
 		}
 	}
 
@@ -146,7 +160,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 					return fragmentOrPage(
 						request,
 						() => RequestsList({ requests, query: requestQuery, pageSize: DEFAULT_PAGE }),
-						() => {
+						async () => {
 							const options = analytics.filterOptions(scope)
 							return RequestsPage({
 								user: auth.user,
@@ -157,6 +171,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 								neverUsed: options.keys.length === 0,
 								baseUrl: baseUrl(request),
 								hasKeys: hasKeys(auth.user),
+								readyProviders: await readyProviders(auth.user),
 							})
 						},
 					)

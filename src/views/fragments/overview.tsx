@@ -27,6 +27,7 @@ export interface OverviewProps {
 	reference: string | null
 	baseUrl: string
 	hasKeys: boolean
+	readyProviders: string[]
 }
 
 const overviewUrl = (days: number, everyone: boolean) => `/?days=${days}${everyone ? '&scope=all' : ''}`
@@ -297,23 +298,26 @@ export function OverviewPanel(props: OverviewProps) {
 	return (
 		<div id={OVERVIEW_ID} class="overview">
 			<PeriodSwitch days={props.days} everyone={props.everyone} isAdmin={props.isAdmin} />
+			<Cards overview={props.overview} reference={props.reference} />
 			{props.overview.requests === 0 ? (
-				<>
-					<p class="empty card">No requests in this period yet.</p>
-					<QuickStart baseUrl={props.baseUrl} hasKeys={props.hasKeys} />
-					{/* Rows lost in an unclean stop may be why the period looks empty. */}
-					{props.integrity.uncleanStop ? <CostIntegrity integrity={props.integrity} /> : ''}
-				</>
+				<QuickStart baseUrl={props.baseUrl} hasKeys={props.hasKeys} readyProviders={props.readyProviders} />
 			) : (
-				<>
-					<Cards overview={props.overview} reference={props.reference} />
-					<CostChart byDay={props.byDay} />
-					<div class="columns">
-						<BreakdownTable title="By model" label="Model" rows={props.byModel} />
-						<BreakdownTable title="By tier" label="Tier" rows={props.byTier} />
-					</div>
-					<CostIntegrity integrity={props.integrity} />
-				</>
+				''
+			)}
+			<CostChart byDay={props.byDay} />
+			{props.overview.requests === 0 ? (
+				''
+			) : (
+				<div class="columns">
+					<BreakdownTable title="By model" label="Model" rows={props.byModel} />
+					<BreakdownTable title="By tier" label="Tier" rows={props.byTier} />
+				</div>
+			)}
+			{/* With no requests, only an unclean stop (rows lost in it may be why) is worth a panel. */}
+			{props.overview.requests === 0 && !props.integrity.uncleanStop ? (
+				''
+			) : (
+				<CostIntegrity integrity={props.integrity} />
 			)}
 		</div>
 	)

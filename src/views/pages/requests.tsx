@@ -19,6 +19,7 @@ interface RequestsPageProps {
 	neverUsed: boolean
 	baseUrl: string
 	hasKeys: boolean
+	readyProviders: string[]
 }
 
 export function RequestsPage(props: RequestsPageProps) {
@@ -27,7 +28,7 @@ export function RequestsPage(props: RequestsPageProps) {
 			{props.neverUsed ? (
 				<>
 					<p class="empty card">No requests yet. They appear here as soon as an app sends one.</p>
-					<QuickStart baseUrl={props.baseUrl} hasKeys={props.hasKeys} />
+					<QuickStart baseUrl={props.baseUrl} hasKeys={props.hasKeys} readyProviders={props.readyProviders} />
 				</>
 			) : (
 				<>

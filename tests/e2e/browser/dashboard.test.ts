@@ -183,6 +183,13 @@ describe('dashboard in a real browser', () => {
 		try {
 			await logIn(page, origin)
 			await expect(page.textContent('.quick-start')).resolves.toContain(`${origin}/v1`)
+			// The cards at zero and the chart's frame are there from the start, next to the first-request snippet,
+			// which knows the organisation's provider keys are set up.
+			await expect(page.textContent('#metric-requests .metric-value')).resolves.toBe('0')
+			await expect(page.textContent('#metric-spend .metric-value')).resolves.toBe('$0.00')
+			expect(await page.isVisible('#cost-chart')).toBe(true)
+			await expect(page.textContent('.quick-start')).resolves.toContain('OpenAI and Anthropic can be reached')
+			await screenshot(page, 'empty-overview')
 			await page.goto(`${origin}/requests`)
 			await expect(page.textContent('.quick-start')).resolves.toContain('curl')
 			await screenshot(page, 'empty-state')

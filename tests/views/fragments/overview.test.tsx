@@ -50,6 +50,7 @@ describe('OverviewPanel', () => {
 				reference={hostile('reference')}
 				baseUrl="http://localhost/v1"
 				hasKeys
+				readyProviders={[]}
 			/>,
 		)
 		await expectEscaped(html, ['model', 'tier', 'unpriced', 'reference'])
