@@ -197,6 +197,8 @@ export const usageDaily = sqliteTable(
 		tier: text('tier').notNull(),
 		requests: integer('requests').notNull(),
 		errors: integer('errors').notNull(),
+		/** Of the errors, those the upstreams caused (a status of 500 or more); the rest were the caller's. */
+		upstreamErrors: integer('upstream_errors').notNull().default(0),
 		costUsd: real('cost_usd').notNull(),
 		baselineCostUsd: real('baseline_cost_usd').notNull(),
 		promptTokens: integer('prompt_tokens').notNull(),

@@ -38,6 +38,8 @@ export const dayLabel = (day: number) => new Date(day * DAY_MS).toISOString().sl
 export interface Overview {
 	requests: number
 	errors: number
+	/** Of the errors, those the upstreams caused (status 500 or more); the rest were the callers' own. */
+	upstreamErrors: number
 	costUsd: number
 	baselineCostUsd: number
 	savingsUsd: number
@@ -80,6 +82,7 @@ const round = (value: number, digits = 10) => Math.round(value * 10 ** digits) /
 interface TotalsRow {
 	requests: number
 	errors: number
+	upstreamErrors: number
 	cost: number
 	baseline: number
 	prompt: number
@@ -88,6 +91,7 @@ interface TotalsRow {
 }
 
 const TOTALS = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0) AS errors,
+	COALESCE(SUM(upstream_errors), 0) AS upstreamErrors,
 	COALESCE(SUM(cost_usd), 0) AS cost, COALESCE(SUM(baseline_cost_usd), 0) AS baseline,
 	COALESCE(SUM(prompt_tokens), 0) AS prompt, COALESCE(SUM(completion_tokens), 0) AS completion,
 	COALESCE(SUM(latency_ms_sum), 0) AS latency`
@@ -117,6 +121,7 @@ export class UsageReports {
 		return {
 			requests: totals.requests,
 			errors: totals.errors,
+			upstreamErrors: totals.upstreamErrors,
 			costUsd: round(totals.cost),
 			baselineCostUsd: round(totals.baseline),
 			savingsUsd: round(totals.baseline - totals.cost),
@@ -159,6 +164,7 @@ export class UsageReports {
 			const empty: TotalsRow = {
 				requests: 0,
 				errors: 0,
+				upstreamErrors: 0,
 				cost: 0,
 				baseline: 0,
 				prompt: 0,

@@ -114,6 +114,7 @@ type UsageTotals = [
 	tier: string,
 	requests: number,
 	errors: number,
+	upstreamErrors: number,
 	costUsd: number,
 	baselineCostUsd: number,
 	promptTokens: number,
@@ -142,12 +143,14 @@ export class LogStore {
 		this.insertOne = sqlite.prepare(insert + values)
 		this.insertMany = sqlite.prepare(insert + Array(ROWS_PER_STATEMENT).fill(values).join(', '))
 		this.upsertUsage = sqlite.prepare(
-			`INSERT INTO usage_daily (day, user_id, key_id, model, provider, tier, requests, errors, cost_usd,
-			   baseline_cost_usd, prompt_tokens, completion_tokens, cached_tokens, latency_ms_sum, unpriced, missing_usage)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			`INSERT INTO usage_daily (day, user_id, key_id, model, provider, tier, requests, errors, upstream_errors,
+			   cost_usd, baseline_cost_usd, prompt_tokens, completion_tokens, cached_tokens, latency_ms_sum, unpriced,
+			   missing_usage)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			 ON CONFLICT (day, user_id, key_id, model, tier) DO UPDATE SET
 			   requests = requests + excluded.requests,
 			   errors = errors + excluded.errors,
+			   upstream_errors = upstream_errors + excluded.upstream_errors,
 			   cost_usd = cost_usd + excluded.cost_usd,
 			   baseline_cost_usd = baseline_cost_usd + excluded.baseline_cost_usd,
 			   prompt_tokens = prompt_tokens + excluded.prompt_tokens,
@@ -187,7 +190,7 @@ export class LogStore {
 			let totals = usage.get(id)
 			if (!totals) {
 				const provider = (row[PROVIDER] as string | null) ?? ''
-				totals = [day, userId, num(row[KEY_ID]), model, provider, tier, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+				totals = [day, userId, num(row[KEY_ID]), model, provider, tier, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 				usage.set(id, totals)
 			}
 			const prompt = num(row[PROMPT_TOKENS])
@@ -197,14 +200,15 @@ export class LogStore {
 			const latencyMs = num(row[LATENCY_MS])
 			totals[6]++
 			if (status >= 400) totals[7]++
-			totals[8] += cost
-			totals[9] += num(row[BASELINE_COST_USD])
-			totals[10] += prompt
-			totals[11] += completion
-			totals[12] += num(row[CACHED_TOKENS])
-			totals[13] += latencyMs
-			if (prompt + completion > 0 && cost === 0) totals[14]++
-			if (status === 200 && !row[USAGE_REPORTED]) totals[15]++
+			if (status >= 500) totals[8]++
+			totals[9] += cost
+			totals[10] += num(row[BASELINE_COST_USD])
+			totals[11] += prompt
+			totals[12] += completion
+			totals[13] += num(row[CACHED_TOKENS])
+			totals[14] += latencyMs
+			if (prompt + completion > 0 && cost === 0) totals[15]++
+			if (status === 200 && !row[USAGE_REPORTED]) totals[16]++
 			const bucket = latencyBucket(latencyMs)
 			const latencyId = `${day}\u0000${userId}\u0000${bucket}`
 			const counted = latency.get(latencyId)

@@ -62,3 +62,36 @@ describe('migration 0007: savings count routed requests only', () => {
 		}
 	})
 })
+
+describe('migrations 0010 and 0011: upstream errors apart from client errors', () => {
+	it('counts the upstream failures of rollups written before, from the log rows kept', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'switchyard-migration-'))
+		try {
+			const sqlite = new Database(join(dir, 'old.db'), { create: true, strict: true })
+			const db = drizzle(sqlite)
+			migrate(db, { migrationsFolder: migrationsBefore('0010_upstream_errors', dir) })
+			const day = 20_000
+			const insert = sqlite.prepare(
+				`INSERT INTO request_log (request_id, created_at, user_id, key_id, model, tier, status, attempts, latency_ms)
+				 VALUES (?, ?, 1, 1, 'openai/gpt-4o-mini', 'cheap', ?, '[]', 1)`,
+			)
+			insert.run('req_ok', day * 86_400_000 + 5, 200)
+			insert.run('req_upstream', day * 86_400_000 + 6, 502)
+			insert.run('req_client', day * 86_400_000 + 7, 400)
+			sqlite.run(
+				`INSERT INTO usage_daily (day, user_id, key_id, model, provider, tier, requests, errors, cost_usd,
+				   baseline_cost_usd, prompt_tokens, completion_tokens, cached_tokens, latency_ms_sum, unpriced, missing_usage)
+				 VALUES (${day}, 1, 1, 'openai/gpt-4o-mini', 'openai', 'cheap', 3, 2, 0, 0, 0, 0, 0, 3, 0, 0)`,
+			)
+
+			migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+
+			expect(sqlite.query('SELECT errors, upstream_errors FROM usage_daily').all()).toEqual([
+				{ errors: 2, upstream_errors: 1 },
+			])
+			sqlite.close()
+		} finally {
+			rmSync(dir, { recursive: true, force: true })
+		}
+	})
+})

@@ -135,6 +135,7 @@ describe('the cost-integrity panel', () => {
 	const empty = {
 		requests: 0,
 		errors: 0,
+		upstreamErrors: 0,
 		costUsd: 0,
 		baselineCostUsd: 0,
 		savingsUsd: 0,

@@ -141,8 +141,8 @@ function Cards({ overview, reference }: { overview: Overview; reference: string 
 				id="errors"
 				label="Error rate"
 				value={formatPercent(overview.requests > 0 ? overview.errors / overview.requests : 0)}
-				detail={`${formatInteger(overview.errors)} ${overview.errors === 1 ? 'error' : 'errors'}`}
-				definition="Requests that ended without an answer (any status other than 2xx), as a share of all requests."
+				detail={`${formatInteger(overview.upstreamErrors)} upstream · ${formatInteger(overview.errors - overview.upstreamErrors)} client`}
+				definition="Requests that ended without an answer, as a share of all requests: upstream failures (status 500 or more: every model failed or timed out) and client errors (4xx: the request itself was refused)."
 			/>
 		</div>
 	)

@@ -96,6 +96,8 @@ describe('dashboard in a real browser', () => {
 			// $0.001): $0.0604864. The two named-model requests save nothing.
 			await expect(page.textContent('#metric-savings .metric-value')).resolves.toBe('$0.0605')
 			await expect(page.textContent('#metric-errors .metric-value')).resolves.toBe('9.5%')
+			// The six 502s are upstream failures; no request was the caller's mistake.
+			await expect(page.textContent('#metric-errors .metric-detail')).resolves.toBe('6 upstream · 0 client')
 			await page.waitForFunction(() => document.querySelector('#cost-chart')?.getAttribute('height') !== null)
 			expect(await drawnPixels(page)).toBeGreaterThan(500)
 			await screenshot(page, 'overview')

@@ -8,6 +8,7 @@ const render = (node: JSX.Element) => String(node)
 const overview: Overview = {
 	requests: 3,
 	errors: 1,
+	upstreamErrors: 0,
 	costUsd: 0.003,
 	baselineCostUsd: 0.006,
 	savingsUsd: 0.003,

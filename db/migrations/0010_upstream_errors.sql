@@ -1,0 +1,1 @@
+ALTER TABLE `usage_daily` ADD `upstream_errors` integer DEFAULT 0 NOT NULL;
