@@ -35,12 +35,26 @@ export interface SimulationResult {
 	/** Evaluated requests the proposed rules would send to a tier with no model able to serve them. */
 	incapable: number
 	incapableRequests: IncapableRequest[]
+	/**
+	 * How often each rule decided the logged requests (the rules live when they came), with its share of
+	 * their cost, most frequent first: every request, evaluated or not.
+	 */
+	byRule: RuleHits[]
+}
+
+export interface RuleHits {
+	rule: string
+	requests: number
+	costUsd: number
+	/** Of the cost of all the period's `auto` requests, 0 to 1. */
+	costShare: number
 }
 
 interface LoggedRow {
 	id: number
 	created_at: number
 	tier: string | null
+	rule: string | null
 	cost_usd: number
 	prompt_tokens: number
 	completion_tokens: number
@@ -61,7 +75,7 @@ const OUT_OF_ORDER_SLACK_MS = 60 * 60_000
 function loggedAutoRequests(sqlite: Database, since: number): LoggedRow[] {
 	const rows: LoggedRow[] = []
 	const walk = sqlite.query<LoggedRow & { requested_model: string | null }, []>(
-		`SELECT id, created_at, requested_model, tier, cost_usd, prompt_tokens, completion_tokens, cached_tokens,
+		`SELECT id, created_at, requested_model, tier, rule, cost_usd, prompt_tokens, completion_tokens, cached_tokens,
 		        cache_write_tokens, features, prompt_text, system_text
 		   FROM request_log ORDER BY id DESC`,
 	)
@@ -70,6 +84,27 @@ function loggedAutoRequests(sqlite: Database, since: number): LoggedRow[] {
 		if (row.created_at >= since && row.requested_model === 'auto' && row.features !== null) rows.push(row)
 	}
 	return rows
+}
+
+function ruleHits(rows: readonly LoggedRow[]): RuleHits[] {
+	const hits = new Map<string, { requests: number; costUsd: number }>()
+	let total = 0
+	for (const row of rows) {
+		const rule = row.rule ?? 'unknown'
+		const tally = hits.get(rule) ?? { requests: 0, costUsd: 0 }
+		tally.requests++
+		tally.costUsd += row.cost_usd
+		total += row.cost_usd
+		hits.set(rule, tally)
+	}
+	return [...hits]
+		.map(([rule, { requests, costUsd }]) => ({
+			rule,
+			requests,
+			costUsd,
+			costShare: total > 0 ? costUsd / total : 0,
+		}))
+		.sort((a, b) => b.requests - a.requests || a.rule.localeCompare(b.rule))
 }
 
 const count = (tally: Record<string, number>, key: string) => {
@@ -108,6 +143,7 @@ export function simulateRules(
 		costDeltaUsd: 0,
 		incapable: 0,
 		incapableRequests: [],
+		byRule: ruleHits(rows),
 	}
 	let withText = 0
 	for (const row of rows) {

@@ -49,6 +49,7 @@ describe('POST /api/rules/simulate', () => {
 		log.record(
 			row({
 				tier: 'medium',
+				rule: 'default',
 				features: features(),
 				promptTokens: 1000,
 				completionTokens: 500,
@@ -61,6 +62,7 @@ describe('POST /api/rules/simulate', () => {
 			row({
 				createdAt: incapableAt,
 				tier: 'simple',
+				rule: 'long-chat',
 				features: features({ promptTokens: 200_000, messages: 3 }),
 				promptTokens: 200_000,
 				costUsd: 0.05,
@@ -70,6 +72,7 @@ describe('POST /api/rules/simulate', () => {
 		log.record(
 			row({
 				tier: 'medium',
+				rule: 'default',
 				features: features({ promptTokens: 500, messages: 10, hasTools: true }),
 				promptTokens: 500,
 				completionTokens: 100,
@@ -80,12 +83,18 @@ describe('POST /api/rules/simulate', () => {
 		log.record(row({ requestedModel: 'gpt-4o-mini', features: features(), costUsd: 1 }))
 		// 6: reaches the keyword rule without logged text: not evaluated.
 		log.record(
-			row({ tier: 'medium', features: features({ promptTokens: 900, hasImages: true }), costUsd: 0.003 }),
+			row({
+				tier: 'medium',
+				rule: 'default',
+				features: features({ promptTokens: 900, hasImages: true }),
+				costUsd: 0.003,
+			}),
 		)
 		// 7: logged with its text (LOG_PROMPT_TEXT): the keyword rule holds → complex (900 × 2 + 100 × 10 = 2800 µ$).
 		log.record(
 			row({
 				tier: 'complex',
+				rule: 'proof',
 				features: features({ promptTokens: 900 }),
 				promptText: 'Please prove it.',
 				systemText: '',
@@ -120,6 +129,18 @@ describe('POST /api/rules/simulate', () => {
 					tier: 'simple',
 					reasons: ['openai/gpt-4o-mini: context window 128000 is smaller than the prompt (~200000 tokens)'],
 				},
+			],
+			// Every auto request of the window by the rule that decided it: $0.01 + $0.002 + $0.003 of $0.069,
+			// then $0.05 and $0.004.
+			byRule: [
+				{
+					rule: 'default',
+					requests: 3,
+					costUsd: expect.closeTo(0.015, 12),
+					costShare: expect.closeTo(0.217391, 6),
+				},
+				{ rule: 'long-chat', requests: 1, costUsd: 0.05, costShare: expect.closeTo(0.724638, 6) },
+				{ rule: 'proof', requests: 1, costUsd: 0.004, costShare: expect.closeTo(0.057971, 6) },
 			],
 		})
 	})

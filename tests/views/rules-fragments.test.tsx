@@ -47,6 +47,7 @@ const simulation: SimulationResult = {
 	costDeltaUsd: -0.25,
 	incapable: 1,
 	incapableRequests: [{ id: 7, createdAt: '2026-12-01T10:00:00.000Z', tier: HOSTILE, reasons: [HOSTILE] }],
+	byRule: [{ rule: HOSTILE, requests: 3, costUsd: 0.5, costShare: 1 }],
 }
 
 describe('the rules fragments', () => {
@@ -85,9 +86,10 @@ describe('the rules fragments', () => {
 
 	it('escape tier names and the reasons a request could not be served in a simulation', () => {
 		const html = render(<SimulationView outcome={{ kind: 'result', result: simulation }} />)
-		// the tier in the table, the incapable request's tier (inside its line) and its reason
+		// the tier in the table, the incapable request's tier (inside its line), its reason, and the rule's name
 		expect(html).toContain(`→ ${ESCAPED}: `)
-		expectEscaped(html, 3)
+		expect(html).toContain(`<td data-label="Rule">${ESCAPED}</td><td data-label="Requests">3</td>`)
+		expectEscaped(html, 4)
 	})
 
 	it('escape the rules file path on the page', () => {

@@ -294,6 +294,37 @@ function SimulationSummary({ result }: { result: SimulationResult }) {
 					</tr>
 				</tbody>
 			</table>
+			<h3>Which rules decided these requests</h3>
+			{result.byRule.length === 0 ? (
+				<p class="hint">No auto requests in this period.</p>
+			) : (
+				<table class="table">
+					<thead>
+						<tr>
+							<th>Rule</th>
+							<th>Requests</th>
+							<th>Cost</th>
+							<th>Share of cost</th>
+						</tr>
+					</thead>
+					<tbody>
+						{result.byRule.map((hits) => (
+							<tr>
+								<td data-label="Rule" safe>
+									{hits.rule}
+								</td>
+								<td data-label="Requests">{hits.requests}</td>
+								<td data-label="Cost" safe>
+									{formatUsd(hits.costUsd)}
+								</td>
+								<td data-label="Share of cost" safe>
+									{formatPercent(hits.costShare)}
+								</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			)}
 			<h3>Requests by tier</h3>
 			<table class="table">
 				<thead>
