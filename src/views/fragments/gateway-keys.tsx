@@ -1,4 +1,5 @@
 import type { GatewayKeyView } from '../../keys/gateway-keys'
+import { ShowOnce } from '../components/show-once'
 import { formatDateTime, formatInteger } from '../format'
 
 /** The section a key form re-renders, and the new key's text that its copy button reads. */
@@ -8,6 +9,22 @@ const NEW_KEY_ID = 'new-key-value'
 export interface CreatedKey {
 	name: string
 	key: string
+}
+
+function KeyTableHead({ everyone }: { everyone: boolean }) {
+	return (
+		<thead>
+			<tr>
+				{everyone ? <th>Owner</th> : ''}
+				<th>Name</th>
+				<th>Key</th>
+				<th>Limit</th>
+				<th>Created</th>
+				<th>Last used</th>
+				<th>Status</th>
+			</tr>
+		</thead>
+	)
 }
 
 /**
@@ -66,19 +83,9 @@ export function KeyRow({ gatewayKey, everyone = false }: { gatewayKey: GatewayKe
 
 function NewKeyPanel({ created }: { created: CreatedKey }) {
 	return (
-		<div class="new-key" role="status">
-			<p>
-				<strong safe>{created.name}</strong> — copy this key now. It will not be shown again.
-			</p>
-			<div class="copy-row">
-				<code id={NEW_KEY_ID} safe>
-					{created.key}
-				</code>
-				<button type="button" class="small" data-copy={`#${NEW_KEY_ID}`}>
-					Copy
-				</button>
-			</div>
-		</div>
+		<ShowOnce id={NEW_KEY_ID} value={created.key}>
+			<strong safe>{created.name}</strong> — copy this key now. It will not be shown again.
+		</ShowOnce>
 	)
 }
 
@@ -125,16 +132,7 @@ export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
 				<p class="empty">No gateway keys yet. Create one to start sending requests.</p>
 			) : (
 				<table class="table">
-					<thead>
-						<tr>
-							<th>Name</th>
-							<th>Key</th>
-							<th>Limit</th>
-							<th>Created</th>
-							<th>Last used</th>
-							<th>Status</th>
-						</tr>
-					</thead>
+					<KeyTableHead everyone={false} />
 					<tbody>
 						{keys.map((gatewayKey) => (
 							<KeyRow gatewayKey={gatewayKey} />
@@ -153,17 +151,7 @@ export function EveryonesKeysSection({ keys }: { keys: GatewayKeyView[] }) {
 			<h2>Everyone's gateway keys</h2>
 			<p class="hint">As an admin you can revoke any key: the apps using it stop at once.</p>
 			<table class="table">
-				<thead>
-					<tr>
-						<th>Owner</th>
-						<th>Name</th>
-						<th>Key</th>
-						<th>Limit</th>
-						<th>Created</th>
-						<th>Last used</th>
-						<th>Status</th>
-					</tr>
-				</thead>
+				<KeyTableHead everyone />
 				<tbody>
 					{keys.map((gatewayKey) => (
 						<KeyRow gatewayKey={gatewayKey} everyone />

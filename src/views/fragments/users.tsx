@@ -1,4 +1,5 @@
 import type { UserView } from '../../auth/accounts'
+import { ShowOnce } from '../components/show-once'
 import { formatDateTime, formatUsd } from '../format'
 
 /** A user as the Users page lists them: with their spend of the last 30 days. */
@@ -51,21 +52,11 @@ function UserActions({ user, self }: { user: UserRowView; self: boolean }) {
 
 function NewInvitePanel({ invite }: { invite: CreatedInvite }) {
 	return (
-		<div class="new-key" role="status">
-			<p>
-				Send this link to <strong safe>{invite.email ?? 'the person you invite'}</strong>. It signs up one{' '}
-				<span safe>{invite.role}</span> and works until <span safe>{formatDateTime(invite.expiresAt)}</span>.
-				It is shown only now.
-			</p>
-			<div class="copy-row">
-				<code id={INVITE_URL_ID} safe>
-					{invite.url}
-				</code>
-				<button type="button" class="small" data-copy={`#${INVITE_URL_ID}`}>
-					Copy
-				</button>
-			</div>
-		</div>
+		<ShowOnce id={INVITE_URL_ID} value={invite.url}>
+			Send this link to <strong safe>{invite.email ?? 'the person you invite'}</strong>. It signs up one{' '}
+			<span safe>{invite.role}</span> and works until <span safe>{formatDateTime(invite.expiresAt)}</span>. It
+			is shown only now.
+		</ShowOnce>
 	)
 }
 
