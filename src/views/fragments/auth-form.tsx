@@ -1,3 +1,5 @@
+import { ErrorBanner } from '../components/error-banner'
+
 export type AuthMode = 'login' | 'signup'
 
 interface AuthFormProps {
@@ -44,13 +46,7 @@ export function AuthForm({ mode, email = '', error, firstAccount, invite, notice
 				''
 			)}
 			{invite ? <input type="hidden" name="invite" value={invite} /> : ''}
-			{error ? (
-				<div class="error-banner" role="alert" safe>
-					{error}
-				</div>
-			) : (
-				''
-			)}
+			{error ? <ErrorBanner message={error} /> : ''}
 			<label>
 				Email
 				<input type="email" name="email" value={email} autocomplete="email" required autofocus />

@@ -1,4 +1,5 @@
 import type { GatewayKeyView } from '../../keys/gateway-keys'
+import { ErrorBanner } from '../components/error-banner'
 import { ShowOnce } from '../components/show-once'
 import { formatDateTime, formatInteger } from '../format'
 
@@ -120,13 +121,7 @@ export function GatewayKeysSection({ keys, created, error }: GatewayKeysProps) {
 					Create key
 				</button>
 			</form>
-			{error ? (
-				<div class="error-banner" role="alert" safe>
-					{error}
-				</div>
-			) : (
-				''
-			)}
+			{error ? <ErrorBanner message={error} /> : ''}
 			{created ? <NewKeyPanel created={created} /> : ''}
 			{keys.length === 0 ? (
 				<p class="empty">No gateway keys yet. Create one to start sending requests.</p>

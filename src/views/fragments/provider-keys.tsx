@@ -2,6 +2,7 @@ import { escapeHtml } from '@kitajs/html'
 import type { KeyScope } from '../../../db/schema'
 import type { ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
+import { ErrorBanner } from '../components/error-banner'
 
 interface KeyCellProps {
 	provider: CatalogProvider
@@ -89,13 +90,7 @@ export function ProviderKeysSection({ providers, keys, isAdmin, error }: Provide
 				Requests use your own key for a provider first, then the organisation's. Keys are encrypted at rest;
 				only their last four characters are ever shown.
 			</p>
-			{error ? (
-				<div class="error-banner" role="alert" safe>
-					{error}
-				</div>
-			) : (
-				''
-			)}
+			{error ? <ErrorBanner message={error} /> : ''}
 			<table class="table">
 				<thead>
 					<tr>

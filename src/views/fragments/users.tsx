@@ -1,4 +1,5 @@
 import type { UserView } from '../../auth/accounts'
+import { ErrorBanner } from '../components/error-banner'
 import { ShowOnce } from '../components/show-once'
 import { formatDateTime, formatUsd } from '../format'
 
@@ -90,13 +91,7 @@ export function UsersSection({ users, selfId, invite, error }: UsersSectionProps
 					Make an invite link
 				</button>
 			</form>
-			{error ? (
-				<div class="error-banner" role="alert" safe>
-					{error}
-				</div>
-			) : (
-				''
-			)}
+			{error ? <ErrorBanner message={error} /> : ''}
 			{invite ? <NewInvitePanel invite={invite} /> : ''}
 			<table class="table">
 				<thead>
