@@ -7,6 +7,7 @@ import type { ProviderAdapters } from '../providers/index'
 import type { ChatRequest } from '../providers/types'
 import type { RequestLog } from '../request-log/request-log'
 import { type CompiledRules, compileRules } from './compile'
+import { describeWhen } from './describe'
 import { previewRouting, type RoutingPreview } from './preview'
 import { type SimulationResult, simulateRules } from './simulate'
 import { type RuleAuthor, type RulesStore, RulesValidationError, serializeRules } from './store'
@@ -38,6 +39,17 @@ export interface Workspace {
 	history: ReturnType<RulesStore['history']>
 	/** Set after a save or a restore. */
 	savedRevision?: number
+	/** The live rules in order, each in one readable line. */
+	summary: RuleSummary[]
+}
+
+export interface RuleSummary {
+	name: string
+	tier: string
+	/** The condition, as `describeWhen` reads it. */
+	when: string
+	enabled: boolean
+	description?: string
 }
 
 /** A chat-completion body with the kinds of content a rule can look at. */
@@ -159,6 +171,13 @@ export class RulesWorkbench {
 			savedRevision: shown.savedRevision,
 			liveRevision: rules.current().revision,
 			history: rules.history(),
+			summary: rules.current().compiled.document.rules.map((rule) => ({
+				name: rule.name,
+				tier: rule.tier,
+				when: describeWhen(rule.when),
+				enabled: rule.enabled !== false,
+				description: rule.description,
+			})),
 		}
 	}
 

@@ -62,9 +62,12 @@ describe('the rules fragments', () => {
 				errors={[{ path: '/tiers', message: HOSTILE }]}
 				liveRevision={2}
 				history={[{ revision: 1, createdAt: new Date(0), author: HOSTILE, source: 'api', rules: {} }]}
+				summary={[{ name: HOSTILE, tier: HOSTILE, when: HOSTILE, enabled: false, description: HOSTILE }]}
 			/>,
 		)
-		expectEscaped(html, 3)
+		// text, problem, author; the rule's name (with "(disabled)"), tier, condition and description (its title)
+		expect(html).toContain(`<td data-label="Rule">${ESCAPED} (disabled)</td>`)
+		expectEscaped(html, 7)
 	})
 
 	it('escape a test result: tier, rule, candidates, skip reasons and the explanation', () => {
@@ -96,7 +99,7 @@ describe('the rules fragments', () => {
 		const html = render(
 			<RulesPage
 				user={{ id: 1, email: 'admin@example.com', role: 'admin' }}
-				workspace={{ text: '{}', errors: [], liveRevision: 1, history: [] }}
+				workspace={{ text: '{}', errors: [], liveRevision: 1, history: [], summary: [] }}
 				logPromptText={false}
 				rulesPath={HOSTILE}
 			/>,

@@ -1,3 +1,4 @@
+import { escapeHtml } from '@kitajs/html'
 import type { RuleExplanation } from '../../rules/compile'
 import type { RoutingPreview } from '../../rules/preview'
 import type { SimulationResult } from '../../rules/simulate'
@@ -38,7 +39,7 @@ export function RuleErrors({ errors, checked }: { errors: RuleError[]; checked: 
 }
 
 /** Editor and history: the region a save or a restore re-renders. */
-export function RulesWorkspace({ text, errors, liveRevision, history, savedRevision }: Workspace) {
+export function RulesWorkspace({ text, errors, liveRevision, history, savedRevision, summary }: Workspace) {
 	return (
 		<div id={RULES_IDS.workspace} class="rules-workspace">
 			<section class="card">
@@ -81,8 +82,48 @@ export function RulesWorkspace({ text, errors, liveRevision, history, savedRevis
 					</div>
 				</form>
 			</section>
+			<RulesSummary summary={summary} />
 			<RevisionHistory history={history} liveRevision={liveRevision} />
 		</div>
+	)
+}
+
+/** The live rules in order, each in one line: what the JSON says, readable at a glance. */
+function RulesSummary({ summary }: { summary: Workspace['summary'] }) {
+	return (
+		<section class="card">
+			<h2>The live rules, in order</h2>
+			<p class="hint">
+				The first rule that holds decides the tier; when none holds, the default tier applies.
+			</p>
+			<table class="table">
+				<thead>
+					<tr>
+						<th>Rule</th>
+						<th>Tier</th>
+						<th>Holds when</th>
+					</tr>
+				</thead>
+				<tbody>
+					{summary.map((rule) => (
+						<tr
+							class={rule.enabled ? '' : 'revoked'}
+							title={rule.description ? escapeHtml(rule.description) : undefined}
+						>
+							<td data-label="Rule" safe>
+								{rule.enabled ? rule.name : `${rule.name} (disabled)`}
+							</td>
+							<td data-label="Tier" safe>
+								{rule.tier}
+							</td>
+							<td data-label="Holds when" safe>
+								{rule.when}
+							</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</section>
 	)
 }
 
