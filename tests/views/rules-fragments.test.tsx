@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'bun:test'
 import type { RoutingPreview } from '../../src/rules/preview'
 import type { SimulationResult } from '../../src/rules/simulate'
-import {
-	RoutingTestResult,
-	RULES_IDS,
-	RuleErrors,
-	RulesWorkspace,
-	SimulationView,
-} from '../../src/views/fragments/rules'
+import { RULES_IDS, RuleErrors, RulesWorkspace } from '../../src/views/fragments/rules'
+import { RoutingTestResult, SimulationView } from '../../src/views/fragments/rules-results'
 import { RulesPage } from '../../src/views/pages/rules'
 import { features } from '../helpers/features'
 

@@ -6,13 +6,8 @@ import { rulesJsonSchema } from '../../rules/schema'
 import type { RulesStore } from '../../rules/store'
 import { RulesValidationError } from '../../rules/store'
 import { problemsOf, type RulesWorkbench, sampleRequest, type Workspace } from '../../rules/workbench'
-import {
-	type Refusal,
-	RoutingTestResult,
-	RuleErrors,
-	RulesWorkspace,
-	SimulationView,
-} from '../../views/fragments/rules'
+import { RuleErrors, RulesWorkspace } from '../../views/fragments/rules'
+import { type Refusal, RoutingTestResult, SimulationView } from '../../views/fragments/rules-results'
 import { RulesPage } from '../../views/pages/rules'
 import { fragmentOrPage, readForm, submitForm } from '../forms'
 import { type SessionDeps, sessionPlugin } from '../session'

@@ -1,4 +1,5 @@
-import { RoutingTestResult, RULES_IDS, RulesWorkspace, SimulationView } from '../fragments/rules'
+import { RULES_IDS, RulesWorkspace } from '../fragments/rules'
+import { RoutingTestResult, SimulationView } from '../fragments/rules-results'
 import { Layout, type ViewUser } from '../layout'
 
 interface RulesPageProps {
