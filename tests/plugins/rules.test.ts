@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { RulesDocument } from '../../src/rules/schema'
 import { makeApp, signupUser } from '../helpers/app'
+import { errorsLoggedDuring } from '../helpers/console'
 import { startGateway } from '../helpers/gateway'
 import { until } from '../helpers/until'
 
@@ -184,10 +185,7 @@ describe('editing RULES_PATH by hand', () => {
 	it('refuses an invalid edit with a logged error naming each path, keeping the last valid rules', async () => {
 		await using t = await makeApp()
 		const live = t.deps.rules.current()
-		const logged: string[] = []
-		const original = console.error
-		console.error = (message: string) => logged.push(message)
-		try {
+		const logged = errorsLoggedDuring(() => {
 			writeFileSync(
 				t.deps.config.rulesPath,
 				JSON.stringify({ ...RULES, defaultTier: 'nowhere', rules: [{ name: 'x', when: {}, tier: 'ghost' }] }),
@@ -195,9 +193,7 @@ describe('editing RULES_PATH by hand', () => {
 			expect(t.deps.rules.reloadIfChanged()).toBe('refused')
 			writeFileSync(t.deps.config.rulesPath, '{ not json')
 			expect(t.deps.rules.reloadIfChanged()).toBe('refused')
-		} finally {
-			console.error = original
-		}
+		})
 		expect(t.deps.rules.current()).toBe(live)
 		expect(logged[0]).toContain('/defaultTier')
 		expect(logged[0]).toContain('/rules/0/tier')
@@ -207,10 +203,7 @@ describe('editing RULES_PATH by hand', () => {
 	it('refuses a hand edit with a name that cannot be sent in a header, on one log line per problem', async () => {
 		await using t = await makeApp()
 		const live = t.deps.rules.current()
-		const logged: string[] = []
-		const original = console.error
-		console.error = (message: string) => logged.push(message)
-		try {
+		const logged = errorsLoggedDuring(() => {
 			writeFileSync(
 				t.deps.config.rulesPath,
 				JSON.stringify({
@@ -220,9 +213,7 @@ describe('editing RULES_PATH by hand', () => {
 				}),
 			)
 			expect(t.deps.rules.reloadIfChanged()).toBe('refused')
-		} finally {
-			console.error = original
-		}
+		})
 		expect(t.deps.rules.current()).toBe(live)
 		expect(logged[0]?.split('\n')).toEqual([
 			`rules: refused the edit of ${t.deps.config.rulesPath}:`,
