@@ -73,6 +73,12 @@ function customMessage(schema: TSchema): string | undefined {
 	return undefined
 }
 
+/** A field as the form sent it, unchecked: to show a refused form again with what the person typed. */
+export function submittedText(body: unknown, name: string): string | undefined {
+	if (!body || typeof body !== 'object' || !(name in body)) return undefined
+	return String((body as Record<string, unknown>)[name])
+}
+
 /**
  * Runs a dashboard form's action. A caller's mistake (any `GatewayError` below 500, the form check's
  * included) re-renders the form's fragment with it: 422, which htmx swaps, or 429 with its `Retry-After`

@@ -6,7 +6,14 @@ import { forbidden } from '../../errors'
 import { AuthForm, type AuthMode } from '../../views/fragments/auth-form'
 import { AuthPage } from '../../views/pages/auth'
 import { clientAddress } from '../client-address'
-import { fragmentOrPage, type ResponseSet, readForm, redirectAfterForm, submitForm } from '../forms'
+import {
+	fragmentOrPage,
+	type ResponseSet,
+	readForm,
+	redirectAfterForm,
+	submitForm,
+	submittedText,
+} from '../forms'
 import { arrivedOverHttps, requestSite } from '../request-info'
 import { SESSION_COOKIE, type SessionDeps, sessionPlugin } from '../session'
 import { AuthModel, type Credentials, inviteToken, type SignupInput } from './model'
@@ -94,13 +101,9 @@ export const authPlugin = (deps: AuthDeps) => {
 				return redirectAfterForm(request, set, '/')
 			},
 			(error) => {
-				const field = (name: string) =>
-					body && typeof body === 'object' && name in body
-						? String(body[name as keyof typeof body])
-						: undefined
 				const props = formProps(mode, {
-					email: field('email'),
-					invite: field('invite'),
+					email: submittedText(body, 'email'),
+					invite: submittedText(body, 'invite'),
 					error: error.message,
 				})
 				return fragmentOrPage(

@@ -9,7 +9,7 @@ import { problemsOf, type RulesWorkbench, sampleRequest, type Workspace } from '
 import { RuleErrors, RulesWorkspace } from '../../views/fragments/rules'
 import { type Refusal, RoutingTestResult, SimulationView } from '../../views/fragments/rules-results'
 import { RulesPage } from '../../views/pages/rules'
-import { fragmentOrPage, readForm, submitForm } from '../forms'
+import { fragmentOrPage, readForm, submitForm, submittedText } from '../forms'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { RulesModel } from './model'
 
@@ -87,7 +87,7 @@ export const rulesPlugin = (deps: RulesDeps) => {
 			.post(
 				'/rules/save',
 				({ body, auth, request, set }) => {
-					const text = body && typeof body === 'object' && 'rules' in body ? String(body.rules) : ''
+					const text = submittedText(body, 'rules') ?? ''
 					return submitForm(
 						set,
 						() => {
