@@ -85,10 +85,10 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 	const live = deps.rules.current()
 	if (model === 'auto') {
 		const decision = live.compiled.classify(features, text)
-		const tier = live.compiled.document.tiers[decision.tier]
-		const candidates = (tier?.models ?? []).flatMap((id) => deps.catalog.model(id) ?? [])
-		const { tier: chosen, rule } = decision
-		return { candidates, tier: chosen, rule, rulesRevision: live.revision, reference: live.reference ?? null }
+		const models = live.compiled.document.tiers[decision.tier]?.models ?? []
+		const candidates = models.flatMap((id) => deps.catalog.model(id) ?? [])
+		const { tier, rule } = decision
+		return { candidates, tier, rule, rulesRevision: live.revision, reference: live.reference }
 	}
 	const explicit = deps.catalog.model(model)
 	if (!explicit) {

@@ -19,7 +19,7 @@ export interface LiveRulesState {
 	/** The revision in the database that holds this document. */
 	readonly revision: number
 	/** What a routed request would have cost without routing is priced at this model (`referenceModel`). */
-	readonly reference: CatalogModel | undefined
+	readonly reference: CatalogModel | null
 }
 
 /** What the gateway needs: the rules in force right now. */
@@ -203,7 +203,7 @@ export class RulesStore implements LiveRules {
 const liveState = (document: RulesDocument, revision: number, catalog: Catalog): LiveRulesState => ({
 	compiled: compileRules(document),
 	revision,
-	reference: referenceModel(document, catalog),
+	reference: referenceModel(document, catalog) ?? null,
 })
 
 function parseAndValidate(content: string, catalog: Catalog): RulesDocument {
