@@ -4,7 +4,7 @@ import type { Catalog } from '../providers/catalog'
 
 export interface ModelListDeps {
 	catalog: Catalog
-	providerKeys: Pick<ProviderKeyVault, 'resolve'>
+	providerKeys: Pick<ProviderKeyVault, 'reachableProviders'>
 }
 
 /** Unix seconds of the catalog's price reading: the `created` of every listed model. */
@@ -17,13 +17,9 @@ function catalogCreated(pricesReadAt: string | undefined): number {
 export async function listModels(deps: ModelListDeps, principal: Principal) {
 	const { catalog, providerKeys } = deps
 	const created = catalogCreated(catalog.pricesReadAt)
-	const usable = await Promise.all(
-		catalog.providers.map(async (provider) => [
-			provider.id,
-			(await providerKeys.resolve(principal.userId, provider.id)) !== null,
-		]),
+	const reachable = new Set(
+		(await providerKeys.reachableProviders(principal.userId)).map((provider) => provider.id),
 	)
-	const reachable = new Set(usable.filter(([, ok]) => ok).map(([id]) => id))
 	const data = [
 		{ id: 'auto', object: 'model', created, owned_by: 'switchyard' },
 		...catalog.models

@@ -4,7 +4,7 @@ import { type KeyScope, providerKeys } from '../../db/schema'
 import type { PublicUser } from '../auth/accounts'
 import { badRequest, forbidden, notFound } from '../errors'
 import { decryptSecret, encryptSecret } from '../lib/crypto'
-import type { Catalog } from '../providers/catalog'
+import type { Catalog, CatalogProvider } from '../providers/catalog'
 
 const MAX_KEY_LENGTH = 1000
 
@@ -113,6 +113,14 @@ export class ProviderKeyVault {
 	 */
 	cached(userId: number, providerId: string): ResolvedKey | null | undefined {
 		return this.decrypted.get(userId)?.get(providerId)
+	}
+
+	/** The catalog providers `userId` can call: with their own key or the organisation's, in catalog order. */
+	async reachableProviders(userId: number): Promise<CatalogProvider[]> {
+		const keys = await Promise.all(
+			this.catalog.providers.map((provider) => this.resolve(userId, provider.id)),
+		)
+		return this.catalog.providers.filter((_, i) => keys[i] !== null)
 	}
 
 	/** The key a call for `userId` to `providerId` uses, or null when there is none. */

@@ -182,10 +182,9 @@ export class RulesWorkbench {
 	}
 
 	private async reachable(user: { id: number }) {
-		const reachable = new Set<string>()
-		for (const provider of this.deps.catalog.providers) {
-			if (await this.deps.providerKeys.resolve(user.id, provider.id)) reachable.add(provider.id)
-		}
+		const reachable = new Set(
+			(await this.deps.providerKeys.reachableProviders(user.id)).map((provider) => provider.id),
+		)
 		return (providerId: string) => reachable.has(providerId)
 	}
 

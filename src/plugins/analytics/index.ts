@@ -5,7 +5,6 @@ import type { PublicUser } from '../../auth/accounts'
 import { badRequest } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
 import type { ProviderKeyVault } from '../../keys/provider-keys'
-import type { Catalog } from '../../providers/catalog'
 import type { RequestLog } from '../../request-log/request-log'
 import type { LiveRules } from '../../rules/store'
 import type { RunMarker } from '../../runtime/run-marker'
@@ -24,8 +23,7 @@ export interface AnalyticsDeps extends SessionDeps {
 	gatewayKeys: Pick<GatewayKeyStore, 'list'>
 	runMarker: Pick<RunMarker, 'uncleanStop'>
 	rules: LiveRules
-	providerKeys: Pick<ProviderKeyVault, 'resolve'>
-	catalog: Catalog
+	providerKeys: Pick<ProviderKeyVault, 'reachableProviders'>
 }
 
 /** Spend, savings and the request log: the JSON API, the overview and the Requests pages. */
@@ -38,14 +36,8 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 	}
 	const hasKeys = (user: PublicUser) => deps.gatewayKeys.list(user.id).some((key) => !key.revokedAt)
 	/** The providers a newcomer can already reach, with their own keys or the organisation's, by name. */
-	async function readyProviders(user: PublicUser) {
-		const ready = await Promise.all(
-			deps.catalog.providers.map(async (provider) =>
-				(await deps.providerKeys.resolve(user.id, provider.id)) ? [provider.name] : [],
-			),
-		)
-		return ready.flat()
-	}
+	const readyProviders = async (user: PublicUser) =>
+		(await deps.providerKeys.reachableProviders(user.id)).map((provider) => provider.name)
 	const baseUrl = (request: Request) => `${new URL(request.url).origin}/v1`
 	/** An unclean stop is about the server, not anyone's requests: an operations fact, for admins. */
 	const uncleanStopFor = (user: PublicUser) => (user.role === 'admin' ? deps.runMarker.uncleanStop : null)
