@@ -51,6 +51,15 @@ function checkCredentials(email: string, password: string) {
 
 const toPublicUser = (row: PublicUser): PublicUser => ({ id: row.id, email: row.email, role: row.role })
 
+/** The columns of a `UserView`, for the list and for an update's answer. */
+const USER_VIEW = {
+	id: users.id,
+	email: users.email,
+	role: users.role,
+	active: users.active,
+	createdAt: users.createdAt,
+}
+
 let dummyHash: Promise<string> | undefined
 
 function refuseWhileThrottled(retryAfterSeconds: number) {
@@ -160,17 +169,7 @@ export class Accounts {
 	}
 
 	list(): UserView[] {
-		return this.db
-			.select({
-				id: users.id,
-				email: users.email,
-				role: users.role,
-				active: users.active,
-				createdAt: users.createdAt,
-			})
-			.from(users)
-			.orderBy(users.id)
-			.all()
+		return this.db.select(USER_VIEW).from(users).orderBy(users.id).all()
 	}
 
 	/**
@@ -186,15 +185,9 @@ export class Accounts {
 				change.role ? 'role' : 'active',
 			)
 		}
-		const updated = this.db.update(users).set(change).where(eq(users.id, userId)).returning().get()
+		const updated = this.db.update(users).set(change).where(eq(users.id, userId)).returning(USER_VIEW).get()
 		if (!updated) throw notFound('No such user')
-		return {
-			id: updated.id,
-			email: updated.email,
-			role: updated.role,
-			active: updated.active,
-			createdAt: updated.createdAt,
-		}
+		return updated
 	}
 
 	/** Creates `ADMIN_EMAIL` at start when absent, and makes sure it holds the admin role. */
