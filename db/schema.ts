@@ -116,7 +116,8 @@ export interface AttemptRecord {
 
 /**
  * One row per gateway request past authentication. No prompt or completion text, except the opt-in
- * `promptText`/`systemText` excerpts (LOG_PROMPT_TEXT) kept for replaying text rules.
+ * `promptText`/`systemText` excerpts (LOG_PROMPT_TEXT) kept for replaying text rules; `textDigest` is
+ * not readable text.
  */
 export const requestLog = sqliteTable(
 	'request_log',
@@ -154,6 +155,8 @@ export const requestLog = sqliteTable(
 		features: text('features', { mode: 'json' }).$type<Record<string, unknown>>(),
 		promptText: text('prompt_text'),
 		systemText: text('system_text'),
+		/** A keyed digest of an `auto` request's text (`src/lib/text-digest.ts`) for replaying rules. */
+		textDigest: blob('text_digest', { mode: 'buffer' }),
 	},
 	// The requests page walks (user, id), (key, id) or (model, id) newest first. Status and tier filters ride
 	// on those walks, and time windows on the id order (rows are written in time order): every index here

@@ -34,7 +34,7 @@ try {
 	}
 	const catalog = loadCatalog(loadConfig({}))
 	// The same writer the gateway's log thread uses, called directly: rows and rollups alike.
-	const store = new LogStore(sqlite)
+	const store = new LogStore(sqlite, null)
 	let batch: LogRow[] = []
 	const models = catalog.models.slice(0, 8)
 	const tiers = ['simple', 'medium', 'complex']
@@ -80,7 +80,7 @@ try {
 				maxTokens: null,
 			},
 		}
-		batch.push(toRow(entry))
+		batch.push(toRow(entry, -1))
 		if (batch.length >= 10_000) {
 			store.write(batch)
 			batch = []

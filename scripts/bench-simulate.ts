@@ -1,12 +1,15 @@
 // bun run bench:simulate [rows] — times POST /api/rules/simulate's replay over a request log of
-// 100,000 rows (by default) in a real SQLite file, with the shipped default rules.
+// 100,000 rows (by default) in a real SQLite file, with the shipped default rules. Every row has its
+// text digest (LOG_TEXT_DIGEST, the default); a third also kept its text (LOG_PROMPT_TEXT).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createDb } from '../db/client'
 import { loadConfig } from '../src/config'
+import { TextDigester } from '../src/lib/text-digest'
 import { loadCatalog } from '../src/providers/catalog'
 import { type LogRow, LogStore, type RequestLogEntry, toRow } from '../src/request-log/log-store'
+import { RowDigester } from '../src/request-log/text-digests'
 import { compileRules } from '../src/rules/compile'
 import defaultRules from '../src/rules/default-rules.json'
 import type { RulesDocument } from '../src/rules/schema'
@@ -20,8 +23,18 @@ const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-simulate-'))
 try {
 	const { sqlite } = createDb(join(dir, 'bench.db'))
 	const catalog = loadCatalog(loadConfig({}))
-	// The same writer the gateway's log thread uses, called directly: rows and rollups alike.
-	const store = new LogStore(sqlite)
+	const compiled = compileRules(defaultRules as RulesDocument)
+	const digestKey = crypto.getRandomValues(new Uint8Array(32))
+	const rowDigester = new RowDigester(digestKey)
+	rowDigester.define(0, compiled.textPatterns)
+	const prompts = [
+		'Summarize this article in three bullet points, please.',
+		'What is the capital of France?',
+		'Write a Python function that parses a CSV file and explain the trade-offs step by step.',
+		'Prove that the square root of 2 is irrational.',
+	]
+	// The same writer the gateway's log thread uses, called directly: rows, rollups and digests alike.
+	const store = new LogStore(sqlite, rowDigester)
 	let batch: LogRow[] = []
 	const tiers = ['simple', 'medium', 'complex']
 	const now = Date.now()
@@ -32,6 +45,7 @@ try {
 	}
 	for (let i = 0; i < ROWS; i++) {
 		const promptTokens = Math.round(20 + random() ** 3 * 30_000)
+		const prompt = prompts[i % prompts.length] ?? ''
 		const entry: RequestLogEntry = {
 			requestId: `req_${i}`,
 			createdAt: new Date(now - random() * 6.9 * DAY),
@@ -57,22 +71,26 @@ try {
 				maxTokens: null,
 			},
 			// A third of the rows kept their text, as with LOG_PROMPT_TEXT switched on part of the time.
-			promptText: i % 3 === 0 ? 'Summarize this article in three bullet points, please.' : null,
+			promptText: i % 3 === 0 ? prompt : null,
 			systemText: i % 3 === 0 ? 'You are a helpful assistant.' : null,
+			textDigest: {
+				input: { lastUserMessage: prompt, system: 'You are a helpful assistant.', cut: false },
+				patterns: compiled.textPatterns,
+			},
 		}
-		batch.push(toRow(entry))
+		batch.push(toRow(entry, 0))
 		if (batch.length >= 5000) {
 			store.write(batch)
 			batch = []
 		}
 	}
 	store.write(batch)
-	const compiled = compileRules(defaultRules as RulesDocument)
+	const digester = new TextDigester(digestKey)
 	const timings: number[] = []
 	let result: ReturnType<typeof simulateRules> | undefined
 	for (let run = 0; run < RUNS; run++) {
 		const started = performance.now()
-		result = simulateRules(sqlite, catalog, compiled, 7)
+		result = simulateRules(sqlite, catalog, compiled, 7, digester)
 		timings.push(performance.now() - started)
 	}
 	timings.sort((a, b) => a - b)

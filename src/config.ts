@@ -48,6 +48,9 @@ const EnvSchema = Type.Object({
 	LOG_PROMPT_TEXT: Type.Optional(
 		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
 	),
+	LOG_TEXT_DIGEST: Type.Optional(
+		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
+	),
 	RUNTIME_TUNING: Type.Optional(Type.String({ pattern: '^(on|off)$', description: 'must be on or off' })),
 	SIGNUP: Type.Optional(
 		Type.String({ pattern: '^(open|invite|closed)$', description: 'must be open, invite or closed' }),
@@ -86,6 +89,11 @@ export interface Config {
 	readonly catalogPath: string | undefined
 	readonly logRetentionDays: number
 	readonly logPromptText: boolean
+	/**
+	 * LOG_TEXT_DIGEST: keep a keyed digest of each `auto` request's words and of its live patterns'
+	 * outcomes, so simulation replays keyword and pattern rules without readable text. @default true
+	 */
+	readonly logTextDigest: boolean
 	/**
 	 * RUNTIME_TUNING: thread priorities, SQLite checkpointing and page cache, JavaScriptCore options
 	 * (`src/runtime/tuning.ts`); off runs the server on Bun's, SQLite's and Linux's plain defaults.
@@ -181,6 +189,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
+		logTextDigest: valid.LOG_TEXT_DIGEST !== 'false' && valid.LOG_TEXT_DIGEST !== '0',
 		runtimeTuning: valid.RUNTIME_TUNING !== 'off',
 		signup: (valid.SIGNUP ?? 'open') as SignupPolicy,
 		production,

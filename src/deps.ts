@@ -11,6 +11,7 @@ import { Deadlines } from './gateway/deadlines'
 import { KeyRateLimiter } from './gateway/rate-limit'
 import { GatewayKeyStore } from './keys/gateway-keys'
 import { ProviderKeyVault } from './keys/provider-keys'
+import { TextDigester } from './lib/text-digest'
 import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
 import { createProviderAdapters, type ProviderAdapters } from './providers/index'
 import { RequestLog } from './request-log/request-log'
@@ -70,7 +71,10 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	if (config.admin) await accounts.ensureAdmin(config.admin)
 	const rules = RulesStore.open(db, catalog, config.rulesPath)
 	const tuning = runtimeTuning(config)
-	const requestLog = new RequestLog(sqlite, config.databasePath, { writerTuning: tuning.logWriter })
+	const requestLog = new RequestLog(sqlite, config.databasePath, {
+		writerTuning: tuning.logWriter,
+		textDigestKey: config.logTextDigest ? secrets.textDigestKey : undefined,
+	})
 	tuneServingConnection(sqlite, tuning)
 	const providerKeys = new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys)
 	const adapters = createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes })
@@ -92,7 +96,15 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		rateLimiter: new KeyRateLimiter(),
 		deadlines: new Deadlines(),
 		rules,
-		workbench: new RulesWorkbench({ rules, catalog, providerKeys, adapters, requestLog, sqlite }),
+		workbench: new RulesWorkbench({
+			rules,
+			catalog,
+			providerKeys,
+			adapters,
+			requestLog,
+			sqlite,
+			textDigester: new TextDigester(secrets.textDigestKey),
+		}),
 		analytics: new UsageReports(sqlite, catalog),
 		loggedRequests: new LoggedRequests(sqlite),
 		retention: new LogRetention(sqlite, config.logRetentionDays),

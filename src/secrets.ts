@@ -6,6 +6,8 @@ import { fileExists, readText, writeFileAtomic } from './lib/files'
 export interface Secrets {
 	readonly jwtSecret: string
 	readonly encryptionKey: CryptoKey
+	/** Keys the request log's text digests; derived from the encryption key, so it is never stored. */
+	readonly textDigestKey: Uint8Array
 }
 
 interface StoredSecrets {
@@ -15,6 +17,10 @@ interface StoredSecrets {
 
 const randomBase64 = (bytes: number) =>
 	Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64')
+
+/** A separate key for another purpose, so no use of one key can reveal anything about another. */
+const deriveKey = (base64Key: string, purpose: string) =>
+	new Bun.CryptoHasher('sha256', Buffer.from(base64Key, 'base64')).update(purpose).digest() as Uint8Array
 
 /**
  * Secrets from the environment, or in development the ones generated on first start and kept
@@ -35,5 +41,9 @@ export async function resolveSecrets(config: Config): Promise<Secrets> {
 	const jwtSecret = config.jwtSecret ?? stored?.jwtSecret
 	const encryptionKey = config.encryptionKey ?? stored?.encryptionKey
 	if (!jwtSecret || !encryptionKey) throw new Error('secrets could not be resolved')
-	return { jwtSecret, encryptionKey: await importEncryptionKey(encryptionKey) }
+	return {
+		jwtSecret,
+		encryptionKey: await importEncryptionKey(encryptionKey),
+		textDigestKey: deriveKey(encryptionKey, 'switchyard text digest v1'),
+	}
 }

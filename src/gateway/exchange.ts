@@ -5,6 +5,7 @@ import type { Config } from '../config'
 import type { GatewayError } from '../errors'
 import type { Principal } from '../keys/gateway-keys'
 import { newRequestId } from '../lib/request-id'
+import { type DigestInput, TEXT_LIMIT, type TextPattern } from '../lib/text-digest'
 import type { CatalogModel } from '../providers/catalog'
 import { costUsd, sumUsage } from '../providers/pricing'
 import type { TokenUsage } from '../providers/types'
@@ -12,6 +13,17 @@ import type { RequestLog } from '../request-log/request-log'
 import type { RequestFeatures, RequestText } from '../rules/features'
 
 const PROMPT_TEXT_LIMIT = 2000
+
+function digestInput(text: RequestText): DigestInput {
+	const cut = text.lastUserMessage.length > TEXT_LIMIT || text.system.length > TEXT_LIMIT
+	return cut
+		? {
+				lastUserMessage: text.lastUserMessage.slice(0, TEXT_LIMIT),
+				system: text.system.slice(0, TEXT_LIMIT),
+				cut,
+			}
+		: { lastUserMessage: text.lastUserMessage, system: text.system, cut }
+}
 
 export const elapsedMs = (since: number) => Math.round(performance.now() - since)
 
@@ -24,6 +36,8 @@ export interface Route {
 	rulesRevision: number | null
 	/** The model this request would have gone to without routing; null for a named model, which was not routed. */
 	reference: CatalogModel | null
+	/** The live rules' regular expressions, whose outcomes a routed request's text digest records. */
+	textPatterns: readonly TextPattern[] | null
 }
 
 /** Everything known about one request, accumulated for its response headers and its log row. */
@@ -68,7 +82,7 @@ export function newExchange(principal: Principal): Exchange {
 
 /** What writing a log row needs. */
 export interface RowDeps {
-	config: Pick<Config, 'logPromptText'>
+	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
 	requestLog: Pick<RequestLog, 'record'>
 }
 
@@ -88,6 +102,7 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 	const usage = billed.length > 0 ? sumUsage(billed.map((entry) => entry.usage)) : null
 	const route = exchange.route
 	const keepText = deps.config.logPromptText && exchange.text
+	const patterns = deps.config.logTextDigest ? route?.textPatterns : null
 	const cost = billed.reduce((sum, entry) => sum + costUsd(entry.model, entry.usage), 0)
 	deps.requestLog.record({
 		requestId: exchange.requestId,
@@ -118,6 +133,7 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		features: exchange.features ?? null,
 		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,
 		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
+		textDigest: patterns && exchange.text ? { input: digestInput(exchange.text), patterns } : null,
 	})
 	return cost
 }

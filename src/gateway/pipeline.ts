@@ -24,7 +24,10 @@ import { clientGone, maskSecrets, noAnswer } from './failures'
 import type { KeyRateLimiter } from './rate-limit'
 
 export interface GatewayDeps {
-	config: Pick<Config, 'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText' | 'envKeys'>
+	config: Pick<
+		Config,
+		'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText' | 'logTextDigest' | 'envKeys'
+	>
 	rateLimiter: Pick<KeyRateLimiter, 'take'>
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
@@ -88,7 +91,14 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 		const models = live.compiled.document.tiers[decision.tier]?.models ?? []
 		const candidates = models.flatMap((id) => deps.catalog.model(id) ?? [])
 		const { tier, rule } = decision
-		return { candidates, tier, rule, rulesRevision: live.revision, reference: live.reference }
+		return {
+			candidates,
+			tier,
+			rule,
+			rulesRevision: live.revision,
+			reference: live.reference,
+			textPatterns: live.compiled.textPatterns,
+		}
 	}
 	const explicit = deps.catalog.model(model)
 	if (!explicit) {
@@ -122,6 +132,7 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 		rule: 'explicit',
 		rulesRevision: live.revision,
 		reference: null,
+		textPatterns: null,
 	}
 }
 

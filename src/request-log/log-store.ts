@@ -1,8 +1,13 @@
 import type { Database, Statement } from 'bun:sqlite'
 import type { requestLog } from '../../db/schema'
+import type { DigestInput, TextPattern } from '../lib/text-digest'
 import { latencyBucket, utcDay } from './rollup'
+import type { DigestRequest, RowDigester } from './text-digests'
 
-export type RequestLogEntry = typeof requestLog.$inferInsert
+/** A log row as the gateway records it: the text for the digest rides along until the writer digests it. */
+export type RequestLogEntry = Omit<typeof requestLog.$inferInsert, 'textDigest'> & {
+	textDigest?: { input: DigestInput; patterns: readonly TextPattern[] } | null
+}
 
 /** The columns of `request_log` a row fills, in the order of `LogRow`. */
 const COLUMNS = [
@@ -34,6 +39,7 @@ const COLUMNS = [
 	'features',
 	'prompt_text',
 	'system_text',
+	'text_digest',
 ] as const
 
 const at = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name)
@@ -54,22 +60,17 @@ const LATENCY_MS = at('latency_ms')
 
 /**
  * A log row in column order. `attempts` and `features` stay objects until the writer thread turns them
- * into their JSON columns, so the server does not serialise them twice (once here, once in the batch).
+ * into their JSON columns, so the server does not serialise them twice (once here, once in the batch);
+ * `text_digest` holds a `DigestRequest` until the writer turns it into the digest.
  */
 export type LogRow = (string | number | null | object)[]
 
 const ATTEMPTS = at('attempts')
 const FEATURES = at('features')
+const TEXT_DIGEST = at('text_digest')
 
-/** The row as SQLite values, with the JSON columns as text. */
-function toSqlValues(row: LogRow): (string | number | null)[] {
-	const values = row.slice() as (string | number | null)[]
-	values[ATTEMPTS] = JSON.stringify(row[ATTEMPTS])
-	values[FEATURES] = row[FEATURES] === null ? null : JSON.stringify(row[FEATURES])
-	return values
-}
-
-export function toRow(entry: RequestLogEntry): LogRow {
+/** `patternSet`: the number of `entry.textDigest.patterns` (`PatternSets`). */
+export function toRow(entry: RequestLogEntry, patternSet: number): LogRow {
 	return [
 		entry.requestId,
 		entry.createdAt.getTime(),
@@ -99,6 +100,7 @@ export function toRow(entry: RequestLogEntry): LogRow {
 		entry.features ?? null,
 		entry.promptText ?? null,
 		entry.systemText ?? null,
+		entry.textDigest ? ({ input: entry.textDigest.input, patternSet } satisfies DigestRequest) : null,
 	]
 }
 
@@ -137,7 +139,11 @@ export class LogStore {
 	private readonly upsertUsage: Statement
 	private readonly upsertLatency: Statement
 
-	constructor(private readonly sqlite: Database) {
+	/** `digester`: null when digests are not kept (a row's text for the digest is then dropped). */
+	constructor(
+		private readonly sqlite: Database,
+		private readonly digester: RowDigester | null,
+	) {
 		const values = `(${COLUMNS.map(() => '?').join(', ')})`
 		const insert = `INSERT INTO request_log (${COLUMNS.join(', ')}) VALUES `
 		this.insertOne = sqlite.prepare(insert + values)
@@ -171,11 +177,23 @@ export class LogStore {
 		this.sqlite.transaction(() => {
 			let next = 0
 			for (; next + ROWS_PER_STATEMENT <= rows.length; next += ROWS_PER_STATEMENT) {
-				this.insertMany.run(...rows.slice(next, next + ROWS_PER_STATEMENT).flatMap(toSqlValues))
+				this.insertMany.run(
+					...rows.slice(next, next + ROWS_PER_STATEMENT).flatMap((row) => this.toSqlValues(row)),
+				)
 			}
-			for (; next < rows.length; next++) this.insertOne.run(...toSqlValues(rows[next] as LogRow))
+			for (; next < rows.length; next++) this.insertOne.run(...this.toSqlValues(rows[next] as LogRow))
 			this.writeRollups(rows)
 		})()
+	}
+
+	/** The row as SQLite values, with the JSON columns as text and the digest made. */
+	private toSqlValues(row: LogRow): (string | number | null | Uint8Array)[] {
+		const values = row.slice() as (string | number | null | Uint8Array)[]
+		values[ATTEMPTS] = JSON.stringify(row[ATTEMPTS])
+		values[FEATURES] = row[FEATURES] === null ? null : JSON.stringify(row[FEATURES])
+		const digest = row[TEXT_DIGEST] as DigestRequest | null
+		values[TEXT_DIGEST] = digest && this.digester ? this.digester.digest(digest) : null
+		return values
 	}
 
 	private writeRollups(rows: readonly LogRow[]) {

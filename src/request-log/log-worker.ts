@@ -5,14 +5,24 @@
 // `progress`, which the server reads without waiting for a message when it must wait for the writer to
 // catch up (`request-log.ts`).
 import { Database } from 'bun:sqlite'
+import type { TextPattern } from '../lib/text-digest'
 import { type LogWriterTuning, tuneLogWriterConnection, tuneLogWriterThread } from '../runtime/tuning'
 import { type LogRow, LogStore } from './log-store'
+import { RowDigester } from './text-digests'
 
 declare const self: Worker
 
 /** `rows` travels as JSON text: a string crosses threads for a fraction of what cloning the arrays costs. */
 export type ToWriter =
-	| { type: 'open'; path: string; progress: SharedArrayBuffer; tuning: LogWriterTuning }
+	| {
+			type: 'open'
+			path: string
+			progress: SharedArrayBuffer
+			tuning: LogWriterTuning
+			/** Null when text digests are not kept. */
+			digestKey: Uint8Array | null
+	  }
+	| { type: 'patterns'; id: number; patterns: readonly TextPattern[] }
 	| { type: 'rows'; seq: number; rows: string }
 	| { type: 'close' }
 export type FromWriter =
@@ -25,6 +35,7 @@ const RETRY_MS = 1000
 
 let sqlite: Database | undefined
 let store: LogStore | undefined
+let digester: RowDigester | null = null
 let checkpoints: ReturnType<typeof setInterval> | undefined
 /** [0]: the number of the last batch written. */
 let progress: Int32Array | undefined
@@ -33,7 +44,12 @@ let retrying = false
 
 const send = (message: FromWriter) => self.postMessage(message)
 
-function open(path: string, progressBuffer: SharedArrayBuffer, tuning: LogWriterTuning) {
+function open(
+	path: string,
+	progressBuffer: SharedArrayBuffer,
+	tuning: LogWriterTuning,
+	digestKey: Uint8Array | null,
+) {
 	progress = new Int32Array(progressBuffer)
 	void tuneLogWriterThread(tuning)
 	sqlite = new Database(path)
@@ -41,7 +57,8 @@ function open(path: string, progressBuffer: SharedArrayBuffer, tuning: LogWriter
 	sqlite.run('PRAGMA synchronous = NORMAL')
 	sqlite.run('PRAGMA foreign_keys = ON')
 	checkpoints = tuneLogWriterConnection(sqlite, tuning)
-	store = new LogStore(sqlite)
+	digester = digestKey ? new RowDigester(digestKey) : null
+	store = new LogStore(sqlite, digester)
 }
 
 /** Writes queued batches in order; a failure keeps the batch and retries it, so no row is dropped. */
@@ -72,7 +89,8 @@ function drain() {
 
 self.onmessage = (event: MessageEvent<ToWriter>) => {
 	const message = event.data
-	if (message.type === 'open') open(message.path, message.progress, message.tuning)
+	if (message.type === 'open') open(message.path, message.progress, message.tuning, message.digestKey)
+	else if (message.type === 'patterns') digester?.define(message.id, message.patterns)
 	else if (message.type === 'rows') {
 		queue.push({ seq: message.seq, rows: JSON.parse(message.rows) as LogRow[] })
 		drain()

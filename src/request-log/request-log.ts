@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite'
 import { type LogWriterTuning, TUNED_RUNTIME } from '../runtime/tuning'
 import { type LogRow, LogStore, type RequestLogEntry, toRow } from './log-store'
 import type { FromWriter, ToWriter } from './log-worker'
+import { PatternSets, RowDigester } from './text-digests'
 
 export type { RequestLogEntry } from './log-store'
 
@@ -54,6 +55,8 @@ export interface RequestLogOptions {
 	maxBacklogRows?: number
 	/** The writer thread's runtime tuning (`createDeps` passes RUNTIME_TUNING's). @default TUNED_RUNTIME's */
 	writerTuning?: LogWriterTuning
+	/** The key of the rows' text digests (`Secrets.textDigestKey`); without it, no digest is kept. */
+	textDigestKey?: Uint8Array
 }
 
 /**
@@ -96,6 +99,9 @@ export class RequestLog {
 	private lastFailure = ''
 	/** Failed write attempts so far (each is retried). */
 	failures = 0
+	private readonly patternSets = new PatternSets()
+	/** Digests rows written on this thread (in-process writing); the writer thread has its own. */
+	private readonly digester: RowDigester | null
 
 	constructor(
 		private readonly sqlite: Database,
@@ -105,6 +111,7 @@ export class RequestLog {
 		this.maxBacklogRows = options.maxBacklogRows ?? MAX_BACKLOG_ROWS
 		this.maxBatchesBehind = options.maxBatchesBehind ?? MAX_BATCHES_BEHIND
 		this.maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS
+		this.digester = options.textDigestKey ? new RowDigester(options.textDigestKey) : null
 		const tuning = options.writerTuning ?? TUNED_RUNTIME.logWriter
 		const writer = new Worker(options.writerUrl ?? WRITER_URL, { smol: tuning.smolHeap } as WorkerOptions)
 		this.writer = writer
@@ -118,11 +125,19 @@ export class RequestLog {
 			path: databasePath,
 			progress: this.progress.buffer as SharedArrayBuffer,
 			tuning,
+			digestKey: options.textDigestKey ?? null,
 		})
 	}
 
 	record(entry: RequestLogEntry) {
-		this.buffer.push(toRow(entry))
+		const patterns = entry.textDigest?.patterns
+		const patternSet = patterns
+			? this.patternSets.idOf(patterns, (id) => {
+					this.digester?.define(id, patterns)
+					this.send({ type: 'patterns', id, patterns })
+				})
+			: -1
+		this.buffer.push(toRow(entry, patternSet))
 		this.timer ??= setTimeout(() => this.post(), POST_INTERVAL_MS)
 	}
 
@@ -167,7 +182,7 @@ export class RequestLog {
 			return
 		}
 		if (this.pending > this.maxBacklogRows) {
-			this.overflow ??= new LogStore(this.sqlite)
+			this.overflow ??= new LogStore(this.sqlite, this.digester)
 			this.writeHere(this.overflow, rows)
 			return
 		}
@@ -247,7 +262,7 @@ export class RequestLog {
 		if (this.local || this.closed) return
 		console.error(`request log: ${reason}; writing the log from the server's own thread from now on`)
 		this.writer = undefined
-		this.local = new LogStore(this.sqlite)
+		this.local = new LogStore(this.sqlite, this.digester)
 		this.writeUnconfirmed(this.local)
 	}
 

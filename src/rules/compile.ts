@@ -1,3 +1,4 @@
+import type { TextDigest, TextPattern } from '../lib/text-digest'
 import type { RequestFeatures, RequestText } from './features'
 import { PatternCache, type TextField, TextMemo } from './patterns'
 import type { RulesDocument, When } from './schema'
@@ -14,6 +15,14 @@ export interface Undetermined {
 	undetermined: true
 	/** The first rule whose outcome depended on the missing text. */
 	rule: string
+	/** Its predicate that could not be answered, on one line: `matches /\d+/`, `keywords "a", "b"`. */
+	needs: string
+}
+
+/** What the log kept of a request's text: the text itself (LOG_PROMPT_TEXT), its digest, both or neither. */
+export interface LoggedText {
+	text: RequestText | null
+	digest: TextDigest | null
 }
 
 export interface RuleExplanation {
@@ -28,12 +37,14 @@ export interface CompiledRules {
 	/** The hot path: first enabled rule whose `when` holds, else defaultTier. Microseconds. */
 	classify(features: RequestFeatures, text: RequestText): Decision
 	/**
-	 * For replaying logged requests, whose text may not have been kept (null). Three-valued (Kleene) logic:
-	 * a text predicate on unknown text is unknown; `any` with one true is true, `all` with one false is false,
-	 * `not` keeps unknown. An unknown rule before the first rule that surely holds makes the decision
-	 * undetermined.
+	 * For replaying logged requests, from what the log kept of their text. Three-valued (Kleene) logic:
+	 * a text predicate neither the digest nor the kept text answers is unknown; `any` with one true is true,
+	 * `all` with one false is false, `not` keeps unknown. An unknown rule before the first rule that surely
+	 * holds makes the decision undetermined.
 	 */
-	replay(features: RequestFeatures, text: RequestText | null): Decision | Undetermined
+	replay(features: RequestFeatures, logged: LoggedText): Decision | Undetermined
+	/** Every distinct regular expression of the document, for the request log to record outcomes of. */
+	readonly textPatterns: readonly TextPattern[]
 	/** For "why did this go there": each rule in order up to the winner, with the reason for its outcome. */
 	explain(features: RequestFeatures, text: RequestText): { decision: Decision; rules: RuleExplanation[] }
 }
@@ -45,7 +56,7 @@ type Node =
 	| { kind: 'range'; field: RangeField; gte: number | undefined; lte: number | undefined }
 	| { kind: 'flag'; field: FlagField; value: boolean }
 	| { kind: 'keywords'; words: readonly string[]; re: RegExp; ascii: RegExp }
-	| { kind: 'regex'; predicate: 'matches' | 'system'; field: TextField; re: RegExp }
+	| { kind: 'regex'; predicate: 'matches' | 'system'; field: TextField; source: string; re: RegExp }
 	/** `implicit`: the predicates of one `when` object, rather than an explicit `all: [...]`. */
 	| { kind: 'all'; children: Node[]; implicit: boolean }
 	| { kind: 'any'; children: Node[] }
@@ -87,7 +98,13 @@ function toNode(when: When, patterns: PatternCache): Node {
 			case 'system': {
 				const pattern = when[key]
 				if (pattern !== undefined)
-					children.push({ kind: 'regex', predicate: key, field: TEXT_OF[key], re: patterns.pattern(pattern) })
+					children.push({
+						kind: 'regex',
+						predicate: key,
+						field: TEXT_OF[key],
+						source: pattern,
+						re: patterns.pattern(pattern),
+					})
 				break
 			}
 			case 'all':
@@ -127,6 +144,7 @@ function cost(node: Node): number {
 }
 
 type RangeNode = Extract<Node, { kind: 'range' }>
+type TextNode = Extract<Node, { kind: 'keywords' | 'regex' }>
 
 function rangeHolds(node: RangeNode, value: number | null): boolean {
 	return (
@@ -208,24 +226,48 @@ const TRUE = 1
 const UNKNOWN = 2
 type Truth = typeof FALSE | typeof TRUE | typeof UNKNOWN
 
-/** Kleene evaluation with the text unknown. Not the hot path, so a plain interpreter. */
-function truthWithoutText(node: Node, f: RequestFeatures): Truth {
+const ANSWERS = { yes: TRUE, no: FALSE, unknown: UNKNOWN } as const
+
+/** A text predicate from what was logged: the digest first, then the kept text (which may be an excerpt). */
+function textTruth(node: TextNode, logged: LoggedText): Truth {
+	const fromDigest =
+		logged.digest === null
+			? UNKNOWN
+			: ANSWERS[node.kind === 'keywords' ? logged.digest.keywords(node.words) : logged.digest.pattern(node)]
+	if (fromDigest !== UNKNOWN || logged.text === null) return fromDigest
+	const text = node.kind === 'keywords' ? logged.text.lastUserMessage : logged.text[node.field]
+	return node.re.test(text) ? TRUE : FALSE
+}
+
+/**
+ * Kleene evaluation from what the log kept. Not the hot path, so a plain interpreter; `unknown` collects
+ * the first text predicate it could not answer, to say what an undetermined replay lacked.
+ */
+function truthOfLogged(
+	node: Node,
+	f: RequestFeatures,
+	logged: LoggedText,
+	unknown: { first?: TextNode },
+): Truth {
 	switch (node.kind) {
 		case 'range':
 			return rangeHolds(node, f[node.field]) ? TRUE : FALSE
 		case 'flag':
 			return f[node.field] === node.value ? TRUE : FALSE
 		case 'keywords':
-		case 'regex':
-			return UNKNOWN
+		case 'regex': {
+			const truth = textTruth(node, logged)
+			if (truth === UNKNOWN) unknown.first ??= node
+			return truth
+		}
 		case 'not': {
-			const inner = truthWithoutText(node.child, f)
+			const inner = truthOfLogged(node.child, f, logged, unknown)
 			return inner === UNKNOWN ? UNKNOWN : inner === TRUE ? FALSE : TRUE
 		}
 		case 'all': {
 			let result: Truth = TRUE
 			for (const child of node.children) {
-				const value = truthWithoutText(child, f)
+				const value = truthOfLogged(child, f, logged, unknown)
 				if (value === FALSE) return FALSE
 				if (value === UNKNOWN) result = UNKNOWN
 			}
@@ -234,7 +276,7 @@ function truthWithoutText(node: Node, f: RequestFeatures): Truth {
 		case 'any': {
 			let result: Truth = FALSE
 			for (const child of node.children) {
-				const value = truthWithoutText(child, f)
+				const value = truthOfLogged(child, f, logged, unknown)
 				if (value === TRUE) return TRUE
 				if (value === UNKNOWN) result = UNKNOWN
 			}
@@ -273,6 +315,10 @@ const sample = (words: readonly string[]) =>
 
 const shorten = (pattern: string) =>
 	pattern.length <= SHOWN_PATTERN ? pattern : `${pattern.slice(0, SHOWN_PATTERN)}…`
+
+/** A text predicate on one line, as a simulation names what it lacked. */
+const describeTextNode = (node: TextNode) =>
+	node.kind === 'keywords' ? `keywords ${sample(node.words)}` : `${node.predicate} /${shorten(node.source)}/`
 
 /** Whether `node` holds, and a readable reason for that outcome. */
 function why(node: Node, f: RequestFeatures, t: RequestText): { holds: boolean; reason: string } {
@@ -329,6 +375,17 @@ function why(node: Node, f: RequestFeatures, t: RequestText): { holds: boolean; 
 	}
 }
 
+function textPatternsOf(rules: readonly CompiledRule[]): TextPattern[] {
+	const patterns = new Map<string, TextPattern>()
+	const visit = (node: Node) => {
+		if (node.kind === 'regex') patterns.set(`${node.field}\u0000${node.source}`, node)
+		else if (node.kind === 'not') visit(node.child)
+		else if (node.kind === 'all' || node.kind === 'any') node.children.forEach(visit)
+	}
+	for (const rule of rules) visit(rule.node)
+	return [...patterns.values()].map(({ field, source }) => ({ field, source }))
+}
+
 interface CompiledRule {
 	readonly name: string
 	readonly enabled: boolean
@@ -362,12 +419,18 @@ export function compileRules(document: RulesDocument): CompiledRules {
 		return fallback
 	}
 
-	function replay(features: RequestFeatures, text: RequestText | null): Decision | Undetermined {
-		if (text !== null) return classify(features, text)
+	function replay(features: RequestFeatures, logged: LoggedText): Decision | Undetermined {
+		if (logged.digest === null && logged.text !== null) return classify(features, logged.text)
 		for (const rule of enabled) {
-			const truth = truthWithoutText(rule.node, features)
+			const unknown: { first?: TextNode } = {}
+			const truth = truthOfLogged(rule.node, features, logged, unknown)
 			if (truth === TRUE) return rule.decision
-			if (truth === UNKNOWN) return { undetermined: true, rule: rule.name }
+			if (truth === UNKNOWN)
+				return {
+					undetermined: true,
+					rule: rule.name,
+					needs: unknown.first ? describeTextNode(unknown.first) : '',
+				}
 		}
 		return fallback
 	}
@@ -386,5 +449,5 @@ export function compileRules(document: RulesDocument): CompiledRules {
 		return { decision: fallback, rules: explained }
 	}
 
-	return { document, classify, replay, explain }
+	return { document, classify, replay, explain, textPatterns: textPatternsOf(rules) }
 }

@@ -1,9 +1,10 @@
 import type { Database } from 'bun:sqlite'
+import type { TextDigester } from '../lib/text-digest'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { costUsd } from '../providers/pricing'
 import { checkCapabilities } from './capabilities'
-import type { CompiledRules } from './compile'
-import type { RequestFeatures, RequestText } from './features'
+import type { CompiledRules, LoggedText } from './compile'
+import type { RequestFeatures } from './features'
 
 const DAY_MS = 24 * 60 * 60_000
 /** How many incapable requests the answer lists (it counts them all). */
@@ -22,10 +23,12 @@ export interface SimulationResult {
 	requests: number
 	/** Those whose proposed decision could be computed. */
 	evaluated: number
-	/** Those that needed text (keywords, matches, system) that was not logged. */
+	/** Those whose decision needed a text predicate that what was logged could not answer. */
 	notEvaluated: number
-	/** Whether text predicates could be replayed: `features-only` unless LOG_PROMPT_TEXT kept the text. */
-	textMode: 'features-only' | 'with-text' | 'partial-text'
+	/** Per rule and predicate, the requests it left undecided, most first: never hidden in a total. */
+	notEvaluatedByRule: UndecidedByRule[]
+	/** What the log kept of the requests' text: a digest (LOG_TEXT_DIGEST), readable excerpts (LOG_PROMPT_TEXT). */
+	textKept: { digest: number; text: number; neither: number }
 	/** Evaluated requests whose tier would change. */
 	changed: number
 	/** Costs cover the evaluated requests the proposed rules can serve; tier counts cover every evaluated one. */
@@ -40,6 +43,13 @@ export interface SimulationResult {
 	 * their cost, most frequent first: every request, evaluated or not.
 	 */
 	byRule: RuleHits[]
+}
+
+export interface UndecidedByRule {
+	rule: string
+	/** The predicate that could not be answered, on one line. */
+	needs: string
+	requests: number
 }
 
 export interface RuleHits {
@@ -63,6 +73,7 @@ interface LoggedRow {
 	features: string
 	prompt_text: string | null
 	system_text: string | null
+	text_digest: Uint8Array | null
 }
 
 /** Rows reach the log when their request ends, so a long stream may land a little after a later request. */
@@ -76,7 +87,7 @@ function loggedAutoRequests(sqlite: Database, since: number): LoggedRow[] {
 	const rows: LoggedRow[] = []
 	const walk = sqlite.query<LoggedRow & { requested_model: string | null }, []>(
 		`SELECT id, created_at, requested_model, tier, rule, cost_usd, prompt_tokens, completion_tokens, cached_tokens,
-		        cache_write_tokens, features, prompt_text, system_text
+		        cache_write_tokens, features, prompt_text, system_text, text_digest
 		   FROM request_log ORDER BY id DESC`,
 	)
 	for (const row of walk.iterate()) {
@@ -107,20 +118,36 @@ function ruleHits(rows: readonly LoggedRow[]): RuleHits[] {
 		.sort((a, b) => b.requests - a.requests || a.rule.localeCompare(b.rule))
 }
 
+function loggedText(row: LoggedRow, digester: TextDigester | null): LoggedText {
+	return {
+		text:
+			row.prompt_text !== null || row.system_text !== null
+				? { lastUserMessage: row.prompt_text ?? '', system: row.system_text ?? '' }
+				: null,
+		digest: digester && row.text_digest ? digester.read(row.text_digest) : null,
+	}
+}
+
 const count = (tally: Record<string, number>, key: string) => {
 	tally[key] = (tally[key] ?? 0) + 1
 }
 
+function undecidedByRule(undecided: Map<string, UndecidedByRule>): UndecidedByRule[] {
+	return [...undecided.values()].sort((a, b) => b.requests - a.requests || a.rule.localeCompare(b.rule))
+}
+
 /**
  * Replays the last `days` of logged `auto` requests through proposed rules, using the features and
- * tokens stored with each row (and the text when LOG_PROMPT_TEXT kept it). The proposed cost of a request
- * is its logged tokens at the price of the first model in the proposed tier able to serve it.
+ * tokens stored with each row, and its text digest or kept text for text predicates. The proposed cost of
+ * a request is its logged tokens at the price of the first model in the proposed tier able to serve it.
+ * `digester` reads the digests (null: digests are ignored).
  */
 export function simulateRules(
 	sqlite: Database,
 	catalog: Catalog,
 	proposed: CompiledRules,
 	days: number,
+	digester: TextDigester | null,
 	now = Date.now(),
 ): SimulationResult {
 	const rows = loggedAutoRequests(sqlite, now - days * DAY_MS)
@@ -136,7 +163,8 @@ export function simulateRules(
 		requests: rows.length,
 		evaluated: 0,
 		notEvaluated: 0,
-		textMode: 'features-only',
+		notEvaluatedByRule: [],
+		textKept: { digest: 0, text: 0, neither: 0 },
 		changed: 0,
 		current: { costUsd: 0, byTier: {} },
 		proposed: { costUsd: 0, byTier: {} },
@@ -145,17 +173,20 @@ export function simulateRules(
 		incapableRequests: [],
 		byRule: ruleHits(rows),
 	}
-	let withText = 0
+	const undecided = new Map<string, UndecidedByRule>()
 	for (const row of rows) {
 		const features = JSON.parse(row.features) as RequestFeatures
-		const text: RequestText | null =
-			row.prompt_text !== null || row.system_text !== null
-				? { lastUserMessage: row.prompt_text ?? '', system: row.system_text ?? '' }
-				: null
-		if (text) withText++
-		const decision = proposed.replay(features, text)
+		const logged = loggedText(row, digester)
+		if (logged.digest) result.textKept.digest++
+		if (logged.text) result.textKept.text++
+		if (!logged.digest && !logged.text) result.textKept.neither++
+		const decision = proposed.replay(features, logged)
 		if ('undetermined' in decision) {
 			result.notEvaluated++
+			const id = `${decision.rule}\u0000${decision.needs}`
+			const tally = undecided.get(id) ?? { rule: decision.rule, needs: decision.needs, requests: 0 }
+			tally.requests++
+			undecided.set(id, tally)
 			continue
 		}
 		result.evaluated++
@@ -192,7 +223,7 @@ export function simulateRules(
 			reasoningTokens: 0,
 		})
 	}
-	result.textMode = withText === 0 ? 'features-only' : withText === rows.length ? 'with-text' : 'partial-text'
+	result.notEvaluatedByRule = undecidedByRule(undecided)
 	result.costDeltaUsd = result.proposed.costUsd - result.current.costUsd
 	return result
 }

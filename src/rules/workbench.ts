@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { badRequest, GatewayError } from '../errors'
 import type { ProviderKeyVault } from '../keys/provider-keys'
+import type { TextDigester } from '../lib/text-digest'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { checkChatRequest } from '../providers/chat-request'
 import type { ProviderAdapters } from '../providers/index'
@@ -20,6 +21,8 @@ export interface WorkbenchDeps {
 	adapters: ProviderAdapters
 	requestLog: Pick<RequestLog, 'flush'>
 	sqlite: Database
+	/** Reads the log's text digests (the same key the log writes them with). */
+	textDigester: TextDigester
 }
 
 /** What the "Test a prompt" form describes; `sampleRequest` turns it into a chat request. */
@@ -151,7 +154,7 @@ export class RulesWorkbench {
 	async simulate(days: number, proposed?: unknown): Promise<SimulationResult> {
 		const compiled = this.compile(proposed)
 		await this.deps.requestLog.flush()
-		return simulateRules(this.deps.sqlite, this.deps.catalog, compiled, days)
+		return simulateRules(this.deps.sqlite, this.deps.catalog, compiled, days, this.deps.textDigester)
 	}
 
 	save(document: unknown, author: RuleAuthor): number {

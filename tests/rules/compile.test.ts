@@ -1,9 +1,13 @@
 import { describe, expect, it, test } from 'bun:test'
-import { compileRules, type Decision } from '../../src/rules/compile'
+import { TextDigester, type TextPattern } from '../../src/lib/text-digest'
+import { compileRules, type Decision, type LoggedText } from '../../src/rules/compile'
 import type { RequestFeatures, RequestText } from '../../src/rules/features'
 import { asciiKeywordsRegExp, keywordsRegExp } from '../../src/rules/patterns'
 import type { Rule, RulesDocument, When } from '../../src/rules/schema'
 import { features } from '../helpers/features'
+
+const NOTHING: LoggedText = { text: null, digest: null }
+const kept = (requestText: RequestText): LoggedText => ({ text: requestText, digest: null })
 
 function text(lastUserMessage = '', system = ''): RequestText {
 	return { lastUserMessage, system }
@@ -212,18 +216,18 @@ describe('compileRules: replay', () => {
 		[
 			'is undetermined at the first rule needing text',
 			{ promptTokens: 200 },
-			{ undetermined: true, rule: 'hard' },
+			{ undetermined: true, rule: 'hard', needs: 'keywords "prove"' },
 		],
 	])('without text: %s', (_, f, expected) => {
-		expect(compiled.replay(features(f), null)).toEqual(expected)
+		expect(compiled.replay(features(f), NOTHING)).toEqual(expected)
 	})
 
 	it('with text, decides like classify', () => {
-		expect(compiled.replay(features({ promptTokens: 200 }), text('prove it'))).toEqual({
+		expect(compiled.replay(features({ promptTokens: 200 }), kept(text('prove it')))).toEqual({
 			tier: 'complex',
 			rule: 'hard',
 		})
-		expect(compiled.replay(features({ promptTokens: 200 }), text('hi'))).toEqual({
+		expect(compiled.replay(features({ promptTokens: 200 }), kept(text('hi')))).toEqual({
 			tier: 'simple',
 			rule: 'short',
 		})
@@ -255,7 +259,7 @@ describe('compileRules: replay', () => {
 	])('three-valued: %s', (_, when, f, expected) => {
 		const replayed = compileRules(documentOf([{ name: 'r', when, tier: 'complex' }])).replay(
 			features(f),
-			null,
+			NOTHING,
 		)
 		const outcome = 'undetermined' in replayed ? 'unknown' : replayed.rule === 'r' ? 'true' : 'false'
 		expect(outcome).toBe(expected)
@@ -268,12 +272,100 @@ describe('compileRules: replay', () => {
 				{ name: 'all', when: {}, tier: 'simple' },
 			]),
 		)
-		expect(compiled.replay(features(), null)).toEqual({ tier: 'simple', rule: 'all' })
+		expect(compiled.replay(features(), NOTHING)).toEqual({ tier: 'simple', rule: 'all' })
 	})
 
 	it('is undetermined when an unknown rule would be the last chance before the default', () => {
 		const compiled = compileRules(documentOf([{ name: 'hard', when: { matches: 'x' }, tier: 'complex' }]))
-		expect(compiled.replay(features(), null)).toEqual({ undetermined: true, rule: 'hard' })
+		expect(compiled.replay(features(), NOTHING)).toEqual({
+			undetermined: true,
+			rule: 'hard',
+			needs: 'matches /x/',
+		})
+	})
+})
+
+describe('compileRules: replay from a text digest', () => {
+	const digester = new TextDigester(new Uint8Array(32).fill(3))
+	const live = compileRules(
+		documentOf([
+			{ name: 'code', when: { matches: '```' }, tier: 'complex' },
+			{ name: 'persona', when: { system: '(?i:pirate)' }, tier: 'medium' },
+		]),
+	)
+	const digested = (
+		lastUserMessage: string,
+		system = '',
+		patterns: readonly TextPattern[] = live.textPatterns,
+	) =>
+		({
+			text: null,
+			digest: digester.read(digester.digest({ lastUserMessage, system, cut: false }, patterns)),
+		}) satisfies LoggedText
+
+	it('lists every distinct pattern of the rules, disabled ones too, for the log to record', () => {
+		const compiled = compileRules(
+			documentOf([
+				{ name: 'a', when: { any: [{ matches: 'x' }, { not: { system: 'y' } }] }, tier: 'complex' },
+				{ name: 'b', enabled: false, when: { matches: 'x', keywords: ['k'] }, tier: 'simple' },
+				{ name: 'c', when: { matches: 'z' }, tier: 'simple' },
+			]),
+		)
+		expect(compiled.textPatterns).toEqual([
+			{ field: 'lastUserMessage', source: 'x' },
+			{ field: 'system', source: 'y' },
+			{ field: 'lastUserMessage', source: 'z' },
+		])
+	})
+
+	it('replays keyword rules from the digest, with no text kept', () => {
+		const proposed = compileRules(
+			documentOf([
+				{ name: 'hard', when: { keywords: ['prove', 'step by step'] }, tier: 'complex' },
+				{ name: 'rest', when: {}, tier: 'simple' },
+			]),
+		)
+		expect(proposed.replay(features(), digested('Explain it Step  by step'))).toEqual({
+			tier: 'complex',
+			rule: 'hard',
+		})
+		expect(proposed.replay(features(), digested('hello there'))).toEqual({ tier: 'simple', rule: 'rest' })
+	})
+
+	it('replays a pattern that was live when the request came, on either text field', () => {
+		const proposed = compileRules(
+			documentOf([
+				{ name: 'persona', when: { system: '(?i:pirate)' }, tier: 'medium' },
+				{ name: 'code', when: { matches: '```' }, tier: 'complex' },
+			]),
+		)
+		expect(proposed.replay(features(), digested('see ```x```', 'You are a PIRATE'))).toEqual({
+			tier: 'medium',
+			rule: 'persona',
+		})
+		expect(proposed.replay(features(), digested('see ```x```', 'You are helpful'))).toEqual({
+			tier: 'complex',
+			rule: 'code',
+		})
+		expect(proposed.replay(features(), digested('plain', 'You are helpful'))).toEqual({
+			tier: 'medium',
+			rule: 'default',
+		})
+	})
+
+	it('says which pattern it lacked when a rule has one that was not live then', () => {
+		const proposed = compileRules(documentOf([{ name: 'new', when: { matches: '\\d{3}' }, tier: 'complex' }]))
+		expect(proposed.replay(features(), digested('call 555'))).toEqual({
+			undetermined: true,
+			rule: 'new',
+			needs: 'matches /\\d{3}/',
+		})
+	})
+
+	it('falls back on the kept text for what the digest does not answer', () => {
+		const proposed = compileRules(documentOf([{ name: 'new', when: { matches: '\\d{3}' }, tier: 'complex' }]))
+		const logged = { ...digested('call 555'), text: text('call 555') }
+		expect(proposed.replay(features(), logged)).toEqual({ tier: 'complex', rule: 'new' })
 	})
 })
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'bun:test'
 import type { RequestLogEntry } from '../../src/request-log/request-log'
+import defaultRules from '../../src/rules/default-rules.json'
 import type { RulesDocument } from '../../src/rules/schema'
 import { makeApp, signupUser } from '../helpers/app'
 import { features } from '../helpers/features'
+import { startGateway } from '../helpers/gateway'
 
 const DAY = 24 * 60 * 60_000
 
@@ -113,7 +115,9 @@ describe('POST /api/rules/simulate', () => {
 			requests: 5,
 			evaluated: 4,
 			notEvaluated: 1,
-			textMode: 'partial-text',
+			// Row 6 kept neither text nor digest, so the keyword rule cannot be answered for it.
+			notEvaluatedByRule: [{ rule: 'proofs', needs: 'keywords "prove"', requests: 1 }],
+			textKept: { digest: 0, text: 1, neither: 4 },
 			changed: 2,
 			// What rows 1, 3 and 7 cost: $0.01 + $0.002 + $0.004.
 			current: { costUsd: expect.closeTo(0.016, 12), byTier: { medium: 2, simple: 1, complex: 1 } },
@@ -164,5 +168,74 @@ describe('POST /api/rules/simulate', () => {
 			{ path: '/rules/1/tier', message: 'unknown tier "simple"; no tiers are defined' },
 			{ path: '/rules/2/tier', message: 'unknown tier "complex"; no tiers are defined' },
 		])
+	})
+
+	describe('on default settings (no LOG_PROMPT_TEXT)', () => {
+		// `code-block` of the shipped rules matches ``` on the last user message: live when these requests came.
+		const proposal: RulesDocument = {
+			...(defaultRules as RulesDocument),
+			rules: [
+				{ name: 'code', when: { matches: '```' }, tier: 'complex' },
+				{ name: 'proofs', when: { keywords: ['prove', 'step by step'] }, tier: 'complex' },
+				{ name: 'numbers', when: { matches: '\\d{3}' }, tier: 'simple' },
+			],
+		}
+		const prompts = ['Please prove that 2+2=4', '```js\nconsole.log(1)\n```', 'hello there', 'call 555 now']
+
+		it('replays keyword rules and the patterns live then from digests, and counts what a new pattern left undecided', async () => {
+			await using g = await startGateway()
+			for (const content of prompts)
+				await g.openai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content }] })
+			await g.t.deps.requestLog.flush()
+			const stored = g.t.deps.sqlite
+				.query<{ prompt_text: string | null; text_digest: Uint8Array | null }, []>(
+					'SELECT prompt_text, text_digest FROM request_log',
+				)
+				.all()
+			expect(stored).toHaveLength(4)
+			for (const row of stored) {
+				expect(row.prompt_text).toBeNull()
+				expect(row.text_digest).toBeInstanceOf(Uint8Array)
+				expect(Buffer.from(row.text_digest ?? []).toString('latin1')).not.toMatch(/prove|hello|console/)
+			}
+
+			const res = await g.t.call('POST', '/api/rules/simulate', { token: g.token, body: { rules: proposal } })
+			expect(res.status).toBe(200)
+			const result = (await res.json()) as Record<string, unknown>
+			expect(result).toMatchObject({
+				requests: 4,
+				// The proof (keyword) and the code block (a pattern live then); the other two reach `numbers`.
+				evaluated: 2,
+				notEvaluated: 2,
+				notEvaluatedByRule: [{ rule: 'numbers', needs: 'matches /\\d{3}/', requests: 2 }],
+				textKept: { digest: 4, text: 0, neither: 0 },
+				proposed: { byTier: { complex: 2 } },
+			})
+		})
+
+		it('keeps no digest with LOG_TEXT_DIGEST=false, and then says every text rule is undecided', async () => {
+			await using g = await startGateway({ LOG_TEXT_DIGEST: 'false' })
+			await g.openai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] })
+			await g.t.deps.requestLog.flush()
+			const res = await g.t.call('POST', '/api/rules/simulate', { token: g.token, body: { rules: proposal } })
+			expect(await res.json()).toMatchObject({
+				requests: 1,
+				evaluated: 0,
+				notEvaluatedByRule: [{ rule: 'code', needs: 'matches /```/', requests: 1 }],
+				textKept: { digest: 0, text: 0, neither: 1 },
+			})
+		})
+
+		it('ignores digests made under another encryption key instead of reading them as "absent"', async () => {
+			await using g = await startGateway()
+			await g.openai.chat.completions.create({
+				model: 'auto',
+				messages: [{ role: 'user', content: 'prove it' }],
+			})
+			await g.t.deps.requestLog.flush()
+			g.t.deps.sqlite.run("UPDATE request_log SET text_digest = X'0100deadbeef'")
+			const res = await g.t.call('POST', '/api/rules/simulate', { token: g.token, body: { rules: proposal } })
+			expect(await res.json()).toMatchObject({ evaluated: 0, textKept: { digest: 0, neither: 1 } })
+		})
 	})
 })

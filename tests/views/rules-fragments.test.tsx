@@ -34,8 +34,9 @@ const simulation: SimulationResult = {
 	days: 7,
 	requests: 3,
 	evaluated: 3,
-	notEvaluated: 0,
-	textMode: 'features-only',
+	notEvaluated: 2,
+	notEvaluatedByRule: [{ rule: HOSTILE, needs: HOSTILE, requests: 2 }],
+	textKept: { digest: 3, text: 0, neither: 0 },
 	changed: 1,
 	current: { costUsd: 0.5, byTier: { [HOSTILE]: 3 } },
 	proposed: { costUsd: 0.25, byTier: { cheap: 3 } },
@@ -84,10 +85,38 @@ describe('the rules fragments', () => {
 
 	it('escape tier names and the reasons a request could not be served in a simulation', () => {
 		const html = render(<SimulationView outcome={{ kind: 'result', result: simulation }} />)
-		// the tier in the table, the incapable request's tier (inside its line), its reason, and the rule's name
+		// the tier in the table, the incapable request's tier (inside its line), its reason, the rule's name,
+		// and the undecided rule with what it needs
 		expect(html).toContain(`→ ${ESCAPED}: `)
 		expect(html).toContain(`<td data-label="Rule">${ESCAPED}</td><td data-label="Requests">3</td>`)
-		expectEscaped(html, 4)
+		expect(html).toContain('2 requests could not be evaluated')
+		expectEscaped(html, 6)
+	})
+
+	it('never show a reassuring zero when no request could be evaluated', () => {
+		const html = render(
+			<SimulationView
+				outcome={{
+					kind: 'result',
+					result: {
+						...simulation,
+						evaluated: 0,
+						notEvaluated: 3,
+						notEvaluatedByRule: [{ rule: 'code', needs: 'matches /```/', requests: 3 }],
+						current: { costUsd: 0, byTier: {} },
+						proposed: { costUsd: 0, byTier: {} },
+						costDeltaUsd: 0,
+						incapable: 0,
+						incapableRequests: [],
+					},
+				}}
+			/>,
+		)
+		expect(html).toContain('No request could be evaluated, so these rules have no cost to compare.')
+		expect(html).toContain('3 requests could not be evaluated')
+		expect(html).toContain('<code>matches /```/</code>')
+		expect(html).not.toContain('$0.00')
+		expect(html).not.toContain('Every evaluated request can be served')
 	})
 
 	it('escape the rules file path on the page', () => {
@@ -96,6 +125,7 @@ describe('the rules fragments', () => {
 				user={{ id: 1, email: 'admin@example.com', role: 'admin' }}
 				workspace={{ text: '{}', errors: [], liveRevision: 1, history: [], summary: [] }}
 				logPromptText={false}
+				logTextDigest
 				rulesPath={HOSTILE}
 			/>,
 		)

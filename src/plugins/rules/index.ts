@@ -16,7 +16,7 @@ import { RulesModel } from './model'
 export interface RulesDeps extends SessionDeps {
 	workbench: RulesWorkbench
 	rules: Pick<RulesStore, 'path' | 'current' | 'history'>
-	config: Pick<Config, 'logPromptText'>
+	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
 }
 
 /** What stopped a dashboard test or simulation, for the fragment that shows it. */
@@ -30,7 +30,13 @@ export const rulesPlugin = (deps: RulesDeps) => {
 	const { workbench, rules } = deps
 
 	const page = (user: PublicUser, workspace: Workspace) =>
-		RulesPage({ user, workspace, logPromptText: deps.config.logPromptText, rulesPath: rules.path })
+		RulesPage({
+			user,
+			workspace,
+			logPromptText: deps.config.logPromptText,
+			logTextDigest: deps.config.logTextDigest,
+			rulesPath: rules.path,
+		})
 
 	const workspaceView = (request: Request, user: PublicUser, workspace: Workspace) =>
 		fragmentOrPage(

@@ -108,12 +108,16 @@ function RoutingPreviewView({ preview, usedDraft }: { preview: RoutingPreview; u
 	)
 }
 
-const TEXT_MODE_NOTE = {
-	'features-only':
-		'Prompt text is not logged (LOG_PROMPT_TEXT is off), so rules that read text (keywords, matches, system) cannot be replayed.',
-	'partial-text': 'Only part of these requests kept their text (LOG_PROMPT_TEXT was off for some of them).',
-	'with-text': 'Every request kept its text excerpts, so text rules were replayed too.',
-} as const
+/** What the log kept of the replayed requests' text, in one sentence. */
+function textKeptNote({ requests, textKept }: SimulationResult): string {
+	const parts = [
+		`text digests for ${textKept.digest} of ${requests} (LOG_TEXT_DIGEST)`,
+		`readable excerpts for ${textKept.text} (LOG_PROMPT_TEXT)`,
+	]
+	const neither =
+		textKept.neither > 0 ? ` ${textKept.neither} kept neither: only rules on features replay for them.` : ''
+	return `The log kept ${parts.join(' and ')}.${neither}`
+}
 
 type SimulationOutcome = { kind: 'empty' } | Refusal | { kind: 'result'; result: SimulationResult }
 
@@ -133,10 +137,6 @@ export function SimulationView({ outcome }: { outcome: SimulationOutcome }) {
 }
 
 function SimulationSummary({ result }: { result: SimulationResult }) {
-	const tiers = [
-		...new Set([...Object.keys(result.current.byTier), ...Object.keys(result.proposed.byTier)]),
-	].sort()
-	const base = result.current.costUsd
 	return (
 		<>
 			<p>
@@ -144,26 +144,10 @@ function SimulationSummary({ result }: { result: SimulationResult }) {
 				days: <strong>{result.evaluated}</strong> evaluated, <strong>{result.notEvaluated}</strong> not
 				evaluated, <strong>{result.changed}</strong> would change tier.
 			</p>
-			<p class="hint">{TEXT_MODE_NOTE[result.textMode]}</p>
-			<table class="table">
-				<tbody>
-					<tr>
-						<th>Cost now</th>
-						<td safe>{formatUsd(result.current.costUsd)}</td>
-					</tr>
-					<tr>
-						<th>Cost with these rules</th>
-						<td safe>{formatUsd(result.proposed.costUsd)}</td>
-					</tr>
-					<tr>
-						<th>Difference</th>
-						<td safe>
-							{`${result.costDeltaUsd >= 0 ? '+' : ''}${formatUsd(result.costDeltaUsd)}${base > 0 ? ` (${formatPercent(result.costDeltaUsd / base)})` : ''}`}
-						</td>
-					</tr>
-				</tbody>
-			</table>
-			<h3>Which rules decided these requests</h3>
+			<p class="hint" safe>
+				{textKeptNote(result)}
+			</p>
+			<h3>Which rules decided these requests (the rules live then)</h3>
 			{result.byRule.length === 0 ? (
 				<p class="hint">No auto requests in this period.</p>
 			) : (
@@ -194,6 +178,79 @@ function SimulationSummary({ result }: { result: SimulationResult }) {
 					</tbody>
 				</table>
 			)}
+			{result.notEvaluatedByRule.length > 0 ? <UndecidedRules result={result} /> : ''}
+			{result.evaluated === 0 ? (
+				<p class="status-warn">No request could be evaluated, so these rules have no cost to compare.</p>
+			) : (
+				<EvaluatedSummary result={result} />
+			)}
+		</>
+	)
+}
+
+/** Which rules a replay could not decide, and the predicate each lacked: counted, never folded into a total. */
+function UndecidedRules({ result }: { result: SimulationResult }) {
+	return (
+		<>
+			<h3 class="status-warn">{result.notEvaluated} requests could not be evaluated</h3>
+			<table class="table">
+				<thead>
+					<tr>
+						<th>Rule</th>
+						<th>Needs</th>
+						<th>Requests</th>
+					</tr>
+				</thead>
+				<tbody>
+					{result.notEvaluatedByRule.map((undecided) => (
+						<tr>
+							<td data-label="Rule" safe>
+								{undecided.rule}
+							</td>
+							<td data-label="Needs">
+								<code safe>{undecided.needs}</code>
+							</td>
+							<td data-label="Requests">{undecided.requests}</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+			<p class="hint">
+				A pattern is answered from a request's digest only if it was live when the request came; a new or
+				edited pattern needs newer requests, or LOG_PROMPT_TEXT. A keyword is unknown when the message was
+				longer than the part digested (32,768 characters).
+			</p>
+		</>
+	)
+}
+
+/** The cost comparison and tier counts, over the evaluated requests. */
+function EvaluatedSummary({ result }: { result: SimulationResult }) {
+	const tiers = [
+		...new Set([...Object.keys(result.current.byTier), ...Object.keys(result.proposed.byTier)]),
+	].sort()
+	const base = result.current.costUsd
+	return (
+		<>
+			<p class="hint">Costs and tiers below cover the {result.evaluated} evaluated requests.</p>
+			<table class="table">
+				<tbody>
+					<tr>
+						<th>Cost now</th>
+						<td safe>{formatUsd(result.current.costUsd)}</td>
+					</tr>
+					<tr>
+						<th>Cost with these rules</th>
+						<td safe>{formatUsd(result.proposed.costUsd)}</td>
+					</tr>
+					<tr>
+						<th>Difference</th>
+						<td safe>
+							{`${result.costDeltaUsd >= 0 ? '+' : ''}${formatUsd(result.costDeltaUsd)}${base > 0 ? ` (${formatPercent(result.costDeltaUsd / base)})` : ''}`}
+						</td>
+					</tr>
+				</tbody>
+			</table>
 			<h3>Requests by tier</h3>
 			<table class="table">
 				<thead>

@@ -6,10 +6,20 @@ interface RulesPageProps {
 	user: ViewUser
 	workspace: Parameters<typeof RulesWorkspace>[0]
 	logPromptText: boolean
+	logTextDigest: boolean
 	rulesPath: string
 }
 
-export function RulesPage({ user, workspace, logPromptText, rulesPath }: RulesPageProps) {
+/** What a simulation can replay, given what the log keeps of each request's text. */
+function replayNote(logPromptText: boolean, logTextDigest: boolean): string {
+	if (logPromptText)
+		return 'Prompt text logging is on (LOG_PROMPT_TEXT): simulations replay keyword, matches and system rules from the first 2,000 characters kept.'
+	if (logTextDigest)
+		return 'Simulations replay keyword rules, and matches and system patterns that were live when a request came, from a keyed digest of its text (LOG_TEXT_DIGEST); no readable text is kept. A new pattern needs newer requests; what could not be replayed is counted per rule.'
+	return 'Neither text nor its digest is logged (LOG_PROMPT_TEXT and LOG_TEXT_DIGEST are off): simulations replay rules on features and tokens only, and count the requests each text rule leaves undecided.'
+}
+
+export function RulesPage({ user, workspace, logPromptText, logTextDigest, rulesPath }: RulesPageProps) {
 	return (
 		<Layout title="Routing rules" user={user} active="rules">
 			<section class="card notice">
@@ -18,10 +28,8 @@ export function RulesPage({ user, workspace, logPromptText, rulesPath }: RulesPa
 					<code safe>{rulesPath}</code>: edits saved here or made to the file by hand take effect for the next
 					request, and every version is kept below.
 				</p>
-				<p class="hint">
-					{logPromptText
-						? 'Prompt text logging is on (LOG_PROMPT_TEXT): simulations replay keyword, matches and system rules too.'
-						: 'Prompt text logging is off (LOG_PROMPT_TEXT=false): simulations use each request’s stored features and tokens; requests whose decision needs text rules count as not evaluated.'}
+				<p class="hint" safe>
+					{replayNote(logPromptText, logTextDigest)}
 				</p>
 			</section>
 			<RulesWorkspace {...workspace} />
