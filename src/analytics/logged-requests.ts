@@ -3,11 +3,25 @@ import type { AttemptRecord } from '../../db/schema'
 import { notFound } from '../errors'
 import { type Scope, userClause } from './usage-reports'
 
+/**
+ * Why a logged request has no tier: it named its model (`explicit`: rule `explicit`, or a model answered
+ * without a tier), or it was refused before any route was chosen (`before-routing`: no rule, no model).
+ */
+export type Untiered = 'explicit' | 'before-routing'
+
 export interface RequestFilters {
 	status?: number | 'error' | 'ok'
-	model?: string
+	/** A model id, or null for the requests no model answered. */
+	model?: string | null
 	tier?: string
+	untiered?: Untiered
 	keyId?: number
+}
+
+/** The conditions behind `Untiered`, on `request_log r`. */
+const UNTIERED: Record<Untiered, string> = {
+	explicit: "r.tier IS NULL AND (r.rule = 'explicit' OR r.model IS NOT NULL)",
+	'before-routing': 'r.tier IS NULL AND r.rule IS NULL AND r.model IS NULL',
 }
 
 export interface RequestListItem {
@@ -65,7 +79,8 @@ export class LoggedRequests {
 			where.push('r.user_id = ?')
 			params.push(scope.userId)
 		}
-		if (filters.model) {
+		if (filters.model === null) where.push('r.model IS NULL')
+		else if (filters.model) {
 			where.push('r.model = ?')
 			params.push(filters.model)
 		}
@@ -73,6 +88,7 @@ export class LoggedRequests {
 			where.push('r.tier = ?')
 			params.push(filters.tier)
 		}
+		if (filters.untiered) where.push(UNTIERED[filters.untiered])
 		if (filters.keyId !== undefined) {
 			where.push('r.key_id = ?')
 			params.push(filters.keyId)

@@ -50,7 +50,11 @@ export interface Overview {
 }
 
 export interface BreakdownRow {
-	key: string
+	/**
+	 * The day, model, provider, tier or key name; null where the request had none: no model answered it
+	 * (`by=model`, `by=provider`), or it had no tier (`by=tier`, split by `answered`).
+	 */
+	key: string | null
 	requests: number
 	costUsd: number
 	baselineCostUsd: number
@@ -59,6 +63,12 @@ export interface BreakdownRow {
 	avgLatencyMs: number
 	/** For `by=key`: the gateway key's id (names need not be unique). */
 	keyId?: number
+	/**
+	 * For `by=tier` rows without a tier: whether a model answered. One that did was named by the caller
+	 * (explicit); the daily totals cannot tell a named model that then failed from a request refused before
+	 * routing, so both are the rows where none answered.
+	 */
+	answered?: boolean
 }
 
 export interface Integrity {
@@ -97,6 +107,40 @@ const TOTALS = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0)
 	COALESCE(SUM(latency_ms_sum), 0) AS latency`
 
 const average = (sum: number, count: number) => (count > 0 ? Math.round(sum / count) : 0)
+
+const toBreakdownRow = (key: string | null, totals: TotalsRow): BreakdownRow => ({
+	key,
+	requests: totals.requests,
+	costUsd: round(totals.cost),
+	baselineCostUsd: round(totals.baseline),
+	promptTokens: totals.prompt,
+	completionTokens: totals.completion,
+	avgLatencyMs: average(totals.latency, totals.requests),
+})
+
+const NO_TOTALS: TotalsRow = {
+	requests: 0,
+	errors: 0,
+	upstreamErrors: 0,
+	cost: 0,
+	baseline: 0,
+	prompt: 0,
+	completion: 0,
+	latency: 0,
+}
+
+/** The values the requests page's filters offer, and which absent ones occur (the views word those). */
+export interface FilterOptions {
+	models: string[]
+	tiers: string[]
+	keys: { id: number; name: string }[]
+	/** Some requests had no model answer them. */
+	unanswered: boolean
+	/** Some requests had no tier: they named their model (explicit), or failed before routing. */
+	untiered: boolean
+	/** Some requests had neither a tier nor a model answering: perhaps refused before routing. */
+	untieredUnanswered: boolean
+}
 
 /** Reads analytics from the rollup tables; single requests are read by `LoggedRequests`. */
 export class UsageReports {
@@ -144,46 +188,35 @@ export class UsageReports {
 
 	breakdown(scope: Scope, by: BreakdownBy, window: Window): BreakdownRow[] {
 		const column = by === 'key' ? 'key_id' : by
+		// Requests without a tier are split by whether a model answered them (`answered`).
+		const answered = "CASE WHEN tier = '' THEN model != '' ELSE 1 END"
+		const grouping = by === 'tier' ? `tier, ${answered}` : column
 		const grouped = this.sqlite
-			.query<TotalsRow & { grouping: string | number }, [number, number]>(
-				`SELECT ${column} AS grouping, ${TOTALS} FROM usage_daily
-				  WHERE day BETWEEN ? AND ?${userClause(scope)} GROUP BY ${column} ORDER BY cost DESC, requests DESC`,
+			.query<TotalsRow & { grouping: string | number; answered: number }, [number, number]>(
+				`SELECT ${column} AS grouping, ${by === 'tier' ? answered : 1} AS answered, ${TOTALS} FROM usage_daily
+				  WHERE day BETWEEN ? AND ?${userClause(scope)} GROUP BY ${grouping} ORDER BY cost DESC, requests DESC`,
 			)
 			.all(window.firstDay, window.lastDay)
-		const toRow = (key: string, totals: TotalsRow): BreakdownRow => ({
-			key,
-			requests: totals.requests,
-			costUsd: round(totals.cost),
-			baselineCostUsd: round(totals.baseline),
-			promptTokens: totals.prompt,
-			completionTokens: totals.completion,
-			avgLatencyMs: average(totals.latency, totals.requests),
-		})
 		if (by === 'day') {
 			const byDay = new Map(grouped.map((row) => [Number(row.grouping), row]))
-			const empty: TotalsRow = {
-				requests: 0,
-				errors: 0,
-				upstreamErrors: 0,
-				cost: 0,
-				baseline: 0,
-				prompt: 0,
-				completion: 0,
-				latency: 0,
-			}
 			const rows: BreakdownRow[] = []
 			for (let day = window.firstDay; day <= window.lastDay; day++)
-				rows.push(toRow(dayLabel(day), byDay.get(day) ?? empty))
+				rows.push(toBreakdownRow(dayLabel(day), byDay.get(day) ?? NO_TOTALS))
 			return rows
 		}
 		if (by === 'key') {
 			const names = this.keyNames(grouped.map((row) => Number(row.grouping)))
 			return grouped.map((row) => ({
-				...toRow(names.get(Number(row.grouping)) ?? `key ${row.grouping}`, row),
+				...toBreakdownRow(names.get(Number(row.grouping)) ?? `key ${row.grouping}`, row),
 				keyId: Number(row.grouping),
 			}))
 		}
-		return grouped.map((row) => toRow(row.grouping === '' ? 'none' : String(row.grouping), row))
+		// The rollups store an absent model, provider or tier as '' (it is part of their key); the API says null.
+		return grouped.map((row) =>
+			row.grouping === ''
+				? { ...toBreakdownRow(null, row), ...(by === 'tier' && { answered: row.answered === 1 }) }
+				: toBreakdownRow(String(row.grouping), row),
+		)
 	}
 
 	/** `uncleanStop`: what this run found at start, passed only for a viewer who may see it. */
@@ -215,7 +248,7 @@ export class UsageReports {
 	}
 
 	/** Distinct values for the filter menus of the requests page. */
-	filterOptions(scope: Scope): { models: string[]; tiers: string[]; keys: { id: number; name: string }[] } {
+	filterOptions(scope: Scope): FilterOptions {
 		const distinct = (column: string) =>
 			this.sqlite
 				.query<{ value: string }, []>(
@@ -223,6 +256,13 @@ export class UsageReports {
 				)
 				.all()
 				.map((row) => row.value)
+		const absent = this.sqlite
+			.query<{ unanswered: number | null; untiered: number | null; untieredUnanswered: number | null }, []>(
+				`SELECT MAX(model = '') AS unanswered, MAX(tier = '') AS untiered,
+				        MAX(tier = '' AND model = '') AS untieredUnanswered
+				   FROM usage_daily WHERE 1 = 1${userClause(scope)}`,
+			)
+			.get()
 		const keyIds = this.sqlite
 			.query<{ id: number }, []>(
 				`SELECT DISTINCT key_id AS id FROM usage_daily WHERE 1 = 1${userClause(scope)}`,
@@ -234,6 +274,9 @@ export class UsageReports {
 			models: distinct('model'),
 			tiers: distinct('tier'),
 			keys: keyIds.map((id) => ({ id, name: names.get(id) ?? `key ${id}` })),
+			unanswered: absent?.unanswered === 1,
+			untiered: absent?.untiered === 1,
+			untieredUnanswered: absent?.untieredUnanswered === 1,
 		}
 	}
 

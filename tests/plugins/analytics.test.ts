@@ -202,13 +202,14 @@ describe('GET /api/analytics/breakdown', () => {
 	})
 
 	it.each([
-		['model', ['anthropic/claude-sonnet-5-5', 'openai/gpt-4o-mini', 'none']],
-		['provider', ['anthropic', 'openai', 'none']],
-		['tier', ['medium', 'simple', 'none']],
+		// The failed request: no model answered it, so it has no provider, and it had no tier. Null, as in the log.
+		['model', ['anthropic/claude-sonnet-5-5', 'openai/gpt-4o-mini', null]],
+		['provider', ['anthropic', 'openai', null]],
+		['tier', ['medium', 'simple', null]],
 	])('groups by %s', async (by, keys) => {
 		const f = await fixture()
 		await using _ = f.t
-		const { rows } = await json<{ rows: { key: string }[] }>(
+		const { rows } = await json<{ rows: { key: string | null }[] }>(
 			f.t,
 			`/api/analytics/breakdown?by=${by}&days=7`,
 			f.dev,
@@ -326,6 +327,113 @@ describe('GET /api/requests', () => {
 			tier: 'medium',
 			baselineCostUsd: 0.2,
 		})
+	})
+})
+
+/**
+ * Today, one request of each route: routed (1), named its model (2), named a model that failed (3), and
+ * refused before routing (4, an unknown model).
+ */
+async function routes() {
+	const t = await makeApp()
+	const { token, user } = await signupUser(t, 'dev@example.com')
+	const keyId = t.deps.gatewayKeys.create(user.id, 'app').id
+	const d = { userId: user.id, keyId }
+	const named = { requestedModel: 'gpt-4o-mini', tier: null, rule: 'explicit' }
+	const none = { model: null, provider: null, usageReported: false }
+	t.deps.requestLog.record(entry({ ...d, costUsd: 0.01, baselineCostUsd: 0.04 }))
+	t.deps.requestLog.record(entry({ ...d, ...named, costUsd: 0.02, baselineCostUsd: 0.02 }))
+	t.deps.requestLog.record(entry({ ...d, ...named, ...none, status: 502 }))
+	t.deps.requestLog.record(
+		entry({ ...d, ...none, requestedModel: 'no-such-model', tier: null, rule: null, status: 404 }),
+	)
+	await t.deps.requestLog.flush()
+	return { t, token }
+}
+
+describe('routes without a tier or a model', () => {
+	it.each([
+		['tier=_explicit', [3, 2]],
+		['tier=_before-routing', [4]],
+		['model=_unanswered', [4, 3]],
+		['tier=simple', [1]],
+	])('filters /api/requests by %s', async (filter, ids) => {
+		const { t, token } = await routes()
+		await using _ = t
+		const rows = await json<{ id: number }[]>(t, `/api/requests?${filter}`, token)
+		expect(rows.map((row) => row.id)).toEqual(ids)
+	})
+
+	it('keeps null in the JSON: the words are the views’', async () => {
+		const { t, token } = await routes()
+		await using _ = t
+		const rows = await json<{ id: number; tier: string | null; model: string | null }[]>(
+			t,
+			'/api/requests',
+			token,
+		)
+		expect(rows.map(({ id, tier, model }) => ({ id, tier, model }))).toEqual([
+			{ id: 4, tier: null, model: null },
+			{ id: 3, tier: null, model: null },
+			{ id: 2, tier: null, model: 'openai/gpt-4o-mini' },
+			{ id: 1, tier: 'simple', model: 'openai/gpt-4o-mini' },
+		])
+		const { rows: tiers } = await json<{ rows: object[] }>(
+			t,
+			'/api/analytics/breakdown?by=tier&days=1',
+			token,
+		)
+		expect(tiers).toMatchObject([
+			{ key: null, answered: true, requests: 1 },
+			{ key: 'simple', requests: 1 },
+			{ key: null, answered: false, requests: 2 },
+		])
+	})
+
+	it('names them on the overview’s breakdowns', async () => {
+		const { t, token } = await routes()
+		await using _ = t
+		const page = await (await t.call('GET', '/?days=1', { token })).text()
+		expect(page).toContain('<td data-label="Tier" class="absent">explicit</td>')
+		expect(page).toContain(
+			'<td data-label="Tier" class="absent">failed before routing, or named model failed</td>',
+		)
+		expect(page).toContain('<td data-label="Model" class="absent">no model answered</td>')
+		expect(page).not.toContain('>none<')
+	})
+
+	it('names them in the request list and its filters, and the filters find them', async () => {
+		const { t, token } = await routes()
+		await using _ = t
+		const page = await (await t.call('GET', '/requests', { token })).text()
+		const tiers = [...page.matchAll(/<td data-label="Tier"[^>]*>([^<]*)<\/td>/g)].map((match) => match[1])
+		expect(tiers).toEqual(['failed before routing', 'explicit', 'explicit', 'simple'])
+		expect(page).toContain('<span class="absent">no model (failed before routing)</span>')
+		expect(page).toContain('<span class="absent">no model answered</span>')
+		expect(page).toContain('<option value="_explicit">explicit</option>')
+		expect(page).toContain('<option value="_before-routing">failed before routing</option>')
+		expect(page).toContain('<option value="_unanswered">no model answered</option>')
+		const htmx = { 'hx-request': 'true' }
+		const explicitOnly = await (
+			await t.call('GET', '/requests?tier=_explicit', { token, headers: htmx })
+		).text()
+		expect([...explicitOnly.matchAll(/href="\/requests\/(\d+)"/g)].map((match) => match[1])).toEqual([
+			'3',
+			'2',
+		])
+	})
+
+	it.each([
+		[1, 'simple', 'openai/gpt-4o-mini (?)'],
+		[2, 'explicit', 'openai/gpt-4o-mini (?)'],
+		[3, 'explicit', 'no model answered'],
+		[4, 'failed before routing', 'no model (failed before routing)'],
+	])('names them in the detail of request %d', async (id, tier, answeredBy) => {
+		const { t, token } = await routes()
+		await using _ = t
+		const page = await (await t.call('GET', `/requests/${id}`, { token })).text()
+		expect(page).toContain(`<dt>Tier</dt><dd>${tier}</dd>`)
+		expect(page).toContain(`<dt>Answered by</dt><dd>${answeredBy}</dd>`)
 	})
 })
 

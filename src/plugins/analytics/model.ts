@@ -1,7 +1,7 @@
 import { t } from 'elysia'
 import type { RequestFilters } from '../../analytics/logged-requests'
 import { MAX_DAYS } from '../../analytics/usage-reports'
-import type { RequestQuery } from '../../views/fragments/requests'
+import { type RequestQuery, ROUTE_FILTERS } from '../../views/fragments/requests'
 
 export const DEFAULT_DAYS = 7
 export const DEFAULT_PAGE = 50
@@ -50,6 +50,14 @@ export const AnalyticsModel = {
 	id: t.Object({ id: t.Integer({ minimum: 1, error: 'the request id must be a number' }) }),
 }
 
+/** A tier filter: a tier's name, or why requests have none (`ROUTE_FILTERS`). */
+function tierFilter(tier: string | undefined): Pick<RequestFilters, 'tier' | 'untiered'> {
+	if (!tier) return {}
+	if (tier === ROUTE_FILTERS.explicit) return { untiered: 'explicit' }
+	if (tier === ROUTE_FILTERS.beforeRouting) return { untiered: 'before-routing' }
+	return { tier }
+}
+
 /** The service's filters from the validated query: empty fields mean no filter. */
 export function toFilters(query: {
 	status?: string
@@ -60,8 +68,8 @@ export function toFilters(query: {
 	const status = query.status || undefined
 	return {
 		status: status === 'ok' || status === 'error' ? status : status ? Number(status) : undefined,
-		model: query.model || undefined,
-		tier: query.tier || undefined,
+		model: query.model === ROUTE_FILTERS.unanswered ? null : query.model || undefined,
+		...tierFilter(query.tier),
 		keyId: typeof query.key === 'number' ? query.key : undefined,
 	}
 }

@@ -1,8 +1,8 @@
 import { escapeHtml } from '@kitajs/html'
-import type { BreakdownRow, Integrity, Overview } from '../../analytics/usage-reports'
+import type { BreakdownBy, BreakdownRow, Integrity, Overview } from '../../analytics/usage-reports'
 import type { UncleanStop } from '../../runtime/run-marker'
 import { QuickStart } from '../components/quick-start'
-import { formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'
+import { breakdownLabel, formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'
 
 /** The region the period switch re-renders. */
 const OVERVIEW_ID = 'overview'
@@ -171,10 +171,12 @@ function CostChart({ byDay }: { byDay: BreakdownRow[] }) {
 export function BreakdownTable({
 	title,
 	label,
+	by,
 	rows,
 }: {
 	title: string
 	label: string
+	by: BreakdownBy
 	rows: BreakdownRow[]
 }) {
 	return (
@@ -197,8 +199,8 @@ export function BreakdownTable({
 					<tbody>
 						{rows.map((row) => (
 							<tr>
-								<td data-label={label} safe>
-									{row.key}
+								<td data-label={label} class={row.key === null ? 'absent' : undefined} safe>
+									{breakdownLabel(by, row)}
 								</td>
 								<td data-label="Requests" safe>
 									{formatInteger(row.requests)}
@@ -309,8 +311,8 @@ export function OverviewPanel(props: OverviewProps) {
 				''
 			) : (
 				<div class="columns">
-					<BreakdownTable title="By model" label="Model" rows={props.byModel} />
-					<BreakdownTable title="By tier" label="Tier" rows={props.byTier} />
+					<BreakdownTable title="By model" label="Model" by="model" rows={props.byModel} />
+					<BreakdownTable title="By tier" label="Tier" by="tier" rows={props.byTier} />
 				</div>
 			)}
 			{/* With no requests, only an unclean stop (rows lost in it may be why) is worth a panel. */}

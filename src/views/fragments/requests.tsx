@@ -1,5 +1,14 @@
 import type { RequestDetail, RequestListItem } from '../../analytics/logged-requests'
-import { formatDateTime, formatInteger, formatMs, formatUsd } from '../format'
+import type { FilterOptions } from '../../analytics/usage-reports'
+import {
+	formatDateTime,
+	formatInteger,
+	formatMs,
+	formatUsd,
+	modelLabel,
+	ROUTE_WORDS,
+	tierLabel,
+} from '../format'
 
 /** The list the filters re-render, and the slot a row's detail opens in (`RequestDetailSlot`). */
 const REQUESTS_IDS = { list: 'requests-list', detail: 'request-detail' } as const
@@ -28,10 +37,31 @@ export function requestQueryString(query: RequestQuery, extra: Record<string, st
 	return text ? `?${text}` : ''
 }
 
-interface FilterOptions {
-	models: string[]
-	tiers: string[]
-	keys: { id: number; name: string }[]
+/**
+ * The filter values for what has no name. Tier names and model ids begin with a letter or a digit, so a
+ * leading `_` never meets a real one (a tier may well be called `explicit`).
+ */
+export const ROUTE_FILTERS = {
+	explicit: '_explicit',
+	beforeRouting: '_before-routing',
+	unanswered: '_unanswered',
+} as const
+
+function modelOptions(options: FilterOptions) {
+	const models = options.models.map((m) => ({ value: m, label: m }))
+	return options.unanswered
+		? [...models, { value: ROUTE_FILTERS.unanswered, label: ROUTE_WORDS.unanswered }]
+		: models
+}
+
+function tierOptions(options: FilterOptions) {
+	return [
+		...options.tiers.map((t) => ({ value: t, label: t })),
+		...(options.untiered ? [{ value: ROUTE_FILTERS.explicit, label: ROUTE_WORDS.explicit }] : []),
+		...(options.untieredUnanswered
+			? [{ value: ROUTE_FILTERS.beforeRouting, label: ROUTE_WORDS.beforeRouting }]
+			: []),
+	]
 }
 
 function Select(props: {
@@ -87,18 +117,8 @@ export function RequestFiltersForm({
 					{ value: '502', label: '502' },
 				]}
 			/>
-			<Select
-				name="model"
-				label="Model"
-				value={query.model}
-				options={options.models.map((m) => ({ value: m, label: m }))}
-			/>
-			<Select
-				name="tier"
-				label="Tier"
-				value={query.tier}
-				options={options.tiers.map((t) => ({ value: t, label: t }))}
-			/>
+			<Select name="model" label="Model" value={query.model} options={modelOptions(options)} />
+			<Select name="tier" label="Tier" value={query.tier} options={tierOptions(options)} />
 			<Select
 				name="key"
 				label="Key"
@@ -147,11 +167,20 @@ export function RequestRow({ request, everyone }: { request: RequestListItem; ev
 				{request.keyName ?? '—'}
 			</td>
 			<td data-label="Model">
-				<span safe>{request.model ?? request.requestedModel ?? '—'}</span>
+				<span class={request.model === null ? 'absent' : undefined} safe>
+					{modelLabel(request)}
+				</span>
 				{request.requestedModel === 'auto' ? <span class="badge">auto</span> : ''}
+				{request.model === null && request.requestedModel && request.requestedModel !== 'auto' ? (
+					<span class="hint asked" safe>
+						{`asked for ${request.requestedModel}`}
+					</span>
+				) : (
+					''
+				)}
 			</td>
-			<td data-label="Tier" safe>
-				{request.tier ?? '—'}
+			<td data-label="Tier" class={request.tier === null ? 'absent' : undefined} safe>
+				{tierLabel(request)}
 			</td>
 			<td data-label="Status" class={statusClass(request.status)}>
 				{request.status}
@@ -260,9 +289,9 @@ export function RequestDetailView({ request }: { request: RequestDetail }) {
 				<Field label="Requested model" value={request.requestedModel ?? '—'} />
 				<Field
 					label="Answered by"
-					value={request.model ? `${request.model} (${request.upstreamModel ?? '?'})` : '—'}
+					value={request.model ? `${request.model} (${request.upstreamModel ?? '?'})` : modelLabel(request)}
 				/>
-				<Field label="Tier" value={request.tier ?? '—'} />
+				<Field label="Tier" value={tierLabel(request)} />
 				<Field
 					label="Rule"
 					value={`${request.rule ?? '—'}${request.rulesRevision ? ` (rules revision ${request.rulesRevision})` : ''}`}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'bun:test'
 import type { BreakdownRow, Integrity, Overview } from '../../../src/analytics/usage-reports'
-import { BreakdownTable, OverviewPanel } from '../../../src/views/fragments/overview'
+import { BreakdownTable, OverviewPanel, type OverviewProps } from '../../../src/views/fragments/overview'
 import { expectEscaped, HOSTILE_ESCAPED, hostile } from '../../helpers/hostile'
 
 const render = (node: JSX.Element) => String(node)
@@ -19,7 +19,7 @@ const overview: Overview = {
 }
 
 /** A breakdown row for `key`, a model, tier or key name that a user or an upstream chose. */
-const row = (key: string): BreakdownRow => ({
+const row = (key: string | null): BreakdownRow => ({
 	key,
 	requests: 1,
 	costUsd: 0.001,
@@ -60,10 +60,53 @@ describe('OverviewPanel', () => {
 	})
 })
 
+/** The panel with nothing but what a test sets. */
+const panel = (props: Partial<OverviewProps>) =>
+	render(
+		<OverviewPanel
+			days={7}
+			everyone={false}
+			isAdmin={false}
+			overview={overview}
+			byDay={[]}
+			byModel={[]}
+			byTier={[]}
+			integrity={clean}
+			reference="openai/gpt-6.2-sol"
+			baseUrl="http://localhost/v1"
+			hasKeys
+			readyProviders={[]}
+			{...props}
+		/>,
+	)
+
+describe('OverviewPanel labels', () => {
+	it('names a missing tier or model by what it means, never "none"', () => {
+		const html = panel({
+			byModel: [row('openai/gpt-4o-mini'), row(null)],
+			byTier: [row('simple'), { ...row(null), answered: true }, { ...row(null), answered: false }],
+		})
+		expect(html).toContain('<td data-label="Tier">simple</td>')
+		// A model answered without a tier: the caller named it.
+		expect(html).toContain('<td data-label="Tier" class="absent">explicit</td>')
+		// No tier and no answer: the daily totals cannot tell a refusal before routing from a named model that failed.
+		expect(html).toContain(
+			'<td data-label="Tier" class="absent">failed before routing, or named model failed</td>',
+		)
+		expect(html).toContain('<td data-label="Model" class="absent">no model answered</td>')
+		expect(html).not.toContain('>none<')
+	})
+})
+
 describe('BreakdownTable', () => {
 	it('escapes the key names of a breakdown by key', async () => {
 		const html = render(
-			<BreakdownTable title="By key" label="Key" rows={[row(hostile('key')), row(hostile('other-key'))]} />,
+			<BreakdownTable
+				title="By key"
+				label="Key"
+				by="key"
+				rows={[row(hostile('key')), row(hostile('other-key'))]}
+			/>,
 		)
 		await expectEscaped(html, ['key', 'other-key'])
 		expect(html).toContain(`<td data-label="Key">${HOSTILE_ESCAPED}key</td>`)

@@ -5,6 +5,7 @@ import {
 	RequestFiltersForm,
 	RequestRows,
 	RequestsList,
+	ROUTE_FILTERS,
 } from '../../../src/views/fragments/requests'
 import { expectEscaped, HOSTILE_ESCAPED, hostile, scriptsIn } from '../../helpers/hostile'
 
@@ -68,7 +69,14 @@ describe('RequestFiltersForm', () => {
 		const html = render(
 			<RequestFiltersForm
 				query={{ model: breakout, tier: hostile('tier'), everyone: false }}
-				options={{ models: [breakout], tiers: [hostile('tier')], keys: [{ id: 3, name: hostile('key') }] }}
+				options={{
+					models: [breakout],
+					tiers: [hostile('tier')],
+					keys: [{ id: 3, name: hostile('key') }],
+					unanswered: false,
+					untiered: false,
+					untieredUnanswered: false,
+				}}
 				isAdmin={false}
 			/>,
 		)
@@ -81,6 +89,143 @@ describe('RequestFiltersForm', () => {
 			`<option value="</td><script>alert(1)</script>tier" selected>${HOSTILE_ESCAPED}tier</option>`,
 		)
 		expect(html).toContain(`<option value="3">${HOSTILE_ESCAPED}key</option>`)
+	})
+})
+
+/** The three routes a request can take, as the log keeps them, and how the list and the detail word them. */
+const routed: RequestListItem = {
+	...listItem,
+	id: 10,
+	keyName: 'app',
+	userEmail: null,
+	requestedModel: 'auto',
+	model: 'openai/gpt-4o-mini',
+	tier: 'simple',
+	rule: 'short-chat',
+	status: 200,
+	error: null,
+}
+const explicit: RequestListItem = {
+	...routed,
+	id: 11,
+	requestedModel: 'gpt-4o-mini',
+	tier: null,
+	rule: 'explicit',
+}
+/** A named model whose every attempt failed: still explicit, and no model answered. */
+const explicitFailed: RequestListItem = { ...explicit, id: 12, model: null, provider: null, status: 502 }
+/** Refused before any route was chosen (here an unknown model): no rule, no tier, no model. */
+const beforeRouting: RequestListItem = {
+	...routed,
+	id: 13,
+	requestedModel: 'no-such-model',
+	model: null,
+	provider: null,
+	tier: null,
+	rule: null,
+	status: 404,
+}
+
+const detailOf = (item: RequestListItem): RequestDetail => ({
+	...item,
+	requestId: `req_${item.id}`,
+	keyId: 1,
+	userId: 1,
+	upstreamModel: item.model ? 'gpt-4o-mini-2024-07-18' : null,
+	stream: false,
+	errorType: null,
+	rulesRevision: null,
+	cachedTokens: 0,
+	cacheWriteTokens: 0,
+	usageReported: true,
+	baselineCostUsd: 0,
+	ttftMs: null,
+	features: null,
+	promptText: null,
+	systemText: null,
+})
+
+/** What every row's cell with this data-label holds, top to bottom. */
+function cells(html: string, label: string): string[] {
+	return [...html.matchAll(new RegExp(`<td data-label="${label}"[^>]*>(.*?)</td>`, 'g'))].map(
+		(match) => match[1] ?? '',
+	)
+}
+
+describe('route labels', () => {
+	it('says in the list whether a request was routed, named its model, or failed before routing', () => {
+		const html = render(
+			<RequestsList
+				requests={[routed, explicit, explicitFailed, beforeRouting]}
+				query={{ everyone: false }}
+				pageSize={50}
+			/>,
+		)
+		expect(cells(html, 'Tier')).toEqual(['simple', 'explicit', 'explicit', 'failed before routing'])
+		expect(cells(html, 'Model')).toEqual([
+			'<span>openai/gpt-4o-mini</span><span class="badge">auto</span>',
+			'<span>openai/gpt-4o-mini</span>',
+			'<span class="absent">no model answered</span><span class="hint asked">asked for gpt-4o-mini</span>',
+			'<span class="absent">no model (failed before routing)</span><span class="hint asked">asked for no-such-model</span>',
+		])
+		expect(html).toContain('<td data-label="Tier" class="absent">explicit</td>')
+		expect(html).not.toContain('>none<')
+	})
+
+	it.each([
+		['a routed request', routed, 'simple', 'openai/gpt-4o-mini (gpt-4o-mini-2024-07-18)'],
+		['an explicit one', explicit, 'explicit', 'openai/gpt-4o-mini (gpt-4o-mini-2024-07-18)'],
+		['an explicit one that failed', explicitFailed, 'explicit', 'no model answered'],
+		[
+			'one that failed before routing',
+			beforeRouting,
+			'failed before routing',
+			'no model (failed before routing)',
+		],
+	])('says the same in the detail of %s', (_, item, tier, answeredBy) => {
+		const html = render(<RequestDetailView request={detailOf(item)} />)
+		expect(html).toContain(`<dt>Tier</dt><dd>${tier}</dd>`)
+		expect(html).toContain(`<dt>Answered by</dt><dd>${answeredBy}</dd>`)
+	})
+
+	it('offers the absent tier and model in the filters under the same words, as values no name can take', () => {
+		const html = render(
+			<RequestFiltersForm
+				query={{ tier: ROUTE_FILTERS.explicit, everyone: false }}
+				options={{
+					models: ['openai/gpt-4o-mini'],
+					tiers: ['explicit', 'simple'],
+					keys: [],
+					unanswered: true,
+					untiered: true,
+					untieredUnanswered: true,
+				}}
+				isAdmin={false}
+			/>,
+		)
+		expect(html).toContain('<option value="_unanswered">no model answered</option>')
+		// A tier may itself be called "explicit": its filter value is its name, the label's is not.
+		expect(html).toContain('<option value="explicit">explicit</option>')
+		expect(html).toContain('<option value="_explicit" selected>explicit</option>')
+		expect(html).toContain('<option value="_before-routing">failed before routing</option>')
+	})
+
+	it('offers no absent value that never occurred', () => {
+		const html = render(
+			<RequestFiltersForm
+				query={{ everyone: false }}
+				options={{
+					models: ['openai/gpt-4o-mini'],
+					tiers: ['simple'],
+					keys: [],
+					unanswered: false,
+					untiered: false,
+					untieredUnanswered: false,
+				}}
+				isAdmin={false}
+			/>,
+		)
+		expect(html).not.toContain('value="_')
 	})
 })
 
