@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core'
 import type { TestApp } from './app'
 
 /** Debian's Chromium (`apt-get install chromium`); Playwright never downloads its own browser here. */
@@ -53,6 +53,12 @@ export function watchPage(page: Page) {
 export async function screenshot(page: Page, name: string, fullPage = true) {
 	mkdirSync(ARTIFACTS_DIR, { recursive: true })
 	await page.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`), fullPage })
+}
+
+/** Saves a CI artifact of one part of a page, readable where a whole-page capture would be thousands of pixels tall. */
+export async function screenshotOf(locator: Locator, name: string) {
+	mkdirSync(ARTIFACTS_DIR, { recursive: true })
+	await locator.screenshot({ path: join(ARTIFACTS_DIR, `${name}.png`) })
 }
 
 export async function signUpInBrowser(

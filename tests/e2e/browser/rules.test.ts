@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { signupUser } from '../../helpers/app'
-import { launchBrowser, screenshot, watchPage } from '../../helpers/browser'
+import { launchBrowser, screenshot, screenshotOf, watchPage } from '../../helpers/browser'
 import { startGateway } from '../../helpers/gateway'
 
 // A real Chromium on a loaded two-core machine: bun's default 5 s per test is too short for these flows.
@@ -80,6 +80,55 @@ describe('rules page in a real browser', () => {
 			expect(problems.filter((p) => !p.includes('422'))).toEqual([])
 		} finally {
 			await page.close()
+		}
+	})
+
+	it('simulates on default settings from text digests, and names each rule it could not replay', async () => {
+		await using g = await startGateway()
+		for (const content of [
+			'Please prove that 2+2=4',
+			'```js\nconsole.log(1)\n```',
+			'hello there',
+			'call 555',
+		])
+			await g.openai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content }] })
+		const origin = g.baseURL.replace(/\/v1$/, '')
+		for (const [width, name] of [
+			[1280, 'rules-simulation'],
+			[390, 'phone-rules-simulation'],
+		] as const) {
+			const page = await browser.newPage({ viewport: { width, height: 900 } })
+			const problems = watchPage(page)
+			try {
+				await logIn(page, origin, 'dev@example.com')
+				await page.goto(`${origin}/rules`)
+				const live = JSON.parse(await page.inputValue('#rules-text'))
+				const proposal = {
+					...live,
+					rules: [
+						{ name: 'code', when: { matches: '```' }, tier: 'complex' },
+						{ name: 'proofs', when: { keywords: ['prove', 'step by step'] }, tier: 'complex' },
+						{ name: 'numbers', when: { matches: '\\d{3}' }, tier: 'simple' },
+					],
+				}
+				await setEditor(page, JSON.stringify(proposal, null, 2))
+				await page.waitForSelector('#rules-errors .status-ok')
+				await page.click('form[action="/rules/simulate"] button[type=submit]')
+				await page.waitForSelector('#rules-simulation h3.status-warn')
+				const text = (await page.textContent('#rules-simulation')) ?? ''
+				expect(text).toContain('2 evaluated, 2 not evaluated')
+				expect(text).toContain('text digests for 4 of 4 (LOG_TEXT_DIGEST)')
+				expect(text).toContain('2 requests could not be evaluated')
+				expect(await page.textContent('#rules-simulation td[data-label="Needs"]')).toBe('matches /\\d{3}/')
+				expect(text).toContain('cover the 2 evaluated requests')
+				await page.locator('#rules-simulation').scrollIntoViewIfNeeded()
+				const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+				expect(overflow).toBeLessThanOrEqual(0)
+				await screenshotOf(page.locator('#rules-simulation'), name)
+				expect(problems).toEqual([])
+			} finally {
+				await page.close()
+			}
 		}
 	})
 
