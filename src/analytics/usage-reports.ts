@@ -108,6 +108,14 @@ const TOTALS = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0)
 
 const average = (sum: number, count: number) => (count > 0 ? Math.round(sum / count) : 0)
 
+export const HOUR_MS = 60 * 60_000
+
+/**
+ * Rows reach the log when their request ends, so a long stream may land after requests that began later;
+ * none runs longer than this (UPSTREAM_TOTAL_TIMEOUT_MS is 10 minutes by default).
+ */
+const OUT_OF_ORDER_SLACK_MS = 60 * 60_000
+
 const toBreakdownRow = (key: string | null, totals: TotalsRow): BreakdownRow => ({
 	key,
 	requests: totals.requests,
@@ -216,6 +224,34 @@ export class UsageReports {
 			row.grouping === ''
 				? { ...toBreakdownRow(null, row), ...(by === 'tier' && { answered: row.answered === 1 }) }
 				: toBreakdownRow(String(row.grouping), row),
+		)
+	}
+
+	/**
+	 * One UTC day hour by hour, for a one-day chart (the rollups are daily): a row for each hour that has
+	 * begun by `now`, zeros included, keyed by the hour's ISO time. Read from the request log, whose ids
+	 * follow time give or take a long request: the rows after the last one begun well before the day, so
+	 * the query walks that day's rows, never the whole log.
+	 */
+	hourly(scope: Scope, day: number, now = Date.now()): BreakdownRow[] {
+		const start = day * DAY_MS
+		const hours = Math.min(24, Math.max(0, Math.floor((now - start) / HOUR_MS) + 1))
+		if (hours === 0) return []
+		const grouped = this.sqlite
+			.query<TotalsRow & { hour: number }, [number, number, number, number]>(
+				`SELECT (created_at - ?) / ${HOUR_MS} AS hour, COUNT(*) AS requests,
+				        SUM(status >= 400) AS errors, SUM(status >= 500) AS upstreamErrors,
+				        SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline, SUM(prompt_tokens) AS prompt,
+				        SUM(completion_tokens) AS completion, SUM(latency_ms) AS latency
+				   FROM request_log
+				  WHERE id > COALESCE((SELECT id FROM request_log WHERE created_at < ? ORDER BY id DESC LIMIT 1), 0)
+				    AND created_at >= ? AND created_at < ?${userClause(scope)}
+				  GROUP BY hour`,
+			)
+			.all(start, start - OUT_OF_ORDER_SLACK_MS, start, start + DAY_MS)
+		const byHour = new Map(grouped.map((row) => [row.hour, row]))
+		return Array.from({ length: hours }, (_, hour) =>
+			toBreakdownRow(new Date(start + hour * HOUR_MS).toISOString(), byHour.get(hour) ?? NO_TOTALS),
 		)
 	}
 

@@ -437,6 +437,46 @@ describe('routes without a tier or a model', () => {
 	})
 })
 
+describe('the overview chart', () => {
+	/** The series the page hands the chart (`data-series`). */
+	async function series(t: TestApp, token: string, days: number) {
+		const page = await (await t.call('GET', `/?days=${days}`, { token })).text()
+		const [, attribute = ''] = /data-series="([^"]*)"/.exec(page) ?? []
+		return JSON.parse(attribute.replaceAll('&#34;', '"')) as {
+			labels: string[]
+			cost: (number | null)[]
+			baseline: (number | null)[]
+		}
+	}
+
+	it('draws Today by the hour: 24 hours, each request in its hour, nothing after now', async () => {
+		const t = await makeApp()
+		await using _ = t
+		const { token, user } = await signupUser(t, 'dev@example.com')
+		const keyId = t.deps.gatewayKeys.create(user.id, 'app').id
+		const now = Date.now()
+		const midnight = Math.floor(now / DAY_MS) * DAY_MS
+		const hour = Math.floor((now - midnight) / 3_600_000)
+		// Midnight exactly, and the current minute: the first and the last hour drawn.
+		t.deps.requestLog.record(entry({ userId: user.id, keyId, createdAt: new Date(midnight), costUsd: 0.25 }))
+		t.deps.requestLog.record(entry({ userId: user.id, keyId, createdAt: new Date(now), costUsd: 0.5 }))
+		t.deps.requestLog.record(
+			entry({ userId: user.id, keyId, createdAt: new Date(midnight - 60_000), costUsd: 8 }),
+		)
+		await t.deps.requestLog.flush()
+		const today = await series(t, token, 1)
+		expect(today.labels).toEqual(Array.from({ length: 24 }, (_, h) => `${String(h).padStart(2, '0')}:00`))
+		const expected: (number | null)[] = Array.from({ length: 24 }, (_, h) => (h <= hour ? 0 : null))
+		expected[0] = 0.25
+		expected[hour] = hour === 0 ? 0.75 : 0.5
+		expect(today.cost).toEqual(expected)
+		const week = await series(t, token, 7)
+		expect(week.labels).toEqual([6, 5, 4, 3, 2, 1, 0].map((n) => isoDay(new Date(now - n * DAY_MS))))
+		expect(week.cost.at(-1)).toBe(0.75)
+		expect(week.cost.at(-2)).toBe(8)
+	})
+})
+
 describe('GET /api/analytics/integrity', () => {
 	it('flags tokens without cost and answers without usage; zero rows means none', async () => {
 		const f = await fixture()

@@ -151,7 +151,7 @@ describe('the cost-integrity panel', () => {
 				everyone
 				isAdmin
 				overview={empty}
-				byDay={[]}
+				trend={{ unit: 'day', rows: [] }}
 				byModel={[]}
 				byTier={[]}
 				integrity={{ unpricedRequests: 0, missingUsageRequests: 0, unpricedModels: [], uncleanStop }}

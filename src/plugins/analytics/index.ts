@@ -8,7 +8,7 @@ import type { ProviderKeyVault } from '../../keys/provider-keys'
 import type { RequestLog } from '../../request-log/request-log'
 import type { LiveRules } from '../../rules/store'
 import type { RunMarker } from '../../runtime/run-marker'
-import { OverviewPanel } from '../../views/fragments/overview'
+import { type CostTrend, OverviewPanel } from '../../views/fragments/overview'
 import { RequestDetailView, RequestRows, RequestsList } from '../../views/fragments/requests'
 import { OverviewPage } from '../../views/pages/overview'
 import { RequestDetailPage, RequestsPage } from '../../views/pages/requests'
@@ -48,14 +48,20 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 		request: Request,
 	) {
 		const scope = scopeFor(user, query.scope)
-		const window = windowOf(query.days ?? DEFAULT_DAYS)
+		const now = Date.now()
+		const window = windowOf(query.days ?? DEFAULT_DAYS, now)
 		const service = await fresh(analytics)
+		// One day drawn by the day would be a single point: it is drawn by the hour.
+		const trend: CostTrend =
+			window.days === 1
+				? { unit: 'hour', rows: service.hourly(scope, window.lastDay, now) }
+				: { unit: 'day', rows: service.breakdown(scope, 'day', window) }
 		return {
 			days: window.days,
 			everyone: scope.userId === null,
 			isAdmin: user.role === 'admin',
 			overview: service.overview(scope, window),
-			byDay: service.breakdown(scope, 'day', window),
+			trend,
 			byModel: service.breakdown(scope, 'model', window),
 			byTier: service.breakdown(scope, 'tier', window),
 			integrity: service.integrity(scope, window, uncleanStopFor(user)),

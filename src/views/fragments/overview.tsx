@@ -19,7 +19,7 @@ export interface OverviewProps {
 	everyone: boolean
 	isAdmin: boolean
 	overview: Overview
-	byDay: BreakdownRow[]
+	trend: CostTrend
 	byModel: BreakdownRow[]
 	byTier: BreakdownRow[]
 	integrity: Integrity
@@ -28,6 +28,15 @@ export interface OverviewProps {
 	baseUrl: string
 	hasKeys: boolean
 	readyProviders: string[]
+}
+
+/**
+ * The chart's points: a day's hours (`hour`, rows keyed by each hour's ISO time, up to the current one) for
+ * a one-day period, where a daily series would be a single point; days otherwise (rows keyed `YYYY-MM-DD`).
+ */
+export interface CostTrend {
+	unit: 'hour' | 'day'
+	rows: BreakdownRow[]
 }
 
 const overviewUrl = (days: number, everyone: boolean) => `/?days=${days}${everyone ? '&scope=all' : ''}`
@@ -148,21 +157,31 @@ function Cards({ overview, reference }: { overview: Overview; reference: string 
 	)
 }
 
-/** Chart data travels as JSON in a data attribute and is drawn by the `costChart` Alpine component. */
-function CostChart({ byDay }: { byDay: BreakdownRow[] }) {
+const HOURS = Array.from({ length: 24 }, (_, hour) => `${String(hour).padStart(2, '0')}:00`)
+
+/**
+ * Chart data travels as JSON in a data attribute and is drawn by the `costChart` Alpine component. A day
+ * shows all 24 hours on its axis; the hours still to come have no point (null), so the lines end at now.
+ */
+function CostChart({ trend }: { trend: CostTrend }) {
+	const hourly = trend.unit === 'hour'
+	const pad = (values: number[]) => (hourly ? HOURS.map((_, hour) => values[hour] ?? null) : values)
 	const series = {
-		labels: byDay.map((row) => row.key),
-		cost: byDay.map((row) => row.costUsd),
-		baseline: byDay.map((row) => row.baselineCostUsd),
+		labels: hourly ? HOURS : trend.rows.map((row) => row.key ?? ''),
+		cost: pad(trend.rows.map((row) => row.costUsd)),
+		baseline: pad(trend.rows.map((row) => row.baselineCostUsd)),
 	}
+	const title = hourly
+		? 'Cost by hour today (UTC), and cost without routing'
+		: 'Daily cost, and cost without routing'
 	return (
 		<section class="card">
-			<h2>Daily cost, and cost without routing</h2>
+			<h2>{title}</h2>
 			<p class="hint">
 				The gap between the lines is what routing saved; requests to a named model add the same to both.
 			</p>
 			<div class="chart" x-data="costChart" data-series={JSON.stringify(series)}>
-				<canvas id="cost-chart" aria-label="Daily cost, and cost without routing" role="img" />
+				<canvas id="cost-chart" aria-label={title} role="img" />
 			</div>
 		</section>
 	)
@@ -306,7 +325,7 @@ export function OverviewPanel(props: OverviewProps) {
 			) : (
 				''
 			)}
-			<CostChart byDay={props.byDay} />
+			<CostChart trend={props.trend} />
 			{props.overview.requests === 0 ? (
 				''
 			) : (

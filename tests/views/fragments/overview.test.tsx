@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'bun:test'
 import type { BreakdownRow, Integrity, Overview } from '../../../src/analytics/usage-reports'
-import { BreakdownTable, OverviewPanel, type OverviewProps } from '../../../src/views/fragments/overview'
+import {
+	BreakdownTable,
+	type CostTrend,
+	OverviewPanel,
+	type OverviewProps,
+} from '../../../src/views/fragments/overview'
 import { expectEscaped, HOSTILE_ESCAPED, hostile } from '../../helpers/hostile'
 
 const render = (node: JSX.Element) => String(node)
@@ -44,7 +49,7 @@ describe('OverviewPanel', () => {
 				everyone
 				isAdmin
 				overview={overview}
-				byDay={[row('2026-12-03')]}
+				trend={{ unit: 'day', rows: [row('2026-12-03')] }}
 				byModel={[row(hostile('model')), row('openai/gpt-4o-mini')]}
 				byTier={[row(hostile('tier'))]}
 				integrity={{ ...clean, unpricedRequests: 1, unpricedModels: [hostile('unpriced'), 'acme/other'] }}
@@ -68,7 +73,7 @@ const panel = (props: Partial<OverviewProps>) =>
 			everyone={false}
 			isAdmin={false}
 			overview={overview}
-			byDay={[]}
+			trend={{ unit: 'day', rows: [] }}
 			byModel={[]}
 			byTier={[]}
 			integrity={clean}
@@ -79,6 +84,16 @@ const panel = (props: Partial<OverviewProps>) =>
 			{...props}
 		/>,
 	)
+
+/** The chart's series, as the `costChart` component reads them from `data-series`. */
+function chartSeries(html: string): {
+	labels: string[]
+	cost: (number | null)[]
+	baseline: (number | null)[]
+} {
+	const [, attribute = ''] = /data-series="([^"]*)"/.exec(html) ?? []
+	return JSON.parse(attribute.replaceAll('&#34;', '"').replaceAll('&quot;', '"'))
+}
 
 describe('OverviewPanel labels', () => {
 	it('names a missing tier or model by what it means, never "none"', () => {
@@ -95,6 +110,41 @@ describe('OverviewPanel labels', () => {
 		)
 		expect(html).toContain('<td data-label="Model" class="absent">no model answered</td>')
 		expect(html).not.toContain('>none<')
+	})
+})
+
+describe('OverviewPanel chart', () => {
+	const hour = (h: number, costUsd: number): BreakdownRow => ({
+		...row(`2026-12-03T${String(h).padStart(2, '0')}:00:00.000Z`),
+		costUsd,
+		baselineCostUsd: costUsd * 2,
+	})
+
+	it('draws a day by the hour: 24 hours on the axis, points up to the current hour only', () => {
+		const trend: CostTrend = { unit: 'hour', rows: [hour(0, 0.5), hour(1, 0), hour(2, 0.25)] }
+		const html = panel({ days: 1, trend })
+		const series = chartSeries(html)
+		expect(series.labels).toEqual(Array.from({ length: 24 }, (_, h) => `${String(h).padStart(2, '0')}:00`))
+		expect(series.cost).toEqual([0.5, 0, 0.25, ...Array(21).fill(null)])
+		expect(series.baseline).toEqual([1, 0, 0.5, ...Array(21).fill(null)])
+		expect(html).toContain('<h2>Cost by hour today (UTC), and cost without routing</h2>')
+	})
+
+	it('draws longer periods by the day', () => {
+		const trend: CostTrend = {
+			unit: 'day',
+			rows: [
+				{ ...row('2026-12-02'), costUsd: 0.1 },
+				{ ...row('2026-12-03'), costUsd: 0.2 },
+			],
+		}
+		const series = chartSeries(panel({ trend }))
+		expect(series).toEqual({
+			labels: ['2026-12-02', '2026-12-03'],
+			cost: [0.1, 0.2],
+			baseline: [0.002, 0.002],
+		})
+		expect(panel({ trend })).toContain('<h2>Daily cost, and cost without routing</h2>')
 	})
 })
 
