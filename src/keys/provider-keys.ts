@@ -5,6 +5,7 @@ import type { PublicUser } from '../auth/accounts'
 import { badRequest, forbidden, notFound } from '../errors'
 import { decryptSecret, encryptSecret } from '../lib/crypto'
 import type { Catalog, CatalogProvider } from '../providers/catalog'
+import type { KeyVerifier } from './key-check'
 
 const MAX_KEY_LENGTH = 1000
 
@@ -21,6 +22,15 @@ export interface ProviderKeyView {
 export interface ResolvedKey {
 	apiKey: string
 	scope: KeyScope
+}
+
+/** What `save` stored. */
+export interface SavedKey {
+	provider: string
+	scope: KeyScope
+	last4: string
+	/** False when it was saved without asking the provider. */
+	checked: boolean
 }
 
 const last4 = (apiKey: string) => apiKey.slice(-4)
@@ -76,13 +86,25 @@ export class ProviderKeyVault {
 		return views
 	}
 
-	async save(user: PublicUser, providerId: string, apiKey: string, scope: KeyScope = 'user') {
-		this.checkProvider(providerId)
+	/**
+	 * Saves `apiKey` after `verify` (when given) has checked it with the provider: a key the provider refuses,
+	 * or cannot be asked about, is not saved. Everything the caller can get wrong is checked first, so a
+	 * refused request never reaches the provider.
+	 */
+	async save(
+		user: PublicUser,
+		providerId: string,
+		apiKey: string,
+		scope: KeyScope = 'user',
+		verify?: KeyVerifier,
+	): Promise<SavedKey> {
+		const provider = this.checkProvider(providerId)
 		if (scope === 'org' && user.role !== 'admin') throw forbidden('Only an admin can set organisation keys')
 		const trimmed = apiKey.trim()
 		if (!trimmed) throw badRequest('Paste the API key', 'apiKey')
 		if (trimmed.length > MAX_KEY_LENGTH || /\s/.test(trimmed))
 			throw badRequest('That does not look like an API key', 'apiKey')
+		if (verify) await verify(provider, trimmed)
 		const secret = Buffer.from(await encryptSecret(this.encryptionKey, trimmed))
 		const userId = scope === 'user' ? user.id : null
 		this.db.transaction((tx) => {
@@ -94,6 +116,7 @@ export class ProviderKeyVault {
 				.run()
 		})
 		this.decrypted.clear()
+		return { provider: providerId, scope, last4: last4(trimmed), checked: Boolean(verify) }
 	}
 
 	remove(user: PublicUser, providerId: string, scope: KeyScope = 'user') {
@@ -165,8 +188,10 @@ export class ProviderKeyVault {
 		return apiKey ? { apiKey, scope: 'org' } : null
 	}
 
-	private checkProvider(providerId: string) {
-		if (!this.catalog.provider(providerId)) throw notFound(`Unknown provider "${providerId}"`)
+	private checkProvider(providerId: string): CatalogProvider {
+		const provider = this.catalog.provider(providerId)
+		if (!provider) throw notFound(`Unknown provider "${providerId}"`)
+		return provider
 	}
 
 	private ownedBy(providerId: string, scope: KeyScope, userId: number | null) {

@@ -225,11 +225,14 @@ describe('provider keys API', () => {
 		const { token } = await signupUser(t, 'ada@example.com')
 		const save = await t.call('PUT', '/api/provider-keys/openai', {
 			token,
-			body: { apiKey: 'sk-first-key-1111' },
+			body: { apiKey: 'sk-first-key-1111', verify: false },
 		})
 		expect(save.status).toBe(200)
-		expect(await save.json()).toEqual({ provider: 'openai', scope: 'user', last4: '1111' })
-		await t.call('PUT', '/api/provider-keys/openai', { token, body: { apiKey: 'sk-second-key-2222' } })
+		expect(await save.json()).toEqual({ provider: 'openai', scope: 'user', last4: '1111', checked: false })
+		await t.call('PUT', '/api/provider-keys/openai', {
+			token,
+			body: { apiKey: 'sk-second-key-2222', verify: false },
+		})
 		const list = (await (await t.call('GET', '/api/provider-keys', { token })).json()) as unknown[]
 		expect(list).toEqual([
 			{
@@ -271,7 +274,7 @@ describe('provider keys API', () => {
 		await using t = await makeApp()
 		const admin = await signupUser(t, 'admin@example.com')
 		const dev = await signupUser(t, 'dev@example.com')
-		const orgKey = { apiKey: 'sk-ant-org-9999', scope: 'org' }
+		const orgKey = { apiKey: 'sk-ant-org-9999', scope: 'org', verify: false }
 		expect(
 			(await t.call('PUT', '/api/provider-keys/anthropic', { token: dev.token, body: orgKey })).status,
 		).toBe(403)
@@ -303,7 +306,10 @@ describe('provider keys API', () => {
 		await using t = await makeApp()
 		const a = await signupUser(t, 'a@example.com')
 		const b = await signupUser(t, 'b@example.com')
-		await t.call('PUT', '/api/provider-keys/openai', { token: a.token, body: { apiKey: 'sk-a-key-aaaa' } })
+		await t.call('PUT', '/api/provider-keys/openai', {
+			token: a.token,
+			body: { apiKey: 'sk-a-key-aaaa', verify: false },
+		})
 		expect(await (await t.call('GET', '/api/provider-keys', { token: b.token })).json()).toEqual([])
 		expect((await t.call('DELETE', '/api/provider-keys/openai', { token: b.token })).status).toBe(204)
 		expect(await t.deps.providerKeys.resolve(a.user.id, 'openai')).toEqual({
@@ -323,7 +329,7 @@ describe('provider keys API', () => {
 		})
 		await t.call('PUT', '/api/provider-keys/openai', {
 			token: admin.token,
-			body: { apiKey: 'sk-org-saved-1111', scope: 'org' },
+			body: { apiKey: 'sk-org-saved-1111', scope: 'org', verify: false },
 		})
 		expect(await t.deps.providerKeys.resolve(dev.user.id, 'openai')).toEqual({
 			apiKey: 'sk-org-saved-1111',
@@ -331,7 +337,7 @@ describe('provider keys API', () => {
 		})
 		await t.call('PUT', '/api/provider-keys/openai', {
 			token: dev.token,
-			body: { apiKey: 'sk-dev-own-2222' },
+			body: { apiKey: 'sk-dev-own-2222', verify: false },
 		})
 		expect(await t.deps.providerKeys.resolve(dev.user.id, 'openai')).toEqual({
 			apiKey: 'sk-dev-own-2222',
@@ -358,7 +364,7 @@ describe('secrets at rest', () => {
 		const { token } = await signupUser(t, 'ada@example.com')
 		const created = await createKey(t, token)
 		const providerKey = 'sk-proj-THIS-MUST-NOT-LEAK-1234567890'
-		await t.call('PUT', '/api/provider-keys/openai', { token, body: { apiKey: providerKey } })
+		await t.call('PUT', '/api/provider-keys/openai', { token, body: { apiKey: providerKey, verify: false } })
 		const files = [`${t.deps.config.databasePath}`, `${t.deps.config.databasePath}-wal`]
 		const bytes = await Promise.all(files.map((file) => Bun.file(file).arrayBuffer()))
 		expect(bytes[1]?.byteLength).toBeGreaterThan(0)

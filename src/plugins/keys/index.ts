@@ -1,13 +1,16 @@
 import { Elysia } from 'elysia'
 import { scopeFor } from '../../analytics/usage-reports'
 import type { PublicUser } from '../../auth/accounts'
+import type { Config } from '../../config'
+import type { GatewayError } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
+import { KEY_CHECK_CODES, KEY_CHECK_TIMEOUT_MS, ProviderKeyChecker } from '../../keys/key-check'
 import type { ProviderKeyVault } from '../../keys/provider-keys'
 import type { Catalog } from '../../providers/catalog'
 import { type CreatedKey, GatewayKeysSection, KeyRow } from '../../views/fragments/gateway-keys'
-import { ProviderKeysSection } from '../../views/fragments/provider-keys'
+import { type ProviderKeyForm, ProviderKeysSection } from '../../views/fragments/provider-keys'
 import { KeysPage } from '../../views/pages/keys'
-import { formSuccess, fragmentOrPage, readForm, submitForm } from '../forms'
+import { formSuccess, fragmentOrPage, readForm, submitForm, submittedText } from '../forms'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { KeysModel } from './model'
 
@@ -15,6 +18,7 @@ export interface KeysDeps extends SessionDeps {
 	gatewayKeys: GatewayKeyStore
 	providerKeys: ProviderKeyVault
 	catalog: Catalog
+	config: Pick<Config, 'upstreamTimeoutMs'>
 }
 
 /** Whose keys a request is about: the caller's, or with `scope=all` everyone's, which only an admin may ask. */
@@ -26,10 +30,19 @@ function ownerOf(user: PublicUser, scope: 'mine' | 'all' | undefined): number | 
 export const keysPlugin = (deps: KeysDeps) => {
 	const { gatewayKeys, providerKeys, catalog } = deps
 	const keyedProviders = catalog.providers.filter((provider) => provider.keyEnv)
+	// A check waits for the provider's first byte no longer than the gateway's own calls do.
+	const keyChecker = new ProviderKeyChecker({
+		timeoutMs: Math.min(KEY_CHECK_TIMEOUT_MS, deps.config.upstreamTimeoutMs),
+	})
 
 	function page(
 		user: PublicUser,
-		shown: { created?: CreatedKey; gatewayError?: string; providerError?: string },
+		shown: {
+			created?: CreatedKey
+			gatewayError?: string
+			providerError?: string
+			refusedForm?: ProviderKeyForm
+		},
 	) {
 		return KeysPage({
 			user,
@@ -53,13 +66,20 @@ export const keysPlugin = (deps: KeysDeps) => {
 			() => page(user, { created: shown.created, gatewayError: shown.error }),
 		)
 
-	const providerSection = (user: PublicUser, error?: string) =>
+	const providerSection = (user: PublicUser, error?: string, refusedForm?: ProviderKeyForm) =>
 		ProviderKeysSection({
 			providers: keyedProviders,
 			keys: providerKeys.list(user),
 			isAdmin: user.role === 'admin',
 			error,
+			refusedForm,
 		})
+
+	/** The form a failed key check refused, which then offers to save without checking. */
+	const refusedCheck = (error: GatewayError, provider: string, body: unknown): ProviderKeyForm | undefined =>
+		error.code && KEY_CHECK_CODES.includes(error.code)
+			? { provider, scope: submittedText(body, 'scope') === 'org' ? 'org' : 'user' }
+			: undefined
 
 	/** A provider-key form (save or remove): its section again, with the caller's mistake shown inline. */
 	const providerForm = (
@@ -67,6 +87,7 @@ export const keysPlugin = (deps: KeysDeps) => {
 		set: { status?: number | string; headers: Record<string, string | number> },
 		user: PublicUser,
 		change: () => unknown,
+		refusedForm: (error: GatewayError) => ProviderKeyForm | undefined = () => undefined,
 	) =>
 		submitForm(
 			set,
@@ -77,8 +98,8 @@ export const keysPlugin = (deps: KeysDeps) => {
 			(error) =>
 				fragmentOrPage(
 					request,
-					() => providerSection(user, error.message),
-					() => page(user, { providerError: error.message }),
+					() => providerSection(user, error.message, refusedForm(error)),
+					() => page(user, { providerError: error.message, refusedForm: refusedForm(error) }),
 				),
 		)
 
@@ -120,11 +141,14 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.put(
 				'/api/provider-keys/:provider',
-				async ({ auth, params, body }) => {
-					const scope = body.scope ?? 'user'
-					await providerKeys.save(auth.user, params.provider, body.apiKey, scope)
-					return { provider: params.provider, scope, last4: body.apiKey.trim().slice(-4) }
-				},
+				({ auth, params, body, request }) =>
+					providerKeys.save(
+						auth.user,
+						params.provider,
+						body.apiKey,
+						body.scope ?? 'user',
+						body.verify === false ? undefined : keyChecker.verifier(request.signal),
+					),
 				{ session: 'user', params: KeysModel.providerParam, body: KeysModel.saveProviderKey },
 			)
 			.delete(
@@ -166,10 +190,17 @@ export const keysPlugin = (deps: KeysDeps) => {
 			.post(
 				'/provider-keys/:provider',
 				({ auth, params, body, request, set }) =>
-					providerForm(request, set, auth.user, () => {
-						const form = readForm(KeysModel.saveProviderKey, body)
-						return providerKeys.save(auth.user, params.provider, form.apiKey, form.scope ?? 'user')
-					}),
+					providerForm(
+						request,
+						set,
+						auth.user,
+						() => {
+							const form = readForm(KeysModel.saveProviderKey, body)
+							const verify = form.verify === false ? undefined : keyChecker.verifier(request.signal)
+							return providerKeys.save(auth.user, params.provider, form.apiKey, form.scope ?? 'user', verify)
+						},
+						(error) => refusedCheck(error, params.provider, body),
+					),
 				{ session: 'user', params: KeysModel.providerParam },
 			)
 			.post(

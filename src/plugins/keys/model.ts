@@ -20,6 +20,8 @@ export const KeysModel = {
 	saveProviderKey: t.Object({
 		apiKey: t.String({ error: 'apiKey is required' }),
 		scope: t.Optional(t.UnionEnum(['user', 'org'], { error: 'scope must be "user" or "org"' })),
+		/** false: save without asking the provider first (offline, or deliberately). @default true */
+		verify: t.Optional(t.Boolean({ error: 'verify must be true or false' })),
 	}),
 	scope: t.Object({
 		scope: t.Optional(t.UnionEnum(['user', 'org'], { error: 'scope must be "user" or "org"' })),

@@ -4,18 +4,26 @@ import type { ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
 import { ErrorBanner } from '../components/error-banner'
 
+/** One provider-key form: a provider's key of one scope. */
+export interface ProviderKeyForm {
+	provider: string
+	scope: KeyScope
+}
+
 interface KeyCellProps {
 	provider: CatalogProvider
 	scope: KeyScope
 	current: ProviderKeyView | undefined
 	editable: boolean
+	/** The key check refused this form's key: offer to save without checking. */
+	offerUnchecked: boolean
 }
 
 /** The section every provider-key form re-renders. */
 const SECTION_ID = 'provider-keys'
 const SECTION_TARGET = { 'hx-target': `#${SECTION_ID}`, 'hx-swap': 'outerHTML' } as const
 
-function KeyCell({ provider, scope, current, editable }: KeyCellProps) {
+function KeyCell({ provider, scope, current, editable, offerUnchecked }: KeyCellProps) {
 	const fromEnv = current?.source === 'env'
 	return (
 		<td data-label={scope === 'user' ? 'Your key' : 'Organisation key'}>
@@ -48,6 +56,14 @@ function KeyCell({ provider, scope, current, editable }: KeyCellProps) {
 						<button type="submit" class="small">
 							{current && !fromEnv ? 'Replace' : 'Save'}
 						</button>
+						{offerUnchecked ? (
+							<label class="check">
+								<input type="checkbox" name="verify" value="false" />
+								Save without checking
+							</label>
+						) : (
+							''
+						)}
 					</form>
 					{current && !fromEnv ? (
 						<form
@@ -78,17 +94,22 @@ interface ProviderKeysProps {
 	keys: ProviderKeyView[]
 	isAdmin: boolean
 	error?: string
+	/** The form whose key a failed check refused. */
+	refusedForm?: ProviderKeyForm
 }
 
-export function ProviderKeysSection({ providers, keys, isAdmin, error }: ProviderKeysProps) {
+export function ProviderKeysSection({ providers, keys, isAdmin, error, refusedForm }: ProviderKeysProps) {
 	const find = (providerId: string, scope: KeyScope) =>
 		keys.find((key) => key.provider === providerId && key.scope === scope)
+	const refused = (providerId: string, scope: KeyScope) =>
+		refusedForm?.provider === providerId && refusedForm.scope === scope
 	return (
 		<section id={SECTION_ID} class="card">
 			<h2>Provider keys</h2>
 			<p class="hint">
-				Requests use your own key for a provider first, then the organisation's. Keys are encrypted at rest;
-				only their last four characters are ever shown.
+				Requests use your own key for a provider first, then the organisation's. A key is checked with its
+				provider before it is saved. Keys are encrypted at rest; only their last four characters are ever
+				shown.
 			</p>
 			{error ? <ErrorBanner message={error} /> : ''}
 			<table class="table">
@@ -105,12 +126,19 @@ export function ProviderKeysSection({ providers, keys, isAdmin, error }: Provide
 							<td data-label="Provider" safe>
 								{provider.name}
 							</td>
-							<KeyCell provider={provider} scope="user" current={find(provider.id, 'user')} editable />
+							<KeyCell
+								provider={provider}
+								scope="user"
+								current={find(provider.id, 'user')}
+								editable
+								offerUnchecked={refused(provider.id, 'user')}
+							/>
 							<KeyCell
 								provider={provider}
 								scope="org"
 								current={find(provider.id, 'org')}
 								editable={isAdmin}
+								offerUnchecked={refused(provider.id, 'org')}
 							/>
 						</tr>
 					))}

@@ -2,7 +2,7 @@ import type { GatewayKeyView } from '../../keys/gateway-keys'
 import type { ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
 import { type CreatedKey, EveryonesKeysSection, GatewayKeysSection } from '../fragments/gateway-keys'
-import { ProviderKeysSection } from '../fragments/provider-keys'
+import { type ProviderKeyForm, ProviderKeysSection } from '../fragments/provider-keys'
 import { Layout, type ViewUser } from '../layout'
 
 interface KeysPageProps {
@@ -13,6 +13,8 @@ interface KeysPageProps {
 	providers: readonly CatalogProvider[]
 	providerKeys: ProviderKeyView[]
 	providerError?: string
+	/** The provider-key form whose key a failed check refused. */
+	refusedForm?: ProviderKeyForm
 	/** Every user's keys, for an admin; absent for developers. */
 	everyonesKeys?: GatewayKeyView[]
 }
@@ -26,6 +28,7 @@ export function KeysPage(props: KeysPageProps) {
 				keys={props.providerKeys}
 				isAdmin={props.user.role === 'admin'}
 				error={props.providerError}
+				refusedForm={props.refusedForm}
 			/>
 			{props.everyonesKeys ? <EveryonesKeysSection keys={props.everyonesKeys} /> : ''}
 		</Layout>

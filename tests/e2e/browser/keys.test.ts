@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bu
 import type { Browser } from 'playwright-core'
 import { makeApp } from '../../helpers/app'
 import { launchBrowser, screenshot, serve, signUpInBrowser, watchPage } from '../../helpers/browser'
+import { startFakeUpstream } from '../../helpers/fake-upstream'
 
 // A real Chromium on a loaded two-core machine: bun's default 5 s per test is too short for these flows.
 setDefaultTimeout(30_000)
@@ -20,7 +21,8 @@ describe('keys page in a real browser', () => {
 	})
 
 	it('signs up, creates a key shown once, and revokes it in place', async () => {
-		await using t = await makeApp()
+		await using upstream = await startFakeUpstream({ keys: { openai: ['sk-browser-test-7777'] } })
+		await using t = await makeApp({ OPENAI_BASE_URL: upstream.openaiBaseUrl })
 		const server = serve(t)
 		const context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] })
 		const page = await context.newPage()
