@@ -18,10 +18,46 @@ export interface ProviderKeyView {
 	source: 'dashboard' | 'env'
 }
 
+/**
+ * Where the key of a call comes from, in the order the gateway looks: the caller's own saved key, the
+ * organisation's saved key, the organisation's key from the environment; `keyless` for a provider that
+ * takes none (a local Ollama or vLLM).
+ */
+export type KeySource = 'user' | 'org' | 'env' | 'keyless'
+
 /** A usable provider key for a call, and where it came from. */
 export interface ResolvedKey {
 	apiKey: string
 	scope: KeyScope
+	source: KeySource
+}
+
+/** How a saved key was checked when it was saved: by the provider, or not (saved without checking). */
+export interface KeyCheckRecord {
+	checked: boolean
+	at: Date
+}
+
+/**
+ * Which key a user's requests to one provider carry, and why: the resolution the gateway makes, explained.
+ * `none`: there is no key, and requests to this provider fail.
+ */
+export interface KeyInUse {
+	provider: string
+	source: KeySource | 'none'
+	/** The last four characters of the key in use; null for `none` and `keyless`. */
+	last4: string | null
+	/** For `env`: the variable the key comes from. */
+	envVar: string | null
+	/** For the caller's own key: the organisation key it stands in front of, if there is one. */
+	shadows: { source: 'org' | 'env'; last4: string; envVar: string | null } | null
+	/**
+	 * How the saved key in use was checked when saved. Kept in memory: null after a restart, for keys saved
+	 * by another instance, and for environment keys.
+	 */
+	check: KeyCheckRecord | null
+	/** A saved key was passed over because it cannot be decrypted (ENCRYPTION_KEY changed). */
+	unreadable: boolean
 }
 
 /** What `save` stored. */
@@ -35,6 +71,9 @@ export interface SavedKey {
 
 const last4 = (apiKey: string) => apiKey.slice(-4)
 
+/** One saved key's place: the organisation's (`userId` null) or one user's, for one provider. */
+const checkSlot = (providerId: string, userId: number | null) => `${providerId}\u0000${userId ?? 'org'}`
+
 /**
  * Provider keys, encrypted at rest with AES-256-GCM. The gateway resolves a key per call (own key
  * first, then the organisation's saved key, then the environment's); decrypted keys are cached in
@@ -43,6 +82,8 @@ const last4 = (apiKey: string) => apiKey.slice(-4)
 export class ProviderKeyVault {
 	/** Per user, per provider: Maps keyed by number then id, so a lookup builds no string. */
 	private readonly decrypted = new Map<number, Map<string, ResolvedKey | null>>()
+	/** How each saved key was checked, by `checkSlot`; memory only (no migration for it, and it may be lost). */
+	private readonly checks = new Map<string, KeyCheckRecord>()
 
 	constructor(
 		private readonly db: Db,
@@ -115,6 +156,7 @@ export class ProviderKeyVault {
 				.values({ provider: providerId, scope, userId, secret, last4: last4(trimmed) })
 				.run()
 		})
+		this.checks.set(checkSlot(providerId, userId), { checked: Boolean(verify), at: new Date() })
 		this.decrypted.clear()
 		return { provider: providerId, scope, last4: last4(trimmed), checked: Boolean(verify) }
 	}
@@ -127,7 +169,45 @@ export class ProviderKeyVault {
 			.delete(providerKeys)
 			.where(this.ownedBy(providerId, scope, scope === 'user' ? user.id : null))
 			.run()
+		this.checks.delete(checkSlot(providerId, scope === 'user' ? user.id : null))
 		this.decrypted.clear()
+	}
+
+	/**
+	 * For every catalog provider, the key `user`'s requests carry and why, found by the gateway's own
+	 * `resolve`: their own key, then the organisation's saved key, then the environment's.
+	 */
+	async keysInUse(user: PublicUser): Promise<KeyInUse[]> {
+		const saved = this.list(user)
+		return Promise.all(
+			this.catalog.providers.map(async (provider): Promise<KeyInUse> => {
+				const resolved = await this.resolve(user.id, provider.id)
+				const source = resolved?.source ?? 'none'
+				const own = saved.find((key) => key.provider === provider.id && key.scope === 'user')
+				const org = saved.find((key) => key.provider === provider.id && key.scope === 'org')
+				const envVar = provider.keyEnv && this.envKeys[provider.keyEnv] ? provider.keyEnv : null
+				// `list` gives the organisation's saved key, or else the environment's.
+				const orgKey = org
+					? org.source === 'env'
+						? { source: 'env' as const, last4: org.last4, envVar }
+						: { source: 'org' as const, last4: org.last4, envVar: null }
+					: null
+				return {
+					provider: provider.id,
+					source,
+					last4: resolved && source !== 'keyless' ? last4(resolved.apiKey) : null,
+					envVar: source === 'env' ? envVar : null,
+					shadows: source === 'user' ? orgKey : null,
+					check:
+						source === 'user' || source === 'org'
+							? (this.checks.get(checkSlot(provider.id, source === 'user' ? user.id : null)) ?? null)
+							: null,
+					unreadable:
+						(own !== undefined && source !== 'user') ||
+						(org?.source === 'dashboard' && source !== 'user' && source !== 'org'),
+				}
+			}),
+		)
 	}
 
 	/**
@@ -160,32 +240,38 @@ export class ProviderKeyVault {
 		return resolved
 	}
 
+	/** The caller's own saved key, else the organisation's; a key that cannot be decrypted is passed over. */
 	private async fromDatabase(userId: number, providerId: string): Promise<ResolvedKey | null> {
 		const rows = this.db
 			.select({ scope: providerKeys.scope, userId: providerKeys.userId, secret: providerKeys.secret })
 			.from(providerKeys)
 			.where(eq(providerKeys.provider, providerId))
 			.all()
-		const row =
-			rows.find((r) => r.scope === 'user' && r.userId === userId) ?? rows.find((r) => r.scope === 'org')
-		if (!row) return null
-		try {
-			return { apiKey: await decryptSecret(this.encryptionKey, new Uint8Array(row.secret)), scope: row.scope }
-		} catch {
-			console.warn(
-				`A stored ${providerId} key cannot be decrypted: was ENCRYPTION_KEY changed? Save it again.`,
-			)
-			return null
+		const candidates = [
+			rows.find((r) => r.scope === 'user' && r.userId === userId),
+			rows.find((r) => r.scope === 'org'),
+		]
+		for (const row of candidates) {
+			if (!row) continue
+			try {
+				const apiKey = await decryptSecret(this.encryptionKey, new Uint8Array(row.secret))
+				return { apiKey, scope: row.scope, source: row.scope }
+			} catch {
+				console.warn(
+					`A stored ${providerId} key cannot be decrypted: was ENCRYPTION_KEY changed? Save it again.`,
+				)
+			}
 		}
+		return null
 	}
 
 	private fromEnvironment(providerId: string): ResolvedKey | null {
 		const provider = this.catalog.provider(providerId)
 		if (!provider) return null
 		// A keyless provider (a local Ollama or vLLM) is always reachable.
-		if (!provider.keyEnv) return { apiKey: 'none', scope: 'org' }
+		if (!provider.keyEnv) return { apiKey: 'none', scope: 'org', source: 'keyless' }
 		const apiKey = this.envKeys[provider.keyEnv]
-		return apiKey ? { apiKey, scope: 'org' } : null
+		return apiKey ? { apiKey, scope: 'org', source: 'env' } : null
 	}
 
 	private checkProvider(providerId: string): CatalogProvider {

@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'bun:test'
+import { describe, expect, it, spyOn } from 'bun:test'
+import { join } from 'node:path'
 import { makeApp, SAME_ORIGIN, type SignedUp, signupUser, type TestApp } from '../helpers/app'
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream'
 
 const GOOD_OPENAI = 'sk-openai-good-key-1234'
 const GOOD_ANTHROPIC = 'sk-ant-good-key-5678'
 const WRONG_OPENAI = 'sk-proj-wrong-key-0000-9999'
+
+const LOCAL_CATALOG = join(import.meta.dir, '..', '..', 'examples', 'catalog.local.json')
 
 interface Checked extends AsyncDisposable {
 	t: TestApp
@@ -40,6 +43,13 @@ async function closedBaseUrl(): Promise<string> {
 const saveKey = (t: TestApp, token: string, provider: string, body: Record<string, unknown>) =>
 	t.call('PUT', `/api/provider-keys/${provider}`, { token, body })
 
+async function inUse(t: TestApp, token: string, provider = 'openai') {
+	const res = await t.call('GET', '/api/provider-keys/in-use', { token })
+	expect(res.status).toBe(200)
+	const all = (await res.json()) as Record<string, unknown>[]
+	return all.find((entry) => entry.provider === provider)
+}
+
 const HTMX_FORM = {
 	...SAME_ORIGIN,
 	'hx-request': 'true',
@@ -72,6 +82,7 @@ describe('saving a provider key checks it with the provider', () => {
 		expect(await c.t.deps.providerKeys.resolve(user.id, 'openai')).toEqual({
 			apiKey: GOOD_OPENAI,
 			scope: 'user',
+			source: 'user',
 		})
 	})
 
@@ -198,6 +209,129 @@ describe('saving a provider key checks it with the provider', () => {
 	})
 })
 
+describe('which key requests use, and why', () => {
+	it('says there is no key when there is none', async () => {
+		await using t = await makeApp()
+		const { token } = await signupUser(t, 'ada@example.com')
+		expect(await inUse(t, token)).toEqual({
+			provider: 'openai',
+			source: 'none',
+			last4: null,
+			envVar: null,
+			shadows: null,
+			check: null,
+			unreadable: false,
+		})
+	})
+
+	it('names the environment variable an organisation key comes from', async () => {
+		await using t = await makeApp({ OPENAI_API_KEY: 'sk-from-env-wxyz' })
+		const { token } = await signupUser(t, 'ada@example.com')
+		expect(await inUse(t, token)).toEqual({
+			provider: 'openai',
+			source: 'env',
+			last4: 'wxyz',
+			envVar: 'OPENAI_API_KEY',
+			shadows: null,
+			check: null,
+			unreadable: false,
+		})
+	})
+
+	it('shows a developer the organisation key an admin saved, then their own key in front of it', async () => {
+		await using c = await checkedApp({ OPENAI_API_KEY: 'sk-from-env-wxyz' })
+		const admin = await signupUser(c.t, 'admin@example.com')
+		const dev = await signupUser(c.t, 'dev@example.com')
+		const before = new Date()
+		await saveKey(c.t, admin.token, 'openai', { apiKey: GOOD_OPENAI, scope: 'org' })
+		const org = await inUse(c.t, dev.token)
+		expect(org).toEqual({
+			provider: 'openai',
+			source: 'org',
+			last4: '1234',
+			envVar: null,
+			shadows: null,
+			check: { checked: true, at: expect.any(String) },
+			unreadable: false,
+		})
+		const { at } = (org?.check ?? {}) as { at?: string }
+		expect(Date.parse(at ?? '')).toBeGreaterThanOrEqual(before.getTime() - 1)
+		await saveKey(c.t, dev.token, 'openai', { apiKey: WRONG_OPENAI, verify: false })
+		expect(await inUse(c.t, dev.token)).toEqual({
+			provider: 'openai',
+			source: 'user',
+			last4: '9999',
+			envVar: null,
+			shadows: { source: 'org', last4: '1234', envVar: null },
+			check: { checked: false, at: expect.any(String) },
+			unreadable: false,
+		})
+		expect(await inUse(c.t, admin.token)).toMatchObject({ source: 'org', last4: '1234' })
+	})
+
+	it('says which environment key an own key shadows', async () => {
+		await using t = await makeApp({ OPENAI_API_KEY: 'sk-from-env-wxyz' })
+		const { token } = await signupUser(t, 'ada@example.com')
+		await saveKey(t, token, 'openai', { apiKey: 'sk-own-key-abcd', verify: false })
+		expect(await inUse(t, token)).toMatchObject({
+			source: 'user',
+			last4: 'abcd',
+			shadows: { source: 'env', last4: 'wxyz', envVar: 'OPENAI_API_KEY' },
+		})
+	})
+
+	it('says a keyless local server needs no key', async () => {
+		await using t = await makeApp({ CATALOG_PATH: LOCAL_CATALOG })
+		const { token } = await signupUser(t, 'ada@example.com')
+		expect(await inUse(t, token, 'ollama')).toEqual({
+			provider: 'ollama',
+			source: 'keyless',
+			last4: null,
+			envVar: null,
+			shadows: null,
+			check: null,
+			unreadable: false,
+		})
+	})
+
+	it('passes over a saved key that cannot be decrypted, and says so', async () => {
+		await using t = await makeApp({ OPENAI_API_KEY: 'sk-from-env-wxyz' })
+		const admin = await signupUser(t, 'admin@example.com')
+		await saveKey(t, admin.token, 'openai', { apiKey: 'sk-org-saved-1111', scope: 'org', verify: false })
+		await saveKey(t, admin.token, 'openai', { apiKey: 'sk-own-key-abcd', verify: false })
+		t.deps.sqlite.run("UPDATE provider_keys SET secret = x'00' WHERE scope = 'user'")
+		const warn = spyOn(console, 'warn').mockImplementation(() => {})
+		try {
+			expect(await inUse(t, admin.token)).toMatchObject({ source: 'org', last4: '1111', unreadable: true })
+			expect(warn.mock.calls.flat().join('\n')).toContain('cannot be decrypted')
+		} finally {
+			warn.mockRestore()
+		}
+	})
+
+	it('puts each explanation on the Keys page, escaped', async () => {
+		await using c = await checkedApp({ ANTHROPIC_API_KEY: 'sk-ant-from-env-wxyz' })
+		const admin = await signupUser(c.t, 'admin@example.com')
+		const dev = await signupUser(c.t, 'dev@example.com')
+		await saveKey(c.t, admin.token, 'openai', { apiKey: GOOD_OPENAI, scope: 'org' })
+		await saveKey(c.t, dev.token, 'openai', { apiKey: 'sk-dev-own-<b>x', verify: false })
+		const page = await (await c.t.call('GET', '/keys', { token: dev.token })).text()
+		const row = (id: string) =>
+			page.slice(
+				page.indexOf(`id="provider-${id}"`),
+				page.indexOf('</tr>', page.indexOf(`id="provider-${id}"`)),
+			)
+		expect(row('openai')).toContain('Your key …&lt;b&gt;x (yours shadows the organisation&#x27;s …1234)')
+		expect(row('openai')).toContain('Saved without checking (')
+		expect(row('openai')).toContain('requests fail instead of using the organisation&#x27;s key')
+		expect(row('anthropic')).toContain('Organisation key …wxyz from ANTHROPIC_API_KEY (environment)')
+		expect(row('groq')).toContain('No key: requests to this provider fail')
+		const adminPage = await (await c.t.call('GET', '/keys', { token: admin.token })).text()
+		expect(adminPage).toContain('Organisation key …1234 (saved by an admin)')
+		expect(adminPage).toContain('Checked with the provider when saved, ')
+	})
+})
+
 describe('the provider-key form', () => {
 	it('shows a refusal inline (422), offers to save without checking, and saves nothing', async () => {
 		await using c = await checkedApp()
@@ -225,7 +359,8 @@ describe('the provider-key form', () => {
 		const res = await postForm(c.t, ada, { apiKey: WRONG_OPENAI, scope: 'user', verify: 'false' })
 		expect(res.status).toBe(200)
 		const section = await res.text()
-		expect(section).toContain('<code>…9999</code>')
+		expect(section).toContain('Your key …9999')
+		expect(section).toContain('Saved without checking, ')
 		expect(section).not.toContain('name="verify"')
 		expect(c.upstream.requests).toEqual([])
 	})
@@ -248,7 +383,8 @@ describe('the provider-key form', () => {
 		const res = await postForm(c.t, ada, { apiKey: GOOD_OPENAI, scope: 'user' })
 		expect(res.status).toBe(200)
 		const section = await res.text()
-		expect(section).toContain('<code>…1234</code>')
+		expect(section).toContain('Your key …1234')
+		expect(section).toContain('Checked with the provider when saved, ')
 		expect(section).not.toContain(GOOD_OPENAI)
 	})
 
@@ -283,6 +419,7 @@ describe('a provider key in answers', () => {
 			await postForm(t, ada, { apiKey: key, scope: 'user' }, PLAIN_FORM),
 			await saveKey(t, ada.token, 'openai', { apiKey: key, verify: false }),
 			await t.call('GET', '/api/provider-keys', { token: ada.token }),
+			await t.call('GET', '/api/provider-keys/in-use', { token: ada.token }),
 			await t.call('GET', '/keys', { token: ada.token }),
 		]
 		const texts = await Promise.all(answers.map((answer) => answer.text()))

@@ -315,6 +315,7 @@ describe('provider keys API', () => {
 		expect(await t.deps.providerKeys.resolve(a.user.id, 'openai')).toEqual({
 			apiKey: 'sk-a-key-aaaa',
 			scope: 'user',
+			source: 'user',
 		})
 		expect(await t.deps.providerKeys.resolve(b.user.id, 'openai')).toBeNull()
 	})
@@ -326,6 +327,7 @@ describe('provider keys API', () => {
 		expect(await t.deps.providerKeys.resolve(dev.user.id, 'openai')).toEqual({
 			apiKey: 'sk-from-env-0000',
 			scope: 'org',
+			source: 'env',
 		})
 		await t.call('PUT', '/api/provider-keys/openai', {
 			token: admin.token,
@@ -334,6 +336,7 @@ describe('provider keys API', () => {
 		expect(await t.deps.providerKeys.resolve(dev.user.id, 'openai')).toEqual({
 			apiKey: 'sk-org-saved-1111',
 			scope: 'org',
+			source: 'org',
 		})
 		await t.call('PUT', '/api/provider-keys/openai', {
 			token: dev.token,
@@ -342,10 +345,12 @@ describe('provider keys API', () => {
 		expect(await t.deps.providerKeys.resolve(dev.user.id, 'openai')).toEqual({
 			apiKey: 'sk-dev-own-2222',
 			scope: 'user',
+			source: 'user',
 		})
 		expect(await t.deps.providerKeys.resolve(admin.user.id, 'openai')).toEqual({
 			apiKey: 'sk-org-saved-1111',
 			scope: 'org',
+			source: 'org',
 		})
 	})
 

@@ -35,7 +35,7 @@ export const keysPlugin = (deps: KeysDeps) => {
 		timeoutMs: Math.min(KEY_CHECK_TIMEOUT_MS, deps.config.upstreamTimeoutMs),
 	})
 
-	function page(
+	async function page(
 		user: PublicUser,
 		shown: {
 			created?: CreatedKey
@@ -49,6 +49,7 @@ export const keysPlugin = (deps: KeysDeps) => {
 			gatewayKeys: gatewayKeys.list(user.id),
 			providers: keyedProviders,
 			providerKeys: providerKeys.list(user),
+			keysInUse: await providerKeys.keysInUse(user),
 			everyonesKeys: user.role === 'admin' ? gatewayKeys.list(null) : undefined,
 			...shown,
 		})
@@ -66,10 +67,11 @@ export const keysPlugin = (deps: KeysDeps) => {
 			() => page(user, { created: shown.created, gatewayError: shown.error }),
 		)
 
-	const providerSection = (user: PublicUser, error?: string, refusedForm?: ProviderKeyForm) =>
+	const providerSection = async (user: PublicUser, error?: string, refusedForm?: ProviderKeyForm) =>
 		ProviderKeysSection({
 			providers: keyedProviders,
 			keys: providerKeys.list(user),
+			keysInUse: await providerKeys.keysInUse(user),
 			isAdmin: user.role === 'admin',
 			error,
 			refusedForm,
@@ -139,6 +141,9 @@ export const keysPlugin = (deps: KeysDeps) => {
 					})),
 				{ session: 'user' },
 			)
+			.get('/api/provider-keys/in-use', ({ auth }) => providerKeys.keysInUse(auth.user), {
+				session: 'user',
+			})
 			.put(
 				'/api/provider-keys/:provider',
 				({ auth, params, body, request }) =>

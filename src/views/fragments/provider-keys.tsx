@@ -1,8 +1,9 @@
 import { escapeHtml } from '@kitajs/html'
 import type { KeyScope } from '../../../db/schema'
-import type { ProviderKeyView } from '../../keys/provider-keys'
+import type { KeyInUse, ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
 import { ErrorBanner } from '../components/error-banner'
+import { formatDateTime } from '../format'
 
 /** One provider-key form: a provider's key of one scope. */
 export interface ProviderKeyForm {
@@ -29,7 +30,8 @@ function KeyCell({ provider, scope, current, editable, offerUnchecked }: KeyCell
 		<td data-label={scope === 'user' ? 'Your key' : 'Organisation key'}>
 			<div class="key-state">
 				{current ? (
-					<code safe>{`…${current.last4}`}</code>
+					// A word joiner keeps "…" with the characters it introduces in a narrow column.
+					<code safe>{`…\u2060${current.last4}`}</code>
 				) : (
 					<span class="muted">{scope === 'user' ? 'not set' : 'none'}</span>
 				)}
@@ -89,16 +91,85 @@ function KeyCell({ provider, scope, current, editable, offerUnchecked }: KeyCell
 	)
 }
 
+/** The sentence saying which key requests use and why, and a second line on how it was checked. */
+function describeKeyInUse(inUse: KeyInUse): { use: string; tone?: string; note?: string; noteTone?: string } {
+	const note = inUse.check
+		? inUse.check.checked
+			? { note: `Checked with the provider when saved, ${formatDateTime(inUse.check.at)}`, noteTone: 'muted' }
+			: {
+					note:
+						inUse.source === 'user' && inUse.shadows
+							? `Saved without checking (${formatDateTime(inUse.check.at)}): if the provider refuses it, requests fail instead of using the organisation's key`
+							: `Saved without checking, ${formatDateTime(inUse.check.at)}`,
+					noteTone: 'status-bad',
+				}
+		: {}
+	const unreadable = inUse.unreadable
+		? {
+				note: 'A saved key cannot be decrypted (was ENCRYPTION_KEY changed?): save it again',
+				noteTone: 'status-bad',
+			}
+		: {}
+	switch (inUse.source) {
+		case 'user': {
+			const shadow = inUse.shadows
+			const shadowed = shadow
+				? ` (yours shadows the organisation's …${shadow.last4}${shadow.envVar ? ` from ${shadow.envVar}` : ''})`
+				: ''
+			return { use: `Your key …${inUse.last4}${shadowed}`, ...note, ...unreadable }
+		}
+		case 'org':
+			return { use: `Organisation key …${inUse.last4} (saved by an admin)`, ...note, ...unreadable }
+		case 'env':
+			return {
+				use: `Organisation key …${inUse.last4} from ${inUse.envVar} (environment)`,
+				...unreadable,
+			}
+		case 'keyless':
+			return { use: 'No key needed (a keyless server)', tone: 'muted', ...unreadable }
+		case 'none':
+			return { use: 'No key: requests to this provider fail', tone: 'status-bad', ...unreadable }
+	}
+}
+
+function KeyInUseCell({ inUse }: { inUse: KeyInUse | undefined }) {
+	if (!inUse) return <td data-label="Requests use">—</td>
+	const { use, tone, note, noteTone } = describeKeyInUse(inUse)
+	return (
+		<td data-label="Requests use">
+			<div class={tone} safe>
+				{use}
+			</div>
+			{note ? (
+				<div class={`hint ${noteTone ?? ''}`} safe>
+					{note}
+				</div>
+			) : (
+				''
+			)}
+		</td>
+	)
+}
+
 interface ProviderKeysProps {
 	providers: readonly CatalogProvider[]
 	keys: ProviderKeyView[]
+	/** Which key each provider's requests use for this user, and why (`ProviderKeyVault.keysInUse`). */
+	keysInUse?: KeyInUse[]
 	isAdmin: boolean
 	error?: string
 	/** The form whose key a failed check refused. */
 	refusedForm?: ProviderKeyForm
 }
 
-export function ProviderKeysSection({ providers, keys, isAdmin, error, refusedForm }: ProviderKeysProps) {
+export function ProviderKeysSection({
+	providers,
+	keys,
+	keysInUse = [],
+	isAdmin,
+	error,
+	refusedForm,
+}: ProviderKeysProps) {
 	const find = (providerId: string, scope: KeyScope) =>
 		keys.find((key) => key.provider === providerId && key.scope === scope)
 	const refused = (providerId: string, scope: KeyScope) =>
@@ -118,6 +189,7 @@ export function ProviderKeysSection({ providers, keys, isAdmin, error, refusedFo
 						<th>Provider</th>
 						<th>Your key</th>
 						<th>Organisation key</th>
+						<th>Requests use</th>
 					</tr>
 				</thead>
 				<tbody>
@@ -140,6 +212,7 @@ export function ProviderKeysSection({ providers, keys, isAdmin, error, refusedFo
 								editable={isAdmin}
 								offerUnchecked={refused(provider.id, 'org')}
 							/>
+							<KeyInUseCell inUse={keysInUse.find((inUse) => inUse.provider === provider.id)} />
 						</tr>
 					))}
 				</tbody>

@@ -1,5 +1,5 @@
 import type { GatewayKeyView } from '../../keys/gateway-keys'
-import type { ProviderKeyView } from '../../keys/provider-keys'
+import type { KeyInUse, ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
 import { type CreatedKey, EveryonesKeysSection, GatewayKeysSection } from '../fragments/gateway-keys'
 import { type ProviderKeyForm, ProviderKeysSection } from '../fragments/provider-keys'
@@ -12,6 +12,7 @@ interface KeysPageProps {
 	gatewayError?: string
 	providers: readonly CatalogProvider[]
 	providerKeys: ProviderKeyView[]
+	keysInUse: KeyInUse[]
 	providerError?: string
 	/** The provider-key form whose key a failed check refused. */
 	refusedForm?: ProviderKeyForm
@@ -26,6 +27,7 @@ export function KeysPage(props: KeysPageProps) {
 			<ProviderKeysSection
 				providers={props.providers}
 				keys={props.providerKeys}
+				keysInUse={props.keysInUse}
 				isAdmin={props.user.role === 'admin'}
 				error={props.providerError}
 				refusedForm={props.refusedForm}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, setDefaultTimeout } from 'bun:test'
 import type { Browser } from 'playwright-core'
-import { makeApp } from '../../helpers/app'
+import { makeApp, signupUser } from '../../helpers/app'
 import { launchBrowser, screenshot, serve, signUpInBrowser, watchPage } from '../../helpers/browser'
 import { startFakeUpstream } from '../../helpers/fake-upstream'
 
@@ -62,11 +62,85 @@ describe('keys page in a real browser', () => {
 			await page.fill('#provider-openai input[name=apiKey] >> nth=0', 'sk-browser-test-7777')
 			await page.click('#provider-openai button[type=submit] >> nth=0')
 			await page.waitForSelector('#provider-openai code')
-			await expect(page.textContent('#provider-openai code')).resolves.toBe('…7777')
+			await expect(page.textContent('#provider-openai code')).resolves.toBe('…\u20607777')
+			await expect(page.textContent('#provider-openai td[data-label="Requests use"]')).resolves.toStartWith(
+				'Your key …7777',
+			)
 			await screenshot(page, 'keys-revoked')
 			expect(problems).toEqual([])
 		} finally {
 			await context.close()
+			await server.stop()
+		}
+	})
+
+	it('checks a provider key on save, offers to save it anyway, and says which key each provider uses', async () => {
+		await using upstream = await startFakeUpstream({
+			keys: { openai: ['sk-org-key-1234', 'sk-my-own-key-7777'] },
+		})
+		await using t = await makeApp({
+			OPENAI_BASE_URL: upstream.openaiBaseUrl,
+			ANTHROPIC_API_KEY: 'sk-ant-from-env-wxyz',
+		})
+		const admin = await signupUser(t, 'admin@example.com')
+		await t.call('PUT', '/api/provider-keys/openai', {
+			token: admin.token,
+			body: { apiKey: 'sk-org-key-1234', scope: 'org' },
+		})
+		const server = serve(t)
+		const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+		const problems = watchPage(page)
+		const inUse = (provider: string) =>
+			page.textContent(`#provider-${provider} td[data-label="Requests use"]`)
+		try {
+			await signUpInBrowser(page, server.url, 'dev@example.com')
+			await page.goto(`${server.url}/keys`)
+			await expect(inUse('openai')).resolves.toStartWith('Organisation key …1234 (saved by an admin)')
+			await expect(inUse('anthropic')).resolves.toBe(
+				'Organisation key …wxyz from ANTHROPIC_API_KEY (environment)',
+			)
+			await expect(inUse('groq')).resolves.toBe('No key: requests to this provider fail')
+
+			await page.fill('#provider-openai input[name=apiKey]', 'sk-a-wrong-key-0000')
+			await page.click('#provider-openai button[type=submit]')
+			await page.waitForSelector('#provider-keys .error-banner')
+			await expect(page.textContent('#provider-keys .error-banner')).resolves.toStartWith(
+				'OpenAI refused this key: Incorrect API key provided: [redacted].',
+			)
+			expect(await page.isVisible('#provider-openai input[name=verify]')).toBe(true)
+			await expect(inUse('openai')).resolves.toStartWith('Organisation key …1234')
+			expect(await page.content()).not.toContain('sk-a-wrong-key-0000')
+			await screenshot(page, 'keys-check-refused')
+
+			// Groq's real address is out of reach from the tests: the offline path, saved without checking.
+			await page.fill('#provider-groq input[name=apiKey]', 'gsk_offline_key_5555')
+			await page.click('#provider-groq button[type=submit]')
+			await page.waitForSelector('#provider-keys .error-banner:has-text("Could not reach Groq")')
+			await page.fill('#provider-groq input[name=apiKey]', 'gsk_offline_key_5555')
+			await page.check('#provider-groq input[name=verify]')
+			await page.click('#provider-groq button[type=submit]')
+			await page.waitForSelector('#provider-groq code')
+			await expect(inUse('groq')).resolves.toStartWith('Your key …5555')
+			await expect(inUse('groq')).resolves.toContain('Saved without checking')
+
+			await page.fill('#provider-openai input[name=apiKey]', 'sk-my-own-key-7777')
+			await page.click('#provider-openai button[type=submit]')
+			await page.waitForSelector('#provider-openai td[data-label="Your key"] code')
+			await expect(inUse('openai')).resolves.toStartWith(
+				"Your key …7777 (yours shadows the organisation's …1234)Checked with the provider when saved",
+			)
+			expect(await page.$('#provider-keys .error-banner')).toBeNull()
+			await screenshot(page, 'keys-in-use')
+
+			await page.setViewportSize({ width: 390, height: 844 })
+			await page.reload()
+			const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+			expect(overflow).toBeLessThanOrEqual(0)
+			await page.evaluate(() => document.querySelector('#provider-openai')?.scrollIntoView())
+			await screenshot(page, 'phone-keys-in-use', false)
+			expect(problems.filter((problem) => !problem.includes('422'))).toEqual([])
+		} finally {
+			await page.close()
 			await server.stop()
 		}
 	})
