@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'bun:test'
+import {
+	getTableColumns,
+	getTableName,
+	type InferInsertModel,
+	type InferSelectModel,
+	type Table,
+} from 'drizzle-orm'
+import * as sqlite from '../../db/schema'
+import * as pg from '../../db/schema-pg'
+
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+type Twins = {
+	[Name in keyof typeof pg]: (typeof pg)[Name] extends Table
+		? Name extends keyof typeof sqlite
+			? (typeof sqlite)[Name] extends Table
+				? Same<InferSelectModel<(typeof pg)[Name]>, InferSelectModel<(typeof sqlite)[Name]>> extends true
+					? Same<InferInsertModel<(typeof pg)[Name]>, InferInsertModel<(typeof sqlite)[Name]>>
+					: false
+				: false
+			: false
+		: true
+}
+// Fails to compile when a table's row type differs between the dialects: one code path serves both.
+const sameRowTypes: { [Name in keyof Twins]: true } = {} as Twins
+void sameRowTypes
+
+const tablesOf = (module: Record<string, unknown>) =>
+	Object.values(module).filter(
+		(value): value is Table =>
+			typeof value === 'object' &&
+			value !== null &&
+			getTableColumns(value as Table) !== undefined &&
+			Symbol.for('drizzle:Name') in (value as object),
+	)
+
+const shape = (table: Table) =>
+	Object.values(getTableColumns(table))
+		.map(
+			(column) =>
+				`${column.name} ${column.notNull ? 'not null' : 'null'}${column.hasDefault ? ' default' : ''}`,
+		)
+		.sort()
+
+describe('the two database schemas', () => {
+	it('have the same tables, with the same columns, nullability and defaults', () => {
+		const byName = (tables: Table[]) =>
+			Object.fromEntries(tables.map((table) => [getTableName(table), shape(table)]))
+		const sqliteTables = byName(tablesOf(sqlite))
+		expect(Object.keys(sqliteTables).length).toBeGreaterThan(5)
+		expect(byName(tablesOf(pg))).toEqual(sqliteTables)
+	})
+})
