@@ -122,7 +122,12 @@ describe('the overview, Today, in a real browser', () => {
 				await page.waitForFunction((w) => {
 					const canvas = document.querySelector('#cost-chart')
 					const frame = canvas?.parentElement?.getBoundingClientRect()
-					return window.innerWidth === w && frame && canvas.getBoundingClientRect().width <= frame.width
+					return (
+						window.innerWidth === w &&
+						!!canvas &&
+						!!frame &&
+						canvas.getBoundingClientRect().width <= frame.width
+					)
 				}, width)
 				expect(await overflow(page)).toBeLessThanOrEqual(0)
 				await screenshot(page, `overview-today-${width}`)
