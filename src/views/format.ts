@@ -17,7 +17,10 @@ export function formatUsd(value: number): string {
 	if (value === 0) return '$0.00'
 	const abs = Math.abs(value)
 	const rounded = Number(abs.toPrecision(3))
-	const text = rounded >= 1 ? abs.toFixed(2) : rounded.toFixed(9).replace(/(\.\d\d\d*?)0+$/, '$1')
+	const text =
+		rounded >= 1
+			? abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+			: rounded.toFixed(9).replace(/(\.\d\d\d*?)0+$/, '$1')
 	return `${value < 0 ? '-' : ''}$${text}`
 }
 
