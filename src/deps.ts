@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { createDb, type Db } from '../db/client'
+import { type DataStore, type Db, openSqlite } from '../db/client'
 import { LoggedRequests } from './analytics/logged-requests'
 import { UsageReports } from './analytics/usage-reports'
 import { Accounts, argon2idHasher } from './auth/accounts'
@@ -26,6 +26,8 @@ import { resolveSecrets, type Secrets } from './secrets'
 export interface AppDeps {
 	readonly config: Config
 	readonly secrets: Secrets
+	/** The database: services moved to it serve SQLite and PostgreSQL alike (docs/architecture.md). */
+	readonly store: DataStore
 	readonly db: Db
 	readonly sqlite: Database
 	readonly catalog: Catalog
@@ -58,10 +60,12 @@ export interface DepsOptions {
 export async function createDeps(config: Config, options: DepsOptions = {}): Promise<AppDeps> {
 	const catalog = loadCatalog(config, options.clock)
 	const secrets = await resolveSecrets(config)
-	const { db, sqlite } = createDb(config.databasePath)
-	const invites = new Invites(db)
+	const store = openSqlite(config.databasePath)
+	const { db } = store
+	const sqlite = store.sqlite as Database
+	const invites = new Invites(store)
 	const accounts = new Accounts(
-		db,
+		store,
 		argon2idHasher(options.passwordCost),
 		new LoginThrottle(),
 		Boolean(config.admin),
@@ -83,12 +87,13 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	return {
 		config,
 		secrets,
+		store,
 		db,
 		sqlite,
 		catalog,
 		accounts,
 		invites,
-		sessions: new SessionStore(db),
+		sessions: new SessionStore(store),
 		gatewayKeys: new GatewayKeyStore(db),
 		providerKeys,
 		adapters,

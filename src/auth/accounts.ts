@@ -1,6 +1,6 @@
-import { count, eq } from 'drizzle-orm'
-import type { Db } from '../../db/client'
-import { type Role, users } from '../../db/schema'
+import { count, eq, lt } from 'drizzle-orm'
+import { type DataStore, isUniqueViolation, type Tables } from '../../db/client'
+import type { Role } from '../../db/schema'
 import type { SignupPolicy } from '../config'
 import { badRequest, GatewayError, notFound } from '../errors'
 import type { Invites } from './invites'
@@ -52,13 +52,19 @@ function checkCredentials(email: string, password: string) {
 const toPublicUser = (row: PublicUser): PublicUser => ({ id: row.id, email: row.email, role: row.role })
 
 /** The columns of a `UserView`, for the list and for an update's answer. */
-const USER_VIEW = {
+const userView = ({ users }: Tables) => ({
 	id: users.id,
 	email: users.email,
 	role: users.role,
 	active: users.active,
 	createdAt: users.createdAt,
-}
+})
+
+const emailTaken = () =>
+	new GatewayError(409, 'invalid_request_error', 'An account with this email already exists', {
+		param: 'email',
+		code: 'email_taken',
+	})
 
 let dummyHash: Promise<string> | undefined
 
@@ -88,7 +94,7 @@ function refuseWithoutInvite(policy: SignupPolicy) {
 /** The people who use the dashboard: sign-up, log-in (throttled) and the configured admin. */
 export class Accounts {
 	constructor(
-		private readonly db: Db,
+		private readonly store: DataStore,
 		private readonly hasher: PasswordHasher,
 		private readonly throttle: LoginThrottle,
 		/** With `ADMIN_EMAIL` set, nobody becomes admin by signing up first. */
@@ -99,35 +105,77 @@ export class Accounts {
 	) {}
 
 	/** The sign-up form tells the first person that their account will be the admin. */
-	isFirstAccount(): boolean {
-		return !this.adminConfigured && (this.db.select({ n: count() }).from(users).get()?.n ?? 0) === 0
+	async isFirstAccount(): Promise<boolean> {
+		return !this.adminConfigured && (await this.countUsers()) === 0
+	}
+
+	private async countUsers(): Promise<number> {
+		const { db, tables } = this.store
+		const [row] = await db.select({ n: count() }).from(tables.users)
+		return row?.n ?? 0
 	}
 
 	/**
 	 * Creates an account, as `SIGNUP` allows: anyone (`open`), holders of a valid invite (`invite`, and any
 	 * invite given under `open`), or nobody (`closed`) — except the very first account when no admin is
-	 * configured, which becomes the admin. An invite gives its role and works once. The checks and the insert
-	 * share one transaction, so two simultaneous sign-ups cannot both be first or both use one invite.
+	 * configured, which becomes the admin. An invite gives its role and works once.
+	 *
+	 * Each step is one statement, so it holds on both databases and across instances without a transaction:
+	 * the invite is taken before the insert (and given back if the insert fails), the email's unique index
+	 * refuses a second account, and the first account is the one with the lowest id: of two sign-ups racing
+	 * to be first, the other is treated as a later one.
 	 */
 	async signup(input: { email: string; password: string; invite?: string }): Promise<PublicUser> {
 		const email = normalizeEmail(input.email)
 		checkCredentials(email, input.password)
 		const passwordHash = await this.hasher.hash(input.password)
-		return this.db.transaction((tx) => {
-			if (tx.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
-				throw new GatewayError(409, 'invalid_request_error', 'An account with this email already exists', {
-					param: 'email',
-					code: 'email_taken',
-				})
-			}
-			const first = !this.adminConfigured && (tx.select({ n: count() }).from(users).get()?.n ?? 0) === 0
-			const invite = input.invite ? this.invites.redeem(tx, input.invite, email) : null
-			if (!first && !invite) refuseWithoutInvite(this.signupPolicy)
-			const role: Role = first ? 'admin' : (invite?.role ?? 'developer')
-			const row = tx.insert(users).values({ email, passwordHash, role }).returning().get()
-			if (invite) this.invites.markUsed(tx, invite.id, row.id)
+		const { db, tables } = this.store
+		const { users } = tables
+		if ((await db.select({ id: users.id }).from(users).where(eq(users.email, email))).length > 0)
+			throw emailTaken()
+		const invite = input.invite ? await this.invites.claim(input.invite, email) : null
+		try {
+			const maybeFirst = !this.adminConfigured && (await this.countUsers()) === 0
+			if (!maybeFirst && !invite) refuseWithoutInvite(this.signupPolicy)
+			const role: Role = maybeFirst ? 'admin' : (invite?.role ?? 'developer')
+			const [row] = await db.insert(users).values({ email, passwordHash, role }).returning()
+			if (!row) throw new Error('the new account was not returned')
+			if (maybeFirst && (await this.wasBeaten(row.id))) return await this.secondComer(row.id, invite)
+			if (invite) await this.invites.markUsedBy(invite.id, row.id)
 			return toPublicUser(row)
-		})
+		} catch (error) {
+			if (invite) await this.invites.release(invite.id)
+			throw isUniqueViolation(error) ? emailTaken() : error
+		}
+	}
+
+	/** Whether another account, made at the same moment, has a lower id than this one. */
+	private async wasBeaten(userId: number): Promise<boolean> {
+		const { db, tables } = this.store
+		const earlier = await db
+			.select({ id: tables.users.id })
+			.from(tables.users)
+			.where(lt(tables.users.id, userId))
+			.limit(1)
+		return earlier.length > 0
+	}
+
+	/** Lost the race to be first: what a later sign-up would have been, or no account at all. */
+	private async secondComer(userId: number, invite: { id: number; role: Role } | null): Promise<PublicUser> {
+		const { db, tables } = this.store
+		const { users } = tables
+		if (!invite && this.signupPolicy !== 'open') {
+			await db.delete(users).where(eq(users.id, userId))
+			refuseWithoutInvite(this.signupPolicy)
+		}
+		if (invite) await this.invites.markUsedBy(invite.id, userId)
+		const [row] = await db
+			.update(users)
+			.set({ role: invite?.role ?? 'developer' })
+			.where(eq(users.id, userId))
+			.returning()
+		if (!row) throw new Error('the new account was not returned')
+		return toPublicUser(row)
 	}
 
 	/** The account for these credentials, or a 401; failures from one account or address are throttled (429). */
@@ -152,7 +200,8 @@ export class Accounts {
 	/** Checks a password; unknown emails cost the same hash time, so timing does not reveal accounts. */
 	private async verifyCredentials(input: { email: string; password: string }): Promise<PublicUser | null> {
 		const email = normalizeEmail(input.email)
-		const row = this.db.select().from(users).where(eq(users.email, email)).get()
+		const { db, tables } = this.store
+		const [row] = await db.select().from(tables.users).where(eq(tables.users.email, email))
 		if (!row) {
 			dummyHash ??= this.hasher.hash('switchyard-timing-equaliser')
 			await this.hasher.verify(input.password, await dummyHash)
@@ -168,15 +217,20 @@ export class Accounts {
 		return toPublicUser(row)
 	}
 
-	list(): UserView[] {
-		return this.db.select(USER_VIEW).from(users).orderBy(users.id).all()
+	async list(): Promise<UserView[]> {
+		const { db, tables } = this.store
+		return db.select(userView(tables)).from(tables.users).orderBy(tables.users.id)
 	}
 
 	/**
 	 * An admin's change to another user's role or access. An admin cannot demote or deactivate themselves,
 	 * so the organisation never loses its last way in by accident.
 	 */
-	update(adminId: number, userId: number, change: { role?: Role; active?: boolean }): UserView {
+	async update(
+		adminId: number,
+		userId: number,
+		change: { role?: Role; active?: boolean },
+	): Promise<UserView> {
 		if (change.role === undefined && change.active === undefined)
 			throw badRequest('Nothing to change: send role or active')
 		if (userId === adminId && (change.role === 'developer' || change.active === false)) {
@@ -185,7 +239,12 @@ export class Accounts {
 				change.role ? 'role' : 'active',
 			)
 		}
-		const updated = this.db.update(users).set(change).where(eq(users.id, userId)).returning(USER_VIEW).get()
+		const { db, tables } = this.store
+		const [updated] = await db
+			.update(tables.users)
+			.set(change)
+			.where(eq(tables.users.id, userId))
+			.returning(userView(tables))
 		if (!updated) throw notFound('No such user')
 		return updated
 	}
@@ -193,14 +252,16 @@ export class Accounts {
 	/** Creates `ADMIN_EMAIL` at start when absent, and makes sure it holds the admin role. */
 	async ensureAdmin(admin: { email: string; password: string }) {
 		const email = normalizeEmail(admin.email)
-		const existing = this.db.select().from(users).where(eq(users.email, email)).get()
-		if (existing) {
-			if (existing.role !== 'admin')
-				this.db.update(users).set({ role: 'admin' }).where(eq(users.id, existing.id)).run()
-			return
-		}
+		const { db, tables } = this.store
+		const { users } = tables
 		const passwordHash = await this.hasher.hash(admin.password)
-		this.db.insert(users).values({ email, passwordHash, role: 'admin' }).run()
-		console.log(`Created admin account ${email}`)
+		// One statement, so instances starting together create it once between them.
+		const created = await db
+			.insert(users)
+			.values({ email, passwordHash, role: 'admin' })
+			.onConflictDoNothing({ target: users.email })
+			.returning({ id: users.id })
+		if (created.length > 0) console.log(`Created admin account ${email}`)
+		else await db.update(users).set({ role: 'admin' }).where(eq(users.email, email))
 	}
 }

@@ -1,6 +1,5 @@
-import { and, eq, lt, sql } from 'drizzle-orm'
-import type { Db } from '../../db/client'
-import { sessions, users } from '../../db/schema'
+import { and, eq, lt } from 'drizzle-orm'
+import type { DataStore } from '../../db/client'
 import { randomBase64Url } from '../lib/crypto'
 import type { PublicUser } from './accounts'
 
@@ -23,40 +22,41 @@ function bearerToken(request: Request): string | undefined {
 
 /** Dashboard sessions: rows named by a random id, which a signed token (cookie or bearer) carries. */
 export class SessionStore {
-	/** Runs on every dashboard request: one indexed query through a prepared statement. */
-	readonly #byId
+	constructor(private readonly store: DataStore) {}
 
-	constructor(private readonly db: Db) {
-		this.#byId = db
-			.select({ id: users.id, email: users.email, role: users.role, expiresAt: sessions.expiresAt })
-			.from(sessions)
-			.innerJoin(users, eq(users.id, sessions.userId))
-			.where(and(eq(sessions.id, sql.placeholder('id')), eq(users.active, true)))
-			.prepare()
-	}
-
-	create(userId: number, now = Date.now()): { id: string; expiresAt: Date } {
+	async create(userId: number, now = Date.now()): Promise<{ id: string; expiresAt: Date }> {
+		const { db, tables } = this.store
 		const id = randomBase64Url(32)
 		const expiresAt = new Date(now + SESSION_TTL_MS)
-		this.db.insert(sessions).values({ id, userId, expiresAt }).run()
+		await db.insert(tables.sessions).values({ id, userId, expiresAt })
 		return { id, expiresAt }
 	}
 
-	/** Ends every session of a user at once (a deactivation). */
-	deleteAllOf(userId: number) {
-		this.db.delete(sessions).where(eq(sessions.userId, userId)).run()
+	/** Ends every session of a user at once (a deactivation), on every instance: each asks the database. */
+	async deleteAllOf(userId: number) {
+		const { db, tables } = this.store
+		await db.delete(tables.sessions).where(eq(tables.sessions.userId, userId))
 	}
 
-	delete(sessionId: string) {
-		this.db.delete(sessions).where(eq(sessions.id, sessionId)).run()
+	async delete(sessionId: string) {
+		const { db, tables } = this.store
+		await db.delete(tables.sessions).where(eq(tables.sessions.id, sessionId))
 	}
 
-	pruneExpired(now = new Date()) {
-		this.db.delete(sessions).where(lt(sessions.expiresAt, now)).run()
+	async pruneExpired(now = new Date()) {
+		const { db, tables } = this.store
+		await db.delete(tables.sessions).where(lt(tables.sessions.expiresAt, now))
 	}
 
-	findUser(sessionId: string, now = Date.now()): PublicUser | null {
-		const row = this.#byId.get({ id: sessionId })
+	/** Runs on every dashboard request: one indexed query, so a logout or deactivation holds at once. */
+	async findUser(sessionId: string, now = Date.now()): Promise<PublicUser | null> {
+		const { db, tables } = this.store
+		const { sessions, users } = tables
+		const [row] = await db
+			.select({ id: users.id, email: users.email, role: users.role, expiresAt: sessions.expiresAt })
+			.from(sessions)
+			.innerJoin(users, eq(users.id, sessions.userId))
+			.where(and(eq(sessions.id, sessionId), eq(users.active, true)))
 		if (!row || row.expiresAt.getTime() <= now) return null
 		return { id: row.id, email: row.email, role: row.role }
 	}
@@ -75,7 +75,7 @@ export class SessionStore {
 		if (!token) return null
 		const payload = await verifier.verify(token)
 		if (!payload || typeof payload.sid !== 'string') return null
-		const user = this.findUser(payload.sid)
+		const user = await this.findUser(payload.sid)
 		return user ? { user, sessionId: payload.sid, via: bearer ? 'bearer' : 'cookie' } : null
 	}
 }

@@ -87,7 +87,7 @@ export function submittedText(body: unknown, name: string): string | undefined {
 export async function submitForm<Result>(
 	set: ResponseSet,
 	action: () => Result | Promise<Result>,
-	refused: (error: GatewayError) => Html,
+	refused: (error: GatewayError) => Html | Promise<Html>,
 ): Promise<Result | Html> {
 	try {
 		return await action()
@@ -95,7 +95,7 @@ export async function submitForm<Result>(
 		if (!(error instanceof GatewayError) || error.status >= 500) throw error
 		set.status = error.status === 429 ? 429 : 422
 		Object.assign(set.headers, error.headers)
-		return refused(error)
+		return await refused(error)
 	}
 }
 

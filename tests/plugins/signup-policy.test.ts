@@ -65,7 +65,7 @@ describe('SIGNUP', () => {
 			message: 'This invite is for another email address',
 		})
 		expect(await signup(t, 'ada@example.com', forAda.token)).toMatchObject({ status: 201, role: 'developer' })
-		const old = t.deps.invites.create(user.id, {}, Date.now() - 7 * 24 * 60 * 60_000 - 1)
+		const old = await t.deps.invites.create(user.id, {}, Date.now() - 7 * 24 * 60 * 60_000 - 1)
 		expect(await signup(t, 'late@example.com', old.token)).toMatchObject({
 			status: 403,
 			code: 'invite_invalid',

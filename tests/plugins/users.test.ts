@@ -113,7 +113,7 @@ describe('the Users page', () => {
 		const off = await t.call('POST', `/users/${user.id}`, { cookie, ...form({ active: 'false' }) })
 		expect(off.status).toBe(200)
 		expect(await off.text()).toContain('<td data-label="Status">deactivated</td>')
-		expect(t.deps.accounts.list().find((row) => row.id === user.id)).toMatchObject({
+		expect((await t.deps.accounts.list()).find((row) => row.id === user.id)).toMatchObject({
 			active: false,
 			role: 'developer',
 		})

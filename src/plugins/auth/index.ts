@@ -53,8 +53,8 @@ export const authPlugin = (deps: AuthDeps) => {
 		signer: Signer,
 		cookie: Record<string, Cookie<unknown>>,
 	) {
-		sessions.pruneExpired()
-		const session = sessions.create(user.id)
+		await sessions.pruneExpired()
+		const session = await sessions.create(user.id)
 		const token = await signer.sign({ sid: session.id })
 		cookie[SESSION_COOKIE]?.set({
 			value: token,
@@ -79,8 +79,8 @@ export const authPlugin = (deps: AuthDeps) => {
 	}
 
 	/** What the login or sign-up form shows: the first-account hint, or why sign-up needs more than a form. */
-	function formProps(mode: AuthMode, shown: { email?: string; invite?: string; error?: string } = {}) {
-		const firstAccount = mode === 'signup' && accounts.isFirstAccount()
+	async function formProps(mode: AuthMode, shown: { email?: string; invite?: string; error?: string } = {}) {
+		const firstAccount = mode === 'signup' && (await accounts.isFirstAccount())
 		const policy = mode === 'signup' && !firstAccount && !shown.invite ? accounts.signupPolicy : 'open'
 		return { mode, ...shown, firstAccount, notice: SIGNUP_NOTICES[policy] }
 	}
@@ -100,8 +100,8 @@ export const authPlugin = (deps: AuthDeps) => {
 				await begin(await act(readForm(mode === 'signup' ? AuthModel.signup : AuthModel.credentials, body)))
 				return redirectAfterForm(request, set, '/')
 			},
-			(error) => {
-				const props = formProps(mode, {
+			async (error) => {
+				const props = await formProps(mode, {
 					email: submittedText(body, 'email'),
 					invite: submittedText(body, 'invite'),
 					error: error.message,
@@ -137,21 +137,25 @@ export const authPlugin = (deps: AuthDeps) => {
 		)
 		.post(
 			'/api/auth/logout',
-			function apiLogout({ auth, cookie, set }) {
-				sessions.delete(auth.sessionId)
+			async function apiLogout({ auth, cookie, set }) {
+				await sessions.delete(auth.sessionId)
 				cookie[SESSION_COOKIE]?.remove()
 				set.status = 204
 			},
 			{ session: 'user' },
 		)
 		.get('/api/me', ({ auth }) => ({ user: auth.user }), { session: 'user' })
-		.get('/login', ({ viewer, redirect }) => (viewer ? redirect('/', 303) : AuthPage(formProps('login'))), {
-			viewer: true,
-		})
+		.get(
+			'/login',
+			async ({ viewer, redirect }) => (viewer ? redirect('/', 303) : AuthPage(await formProps('login'))),
+			{ viewer: true },
+		)
 		.get(
 			'/signup',
-			({ viewer, redirect, query }) =>
-				viewer ? redirect('/', 303) : AuthPage(formProps('signup', { invite: inviteToken(query.invite) })),
+			async ({ viewer, redirect, query }) =>
+				viewer
+					? redirect('/', 303)
+					: AuthPage(await formProps('signup', { invite: inviteToken(query.invite) })),
 			{ viewer: true },
 		)
 		.post('/login', ({ body, request, server, set, sessionJwt, cookie }) =>
@@ -176,8 +180,8 @@ export const authPlugin = (deps: AuthDeps) => {
 		)
 		.post(
 			'/logout',
-			function logoutForm({ auth, cookie, request, set }) {
-				sessions.delete(auth.sessionId)
+			async function logoutForm({ auth, cookie, request, set }) {
+				await sessions.delete(auth.sessionId)
 				cookie[SESSION_COOKIE]?.remove()
 				return redirectAfterForm(request, set, '/login')
 			},

@@ -36,17 +36,17 @@ export const usersPlugin = (deps: UsersDeps) => {
 	async function usersWithSpend() {
 		await deps.requestLog.flush()
 		const spend = deps.analytics.spendByUser(windowOf(30))
-		return accounts.list().map((user) => ({ ...user, spentUsd30d: spend.get(user.id) ?? 0 }))
+		return (await accounts.list()).map((user) => ({ ...user, spentUsd30d: spend.get(user.id) ?? 0 }))
 	}
 
 	/** A role or access change takes effect at once: sessions end, and cached key lookups are dropped. */
-	function updateUser(
+	async function updateUser(
 		adminId: number,
 		userId: number,
 		change: { role?: 'admin' | 'developer'; active?: boolean },
 	) {
-		const updated = accounts.update(adminId, userId, change)
-		if (change.active === false) sessions.deleteAllOf(userId)
+		const updated = await accounts.update(adminId, userId, change)
+		if (change.active === false) await sessions.deleteAllOf(userId)
 		gatewayKeys.forgetUser(userId)
 		return updated
 	}
@@ -64,12 +64,12 @@ export const usersPlugin = (deps: UsersDeps) => {
 		)
 	}
 
-	function createInvite(
+	async function createInvite(
 		request: Request,
 		adminId: number,
 		body: { email?: string; role?: 'developer' | 'admin' },
 	) {
-		const { token, expiresAt } = invites.create(adminId, body)
+		const { token, expiresAt } = await invites.create(adminId, body)
 		const url = `${publicOrigin(request, deps.config.trustProxy)}/signup?invite=${token}`
 		return { url, expiresAt, email: body.email ?? null, role: body.role ?? 'developer' }
 	}
@@ -98,9 +98,9 @@ export const usersPlugin = (deps: UsersDeps) => {
 				({ auth, body, request, set }) =>
 					submitForm(
 						set,
-						() =>
+						async () =>
 							section(request, auth.user, {
-								invite: createInvite(request, auth.user.id, readForm(UsersModel.invite, body)),
+								invite: await createInvite(request, auth.user.id, readForm(UsersModel.invite, body)),
 							}),
 						(error) => section(request, auth.user, { error: error.message }),
 					),
@@ -111,8 +111,8 @@ export const usersPlugin = (deps: UsersDeps) => {
 				({ auth, params, body, request, set }) =>
 					submitForm(
 						set,
-						() => {
-							updateUser(auth.user.id, params.id, readForm(UsersModel.update, body))
+						async () => {
+							await updateUser(auth.user.id, params.id, readForm(UsersModel.update, body))
 							return section(request, auth.user, {})
 						},
 						(error) => section(request, auth.user, { error: error.message }),
