@@ -32,9 +32,44 @@ export interface DataStore {
 	readonly tables: Tables
 	/** The SQLite connection, for the request log's writer and SQLite's own tuning; null on PostgreSQL. */
 	readonly sqlite: Database | null
-	/** The PostgreSQL pool, for LISTEN/NOTIFY and the request log's batches; null on SQLite. */
+	/** The PostgreSQL pool, for the request log's batches; null on SQLite. */
 	readonly postgres: SQL | null
+	/**
+	 * Tells every instance on this database, this one included, that something on `channel` changed. On
+	 * SQLite there is one instance, so it stays in the process; on PostgreSQL it is a NOTIFY.
+	 */
+	publish(channel: Channel, payload: string): Promise<void>
+	/**
+	 * Calls `onChange` with each payload published on `channel` by any instance, and with `RESYNC` when
+	 * notifications may have been missed (the listening connection dropped and came back): a cache then
+	 * forgets everything. Resolves once listening; the returned function stops it.
+	 */
+	subscribe(channel: Channel, onChange: (payload: string) => void): Promise<() => Promise<void>>
 	close(): Promise<void>
+}
+
+/** What instances tell each other about. */
+export type Channel = 'keys' | 'rules'
+
+/** The payload a subscriber gets when it may have missed changes: forget everything cached. */
+export const RESYNC = '*'
+
+/** Publish and subscribe within one process: SQLite has one instance per database. */
+function inProcessChannels(): Pick<DataStore, 'publish' | 'subscribe'> {
+	const handlers = new Map<Channel, Set<(payload: string) => void>>()
+	return {
+		async publish(channel, payload) {
+			for (const handler of handlers.get(channel) ?? []) handler(payload)
+		},
+		async subscribe(channel, onChange) {
+			const set = handlers.get(channel) ?? new Set()
+			handlers.set(channel, set)
+			set.add(onChange)
+			return async () => {
+				set.delete(onChange)
+			}
+		},
+	}
 }
 
 export interface DbHandle {
@@ -63,6 +98,7 @@ export function openSqlite(path: string): DataStore {
 		tables: schema,
 		sqlite,
 		postgres: null,
+		...inProcessChannels(),
 		close: async () => sqlite.close(),
 	}
 }
@@ -98,6 +134,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 		lock.release()
 	}
 	const db = drizzlePostgres({ client: postgres, schema: schemaPg })
+	// Channels are per database; schemas sharing one (tests) keep to their own by the prefix.
+	const prefix = `switchyard_${options.schema ?? 'public'}_`
 	return {
 		dialect: 'postgres',
 		// Sound for the queries services write (see DataStore): same tables, same row types.
@@ -105,6 +143,16 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 		tables: schemaPg as unknown as Tables,
 		sqlite: null,
 		postgres,
+		publish: (channel, payload) => postgres.notify(prefix + channel, payload),
+		async subscribe(channel, onChange) {
+			let listening = false
+			const subscription = await postgres.listen(prefix + channel, onChange, () => {
+				// Every LISTEN after the first follows a dropped connection: what happened meanwhile is lost.
+				if (listening) onChange(RESYNC)
+				listening = true
+			})
+			return () => subscription.unlisten()
+		},
 		close: () => postgres.close(),
 	}
 }

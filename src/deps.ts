@@ -94,7 +94,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		accounts,
 		invites,
 		sessions: new SessionStore(store),
-		gatewayKeys: new GatewayKeyStore(db),
+		gatewayKeys: await GatewayKeyStore.open(store),
 		providerKeys,
 		adapters,
 		requestLog,
@@ -122,8 +122,9 @@ export async function closeDeps(deps: AppDeps) {
 	deps.rules.close()
 	deps.retention.stop()
 	await deps.requestLog.close()
-	deps.gatewayKeys.flushLastUsed(true)
-	deps.sqlite.close()
+	await deps.gatewayKeys.flushLastUsed(true)
+	await deps.gatewayKeys.close()
+	await deps.store.close()
 	// Only now is every answered request in the log.
 	deps.runMarker.close()
 }

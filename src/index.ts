@@ -44,7 +44,9 @@ async function main() {
 	})
 	deps.rules.watch()
 	deps.retention.start()
-	const lastUsedTimer = setInterval(() => deps.gatewayKeys.flushLastUsed(), LAST_USED_FLUSH_MS)
+	const lastUsedTimer = setInterval(() => {
+		deps.gatewayKeys.flushLastUsed().catch((error) => console.error('could not write keys’ last use', error))
+	}, LAST_USED_FLUSH_MS)
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	console.log(`Switchyard is listening: dashboard at http://${shown}:${app.server?.port ?? config.port}`)
 	console.log(SIGNUP_AT_START[config.signup])

@@ -2,13 +2,13 @@ import { unauthorized } from '../errors'
 import type { GatewayKeyStore, Principal } from '../keys/gateway-keys'
 
 /** The gateway key in `Authorization: Bearer sy_…`, or a 401 saying what is wrong with it. */
-export function authorizeKey(
+export async function authorizeKey(
 	gatewayKeys: Pick<GatewayKeyStore, 'authenticate'>,
 	request: Request,
-): Principal {
+): Promise<Principal> {
 	const header = request.headers.get('authorization') ?? ''
 	const key = header.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : ''
-	const principal = key ? gatewayKeys.authenticate(key) : null
+	const principal = key ? await gatewayKeys.authenticate(key) : null
 	if (!principal) {
 		throw unauthorized(
 			key

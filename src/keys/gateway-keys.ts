@@ -1,6 +1,6 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
-import type { Db } from '../../db/client'
-import { gatewayKeys, type Role, users } from '../../db/schema'
+import { and, desc, eq, isNull } from 'drizzle-orm'
+import { type DataStore, RESYNC } from '../../db/client'
+import type { Role } from '../../db/schema'
 import { badRequest, GatewayError, notFound } from '../errors'
 import { randomBase64Url, sha256Hex } from '../lib/crypto'
 
@@ -56,51 +56,45 @@ export function checkKeyName(name: string): string {
 
 /**
  * Gateway keys: created and shown once, stored as SHA-256 only, looked up by hash through one indexed
- * query with the result cached in memory. Revocation goes through this store, so it drops the cached
- * entry at once; `last_used_at` is kept in memory and written at most once a minute per key.
+ * query with the result cached in memory. A revocation, a role change or a deactivation on any instance
+ * is published on the `keys` channel, and every instance drops the cached entries at once (within the
+ * milliseconds a NOTIFY takes on PostgreSQL). `last_used_at` is kept in memory and written at most once a
+ * minute per key.
  */
 export class GatewayKeyStore {
 	private readonly cache = new Map<string, Principal | null>()
 	private readonly pendingLastUsed = new Map<number, number>()
 	private readonly lastWritten = new Map<number, number>()
-	private readonly byHash
+	private unsubscribe: (() => Promise<void>) | undefined
 
-	constructor(private readonly db: Db) {
-		this.byHash = db
-			.select({
-				keyId: gatewayKeys.id,
-				keyName: gatewayKeys.name,
-				userId: users.id,
-				role: users.role,
-				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
-			})
-			.from(gatewayKeys)
-			.innerJoin(users, eq(users.id, gatewayKeys.userId))
-			.where(
-				and(
-					eq(gatewayKeys.keyHash, sql.placeholder('hash')),
-					isNull(gatewayKeys.revokedAt),
-					eq(users.active, true),
-				),
-			)
-			.prepare()
+	private constructor(private readonly store: DataStore) {}
+
+	static async open(store: DataStore): Promise<GatewayKeyStore> {
+		const keys = new GatewayKeyStore(store)
+		keys.unsubscribe = await store.subscribe('keys', (payload) => keys.forget(payload))
+		return keys
 	}
 
-	create(
+	async close() {
+		await this.unsubscribe?.()
+	}
+
+	async create(
 		userId: number,
 		name: string,
 		rateLimitPerMinute?: number | null,
-	): { id: number; name: string; prefix: string; rateLimitPerMinute: number | null; key: string } {
+	): Promise<{ id: number; name: string; prefix: string; rateLimitPerMinute: number | null; key: string }> {
+		const { db, tables } = this.store
+		const { gatewayKeys } = tables
 		const values = { name: checkKeyName(name), rateLimitPerMinute: checkRateLimit(rateLimitPerMinute) }
 		// Two live keys with one name cannot be told apart in the log or on the Keys page.
-		const taken = this.db
+		const taken = await db
 			.select({ id: gatewayKeys.id })
 			.from(gatewayKeys)
 			.where(
 				and(eq(gatewayKeys.userId, userId), eq(gatewayKeys.name, values.name), isNull(gatewayKeys.revokedAt)),
 			)
-			.get()
-		if (taken) {
+		if (taken.length > 0) {
 			throw new GatewayError(409, 'invalid_request_error', `You already have a key named "${values.name}"`, {
 				param: 'name',
 				code: 'key_name_taken',
@@ -108,17 +102,19 @@ export class GatewayKeyStore {
 		}
 		const key = `${KEY_PREFIX}${randomBase64Url(KEY_BYTES)}`
 		const prefix = key.slice(0, VISIBLE_PREFIX_LENGTH)
-		const row = this.db
+		const [row] = await db
 			.insert(gatewayKeys)
 			.values({ userId, ...values, prefix, keyHash: sha256Hex(key) })
 			.returning({ id: gatewayKeys.id })
-			.get()
+		if (!row) throw new Error('the new key was not returned')
 		return { id: row.id, ...values, prefix, key }
 	}
 
 	/** A user's keys, newest first; `null` for every user's (an admin's view). */
-	list(userId: number | null): GatewayKeyView[] {
-		return this.db
+	async list(userId: number | null): Promise<GatewayKeyView[]> {
+		const { db, tables } = this.store
+		const { gatewayKeys, users } = tables
+		const rows = await db
 			.select({
 				id: gatewayKeys.id,
 				ownerEmail: users.email,
@@ -133,38 +129,39 @@ export class GatewayKeyStore {
 			.innerJoin(users, eq(users.id, gatewayKeys.userId))
 			.where(userId === null ? undefined : eq(gatewayKeys.userId, userId))
 			.orderBy(desc(gatewayKeys.id))
-			.all()
-			.map((row) => ({ ...row, lastUsedAt: this.latestUse(row.id, row.lastUsedAt) }))
+		return rows.map((row) => ({ ...row, lastUsedAt: this.latestUse(row.id, row.lastUsedAt) }))
 	}
 
 	/**
 	 * Revokes one of the user's own keys, or any key for `null` (an admin); another user's key id is
-	 * "not found", never "forbidden".
+	 * "not found", never "forbidden". Every instance stops accepting it before this returns.
 	 */
-	revoke(userId: number | null, keyId: number): GatewayKeyView {
+	async revoke(userId: number | null, keyId: number): Promise<GatewayKeyView> {
+		const { db, tables } = this.store
+		const { gatewayKeys } = tables
 		const owned = userId === null ? undefined : eq(gatewayKeys.userId, userId)
-		const row = this.db
+		const [row] = await db
 			.select({ keyHash: gatewayKeys.keyHash, revokedAt: gatewayKeys.revokedAt })
 			.from(gatewayKeys)
 			.where(and(eq(gatewayKeys.id, keyId), owned))
-			.get()
 		if (!row) throw notFound('No such key')
 		if (!row.revokedAt) {
-			this.db.update(gatewayKeys).set({ revokedAt: new Date() }).where(eq(gatewayKeys.id, keyId)).run()
+			await db.update(gatewayKeys).set({ revokedAt: new Date() }).where(eq(gatewayKeys.id, keyId))
 		}
 		this.cache.delete(row.keyHash)
-		const view = this.list(userId).find((key) => key.id === keyId)
+		await this.store.publish('keys', row.keyHash)
+		const view = (await this.list(userId)).find((key) => key.id === keyId)
 		if (!view) throw notFound('No such key')
 		return view
 	}
 
 	/** The hot path of every gateway request: a map hit, or one indexed query the first time. */
-	authenticate(key: string, now = Date.now()): Principal | null {
+	async authenticate(key: string, now = Date.now()): Promise<Principal | null> {
 		if (!key.startsWith(KEY_PREFIX)) return null
 		const hash = sha256Hex(key)
 		let principal = this.cache.get(hash)
 		if (principal === undefined) {
-			principal = this.byHash.get({ hash }) ?? null
+			principal = await this.lookUp(hash)
 			// Unknown keys are not cached, so a flood of random keys cannot grow the map.
 			if (principal) this.cache.set(hash, principal)
 		}
@@ -172,29 +169,57 @@ export class GatewayKeyStore {
 		return principal
 	}
 
-	/** Forgets cached lookups for a user, after a change of role, a deactivation or the deletion of the account. */
-	forgetUser(userId: number) {
-		for (const [hash, principal] of this.cache) if (principal?.userId === userId) this.cache.delete(hash)
+	private async lookUp(hash: string): Promise<Principal | null> {
+		const { db, tables } = this.store
+		const { gatewayKeys, users } = tables
+		const [row] = await db
+			.select({
+				keyId: gatewayKeys.id,
+				keyName: gatewayKeys.name,
+				userId: users.id,
+				role: users.role,
+				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
+			})
+			.from(gatewayKeys)
+			.innerJoin(users, eq(users.id, gatewayKeys.userId))
+			.where(and(eq(gatewayKeys.keyHash, hash), isNull(gatewayKeys.revokedAt), eq(users.active, true)))
+		return row ?? null
+	}
+
+	/**
+	 * Tells every instance to drop its cached lookups for a user, after a change of role, a deactivation or
+	 * the deletion of the account.
+	 */
+	async forgetUser(userId: number) {
+		this.forget(`user:${userId}`)
+		await this.store.publish('keys', `user:${userId}`)
+	}
+
+	/** A published change: one key's hash, `user:<id>`, or RESYNC for everything. */
+	private forget(change: string) {
+		if (change === RESYNC) this.cache.clear()
+		else if (change.startsWith('user:')) {
+			const userId = Number(change.slice('user:'.length))
+			for (const [hash, principal] of this.cache) if (principal?.userId === userId) this.cache.delete(hash)
+		} else this.cache.delete(change)
 	}
 
 	/** Writes the coalesced last-use times; called by the periodic flush (forced at shutdown), never per request. */
-	flushLastUsed(force = false) {
+	async flushLastUsed(force = false) {
 		if (this.pendingLastUsed.size === 0) return
 		const due: [number, number][] = []
 		for (const [keyId, at] of this.pendingLastUsed) {
 			if (force || at - (this.lastWritten.get(keyId) ?? 0) >= LAST_USED_RESOLUTION_MS) due.push([keyId, at])
 		}
-		if (due.length === 0) return
-		this.db.transaction((tx) => {
-			for (const [keyId, at] of due) {
-				tx.update(gatewayKeys)
-					.set({ lastUsedAt: new Date(at) })
-					.where(eq(gatewayKeys.id, keyId))
-					.run()
-				this.lastWritten.set(keyId, at)
-				this.pendingLastUsed.delete(keyId)
-			}
-		})
+		const { db, tables } = this.store
+		for (const [keyId, at] of due) {
+			this.lastWritten.set(keyId, at)
+			this.pendingLastUsed.delete(keyId)
+			await db
+				.update(tables.gatewayKeys)
+				.set({ lastUsedAt: new Date(at) })
+				.where(eq(tables.gatewayKeys.id, keyId))
+		}
 	}
 
 	private latestUse(keyId: number, stored: Date | null): Date | null {

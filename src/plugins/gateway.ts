@@ -12,11 +12,11 @@ export const gatewayPlugin = (deps: GatewayPluginDeps) =>
 	new Elysia({ name: 'gateway', prefix: '/v1' })
 		.post(
 			'/chat/completions',
-			function chatCompletions({ request }) {
-				return runChat(deps, authorizeKey(deps.gatewayKeys, request), request)
+			async function chatCompletions({ request }) {
+				return runChat(deps, await authorizeKey(deps.gatewayKeys, request), request)
 			},
 			{ parse: 'none' },
 		)
-		.get('/models', function models({ request }) {
-			return listModels(deps, authorizeKey(deps.gatewayKeys, request))
+		.get('/models', async function models({ request }) {
+			return listModels(deps, await authorizeKey(deps.gatewayKeys, request))
 		})

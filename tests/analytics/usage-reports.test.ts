@@ -13,8 +13,8 @@ async function twoUsers() {
 	const t = await makeApp()
 	const one = await signupUser(t, 'one@example.com')
 	const two = await signupUser(t, 'two@example.com')
-	const oneKey = t.deps.gatewayKeys.create(one.user.id, 'one').id
-	const twoKey = t.deps.gatewayKeys.create(two.user.id, 'two').id
+	const oneKey = (await t.deps.gatewayKeys.create(one.user.id, 'one')).id
+	const twoKey = (await t.deps.gatewayKeys.create(two.user.id, 'two')).id
 	const record = (
 		user: 'one' | 'two',
 		createdAt: Date,

@@ -12,6 +12,11 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
 
 export interface TestStore extends AsyncDisposable {
 	store: DataStore
+	/**
+	 * The same database as another instance would open it: its own connections on PostgreSQL; on SQLite,
+	 * where one process serves a database, the same store.
+	 */
+	anotherInstance(): Promise<DataStore>
 }
 
 /** A fresh SQLite file in a temp folder. */
@@ -20,6 +25,7 @@ export function sqliteStore(): TestStore {
 	const store = openSqlite(join(dir, 'switchyard.db'))
 	return {
 		store,
+		anotherInstance: async () => store,
 		async [Symbol.asyncDispose]() {
 			await store.close()
 			rmSync(dir, { recursive: true, force: true })
@@ -33,11 +39,17 @@ export async function postgresStore(url: string): Promise<TestStore & { schema: 
 	const admin = new SQL(url, { max: 1 })
 	await admin.unsafe(`CREATE SCHEMA ${schema}`)
 	const store = await openPostgres(url, { schema, maxConnections: 5 })
+	const others: DataStore[] = []
 	return {
 		store,
 		schema,
+		async anotherInstance() {
+			const other = await openPostgres(url, { schema, maxConnections: 5 })
+			others.push(other)
+			return other
+		},
 		async [Symbol.asyncDispose]() {
-			await store.close()
+			await Promise.all([store, ...others].map((each) => each.close()))
 			await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`)
 			await admin.close()
 		},

@@ -46,8 +46,8 @@ async function fixture(): Promise<Fixture> {
 	const admin = await signupUser(t, 'admin@example.com')
 	const dev = await signupUser(t, 'dev@example.com')
 	const other = await signupUser(t, 'other@example.com')
-	const devKey = t.deps.gatewayKeys.create(dev.user.id, 'dev-app').id
-	const otherKey = t.deps.gatewayKeys.create(other.user.id, 'other-app').id
+	const devKey = (await t.deps.gatewayKeys.create(dev.user.id, 'dev-app')).id
+	const otherKey = (await t.deps.gatewayKeys.create(other.user.id, 'other-app')).id
 	const log = t.deps.requestLog
 	const d = { userId: dev.user.id, keyId: devKey }
 	log.record(
@@ -337,7 +337,7 @@ describe('GET /api/requests', () => {
 async function routes() {
 	const t = await makeApp()
 	const { token, user } = await signupUser(t, 'dev@example.com')
-	const keyId = t.deps.gatewayKeys.create(user.id, 'app').id
+	const keyId = (await t.deps.gatewayKeys.create(user.id, 'app')).id
 	const d = { userId: user.id, keyId }
 	const named = { requestedModel: 'gpt-4o-mini', tier: null, rule: 'explicit' }
 	const none = { model: null, provider: null, usageReported: false }
@@ -453,7 +453,7 @@ describe('the overview chart', () => {
 		const t = await makeApp()
 		await using _ = t
 		const { token, user } = await signupUser(t, 'dev@example.com')
-		const keyId = t.deps.gatewayKeys.create(user.id, 'app').id
+		const keyId = (await t.deps.gatewayKeys.create(user.id, 'app')).id
 		const now = Date.now()
 		const midnight = Math.floor(now / DAY_MS) * DAY_MS
 		const hour = Math.floor((now - midnight) / 3_600_000)

@@ -33,7 +33,7 @@ describe('every user’s gateway keys, for an admin', () => {
 		expect(all.map((key) => [key.id, key.ownerEmail])).toEqual([[theirs.id, 'dev@example.com']])
 		expect((await t.call('DELETE', `/api/keys/${theirs.id}`, { token: admin })).status).toBe(404)
 		expect((await t.call('DELETE', `/api/keys/${theirs.id}?scope=all`, { token: admin })).status).toBe(204)
-		expect(t.deps.gatewayKeys.authenticate(theirs.key)).toBeNull()
+		expect(await t.deps.gatewayKeys.authenticate(theirs.key)).toBeNull()
 	})
 
 	it('refuses a developer 403 for everyone’s keys', async () => {
@@ -114,7 +114,7 @@ describe('gateway keys API', () => {
 		const htmx = { ...SAME_ORIGIN, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }
 		const made = await t.call('POST', '/keys', { cookie, headers: htmx, body: 'name=ci' })
 		expect(await made.text()).toContain('id="new-key-value"')
-		const [key] = t.deps.gatewayKeys.list(null)
+		const [key] = await t.deps.gatewayKeys.list(null)
 		const revoked = await t.call('POST', `/keys/${key?.id}/revoke`, { cookie, headers: htmx })
 		const section = await revoked.text()
 		expect(section).toStartWith('<section id="gateway-keys"')
@@ -145,12 +145,12 @@ describe('gateway keys API', () => {
 		await using t = await makeApp()
 		const { token } = await signupUser(t, 'ada@example.com')
 		const created = await createKey(t, token)
-		expect(t.deps.gatewayKeys.authenticate(created.key)).toMatchObject({ keyId: created.id, userId: 1 })
+		expect(await t.deps.gatewayKeys.authenticate(created.key)).toMatchObject({ keyId: created.id, userId: 1 })
 		const before = Date.now()
 		const res = await t.call('DELETE', `/api/keys/${created.id}`, { token })
 		const after = Date.now()
 		expect(res.status).toBe(204)
-		expect(t.deps.gatewayKeys.authenticate(created.key)).toBeNull()
+		expect(await t.deps.gatewayKeys.authenticate(created.key)).toBeNull()
 		const [listed] = (await (await t.call('GET', '/api/keys', { token })).json()) as { revokedAt: string }[]
 		expect(Date.parse(listed?.revokedAt ?? '')).toBeWithin(before, after + 1)
 	})
@@ -169,7 +169,7 @@ describe('gateway keys API', () => {
 		const created = await createKey(t, a.token)
 		expect((await t.call('DELETE', `/api/keys/${created.id}`, { token: b.token })).status).toBe(404)
 		expect(await (await t.call('GET', '/api/keys', { token: b.token })).json()).toEqual([])
-		expect(t.deps.gatewayKeys.authenticate(created.key)).not.toBeNull()
+		expect(await t.deps.gatewayKeys.authenticate(created.key)).not.toBeNull()
 	})
 
 	it('answers 401 without a session', async () => {
@@ -194,8 +194,8 @@ describe('gateway keys API', () => {
 
 	it('refuses keys without the prefix or unknown keys', async () => {
 		await using t = await makeApp()
-		expect(t.deps.gatewayKeys.authenticate('sk-something')).toBeNull()
-		expect(t.deps.gatewayKeys.authenticate('sy_unknown')).toBeNull()
+		expect(await t.deps.gatewayKeys.authenticate('sk-something')).toBeNull()
+		expect(await t.deps.gatewayKeys.authenticate('sy_unknown')).toBeNull()
 	})
 
 	it('keeps last use in memory and writes it at most once a minute', async () => {
@@ -205,16 +205,16 @@ describe('gateway keys API', () => {
 		const readStored = () =>
 			(t.deps.sqlite.query('SELECT last_used_at FROM gateway_keys').get() as { last_used_at: number | null })
 				.last_used_at
-		t.deps.gatewayKeys.authenticate(created.key, 1_000_000)
+		await t.deps.gatewayKeys.authenticate(created.key, 1_000_000)
 		expect(readStored()).toBeNull()
 		const [listed] = (await (await t.call('GET', '/api/keys', { token })).json()) as { lastUsedAt: string }[]
 		expect(listed?.lastUsedAt).toBe(new Date(1_000_000).toISOString())
-		t.deps.gatewayKeys.flushLastUsed()
+		await t.deps.gatewayKeys.flushLastUsed()
 		expect(readStored()).toBe(1_000_000)
-		t.deps.gatewayKeys.authenticate(created.key, 1_030_000)
-		t.deps.gatewayKeys.flushLastUsed()
+		await t.deps.gatewayKeys.authenticate(created.key, 1_030_000)
+		await t.deps.gatewayKeys.flushLastUsed()
 		expect(readStored()).toBe(1_000_000)
-		t.deps.gatewayKeys.flushLastUsed(true)
+		await t.deps.gatewayKeys.flushLastUsed(true)
 		expect(readStored()).toBe(1_030_000)
 	})
 })

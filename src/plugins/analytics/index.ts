@@ -34,7 +34,8 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 		await requestLog.flush()
 		return reader
 	}
-	const hasKeys = (user: PublicUser) => deps.gatewayKeys.list(user.id).some((key) => !key.revokedAt)
+	const hasKeys = async (user: PublicUser) =>
+		(await deps.gatewayKeys.list(user.id)).some((key) => !key.revokedAt)
 	/** The providers a newcomer can already reach, with their own keys or the organisation's, by name. */
 	const readyProviders = async (user: PublicUser) =>
 		(await deps.providerKeys.reachableProviders(user.id)).map((provider) => provider.name)
@@ -67,7 +68,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 			integrity: service.integrity(scope, window, uncleanStopFor(user)),
 			reference: deps.rules.current().reference?.qualifiedId ?? null,
 			baseUrl: baseUrl(request),
-			hasKeys: hasKeys(user),
+			hasKeys: await hasKeys(user),
 			readyProviders: await readyProviders(user),
 		}
 	}
@@ -168,7 +169,7 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 								options,
 								neverUsed: options.keys.length === 0,
 								baseUrl: baseUrl(request),
-								hasKeys: hasKeys(auth.user),
+								hasKeys: await hasKeys(auth.user),
 								readyProviders: await readyProviders(auth.user),
 							})
 						},

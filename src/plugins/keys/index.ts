@@ -46,26 +46,28 @@ export const keysPlugin = (deps: KeysDeps) => {
 	) {
 		return KeysPage({
 			user,
-			gatewayKeys: gatewayKeys.list(user.id),
+			gatewayKeys: await gatewayKeys.list(user.id),
 			providers: keyedProviders,
 			providerKeys: providerKeys.list(user),
 			keysInUse: await providerKeys.keysInUse(user),
-			everyonesKeys: user.role === 'admin' ? gatewayKeys.list(null) : undefined,
+			everyonesKeys: user.role === 'admin' ? await gatewayKeys.list(null) : undefined,
 			...shown,
 		})
 	}
 
 	/** The gateway-keys section after a form, with the key just created or the caller's mistake. */
-	const gatewaySection = (
+	const gatewaySection = async (
 		request: Request,
 		user: PublicUser,
 		shown: { created?: CreatedKey; error?: string },
-	) =>
-		fragmentOrPage(
+	) => {
+		const keys = await gatewayKeys.list(user.id)
+		return fragmentOrPage(
 			request,
-			() => GatewayKeysSection({ keys: gatewayKeys.list(user.id), ...shown }),
+			() => GatewayKeysSection({ keys, ...shown }),
 			() => page(user, { created: shown.created, gatewayError: shown.error }),
 		)
+	}
 
 	const providerSection = async (user: PublicUser, error?: string, refusedForm?: ProviderKeyForm) =>
 		ProviderKeysSection({
@@ -123,8 +125,8 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.delete(
 				'/api/keys/:id',
-				({ auth, params, query, set }) => {
-					gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
+				async ({ auth, params, query, set }) => {
+					await gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
 					set.status = 204
 				},
 				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
@@ -171,9 +173,9 @@ export const keysPlugin = (deps: KeysDeps) => {
 				({ auth, body, request, set }) =>
 					submitForm(
 						set,
-						() => {
+						async () => {
 							const form = readForm(KeysModel.create, body)
-							const created = gatewayKeys.create(auth.user.id, form.name, form.rateLimitPerMinute)
+							const created = await gatewayKeys.create(auth.user.id, form.name, form.rateLimitPerMinute)
 							return gatewaySection(request, auth.user, { created })
 						},
 						(error) => gatewaySection(request, auth.user, { error: error.message }),
@@ -182,12 +184,13 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.post(
 				'/keys/:id/revoke',
-				({ auth, params, query, request, set }) => {
-					const revoked = gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
+				async ({ auth, params, query, request, set }) => {
+					const revoked = await gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
+					const keys = query.scope === 'all' ? [] : await gatewayKeys.list(auth.user.id)
 					const fragment = () =>
 						query.scope === 'all'
 							? KeyRow({ gatewayKey: revoked, everyone: true })
-							: GatewayKeysSection({ keys: gatewayKeys.list(auth.user.id) })
+							: GatewayKeysSection({ keys })
 					return formSuccess(request, set, fragment, '/keys')
 				},
 				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },

@@ -47,7 +47,7 @@ export const usersPlugin = (deps: UsersDeps) => {
 	) {
 		const updated = await accounts.update(adminId, userId, change)
 		if (change.active === false) await sessions.deleteAllOf(userId)
-		gatewayKeys.forgetUser(userId)
+		await gatewayKeys.forgetUser(userId)
 		return updated
 	}
 

@@ -33,7 +33,7 @@ async function traffic(g: GatewayHarness) {
 	for await (const _ of stream) {
 		// drain
 	}
-	const [key] = g.t.deps.gatewayKeys.list(g.userId)
+	const [key] = await g.t.deps.gatewayKeys.list(g.userId)
 	for (let i = 0; i < 60; i++) {
 		g.t.deps.requestLog.record({
 			requestId: `req_old_${i}`,

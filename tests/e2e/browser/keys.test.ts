@@ -57,7 +57,7 @@ describe('keys page in a real browser', () => {
 			await expect(page.textContent('#gateway-keys tbody td[data-label=Status]')).resolves.toStartWith(
 				'Revoked',
 			)
-			expect(t.deps.gatewayKeys.authenticate(key)).toBeNull()
+			expect(await t.deps.gatewayKeys.authenticate(key)).toBeNull()
 
 			await page.fill('#provider-openai input[name=apiKey] >> nth=0', 'sk-browser-test-7777')
 			await page.click('#provider-openai button[type=submit] >> nth=0')

@@ -31,7 +31,7 @@ async function traffic(g: GatewayHarness) {
 	g.upstream.script('claude-haiku-4-5', { kind: 'error', status: 503 })
 	expect(await send('claude-haiku-4-5')).toBe('failed')
 	expect(await send('no-such-model')).toBe('failed')
-	const [key] = g.t.deps.gatewayKeys.list(g.userId)
+	const [key] = await g.t.deps.gatewayKeys.list(g.userId)
 	const midnight = Math.floor(Date.now() / DAY_MS) * DAY_MS
 	g.t.deps.requestLog.record({
 		requestId: 'req_midnight',

@@ -40,10 +40,10 @@ describe('authentication', () => {
 
 	it('refuses a revoked key at once', async () => {
 		await using g = await startGateway()
-		const [key] = g.t.deps.gatewayKeys.list(g.userId)
+		const [key] = await g.t.deps.gatewayKeys.list(g.userId)
 		if (!key) throw new Error('no key')
 		expect((await post(g, { model: 'gpt-4o-mini', messages: hello })).res.status).toBe(200)
-		g.t.deps.gatewayKeys.revoke(g.userId, key.id)
+		await g.t.deps.gatewayKeys.revoke(g.userId, key.id)
 		expect((await post(g, { model: 'gpt-4o-mini', messages: hello })).res.status).toBe(401)
 		expect((await g.fetch('/models')).status).toBe(401)
 	})
@@ -375,7 +375,7 @@ describe('upstream failures', () => {
 describe("a key's own limit", () => {
 	it('answers 429 rate_limit_exceeded with Retry-After past the requests per minute, and logs it', async () => {
 		await using g = await startGateway()
-		const limited = g.t.deps.gatewayKeys.create(g.userId, 'limited', 2)
+		const limited = await g.t.deps.gatewayKeys.create(g.userId, 'limited', 2)
 		const call = () =>
 			post(g, { model: 'gpt-4o-mini', messages: hello }, { authorization: `Bearer ${limited.key}` })
 		expect((await call()).res.status).toBe(200)

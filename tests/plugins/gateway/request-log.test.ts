@@ -99,7 +99,7 @@ describe('request log', () => {
 		const before = Date.now()
 		await g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello })
 		const after = Date.now()
-		const [key] = g.t.deps.gatewayKeys.list(g.userId)
+		const [key] = await g.t.deps.gatewayKeys.list(g.userId)
 		// The time of this request, held in memory.
 		expect(key?.lastUsedAt?.getTime()).toBeWithin(before, after + 1)
 		const stored = g.t.deps.sqlite.query('SELECT last_used_at FROM gateway_keys').get() as {
