@@ -49,7 +49,7 @@ export interface DataStore {
 }
 
 /** What instances tell each other about. */
-export type Channel = 'keys' | 'rules'
+export type Channel = 'keys' | 'provider-keys' | 'rules'
 
 /** The payload a subscriber gets when it may have missed changes: forget everything cached. */
 export const RESYNC = '*'

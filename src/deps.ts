@@ -80,7 +80,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		textDigestKey: config.logTextDigest ? secrets.textDigestKey : undefined,
 	})
 	tuneServingConnection(sqlite, tuning)
-	const providerKeys = new ProviderKeyVault(db, secrets.encryptionKey, catalog, config.envKeys)
+	const providerKeys = await ProviderKeyVault.open(store, secrets.encryptionKey, catalog, config.envKeys)
 	const adapters = createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes })
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)
@@ -123,7 +123,7 @@ export async function closeDeps(deps: AppDeps) {
 	deps.retention.stop()
 	await deps.requestLog.close()
 	await deps.gatewayKeys.flushLastUsed(true)
-	await deps.gatewayKeys.close()
+	await Promise.all([deps.gatewayKeys.close(), deps.providerKeys.close()])
 	await deps.store.close()
 	// Only now is every answered request in the log.
 	deps.runMarker.close()

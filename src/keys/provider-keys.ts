@@ -1,6 +1,6 @@
-import { and, eq, isNull, or } from 'drizzle-orm'
-import type { Db } from '../../db/client'
-import { type KeyScope, providerKeys } from '../../db/schema'
+import { and, eq, isNull, or, sql } from 'drizzle-orm'
+import type { DataStore } from '../../db/client'
+import type { KeyScope } from '../../db/schema'
 import type { PublicUser } from '../auth/accounts'
 import { badRequest, forbidden, notFound } from '../errors'
 import { decryptSecret, encryptSecret } from '../lib/crypto'
@@ -85,15 +85,35 @@ export class ProviderKeyVault {
 	/** How each saved key was checked, by `checkSlot`; memory only (no migration for it, and it may be lost). */
 	private readonly checks = new Map<string, KeyCheckRecord>()
 
-	constructor(
-		private readonly db: Db,
+	private unsubscribe: (() => Promise<void>) | undefined
+
+	private constructor(
+		private readonly store: DataStore,
 		private readonly encryptionKey: CryptoKey,
 		private readonly catalog: Catalog,
 		private readonly envKeys: Readonly<Record<string, string>>,
 	) {}
 
-	list(user: PublicUser): ProviderKeyView[] {
-		const rows = this.db
+	/** Every instance forgets its decrypted keys when any instance saves or removes one. */
+	static async open(
+		store: DataStore,
+		encryptionKey: CryptoKey,
+		catalog: Catalog,
+		envKeys: Readonly<Record<string, string>>,
+	): Promise<ProviderKeyVault> {
+		const vault = new ProviderKeyVault(store, encryptionKey, catalog, envKeys)
+		vault.unsubscribe = await store.subscribe('provider-keys', () => vault.decrypted.clear())
+		return vault
+	}
+
+	async close() {
+		await this.unsubscribe?.()
+	}
+
+	async list(user: PublicUser): Promise<ProviderKeyView[]> {
+		const { db, tables } = this.store
+		const { providerKeys } = tables
+		const rows = await db
 			.select({
 				provider: providerKeys.provider,
 				scope: providerKeys.scope,
@@ -103,7 +123,6 @@ export class ProviderKeyVault {
 			.from(providerKeys)
 			.where(or(eq(providerKeys.scope, 'org'), eq(providerKeys.userId, user.id)))
 			.orderBy(providerKeys.provider, providerKeys.scope)
-			.all()
 		const views: ProviderKeyView[] = rows.map(({ provider, scope, last4, createdAt }) => ({
 			provider,
 			scope,
@@ -148,29 +167,39 @@ export class ProviderKeyVault {
 		if (verify) await verify(provider, trimmed)
 		const secret = Buffer.from(await encryptSecret(this.encryptionKey, trimmed))
 		const userId = scope === 'user' ? user.id : null
-		this.db.transaction((tx) => {
-			tx.delete(providerKeys)
-				.where(this.ownedBy(providerId, scope, userId))
-				.run()
-			tx.insert(providerKeys)
-				.values({ provider: providerId, scope, userId, secret, last4: last4(trimmed) })
-				.run()
-		})
+		const { db, tables } = this.store
+		const { providerKeys } = tables
+		// One statement replaces the key: the partial unique index of its scope names the one it replaces.
+		await db
+			.insert(providerKeys)
+			.values({ provider: providerId, scope, userId, secret, last4: last4(trimmed) })
+			.onConflictDoUpdate({
+				target: scope === 'user' ? [providerKeys.userId, providerKeys.provider] : [providerKeys.provider],
+				// As the index says it, literally: SQLite matches a partial index's WHERE by its text, not a parameter.
+				targetWhere: sql.raw(scope === 'user' ? "scope = 'user'" : "scope = 'org'"),
+				set: { secret, last4: last4(trimmed), createdAt: new Date() },
+			})
 		this.checks.set(checkSlot(providerId, userId), { checked: Boolean(verify), at: new Date() })
-		this.decrypted.clear()
+		await this.forgetDecrypted()
 		return { provider: providerId, scope, last4: last4(trimmed), checked: Boolean(verify) }
 	}
 
-	remove(user: PublicUser, providerId: string, scope: KeyScope = 'user') {
+	async remove(user: PublicUser, providerId: string, scope: KeyScope = 'user') {
 		this.checkProvider(providerId)
 		if (scope === 'org' && user.role !== 'admin')
 			throw forbidden('Only an admin can remove organisation keys')
-		this.db
-			.delete(providerKeys)
+		const { db, tables } = this.store
+		await db
+			.delete(tables.providerKeys)
 			.where(this.ownedBy(providerId, scope, scope === 'user' ? user.id : null))
-			.run()
 		this.checks.delete(checkSlot(providerId, scope === 'user' ? user.id : null))
+		await this.forgetDecrypted()
+	}
+
+	/** Here at once, and on the other instances as soon as they hear of it. */
+	private async forgetDecrypted() {
 		this.decrypted.clear()
+		await this.store.publish('provider-keys', '*')
 	}
 
 	/**
@@ -178,7 +207,7 @@ export class ProviderKeyVault {
 	 * `resolve`: their own key, then the organisation's saved key, then the environment's.
 	 */
 	async keysInUse(user: PublicUser): Promise<KeyInUse[]> {
-		const saved = this.list(user)
+		const saved = await this.list(user)
 		return Promise.all(
 			this.catalog.providers.map(async (provider): Promise<KeyInUse> => {
 				const resolved = await this.resolve(user.id, provider.id)
@@ -242,11 +271,12 @@ export class ProviderKeyVault {
 
 	/** The caller's own saved key, else the organisation's; a key that cannot be decrypted is passed over. */
 	private async fromDatabase(userId: number, providerId: string): Promise<ResolvedKey | null> {
-		const rows = this.db
+		const { db, tables } = this.store
+		const { providerKeys } = tables
+		const rows = await db
 			.select({ scope: providerKeys.scope, userId: providerKeys.userId, secret: providerKeys.secret })
 			.from(providerKeys)
 			.where(eq(providerKeys.provider, providerId))
-			.all()
 		const candidates = [
 			rows.find((r) => r.scope === 'user' && r.userId === userId),
 			rows.find((r) => r.scope === 'org'),
@@ -281,6 +311,7 @@ export class ProviderKeyVault {
 	}
 
 	private ownedBy(providerId: string, scope: KeyScope, userId: number | null) {
+		const { providerKeys } = this.store.tables
 		return and(
 			eq(providerKeys.provider, providerId),
 			eq(providerKeys.scope, scope),

@@ -350,7 +350,7 @@ describe('the provider-key form', () => {
 		)
 		expect(openaiRow).toContain('<input type="checkbox" name="verify" value="false"/>')
 		expect(section).not.toContain(WRONG_OPENAI)
-		expect(c.t.deps.providerKeys.list(ada.user)).toEqual([])
+		expect(await c.t.deps.providerKeys.list(ada.user)).toEqual([])
 	})
 
 	it('saves the refused key when "Save without checking" is ticked', async () => {

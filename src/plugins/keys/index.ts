@@ -48,7 +48,7 @@ export const keysPlugin = (deps: KeysDeps) => {
 			user,
 			gatewayKeys: await gatewayKeys.list(user.id),
 			providers: keyedProviders,
-			providerKeys: providerKeys.list(user),
+			providerKeys: await providerKeys.list(user),
 			keysInUse: await providerKeys.keysInUse(user),
 			everyonesKeys: user.role === 'admin' ? await gatewayKeys.list(null) : undefined,
 			...shown,
@@ -72,7 +72,7 @@ export const keysPlugin = (deps: KeysDeps) => {
 	const providerSection = async (user: PublicUser, error?: string, refusedForm?: ProviderKeyForm) =>
 		ProviderKeysSection({
 			providers: keyedProviders,
-			keys: providerKeys.list(user),
+			keys: await providerKeys.list(user),
 			keysInUse: await providerKeys.keysInUse(user),
 			isAdmin: user.role === 'admin',
 			error,
@@ -133,8 +133,8 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.get(
 				'/api/provider-keys',
-				({ auth }) =>
-					providerKeys.list(auth.user).map(({ provider, scope, last4, createdAt, source }) => ({
+				async ({ auth }) =>
+					(await providerKeys.list(auth.user)).map(({ provider, scope, last4, createdAt, source }) => ({
 						provider,
 						scope,
 						last4,
@@ -160,8 +160,8 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.delete(
 				'/api/provider-keys/:provider',
-				({ auth, params, query, set }) => {
-					providerKeys.remove(auth.user, params.provider, query.scope ?? 'user')
+				async ({ auth, params, query, set }) => {
+					await providerKeys.remove(auth.user, params.provider, query.scope ?? 'user')
 					set.status = 204
 				},
 				{ session: 'user', params: KeysModel.providerParam, query: KeysModel.scope },
