@@ -55,8 +55,14 @@ const EnvSchema = Type.Object({
 	SIGNUP: Type.Optional(
 		Type.String({ pattern: '^(open|invite|closed)$', description: 'must be open, invite or closed' }),
 	),
+	METRICS_TOKEN: Type.Optional(
+		Type.String({ minLength: 16, description: 'must be at least 16 characters (openssl rand -hex 32)' }),
+	),
 	NODE_ENV: Type.Optional(Type.String()),
 })
+
+/** Variables whose value is never repeated in an error message: they hold secrets. */
+const SECRET_VARIABLES = new Set(['METRICS_TOKEN'])
 
 type Env = typeof EnvSchema.static
 
@@ -102,6 +108,11 @@ export interface Config {
 	readonly runtimeTuning: boolean
 	/** Who may create an account: anyone, holders of an admin's invite link, or nobody. @default 'open' */
 	readonly signup: SignupPolicy
+	/**
+	 * METRICS_TOKEN: `GET /metrics` then needs `Authorization: Bearer <it>`; without it, only clients on
+	 * this machine's loopback, reaching the server directly, may read the metrics.
+	 */
+	readonly metricsToken: string | undefined
 	readonly production: boolean
 }
 
@@ -116,6 +127,7 @@ function describeProblem(env: Record<string, string | undefined>, path: string):
 	const name = path.slice(1)
 	const schema = (EnvSchema.properties as Record<string, TSchema>)[name]
 	const rule = schema?.description ?? 'is invalid'
+	if (SECRET_VARIABLES.has(name)) return `${name} ${rule}`
 	return `${name} ${rule} (got ${JSON.stringify(env[name])})`
 }
 
@@ -192,6 +204,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		logTextDigest: valid.LOG_TEXT_DIGEST !== 'false' && valid.LOG_TEXT_DIGEST !== '0',
 		runtimeTuning: valid.RUNTIME_TUNING !== 'off',
 		signup: (valid.SIGNUP ?? 'open') as SignupPolicy,
+		metricsToken: valid.METRICS_TOKEN,
 		production,
 	})
 }

@@ -12,6 +12,7 @@ import { KeyRateLimiter } from './gateway/rate-limit'
 import { GatewayKeyStore } from './keys/gateway-keys'
 import { ProviderKeyVault } from './keys/provider-keys'
 import { TextDigester } from './lib/text-digest'
+import { GatewayMetrics } from './observability/gateway-metrics'
 import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
 import { createProviderAdapters, type ProviderAdapters } from './providers/index'
 import { RequestLog } from './request-log/request-log'
@@ -47,6 +48,8 @@ export interface AppDeps {
 	readonly retention: LogRetention
 	/** Says this run is running; found at the next start, it means this run did not stop cleanly. */
 	readonly runMarker: RunMarker
+	/** What `GET /metrics` serves. */
+	readonly metrics: GatewayMetrics
 }
 
 export interface DepsOptions {
@@ -82,6 +85,11 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	tuneServingConnection(sqlite, tuning)
 	const providerKeys = await ProviderKeyVault.open(store, secrets.encryptionKey, catalog, config.envKeys)
 	const adapters = createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes })
+	const metrics = new GatewayMetrics({
+		catalog,
+		requestLog,
+		rulesRevision: () => rules.current().revision,
+	})
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)
 	return {
@@ -114,6 +122,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		loggedRequests: new LoggedRequests(sqlite),
 		retention: new LogRetention(sqlite, config.logRetentionDays),
 		runMarker,
+		metrics,
 	}
 }
 

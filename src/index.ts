@@ -50,6 +50,11 @@ async function main() {
 	const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
 	console.log(`Switchyard is listening: dashboard at http://${shown}:${app.server?.port ?? config.port}`)
 	console.log(SIGNUP_AT_START[config.signup])
+	console.log(
+		config.metricsToken
+			? 'Metrics: GET /metrics, with METRICS_TOKEN as a bearer token'
+			: 'Metrics: GET /metrics answers only this machine (loopback); set METRICS_TOKEN to scrape it from elsewhere',
+	)
 
 	let stopping = false
 	async function shutdown(signal: string) {

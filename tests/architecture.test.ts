@@ -20,6 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
 	['keys'],
 	['request-log'],
 	['rules', 'analytics'],
+	['observability'],
 	['gateway'],
 	['views'],
 	['plugins'],
@@ -35,6 +36,7 @@ const SERVICES = [
 	'request-log',
 	'rules',
 	'analytics',
+	'observability',
 	'gateway',
 	'lib',
 ]

@@ -100,7 +100,9 @@ export function streamResponse(
 			if (chunk.model) upstreamModel = chunk.model
 		},
 		toFailure(error) {
-			const failure = midStreamError(streamFailure(deps, error, relay))
+			const upstreamFailure = streamFailure(deps, error, relay)
+			deps.metrics.attemptFailed(model, upstreamFailure)
+			const failure = midStreamError(upstreamFailure)
 			console.warn(`[${exchange.requestId}] ${failure.message}`)
 			return failure
 		},

@@ -6,6 +6,7 @@ import type { GatewayError } from '../errors'
 import type { Principal } from '../keys/gateway-keys'
 import { newRequestId } from '../lib/request-id'
 import { type DigestInput, TEXT_LIMIT, type TextPattern } from '../lib/text-digest'
+import type { Door, GatewayMetrics } from '../observability/gateway-metrics'
 import type { CatalogModel } from '../providers/catalog'
 import { costUsd, sumUsage } from '../providers/pricing'
 import type { TokenUsage } from '../providers/types'
@@ -43,6 +44,8 @@ export interface Route {
 /** Everything known about one request, accumulated for its response headers and its log row. */
 export interface Exchange {
 	requestId: string
+	/** The API the request came in through. */
+	door: Door
 	createdAt: Date
 	startedAt: number
 	principal: Principal
@@ -67,9 +70,10 @@ export interface Outcome {
 	ttftMs?: number
 }
 
-export function newExchange(principal: Principal): Exchange {
+export function newExchange(principal: Principal, door: Door): Exchange {
 	return {
 		requestId: newRequestId(),
+		door,
 		createdAt: new Date(),
 		startedAt: performance.now(),
 		principal,
@@ -84,6 +88,7 @@ export function newExchange(principal: Principal): Exchange {
 export interface RowDeps {
 	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
 	requestLog: Pick<RequestLog, 'record'>
+	metrics: Pick<GatewayMetrics, 'usage' | 'requestEnded'>
 }
 
 /**
@@ -91,10 +96,12 @@ export interface RowDeps {
  * baseline is what the request would have cost without routing: the same tokens at the reference model
  * for a routed request, its own cost for a named model, so that only routing decisions count as savings.
  * Usage billed by attempts that failed after the upstream reported it counts too, at its own model's
- * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`.
+ * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`. The request's
+ * metrics end here too.
  */
 export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome): number {
 	exchange.logged = true
+	const elapsed = performance.now() - exchange.startedAt
 	const billed =
 		outcome.usage && outcome.model
 			? [...exchange.billed, { model: outcome.model, usage: outcome.usage }]
@@ -103,7 +110,13 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 	const route = exchange.route
 	const keepText = deps.config.logPromptText && exchange.text
 	const patterns = deps.config.logTextDigest ? route?.textPatterns : null
-	const cost = billed.reduce((sum, entry) => sum + costUsd(entry.model, entry.usage), 0)
+	let cost = 0
+	for (const entry of billed) {
+		const entryCost = costUsd(entry.model, entry.usage)
+		deps.metrics.usage(entry.model, entry.usage, entryCost)
+		cost += entryCost
+	}
+	deps.metrics.requestEnded(exchange.door, exchange, outcome, elapsed)
 	deps.requestLog.record({
 		requestId: exchange.requestId,
 		createdAt: exchange.createdAt,
@@ -128,7 +141,7 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		usageReported: usage !== null,
 		costUsd: cost,
 		baselineCostUsd: usage && route?.reference ? costUsd(route.reference, usage) : cost,
-		latencyMs: elapsedMs(exchange.startedAt),
+		latencyMs: Math.round(elapsed),
 		ttftMs: outcome.ttftMs ?? null,
 		features: exchange.features ?? null,
 		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,

@@ -7,6 +7,7 @@ import type { Principal } from '../keys/gateway-keys'
 import type { ProviderKeyVault } from '../keys/provider-keys'
 import { parseJsonObject, readGatewayBody } from '../lib/json-body'
 import { loggable } from '../lib/redact'
+import type { GatewayMetrics } from '../observability/gateway-metrics'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { checkChatRequest } from '../providers/chat-request'
 import type { ProviderAdapters } from '../providers/index'
@@ -35,6 +36,10 @@ export interface GatewayDeps {
 	adapters: ProviderAdapters
 	requestLog: Pick<RequestLog, 'record'>
 	rules: LiveRules
+	metrics: Pick<
+		GatewayMetrics,
+		'requestStarted' | 'requestEnded' | 'usage' | 'attemptStarted' | 'attemptFailed'
+	>
 }
 
 /**
@@ -42,7 +47,8 @@ export interface GatewayDeps {
  * them in order with fallback, answer, and log. Every request that reaches here is logged exactly once.
  */
 export async function runChat(deps: GatewayDeps, principal: Principal, request: Request): Promise<Response> {
-	const exchange = newExchange(principal)
+	const exchange = newExchange(principal, 'chat')
+	deps.metrics.requestStarted(exchange.door)
 	try {
 		enforceKeyLimit(deps, principal)
 		const raw = parseJsonObject(await readGatewayBody(request))
@@ -180,6 +186,8 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		const attemptStart = performance.now()
 		const { upstreamTimeoutMs, upstreamTotalTimeoutMs } = deps.config
 		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
+		// Every attempt after the first follows a failed one: a fallback.
+		deps.metrics.attemptStarted(exchange.door, model, route.tier, exchange.attempts.length > 0)
 		let stream: ChatStream | undefined
 		try {
 			if (exchange.stream) {
@@ -203,6 +211,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 				key.apiKey,
 				deps.config.envKeys,
 			)
+			deps.metrics.attemptFailed(model, failure)
 			const billed = stream?.usageSoFar() ?? null
 			if (billed) exchange.billed.push({ model, usage: billed })
 			exchange.attempts.push({
