@@ -6,13 +6,19 @@ import { join } from 'node:path'
 const ROOT = join(import.meta.dir, '..')
 
 /**
- * Writes `index.js` and the log writer thread's `log-worker.js` side by side in `outdir`, with linked
- * source maps so that stack traces name the source files. `outdir` must sit directly in the project
- * folder: the bundle finds the migrations and the browser assets from there (`src/paths.ts`).
+ * Writes `index.js`, the log writer thread's `log-worker.js` and the OpenTelemetry tracer's `otel.js`
+ * (loaded only when traces are configured, so that a server without them never holds the SDK's code) side
+ * by side in `outdir`, with linked source maps so that stack traces name the source files. `outdir` must
+ * sit directly in the project folder: the bundle finds the migrations and the browser assets from there
+ * (`src/paths.ts`).
  */
 export async function buildServer(outdir = join(ROOT, 'dist')) {
 	const result = await Bun.build({
-		entrypoints: [join(ROOT, 'src/index.ts'), join(ROOT, 'src/request-log/log-worker.ts')],
+		entrypoints: [
+			join(ROOT, 'src/index.ts'),
+			join(ROOT, 'src/request-log/log-worker.ts'),
+			join(ROOT, 'src/observability/otel.ts'),
+		],
 		outdir,
 		target: 'bun',
 		naming: { entry: '[name].[ext]' },

@@ -58,15 +58,56 @@ const EnvSchema = Type.Object({
 	METRICS_TOKEN: Type.Optional(
 		Type.String({ minLength: 16, description: 'must be at least 16 characters (openssl rand -hex 32)' }),
 	),
+	OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+		Type.String({ format: 'http-url', description: 'must be an http(s) URL' }),
+	),
+	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Type.Optional(
+		Type.String({ format: 'http-url', description: 'must be an http(s) URL' }),
+	),
+	OTEL_EXPORTER_OTLP_HEADERS: Type.Optional(Type.String()),
+	OTEL_EXPORTER_OTLP_TRACES_HEADERS: Type.Optional(Type.String()),
+	OTEL_EXPORTER_OTLP_TIMEOUT: Type.Optional(
+		integer('must be a number of milliseconds (1 to 600000)', 1, 600_000),
+	),
+	OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: Type.Optional(
+		integer('must be a number of milliseconds (1 to 600000)', 1, 600_000),
+	),
+	OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'must not be empty' })),
+	OTEL_RESOURCE_ATTRIBUTES: Type.Optional(Type.String()),
+	OTEL_SDK_DISABLED: Type.Optional(Type.String()),
 	NODE_ENV: Type.Optional(Type.String()),
 })
 
 /** Variables whose value is never repeated in an error message: they hold secrets. */
-const SECRET_VARIABLES = new Set(['METRICS_TOKEN'])
+const SECRET_VARIABLES = new Set([
+	'METRICS_TOKEN',
+	'OTEL_EXPORTER_OTLP_HEADERS',
+	'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+])
 
 type Env = typeof EnvSchema.static
 
 export type SignupPolicy = 'open' | 'invite' | 'closed'
+
+/** Where and how OpenTelemetry traces are sent (OTLP over HTTP), from the SDK's standard variables. */
+export interface TracingConfig {
+	/**
+	 * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, or OTEL_EXPORTER_OTLP_ENDPOINT with `v1/traces`
+	 * appended, as the OpenTelemetry SDKs do.
+	 */
+	readonly url: string
+	/** OTEL_EXPORTER_OTLP_HEADERS, with OTEL_EXPORTER_OTLP_TRACES_HEADERS over it. */
+	readonly headers: Readonly<Record<string, string>>
+	/** OTEL_SERVICE_NAME, else `service.name` of OTEL_RESOURCE_ATTRIBUTES. @default 'switchyard' */
+	readonly serviceName: string
+	/** OTEL_RESOURCE_ATTRIBUTES. */
+	readonly resourceAttributes: Readonly<Record<string, string>>
+	/**
+	 * OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT: how long one export may take,
+	 * retries included. @default 10000 ms, the SDK's
+	 */
+	readonly timeoutMs: number
+}
 
 export interface Config {
 	readonly port: number
@@ -113,6 +154,8 @@ export interface Config {
 	 * this machine's loopback, reaching the server directly, may read the metrics.
 	 */
 	readonly metricsToken: string | undefined
+	/** Set when an OTLP endpoint is (and OTEL_SDK_DISABLED is not true); unset, no tracing code is loaded. */
+	readonly tracing: TracingConfig | undefined
 	readonly production: boolean
 }
 
@@ -129,6 +172,57 @@ function describeProblem(env: Record<string, string | undefined>, path: string):
 	const rule = schema?.description ?? 'is invalid'
 	if (SECRET_VARIABLES.has(name)) return `${name} ${rule}`
 	return `${name} ${rule} (got ${JSON.stringify(env[name])})`
+}
+
+/**
+ * `key1=value1,key2=value2` with percent-encoded values: the format of OTEL_EXPORTER_OTLP_HEADERS and
+ * OTEL_RESOURCE_ATTRIBUTES (the W3C Baggage list). Returns null when an entry is not a pair.
+ */
+export function parseKeyValueList(text: string | undefined): Record<string, string> | null {
+	const pairs: Record<string, string> = {}
+	for (const entry of (text ?? '').split(',')) {
+		if (entry.trim() === '') continue
+		const separator = entry.indexOf('=')
+		if (separator <= 0) return null
+		const key = entry.slice(0, separator).trim()
+		const value = entry.slice(separator + 1).trim()
+		if (!key || !value) return null
+		try {
+			pairs[decodeURIComponent(key)] = decodeURIComponent(value)
+		} catch {
+			return null
+		}
+	}
+	return pairs
+}
+
+const KEY_VALUE_RULE = 'must be a comma-separated list of key=value pairs, values percent-encoded'
+
+/** The trace export settings, or why they are wrong; undefined when tracing is off. */
+function tracingConfig(env: Env, problems: string[]): TracingConfig | undefined {
+	const lists: Record<string, Record<string, string>> = {}
+	for (const name of [
+		'OTEL_EXPORTER_OTLP_HEADERS',
+		'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+		'OTEL_RESOURCE_ATTRIBUTES',
+	] as const) {
+		const parsed = parseKeyValueList(env[name])
+		if (parsed) lists[name] = parsed
+		else problems.push(`${name} ${KEY_VALUE_RULE}`)
+	}
+	const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true'
+	const base = env.OTEL_EXPORTER_OTLP_ENDPOINT
+	const url =
+		env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && `${base.endsWith('/') ? base : `${base}/`}v1/traces`)
+	if (!url || disabled) return undefined
+	const resourceAttributes = lists.OTEL_RESOURCE_ATTRIBUTES ?? {}
+	return {
+		url,
+		headers: { ...lists.OTEL_EXPORTER_OTLP_HEADERS, ...lists.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+		serviceName: env.OTEL_SERVICE_NAME ?? resourceAttributes['service.name'] ?? 'switchyard',
+		resourceAttributes,
+		timeoutMs: Number(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000),
+	}
 }
 
 function validateRanges(env: Env): string[] {
@@ -172,6 +266,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 				: 'ADMIN_EMAIL must be set together with ADMIN_PASSWORD',
 		)
 	}
+	const tracing = tracingConfig(valid, problems)
 	if (problems.length > 0) throw new ConfigError(problems)
 
 	const databasePath = resolve(valid.DATABASE_PATH ?? './data/switchyard.db')
@@ -205,6 +300,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		runtimeTuning: valid.RUNTIME_TUNING !== 'off',
 		signup: (valid.SIGNUP ?? 'open') as SignupPolicy,
 		metricsToken: valid.METRICS_TOKEN,
+		tracing,
 		production,
 	})
 }

@@ -13,6 +13,7 @@ import { GatewayKeyStore } from './keys/gateway-keys'
 import { ProviderKeyVault } from './keys/provider-keys'
 import { TextDigester } from './lib/text-digest'
 import { GatewayMetrics } from './observability/gateway-metrics'
+import { type GatewayTracer, startTracing } from './observability/tracing'
 import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
 import { createProviderAdapters, type ProviderAdapters } from './providers/index'
 import { RequestLog } from './request-log/request-log'
@@ -50,6 +51,8 @@ export interface AppDeps {
 	readonly runMarker: RunMarker
 	/** What `GET /metrics` serves. */
 	readonly metrics: GatewayMetrics
+	/** OpenTelemetry traces, or null when no OTLP endpoint is configured (no SDK is loaded then). */
+	readonly tracer: GatewayTracer | null
 }
 
 export interface DepsOptions {
@@ -90,6 +93,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		requestLog,
 		rulesRevision: () => rules.current().revision,
 	})
+	const tracer = await startTracing(config.tracing, catalog)
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)
 	return {
@@ -123,6 +127,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		retention: new LogRetention(sqlite, config.logRetentionDays),
 		runMarker,
 		metrics,
+		tracer,
 	}
 }
 
@@ -130,7 +135,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 export async function closeDeps(deps: AppDeps) {
 	deps.rules.close()
 	deps.retention.stop()
-	await deps.requestLog.close()
+	// Both bounded: the log's last rows, and the last spans (a collector that is down gets 5 s).
+	await Promise.all([deps.requestLog.close(), deps.tracer?.shutdown()])
 	await deps.gatewayKeys.flushLastUsed(true)
 	await Promise.all([deps.gatewayKeys.close(), deps.providerKeys.close()])
 	await deps.store.close()

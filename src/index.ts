@@ -55,6 +55,7 @@ async function main() {
 			? 'Metrics: GET /metrics, with METRICS_TOKEN as a bearer token'
 			: 'Metrics: GET /metrics answers only this machine (loopback); set METRICS_TOKEN to scrape it from elsewhere',
 	)
+	if (config.tracing) console.log(`Traces: OpenTelemetry spans sent over OTLP/HTTP to ${config.tracing.url}`)
 
 	let stopping = false
 	async function shutdown(signal: string) {

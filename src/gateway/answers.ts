@@ -1,4 +1,5 @@
 // The answers of a request a model took: a JSON completion, or a relayed stream, with their headers.
+import type { AttemptSpan } from '../observability/tracing'
 import type { CatalogModel } from '../providers/catalog'
 import type {
 	ChatChunk,
@@ -79,6 +80,8 @@ export interface Relay {
 	attempt: Attempt
 	/** The provider key of the call, masked in any error text. */
 	apiKey: string
+	/** The attempt's client span, when tracing is on: it ends with the stream. */
+	span: AttemptSpan | undefined
 }
 
 export function streamResponse(
@@ -87,10 +90,11 @@ export function streamResponse(
 	body: ChatRequest,
 	relay: Relay,
 ): Response {
-	const { model, prepared, opening, rest, stream, attempt } = relay
+	const { model, prepared, opening, rest, stream, attempt, span } = relay
 	const ttftMs = elapsedMs(exchange.startedAt)
 	let usage: TokenUsage | null = null
 	let upstreamModel = opening[0]?.model
+	let upstreamFailure: UpstreamError | undefined
 	const relayed = relayStream({
 		opening,
 		rest,
@@ -100,7 +104,7 @@ export function streamResponse(
 			if (chunk.model) upstreamModel = chunk.model
 		},
 		toFailure(error) {
-			const upstreamFailure = streamFailure(deps, error, relay)
+			upstreamFailure = streamFailure(deps, error, relay)
 			deps.metrics.attemptFailed(model, upstreamFailure)
 			const failure = midStreamError(upstreamFailure)
 			console.warn(`[${exchange.requestId}] ${failure.message}`)
@@ -109,10 +113,16 @@ export function streamResponse(
 		onEnd(end: StreamEnd) {
 			attempt.settle()
 			const outcome = { model, upstreamModel, usage: usage ?? stream.usageSoFar(), ttftMs }
-			if (end.kind === 'completed') recordUsage(deps, exchange, { ...outcome, status: 200 })
-			else if (end.kind === 'cancelled')
+			if (end.kind === 'completed') {
+				span?.succeeded(upstreamModel, outcome.usage)
+				recordUsage(deps, exchange, { ...outcome, status: 200 })
+			} else if (end.kind === 'cancelled') {
+				span?.failed(new UpstreamError('aborted', 0, 'the client closed the connection'), outcome.usage)
 				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
-			else recordUsage(deps, exchange, { ...outcome, status: 502, error: end.error })
+			} else {
+				span?.failed(upstreamFailure ?? toUpstreamError(end.error), outcome.usage)
+				recordUsage(deps, exchange, { ...outcome, status: 502, error: end.error })
+			}
 		},
 		cancelUpstream: () => attempt.abort(),
 	})

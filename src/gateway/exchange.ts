@@ -7,6 +7,7 @@ import type { Principal } from '../keys/gateway-keys'
 import { newRequestId } from '../lib/request-id'
 import { type DigestInput, TEXT_LIMIT, type TextPattern } from '../lib/text-digest'
 import type { Door, GatewayMetrics } from '../observability/gateway-metrics'
+import type { RequestSpan } from '../observability/tracing'
 import type { CatalogModel } from '../providers/catalog'
 import { costUsd, sumUsage } from '../providers/pricing'
 import type { TokenUsage } from '../providers/types'
@@ -59,6 +60,8 @@ export interface Exchange {
 	billed: { model: CatalogModel; usage: TokenUsage }[]
 	/** Its log row is written: the one row it ever gets. */
 	logged?: boolean
+	/** Its trace's server span, when tracing is on. */
+	trace?: RequestSpan
 }
 
 export interface Outcome {
@@ -97,7 +100,7 @@ export interface RowDeps {
  * for a routed request, its own cost for a named model, so that only routing decisions count as savings.
  * Usage billed by attempts that failed after the upstream reported it counts too, at its own model's
  * prices. Returns the cost, which a JSON answer also reports in `x-switchyard-cost-usd`. The request's
- * metrics end here too.
+ * metrics and its trace's server span end here too.
  */
 export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome): number {
 	exchange.logged = true
@@ -117,6 +120,7 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		cost += entryCost
 	}
 	deps.metrics.requestEnded(exchange.door, exchange, outcome, elapsed)
+	exchange.trace?.end(exchange, outcome, usage, cost)
 	deps.requestLog.record({
 		requestId: exchange.requestId,
 		createdAt: exchange.createdAt,

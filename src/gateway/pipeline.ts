@@ -8,12 +8,13 @@ import type { ProviderKeyVault } from '../keys/provider-keys'
 import { parseJsonObject, readGatewayBody } from '../lib/json-body'
 import { loggable } from '../lib/redact'
 import type { GatewayMetrics } from '../observability/gateway-metrics'
+import type { AttemptSpan, GatewayTracer } from '../observability/tracing'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { checkChatRequest } from '../providers/chat-request'
 import type { ProviderAdapters } from '../providers/index'
 import { costUsd } from '../providers/pricing'
 import type { ChatChunk, ChatRequest, ChatStream, PreparedCall } from '../providers/types'
-import { UpstreamError } from '../providers/upstream-error'
+import { toUpstreamError, UpstreamError } from '../providers/upstream-error'
 import type { RequestLog } from '../request-log/request-log'
 import { checkCapabilities } from '../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../rules/features'
@@ -40,6 +41,8 @@ export interface GatewayDeps {
 		GatewayMetrics,
 		'requestStarted' | 'requestEnded' | 'usage' | 'attemptStarted' | 'attemptFailed'
 	>
+	/** null: tracing is off, and the request path pays nothing for it. */
+	tracer: Pick<GatewayTracer, 'startRequest'> | null
 }
 
 /**
@@ -49,6 +52,7 @@ export interface GatewayDeps {
 export async function runChat(deps: GatewayDeps, principal: Principal, request: Request): Promise<Response> {
 	const exchange = newExchange(principal, 'chat')
 	deps.metrics.requestStarted(exchange.door)
+	if (deps.tracer) exchange.trace = deps.tracer.startRequest(exchange.door, request, exchange.startedAt)
 	try {
 		enforceKeyLimit(deps, principal)
 		const raw = parseJsonObject(await readGatewayBody(request))
@@ -188,6 +192,7 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
 		// Every attempt after the first follows a failed one: a fallback.
 		deps.metrics.attemptStarted(exchange.door, model, route.tier, exchange.attempts.length > 0)
+		const span = exchange.trace?.startAttempt(model, provider, body, attemptStart)
 		let stream: ChatStream | undefined
 		try {
 			if (exchange.stream) {
@@ -195,24 +200,31 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 				const iterator = stream[Symbol.asyncIterator]()
 				const opening = await untilContent(iterator)
 				exchange.attempts.push(attemptRecord(model, 200, attemptStart))
-				const relay = { model, prepared, opening, rest: iterator, stream, attempt, apiKey: key.apiKey }
+				const relay = { model, prepared, opening, rest: iterator, stream, attempt, apiKey: key.apiKey, span }
 				return streamResponse(deps, exchange, body, relay)
 			}
 			const result = await adapter.chat(prepared, target, attempt)
 			attempt.settle()
+			span?.succeeded(result.response.model, result.usage)
 			exchange.attempts.push(attemptRecord(model, 200, attemptStart))
 			return jsonResponse(deps, exchange, model, prepared, result)
 		} catch (error) {
 			attempt.settle()
-			if (!(error instanceof UpstreamError)) throw error
-			if (clientSignal.aborted) throw clientGone()
+			if (!(error instanceof UpstreamError)) {
+				endSpan(span, toUpstreamError(error), stream)
+				throw error
+			}
+			if (clientSignal.aborted) {
+				endSpan(span, error, stream)
+				throw clientGone()
+			}
 			const failure = maskSecrets(
 				attemptFailure(deps, error, attempt, model, exchange.stream),
 				key.apiKey,
 				deps.config.envKeys,
 			)
 			deps.metrics.attemptFailed(model, failure)
-			const billed = stream?.usageSoFar() ?? null
+			const billed = endSpan(span, failure, stream)
 			if (billed) exchange.billed.push({ model, usage: billed })
 			exchange.attempts.push({
 				...attemptRecord(model, failure.upstreamStatus, attemptStart),
@@ -225,6 +237,13 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 	const [onlyRefusal] = refusals
 	if (route.tier === null && onlyRefusal && exchange.attempts.length === 0) throw onlyRefusal
 	throw noAnswer(deps.catalog, exchange.attempts, route.tier, skipped, missingKeys)
+}
+
+/** Ends a failed attempt's span; returns the usage the upstream reported before it failed, which it bills. */
+function endSpan(span: AttemptSpan | undefined, failure: UpstreamError, stream: ChatStream | undefined) {
+	const billed = stream?.usageSoFar() ?? null
+	span?.failed(failure, billed)
+	return billed
 }
 
 const attemptRecord = (model: CatalogModel, status: number, startedAt: number): AttemptRecord => ({
