@@ -25,6 +25,16 @@ const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
 	fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
 })
 
+/**
+ * JSON kept as its text, as SQLite's text columns in JSON mode keep it: a rules document comes back with
+ * its keys in the order its author wrote them (jsonb would sort them, and reorder what the editor shows).
+ */
+const jsonText = customType<{ data: unknown; driverData: string }>({
+	dataType: () => 'text',
+	toDriver: (value) => JSON.stringify(value),
+	fromDriver: (value) => JSON.parse(value),
+})
+
 /** Milliseconds, as SQLite's `timestamp_ms` integers are. */
 const instant = (name: string) => timestamp(name, { mode: 'date', precision: 3, withTimezone: true })
 
@@ -162,7 +172,7 @@ export const ruleRevisions = pgTable('rule_revisions', {
 	authorId: integer('author_id'),
 	author: text('author').notNull(),
 	source: text('source').$type<RevisionSource>().notNull(),
-	document: jsonb('document').$type<unknown>().notNull(),
+	document: jsonText('document').notNull(),
 })
 
 export const usageDaily = pgTable(

@@ -79,7 +79,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		config.signup,
 	)
 	if (config.admin) await accounts.ensureAdmin(config.admin)
-	const rules = RulesStore.open(db, catalog, config.rulesPath)
+	const rules = await RulesStore.open(store, catalog, config.rulesPath)
 	const tuning = runtimeTuning(config)
 	const requestLog = new RequestLog(sqlite, config.databasePath, {
 		writerTuning: tuning.logWriter,
@@ -133,7 +133,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 
 /** Writes everything still in memory (request log rows, key last-use times) and closes the database. */
 export async function closeDeps(deps: AppDeps) {
-	deps.rules.close()
+	await deps.rules.close()
 	deps.retention.stop()
 	// Both bounded: the log's last rows, and the last spans (a collector that is down gets 5 s).
 	await Promise.all([deps.requestLog.close(), deps.tracer?.shutdown()])

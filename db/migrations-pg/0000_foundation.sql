@@ -79,7 +79,7 @@ CREATE TABLE "rule_revisions" (
 	"author_id" integer,
 	"author" text NOT NULL,
 	"source" text NOT NULL,
-	"document" jsonb NOT NULL
+	"document" text NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "sessions" (

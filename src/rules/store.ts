@@ -1,6 +1,6 @@
 import { desc, eq } from 'drizzle-orm'
-import type { Db } from '../../db/client'
-import { type RevisionSource, ruleRevisions } from '../../db/schema'
+import type { DataStore } from '../../db/client'
+import type { RevisionSource } from '../../db/schema'
 import { GatewayError } from '../errors'
 import { fileExists, fileSignature, readText, writeFileAtomic } from '../lib/files'
 import type { Catalog, CatalogModel } from '../providers/catalog'
@@ -60,10 +60,16 @@ export const describeError = (error: RuleError) => `${printablePath(error.path) 
 export const serializeRules = (document: unknown) => `${JSON.stringify(document, null, '\t')}\n`
 
 /**
- * The live routing rules. `RULES_PATH` is the source of truth: created from the shipped defaults on
- * first start, rewritten atomically by `save`, and watched, so a hand edit takes effect within a
- * second; an invalid edit is refused with a logged error and the last valid rules stay in force. Every
- * document that becomes live is kept as a revision in the database.
+ * The live routing rules, kept in one of two places:
+ *
+ * - **SQLite: the file.** `RULES_PATH` is the source of truth: created from the shipped defaults on first
+ *   start, rewritten atomically by `save`, and watched, so a hand edit takes effect within a second; an
+ *   invalid edit is refused with a logged error and the last valid rules stay in force.
+ * - **PostgreSQL: the database.** The latest revision is live on every instance. A save inserts a revision
+ *   and announces it on the `rules` channel; every instance compiles it within the milliseconds a NOTIFY
+ *   takes. The file, if there is one, only seeds an empty database.
+ *
+ * Either way, every document that becomes live is kept as a revision in the database.
  */
 export class RulesStore implements LiveRules {
 	private state: LiveRulesState
@@ -73,11 +79,13 @@ export class RulesStore implements LiveRules {
 	private polls = 0
 	private lastProblem = ''
 	private timer: ReturnType<typeof setInterval> | undefined
+	private unsubscribe: (() => Promise<void>) | undefined
 
 	private constructor(
-		private readonly db: Db,
+		private readonly store: DataStore,
 		private readonly catalog: Catalog,
-		readonly path: string,
+		/** The rules file; null when the rules live in the database (PostgreSQL). */
+		readonly path: string | null,
 		initial: { state: LiveRulesState; content: string },
 	) {
 		this.state = initial.state
@@ -85,84 +93,136 @@ export class RulesStore implements LiveRules {
 	}
 
 	/**
-	 * Loads (or first creates) the rules file. An invalid file at start is a `RulesValidationError`: the
+	 * Loads (or first creates) the live rules. Invalid rules at start are a `RulesValidationError`: the
 	 * server refuses to start rather than route with rules nobody meant.
 	 */
-	static open(db: Db, catalog: Catalog, path: string): RulesStore {
+	static async open(store: DataStore, catalog: Catalog, path: string): Promise<RulesStore> {
+		if (store.dialect === 'postgres') return RulesStore.openShared(store, catalog, path)
 		if (!fileExists(path)) writeFileAtomic(path, serializeRules(defaultRules))
 		const content = readText(path)
 		const document = parseAndValidate(content, catalog)
-		const latest = db.select().from(ruleRevisions).orderBy(desc(ruleRevisions.id)).limit(1).get()
+		const latest = await latestRevision(store)
 		const revision =
 			latest && sameDocument(latest.document, document)
 				? latest.id
-				: insertRevision(
-						db,
+				: await insertRevision(
+						store,
 						document,
 						latest ? { author: 'rules file', source: 'file' } : { author: 'defaults', source: 'initial' },
 					)
-		return new RulesStore(db, catalog, path, {
+		return new RulesStore(store, catalog, path, {
 			state: liveState(document, revision, catalog),
 			content,
+		}).listen()
+	}
+
+	/** The database holds the rules; the file (or else the defaults) seeds it the first time. */
+	private static async openShared(store: DataStore, catalog: Catalog, seedPath: string): Promise<RulesStore> {
+		let latest = await latestRevision(store)
+		if (!latest) {
+			const seed = fileExists(seedPath) ? readText(seedPath) : serializeRules(defaultRules)
+			await insertRevision(store, parseAndValidate(seed, catalog), { author: 'defaults', source: 'initial' })
+			latest = await latestRevision(store)
+		}
+		if (!latest) throw new Error('the first rules revision was not stored')
+		const document = parseAndValidate(JSON.stringify(latest.document), catalog)
+		return new RulesStore(store, catalog, null, {
+			state: liveState(document, latest.id, catalog),
+			content: '',
+		}).listen()
+	}
+
+	/** Adopts the revisions other instances announce (on SQLite, other stores of this process). */
+	private async listen(): Promise<RulesStore> {
+		this.unsubscribe = await this.store.subscribe('rules', () => {
+			this.adoptLatest().catch((error) => console.error('rules: could not load the latest revision', error))
 		})
+		return this
 	}
 
 	current(): LiveRulesState {
 		return this.state
 	}
 
-	/** Validates, writes the file atomically, records a revision and makes it live for the next request. */
-	save(candidate: unknown, author: RuleAuthor, source: RevisionSource = 'api'): number {
+	/**
+	 * Validates, records a revision and makes it live for the next request: on this instance at once, on
+	 * the others when they hear of it. With a file, the file is rewritten atomically first.
+	 */
+	async save(candidate: unknown, author: RuleAuthor, source: RevisionSource = 'api'): Promise<number> {
 		const result = validateRules(candidate, this.catalog)
 		if (!result.ok) throw new RulesValidationError(result.errors)
 		const content = serializeRules(result.document)
-		writeFileAtomic(this.path, content)
-		const revision = insertRevision(this.db, result.document, {
+		if (this.path) writeFileAtomic(this.path, content)
+		const revision = await insertRevision(this.store, result.document, {
 			author: author.email,
 			authorId: author.id,
 			source,
 		})
-		this.state = liveState(result.document, revision, this.catalog)
+		this.adopt(result.document, revision)
 		this.lastContent = content
+		await this.store.publish('rules', String(revision))
 		return revision
 	}
 
-	history(limit = 100): RevisionView[] {
-		return this.db
+	async history(limit = 100): Promise<RevisionView[]> {
+		const { db, tables } = this.store
+		const rows = await db
 			.select()
-			.from(ruleRevisions)
-			.orderBy(desc(ruleRevisions.id))
+			.from(tables.ruleRevisions)
+			.orderBy(desc(tables.ruleRevisions.id))
 			.limit(limit)
-			.all()
-			.map((row) => ({
-				revision: row.id,
-				createdAt: row.createdAt,
-				author: row.author,
-				source: row.source,
-				rules: row.document,
-			}))
+		return rows.map((row) => ({
+			revision: row.id,
+			createdAt: row.createdAt,
+			author: row.author,
+			source: row.source,
+			rules: row.document,
+		}))
 	}
 
 	/** Makes an old revision live again, as a new revision (validated against today's catalog). */
-	restore(revision: number, author: RuleAuthor): number {
-		const row = this.db.select().from(ruleRevisions).where(eq(ruleRevisions.id, revision)).get()
+	async restore(revision: number, author: RuleAuthor): Promise<number> {
+		const { db, tables } = this.store
+		const [row] = await db.select().from(tables.ruleRevisions).where(eq(tables.ruleRevisions.id, revision))
 		if (!row) throw new GatewayError(404, 'not_found_error', `No rules revision ${revision}`)
 		return this.save(row.document, author, 'restore')
 	}
 
-	/** Starts watching the file for hand edits. */
+	/** Starts watching the file for hand edits (in the database, changes are announced instead). */
 	watch() {
-		this.timer ??= setInterval(() => this.reloadIfChanged(), POLL_INTERVAL_MS)
+		if (!this.path) return
+		this.timer ??= setInterval(() => {
+			this.reloadIfChanged().catch((error) => console.error('rules: could not reload the file', error))
+		}, POLL_INTERVAL_MS)
 		this.timer.unref?.()
 	}
 
-	close() {
+	async close() {
 		if (this.timer) clearInterval(this.timer)
 		this.timer = undefined
+		await this.unsubscribe?.()
+	}
+
+	/**
+	 * Makes the newest revision in the database live, when it is newer than this instance's: after another
+	 * instance announced a save, or after a dropped connection (RESYNC) that may have hidden one. Rules that
+	 * this instance's catalog refuses (a rolling upgrade, say) are logged and the current ones stay.
+	 */
+	async adoptLatest(): Promise<void> {
+		const latest = await latestRevision(this.store)
+		if (!latest || latest.id <= this.state.revision) return
+		const result = validateRules(latest.document, this.catalog)
+		if (!result.ok) {
+			this.refuse(`revision ${latest.id} is not valid here:\n${result.errors.map(describeError).join('\n')}`)
+			return
+		}
+		this.adopt(result.document, latest.id)
+		console.log(`rules: revision ${latest.id} is live`)
 	}
 
 	/** Checks the file once; returns what happened (the watcher calls it, and so can tests). */
-	reloadIfChanged(): 'unchanged' | 'reloaded' | 'refused' {
+	async reloadIfChanged(): Promise<'unchanged' | 'reloaded' | 'refused'> {
+		if (!this.path) return 'unchanged'
 		// Reading the file twice a second competes with the log writer for the disk; a stat is enough to see
 		// that nothing moved. Every tenth poll reads anyway, for an edit that kept both size and mtime.
 		const stat = fileSignature(this.path)
@@ -178,8 +238,8 @@ export class RulesStore implements LiveRules {
 		this.lastContent = content
 		try {
 			const document = parseAndValidate(content, this.catalog)
-			const revision = insertRevision(this.db, document, { author: 'rules file', source: 'file' })
-			this.state = liveState(document, revision, this.catalog)
+			const revision = await insertRevision(this.store, document, { author: 'rules file', source: 'file' })
+			this.adopt(document, revision)
 			this.lastProblem = ''
 			console.log(`rules: reloaded ${this.path} as revision ${revision}`)
 			return 'reloaded'
@@ -190,7 +250,13 @@ export class RulesStore implements LiveRules {
 		}
 	}
 
-	/** Logs why the file was not taken, once per distinct problem (the watcher polls twice a second). */
+	private adopt(document: RulesDocument, revision: number) {
+		// A slower announcement of an older save must not undo a newer one.
+		if (revision < this.state.revision) return
+		this.state = liveState(document, revision, this.catalog)
+	}
+
+	/** Logs why the rules were not taken, once per distinct problem (the watcher polls twice a second). */
 	private refuse(problem: string): 'refused' {
 		if (problem !== this.lastProblem) {
 			console.error(`rules: ${problem}\nThe last valid rules stay in force.`)
@@ -220,14 +286,22 @@ function parseAndValidate(content: string, catalog: Catalog): RulesDocument {
 
 const sameDocument = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
-function insertRevision(
-	db: Db,
+async function insertRevision(
+	store: DataStore,
 	document: RulesDocument,
 	by: { author: string; authorId?: number; source: RevisionSource },
-): number {
-	return db
-		.insert(ruleRevisions)
+): Promise<number> {
+	const { db, tables } = store
+	const [row] = await db
+		.insert(tables.ruleRevisions)
 		.values({ document, author: by.author, authorId: by.authorId ?? null, source: by.source })
-		.returning({ id: ruleRevisions.id })
-		.get().id
+		.returning({ id: tables.ruleRevisions.id })
+	if (!row) throw new Error('the rules revision was not stored')
+	return row.id
+}
+
+async function latestRevision(store: DataStore) {
+	const { db, tables } = store
+	const [row] = await db.select().from(tables.ruleRevisions).orderBy(desc(tables.ruleRevisions.id)).limit(1)
+	return row
 }

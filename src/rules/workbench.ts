@@ -11,7 +11,13 @@ import { type CompiledRules, compileRules } from './compile'
 import { describeWhen } from './describe'
 import { previewRouting, type RoutingPreview } from './preview'
 import { type SimulationResult, simulateRules } from './simulate'
-import { type RuleAuthor, type RulesStore, RulesValidationError, serializeRules } from './store'
+import {
+	type RevisionView,
+	type RuleAuthor,
+	type RulesStore,
+	RulesValidationError,
+	serializeRules,
+} from './store'
 import { type RuleError, validateRules } from './validate'
 
 export interface WorkbenchDeps {
@@ -39,7 +45,7 @@ export interface Workspace {
 	text: string
 	errors: RuleError[]
 	liveRevision: number
-	history: ReturnType<RulesStore['history']>
+	history: RevisionView[]
 	/** Set after a save or a restore. */
 	savedRevision?: number
 	/** The live rules in order, each in one readable line. */
@@ -157,23 +163,25 @@ export class RulesWorkbench {
 		return simulateRules(this.deps.sqlite, this.deps.catalog, compiled, days, this.deps.textDigester)
 	}
 
-	save(document: unknown, author: RuleAuthor): number {
+	save(document: unknown, author: RuleAuthor): Promise<number> {
 		return this.deps.rules.save(document, author)
 	}
 
-	restore(revision: number, author: RuleAuthor): number {
+	restore(revision: number, author: RuleAuthor): Promise<number> {
 		return this.deps.rules.restore(revision, author)
 	}
 
 	/** The editor showing `text` (the live document by default) and the revision history. */
-	workspace(shown: { text?: string; errors?: RuleError[]; savedRevision?: number } = {}): Workspace {
+	async workspace(
+		shown: { text?: string; errors?: RuleError[]; savedRevision?: number } = {},
+	): Promise<Workspace> {
 		const { rules } = this.deps
 		return {
 			text: shown.text ?? serializeRules(rules.current().compiled.document),
 			errors: shown.errors ?? [],
 			savedRevision: shown.savedRevision,
 			liveRevision: rules.current().revision,
-			history: rules.history(),
+			history: await rules.history(),
 			summary: rules.current().compiled.document.rules.map((rule) => ({
 				name: rule.name,
 				tier: rule.tier,

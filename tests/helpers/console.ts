@@ -1,10 +1,10 @@
 /** What `act` wrote with console.error, one entry per call, instead of printing it. */
-export function errorsLoggedDuring(act: () => void): string[] {
+export async function errorsLoggedDuring(act: () => void | Promise<void>): Promise<string[]> {
 	const logged: string[] = []
 	const original = console.error
 	console.error = (message: string) => logged.push(message)
 	try {
-		act()
+		await act()
 	} finally {
 		console.error = original
 	}

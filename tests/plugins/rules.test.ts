@@ -179,20 +179,24 @@ describe('editing RULES_PATH by hand', () => {
 		writeFileSync(t.deps.config.rulesPath, JSON.stringify(RULES))
 		await until(() => t.deps.rules.current().revision === 2, 2000)
 		expect(t.deps.rules.current().compiled.document).toEqual(RULES)
-		expect(t.deps.rules.history()[0]).toMatchObject({ revision: 2, author: 'rules file', source: 'file' })
+		expect((await t.deps.rules.history())[0]).toMatchObject({
+			revision: 2,
+			author: 'rules file',
+			source: 'file',
+		})
 	})
 
 	it('refuses an invalid edit with a logged error naming each path, keeping the last valid rules', async () => {
 		await using t = await makeApp()
 		const live = t.deps.rules.current()
-		const logged = errorsLoggedDuring(() => {
+		const logged = await errorsLoggedDuring(async () => {
 			writeFileSync(
 				t.deps.config.rulesPath,
 				JSON.stringify({ ...RULES, defaultTier: 'nowhere', rules: [{ name: 'x', when: {}, tier: 'ghost' }] }),
 			)
-			expect(t.deps.rules.reloadIfChanged()).toBe('refused')
+			expect(await t.deps.rules.reloadIfChanged()).toBe('refused')
 			writeFileSync(t.deps.config.rulesPath, '{ not json')
-			expect(t.deps.rules.reloadIfChanged()).toBe('refused')
+			expect(await t.deps.rules.reloadIfChanged()).toBe('refused')
 		})
 		expect(t.deps.rules.current()).toBe(live)
 		expect(logged[0]).toContain('/defaultTier')
@@ -203,7 +207,7 @@ describe('editing RULES_PATH by hand', () => {
 	it('refuses a hand edit with a name that cannot be sent in a header, on one log line per problem', async () => {
 		await using t = await makeApp()
 		const live = t.deps.rules.current()
-		const logged = errorsLoggedDuring(() => {
+		const logged = await errorsLoggedDuring(async () => {
 			writeFileSync(
 				t.deps.config.rulesPath,
 				JSON.stringify({
@@ -212,7 +216,7 @@ describe('editing RULES_PATH by hand', () => {
 					rules: [{ name: 'chat 🚀', when: {}, tier: 'simple' }],
 				}),
 			)
-			expect(t.deps.rules.reloadIfChanged()).toBe('refused')
+			expect(await t.deps.rules.reloadIfChanged()).toBe('refused')
 		})
 		expect(t.deps.rules.current()).toBe(live)
 		expect(logged[0]?.split('\n')).toEqual([

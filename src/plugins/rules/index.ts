@@ -54,20 +54,23 @@ export const rulesPlugin = (deps: RulesDeps) => {
 			// JSON API
 			.get('/api/rules/schema', () => rulesJsonSchema())
 			.get('/api/rules', () => rules.current().compiled.document, { session: 'admin' })
-			.put('/api/rules', ({ body, auth }) => ({ revision: workbench.save(body, auth.user) }), {
+			.put('/api/rules', async ({ body, auth }) => ({ revision: await workbench.save(body, auth.user) }), {
 				session: 'admin',
 			})
 			.get(
 				'/api/rules/history',
-				() =>
-					rules
-						.history()
-						.map(({ revision, createdAt, author, rules }) => ({ revision, createdAt, author, rules })),
+				async () =>
+					(await rules.history()).map(({ revision, createdAt, author, rules }) => ({
+						revision,
+						createdAt,
+						author,
+						rules,
+					})),
 				{ session: 'admin' },
 			)
 			.post(
 				'/api/rules/history/:revision/restore',
-				({ params, auth }) => ({ revision: workbench.restore(params.revision, auth.user) }),
+				async ({ params, auth }) => ({ revision: await workbench.restore(params.revision, auth.user) }),
 				{ session: 'admin', params: RulesModel.revision },
 			)
 			.post(
@@ -80,7 +83,7 @@ export const rulesPlugin = (deps: RulesDeps) => {
 				body: RulesModel.simulate,
 			})
 			// Dashboard page and the fragments its forms swap
-			.get('/rules', ({ auth }) => page(auth.user, workbench.workspace()), { session: 'admin' })
+			.get('/rules', async ({ auth }) => page(auth.user, await workbench.workspace()), { session: 'admin' })
 			.post(
 				'/rules/validate',
 				({ body }) =>
@@ -96,22 +99,26 @@ export const rulesPlugin = (deps: RulesDeps) => {
 					const text = submittedText(body, 'rules') ?? ''
 					return submitForm(
 						set,
-						() => {
+						async () => {
 							const form = readForm(RulesModel.editorForm, body)
-							const savedRevision = workbench.save(workbench.parseDraft(form.rules), auth.user)
-							return workspaceView(request, auth.user, workbench.workspace({ savedRevision }))
+							const savedRevision = await workbench.save(workbench.parseDraft(form.rules), auth.user)
+							return workspaceView(request, auth.user, await workbench.workspace({ savedRevision }))
 						},
-						(error) =>
-							workspaceView(request, auth.user, workbench.workspace({ text, errors: problemsOf(error) })),
+						async (error) =>
+							workspaceView(
+								request,
+								auth.user,
+								await workbench.workspace({ text, errors: problemsOf(error) }),
+							),
 					)
 				},
 				{ session: 'admin' },
 			)
 			.post(
 				'/rules/history/:revision/restore',
-				({ params, auth, request }) => {
-					const savedRevision = workbench.restore(params.revision, auth.user)
-					return workspaceView(request, auth.user, workbench.workspace({ savedRevision }))
+				async ({ params, auth, request }) => {
+					const savedRevision = await workbench.restore(params.revision, auth.user)
+					return workspaceView(request, auth.user, await workbench.workspace({ savedRevision }))
 				},
 				{ session: 'admin', params: RulesModel.revision },
 			)

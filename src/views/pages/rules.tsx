@@ -7,7 +7,8 @@ interface RulesPageProps {
 	workspace: Parameters<typeof RulesWorkspace>[0]
 	logPromptText: boolean
 	logTextDigest: boolean
-	rulesPath: string
+	/** The rules file; null when the rules live in the database (PostgreSQL), shared by every instance. */
+	rulesPath: string | null
 }
 
 /** What a simulation can replay, given what the log keeps of each request's text. */
@@ -23,11 +24,19 @@ export function RulesPage({ user, workspace, logPromptText, logTextDigest, rules
 	return (
 		<Layout title="Routing rules" user={user} active="rules">
 			<section class="card notice">
-				<p>
-					Requests for <code>model: "auto"</code> go to the first tier whose rule holds. The live document is{' '}
-					<code safe>{rulesPath}</code>: edits saved here or made to the file by hand take effect for the next
-					request, and every version is kept below.
-				</p>
+				{rulesPath === null ? (
+					<p>
+						Requests for <code>model: "auto"</code> go to the first tier whose rule holds. The live document
+						is kept in the database: edits saved here take effect on every instance for its next request, and
+						every version is kept below.
+					</p>
+				) : (
+					<p>
+						Requests for <code>model: "auto"</code> go to the first tier whose rule holds. The live document
+						is <code safe>{rulesPath}</code>: edits saved here or made to the file by hand take effect for the
+						next request, and every version is kept below.
+					</p>
+				)}
 				<p class="hint" safe>
 					{replayNote(logPromptText, logTextDigest)}
 				</p>
