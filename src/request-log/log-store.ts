@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'bun:sqlite'
 import type { requestLog } from '../../db/schema'
 import type { DigestInput, TextPattern } from '../lib/text-digest'
-import { latencyBucket, utcDay } from './rollup'
+import { type RollupInput, rollupsOf } from './rollup'
 import type { DigestRequest, RowDigester } from './text-digests'
 
 /** A log row as the gateway records it: the text for the digest rides along until the writer digests it. */
@@ -107,26 +107,6 @@ export function toRow(entry: RequestLogEntry, patternSet: number): LogRow {
 /** Rows per INSERT statement: one statement per 32 rows binds and steps less often than one per row. */
 const ROWS_PER_STATEMENT = 32
 
-type UsageTotals = [
-	day: number,
-	userId: number,
-	keyId: number,
-	model: string,
-	provider: string,
-	tier: string,
-	requests: number,
-	errors: number,
-	upstreamErrors: number,
-	costUsd: number,
-	baselineCostUsd: number,
-	promptTokens: number,
-	completionTokens: number,
-	cachedTokens: number,
-	latencyMsSum: number,
-	unpriced: number,
-	missingUsage: number,
-]
-
 const num = (value: LogRow[number] | undefined) => (typeof value === 'number' ? value : 0)
 
 /**
@@ -197,43 +177,29 @@ export class LogStore {
 	}
 
 	private writeRollups(rows: readonly LogRow[]) {
-		const usage = new Map<string, UsageTotals>()
-		const latency = new Map<string, [number, number, number, number]>()
-		for (const row of rows) {
-			const day = utcDay(num(row[CREATED_AT]))
-			const userId = num(row[USER_ID])
-			const model = (row[MODEL] as string | null) ?? ''
-			const tier = (row[TIER] as string | null) ?? ''
-			const id = `${day}\u0000${userId}\u0000${row[KEY_ID]}\u0000${model}\u0000${tier}`
-			let totals = usage.get(id)
-			if (!totals) {
-				const provider = (row[PROVIDER] as string | null) ?? ''
-				totals = [day, userId, num(row[KEY_ID]), model, provider, tier, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-				usage.set(id, totals)
-			}
-			const prompt = num(row[PROMPT_TOKENS])
-			const completion = num(row[COMPLETION_TOKENS])
-			const cost = num(row[COST_USD])
-			const status = num(row[STATUS])
-			const latencyMs = num(row[LATENCY_MS])
-			totals[6]++
-			if (status >= 400) totals[7]++
-			if (status >= 500) totals[8]++
-			totals[9] += cost
-			totals[10] += num(row[BASELINE_COST_USD])
-			totals[11] += prompt
-			totals[12] += completion
-			totals[13] += num(row[CACHED_TOKENS])
-			totals[14] += latencyMs
-			if (prompt + completion > 0 && cost === 0) totals[15]++
-			if (status === 200 && !row[USAGE_REPORTED]) totals[16]++
-			const bucket = latencyBucket(latencyMs)
-			const latencyId = `${day}\u0000${userId}\u0000${bucket}`
-			const counted = latency.get(latencyId)
-			if (counted) counted[3]++
-			else latency.set(latencyId, [day, userId, bucket, 1])
-		}
-		for (const totals of usage.values()) this.upsertUsage.run(...totals)
-		for (const counted of latency.values()) this.upsertLatency.run(...counted)
+		const { usage, latency } = rollupsOf(rows.map(rollupInput))
+		for (const totals of usage) this.upsertUsage.run(...totals)
+		for (const counted of latency) this.upsertLatency.run(...counted)
+	}
+}
+
+const text = (value: LogRow[number] | undefined) => (typeof value === 'string' ? value : '')
+
+function rollupInput(row: LogRow): RollupInput {
+	return {
+		createdAtMs: num(row[CREATED_AT]),
+		userId: num(row[USER_ID]),
+		keyId: num(row[KEY_ID]),
+		model: text(row[MODEL]),
+		provider: text(row[PROVIDER]),
+		tier: text(row[TIER]),
+		status: num(row[STATUS]),
+		promptTokens: num(row[PROMPT_TOKENS]),
+		completionTokens: num(row[COMPLETION_TOKENS]),
+		cachedTokens: num(row[CACHED_TOKENS]),
+		costUsd: num(row[COST_USD]),
+		baselineCostUsd: num(row[BASELINE_COST_USD]),
+		latencyMs: num(row[LATENCY_MS]),
+		usageReported: Boolean(row[USAGE_REPORTED]),
 	}
 }

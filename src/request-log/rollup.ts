@@ -32,3 +32,99 @@ export function percentileFromHistogram(histogram: [number, number][], fraction:
 	}
 	return bucketLatency(histogram.at(-1)?.[0] ?? 0)
 }
+
+/** What the daily rollups take from one log row. */
+export interface RollupInput {
+	createdAtMs: number
+	userId: number
+	keyId: number
+	/** '' when none: the rollups' primary key has no nulls. */
+	model: string
+	provider: string
+	tier: string
+	status: number
+	promptTokens: number
+	completionTokens: number
+	cachedTokens: number
+	costUsd: number
+	baselineCostUsd: number
+	latencyMs: number
+	usageReported: boolean
+}
+
+/** One `usage_daily` row's increments, in its columns' order. */
+export type UsageTotals = [
+	day: number,
+	userId: number,
+	keyId: number,
+	model: string,
+	provider: string,
+	tier: string,
+	requests: number,
+	errors: number,
+	upstreamErrors: number,
+	costUsd: number,
+	baselineCostUsd: number,
+	promptTokens: number,
+	completionTokens: number,
+	cachedTokens: number,
+	latencyMsSum: number,
+	unpriced: number,
+	missingUsage: number,
+]
+
+/** One `latency_daily` row's increment. */
+export type LatencyCount = [day: number, userId: number, bucket: number, count: number]
+
+/**
+ * What a batch of rows adds to the daily rollups, summed per rollup row: each database writer then
+ * upserts these in the transaction that inserts the rows, so totals never disagree with the rows.
+ */
+export function rollupsOf(rows: Iterable<RollupInput>): { usage: UsageTotals[]; latency: LatencyCount[] } {
+	const usage = new Map<string, UsageTotals>()
+	const latency = new Map<string, LatencyCount>()
+	for (const row of rows) {
+		const day = utcDay(row.createdAtMs)
+		const id = `${day}\u0000${row.userId}\u0000${row.keyId}\u0000${row.model}\u0000${row.tier}`
+		let totals = usage.get(id)
+		if (!totals) {
+			totals = [
+				day,
+				row.userId,
+				row.keyId,
+				row.model,
+				row.provider,
+				row.tier,
+				0,
+				0,
+				0,
+				0,
+				0,
+				0,
+				0,
+				0,
+				0,
+				0,
+				0,
+			]
+			usage.set(id, totals)
+		}
+		totals[6]++
+		if (row.status >= 400) totals[7]++
+		if (row.status >= 500) totals[8]++
+		totals[9] += row.costUsd
+		totals[10] += row.baselineCostUsd
+		totals[11] += row.promptTokens
+		totals[12] += row.completionTokens
+		totals[13] += row.cachedTokens
+		totals[14] += row.latencyMs
+		if (row.promptTokens + row.completionTokens > 0 && row.costUsd === 0) totals[15]++
+		if (row.status === 200 && !row.usageReported) totals[16]++
+		const bucket = latencyBucket(row.latencyMs)
+		const latencyId = `${day}\u0000${row.userId}\u0000${bucket}`
+		const counted = latency.get(latencyId)
+		if (counted) counted[3]++
+		else latency.set(latencyId, [day, row.userId, bucket, 1])
+	}
+	return { usage: [...usage.values()], latency: [...latency.values()] }
+}
