@@ -1,10 +1,12 @@
 // bun run bench:simulate [rows] — times POST /api/rules/simulate's replay over a request log of
 // 100,000 rows (by default) in a real SQLite file, with the shipped default rules. Every row has its
 // text digest (LOG_TEXT_DIGEST, the default); a third also kept its text (LOG_PROMPT_TEXT).
+
+import type { Database } from 'bun:sqlite'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createDb } from '../db/client'
+import { openSqlite } from '../db/client'
 import { loadConfig } from '../src/config'
 import { TextDigester } from '../src/lib/text-digest'
 import { loadCatalog } from '../src/providers/catalog'
@@ -21,7 +23,8 @@ const DAY = 24 * 60 * 60_000
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-simulate-'))
 try {
-	const { sqlite } = createDb(join(dir, 'bench.db'))
+	const dataStore = openSqlite(join(dir, 'bench.db'))
+	const sqlite = dataStore.sqlite as Database
 	const catalog = loadCatalog(loadConfig({}))
 	const compiled = compileRules(defaultRules as RulesDocument)
 	const digestKey = crypto.getRandomValues(new Uint8Array(32))
@@ -87,10 +90,10 @@ try {
 	store.write(batch)
 	const digester = new TextDigester(digestKey)
 	const timings: number[] = []
-	let result: ReturnType<typeof simulateRules> | undefined
+	let result: Awaited<ReturnType<typeof simulateRules>> | undefined
 	for (let run = 0; run < RUNS; run++) {
 		const started = performance.now()
-		result = simulateRules(sqlite, catalog, compiled, 7, digester)
+		result = await simulateRules(dataStore, catalog, compiled, 7, digester)
 		timings.push(performance.now() - started)
 	}
 	timings.sort((a, b) => a - b)

@@ -1,15 +1,15 @@
-import type { Database } from 'bun:sqlite'
+import { sql } from 'drizzle-orm'
 import { Elysia } from 'elysia'
+import type { DataStore } from '../../db/client'
 
-export const healthPlugin = (deps: { sqlite: Database }) => {
-	const ping = deps.sqlite.query('SELECT 1 AS ok')
-	return new Elysia({ name: 'health' }).get('/healthz', function health({ set }) {
+/** Up when the database answers: the one thing every request needs. */
+export const healthPlugin = (deps: { store: DataStore }) =>
+	new Elysia({ name: 'health' }).get('/healthz', async function health({ set }) {
 		try {
-			ping.get()
+			await deps.store.db.select({ ok: sql<number>`1` }).from(deps.store.tables.users).limit(1)
 			return { status: 'ok' }
 		} catch {
 			set.status = 503
 			return { status: 'unavailable' }
 		}
 	})
-}

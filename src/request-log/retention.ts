@@ -1,4 +1,5 @@
-import type { Database } from 'bun:sqlite'
+import { and, asc, lt, lte } from 'drizzle-orm'
+import type { DataStore } from '../../db/client'
 import { DAY_MS, utcDay } from './rollup'
 
 /** Rows deleted per transaction: small enough that a request's log write never waits long behind one. */
@@ -10,13 +11,14 @@ const nextTick = () => new Promise((resolve) => setTimeout(resolve, 0))
 /**
  * Prunes request log rows (and their daily rollups) older than LOG_RETENTION_DAYS, once a day. Deletes
  * run in small chunks with a pause between them, so the gateway keeps serving and logging meanwhile.
+ * Every instance prunes; deleting what another instance already deleted removes nothing.
  */
 export class LogRetention {
 	private timer: ReturnType<typeof setInterval> | undefined
 	private running: Promise<number> | undefined
 
 	constructor(
-		private readonly sqlite: Database,
+		private readonly store: DataStore,
 		private readonly days: number,
 	) {}
 
@@ -39,25 +41,31 @@ export class LogRetention {
 	}
 
 	private async pruneInChunks(now: number): Promise<number> {
-		const cutoff = now - this.days * DAY_MS
+		const { db, tables } = this.store
+		const { requestLog, usageDaily, latencyDaily } = tables
+		const cutoff = new Date(now - this.days * DAY_MS)
 		// Rows are written in time order, so the oldest are the lowest ids: walk the primary key from the
 		// start, a chunk at a time, and stop at the first chunk that reaches into the kept period.
-		const oldest = this.sqlite.prepare<{ id: number; created_at: number }, [number]>(
-			'SELECT id, created_at FROM request_log ORDER BY id LIMIT ?',
-		)
-		const deleteOld = this.sqlite.prepare('DELETE FROM request_log WHERE id <= ? AND created_at < ?')
 		let removed = 0
 		for (;;) {
-			const chunk = oldest.all(CHUNK)
+			const chunk = await db
+				.select({ id: requestLog.id, createdAt: requestLog.createdAt })
+				.from(requestLog)
+				.orderBy(asc(requestLog.id))
+				.limit(CHUNK)
 			const last = chunk.at(-1)
 			if (!last) break
-			removed += deleteOld.run(last.id, cutoff).changes
-			if (chunk.length < CHUNK || chunk.some((row) => row.created_at >= cutoff)) break
+			const deleted = await db
+				.delete(requestLog)
+				.where(and(lte(requestLog.id, last.id), lt(requestLog.createdAt, cutoff)))
+				.returning({ id: requestLog.id })
+			removed += deleted.length
+			if (chunk.length < CHUNK || chunk.some((row) => row.createdAt >= cutoff)) break
 			await nextTick()
 		}
-		const cutoffDay = utcDay(cutoff)
-		this.sqlite.run('DELETE FROM usage_daily WHERE day < ?', [cutoffDay])
-		this.sqlite.run('DELETE FROM latency_daily WHERE day < ?', [cutoffDay])
+		const cutoffDay = utcDay(cutoff.getTime())
+		await db.delete(usageDaily).where(lt(usageDaily.day, cutoffDay))
+		await db.delete(latencyDaily).where(lt(latencyDaily.day, cutoffDay))
 		if (removed > 0) console.log(`request log: pruned ${removed} rows older than ${this.days} days`)
 		return removed
 	}

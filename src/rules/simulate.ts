@@ -1,4 +1,5 @@
-import type { Database } from 'bun:sqlite'
+import { desc, lt } from 'drizzle-orm'
+import type { DataStore } from '../../db/client'
 import type { TextDigester } from '../lib/text-digest'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { costUsd } from '../providers/pricing'
@@ -62,39 +63,70 @@ export interface RuleHits {
 
 interface LoggedRow {
 	id: number
-	created_at: number
+	createdAt: Date
 	tier: string | null
 	rule: string | null
-	cost_usd: number
-	prompt_tokens: number
-	completion_tokens: number
-	cached_tokens: number
-	cache_write_tokens: number
-	features: string
-	prompt_text: string | null
-	system_text: string | null
-	text_digest: Uint8Array | null
+	costUsd: number
+	promptTokens: number
+	completionTokens: number
+	cachedTokens: number
+	cacheWriteTokens: number
+	/** `RequestFeatures`, as the gateway logged them. */
+	features: Record<string, unknown>
+	promptText: string | null
+	systemText: string | null
+	textDigest: Uint8Array | null
 }
+
+const hasFeatures = <Row extends { features: Record<string, unknown> | null }>(
+	row: Row,
+): row is Row & { features: Record<string, unknown> } => row.features !== null
 
 /** Rows reach the log when their request ends, so a long stream may land a little after a later request. */
 const OUT_OF_ORDER_SLACK_MS = 60 * 60_000
+/** Rows read per query while walking back through the log. */
+const PAGE = 5000
 
 /**
  * The window's `auto` requests, newest first along the primary key: rows are written in time order, so the
  * walk stops once it is well past the window's start instead of reading the whole log.
  */
-function loggedAutoRequests(sqlite: Database, since: number): LoggedRow[] {
+async function loggedAutoRequests(store: DataStore, since: number): Promise<LoggedRow[]> {
+	const { db, tables } = store
+	const { requestLog } = tables
 	const rows: LoggedRow[] = []
-	const walk = sqlite.query<LoggedRow & { requested_model: string | null }, []>(
-		`SELECT id, created_at, requested_model, tier, rule, cost_usd, prompt_tokens, completion_tokens, cached_tokens,
-		        cache_write_tokens, features, prompt_text, system_text, text_digest
-		   FROM request_log ORDER BY id DESC`,
-	)
-	for (const row of walk.iterate()) {
-		if (row.created_at < since - OUT_OF_ORDER_SLACK_MS) break
-		if (row.created_at >= since && row.requested_model === 'auto' && row.features !== null) rows.push(row)
+	let before: number | undefined
+	for (;;) {
+		const page = await db
+			.select({
+				id: requestLog.id,
+				createdAt: requestLog.createdAt,
+				requestedModel: requestLog.requestedModel,
+				tier: requestLog.tier,
+				rule: requestLog.rule,
+				costUsd: requestLog.costUsd,
+				promptTokens: requestLog.promptTokens,
+				completionTokens: requestLog.completionTokens,
+				cachedTokens: requestLog.cachedTokens,
+				cacheWriteTokens: requestLog.cacheWriteTokens,
+				features: requestLog.features,
+				promptText: requestLog.promptText,
+				systemText: requestLog.systemText,
+				textDigest: requestLog.textDigest,
+			})
+			.from(requestLog)
+			.where(before === undefined ? undefined : lt(requestLog.id, before))
+			.orderBy(desc(requestLog.id))
+			.limit(PAGE)
+		for (const row of page) {
+			if (row.createdAt.getTime() < since - OUT_OF_ORDER_SLACK_MS) return rows
+			if (row.createdAt.getTime() >= since && row.requestedModel === 'auto' && hasFeatures(row))
+				rows.push(row)
+		}
+		const last = page.at(-1)
+		if (!last || page.length < PAGE) return rows
+		before = last.id
 	}
-	return rows
 }
 
 function ruleHits(rows: readonly LoggedRow[]): RuleHits[] {
@@ -104,8 +136,8 @@ function ruleHits(rows: readonly LoggedRow[]): RuleHits[] {
 		const rule = row.rule ?? 'unknown'
 		const tally = hits.get(rule) ?? { requests: 0, costUsd: 0 }
 		tally.requests++
-		tally.costUsd += row.cost_usd
-		total += row.cost_usd
+		tally.costUsd += row.costUsd
+		total += row.costUsd
 		hits.set(rule, tally)
 	}
 	return [...hits]
@@ -121,10 +153,10 @@ function ruleHits(rows: readonly LoggedRow[]): RuleHits[] {
 function loggedText(row: LoggedRow, digester: TextDigester | null): LoggedText {
 	return {
 		text:
-			row.prompt_text !== null || row.system_text !== null
-				? { lastUserMessage: row.prompt_text ?? '', system: row.system_text ?? '' }
+			row.promptText !== null || row.systemText !== null
+				? { lastUserMessage: row.promptText ?? '', system: row.systemText ?? '' }
 				: null,
-		digest: digester && row.text_digest ? digester.read(row.text_digest) : null,
+		digest: digester && row.textDigest ? digester.read(row.textDigest) : null,
 	}
 }
 
@@ -142,15 +174,15 @@ function undecidedByRule(undecided: Map<string, UndecidedByRule>): UndecidedByRu
  * a request is its logged tokens at the price of the first model in the proposed tier able to serve it.
  * `digester` reads the digests (null: digests are ignored).
  */
-export function simulateRules(
-	sqlite: Database,
+export async function simulateRules(
+	store: DataStore,
 	catalog: Catalog,
 	proposed: CompiledRules,
 	days: number,
 	digester: TextDigester | null,
 	now = Date.now(),
-): SimulationResult {
-	const rows = loggedAutoRequests(sqlite, now - days * DAY_MS)
+): Promise<SimulationResult> {
+	const rows = await loggedAutoRequests(store, now - days * DAY_MS)
 	const tierModels = new Map<string, CatalogModel[]>()
 	for (const [name, tier] of Object.entries(proposed.document.tiers)) {
 		tierModels.set(
@@ -175,7 +207,7 @@ export function simulateRules(
 	}
 	const undecided = new Map<string, UndecidedByRule>()
 	for (const row of rows) {
-		const features = JSON.parse(row.features) as RequestFeatures
+		const features = row.features as RequestFeatures
 		const logged = loggedText(row, digester)
 		if (logged.digest) result.textKept.digest++
 		if (logged.text) result.textKept.text++
@@ -205,7 +237,7 @@ export function simulateRules(
 			if (result.incapableRequests.length < MAX_LISTED) {
 				result.incapableRequests.push({
 					id: row.id,
-					createdAt: new Date(row.created_at).toISOString(),
+					createdAt: row.createdAt.toISOString(),
 					tier: decision.tier,
 					reasons,
 				})
@@ -213,12 +245,12 @@ export function simulateRules(
 			continue
 		}
 		// Requests the proposed rules cannot serve stay out of both totals, so the delta compares like with like.
-		result.current.costUsd += row.cost_usd
+		result.current.costUsd += row.costUsd
 		result.proposed.costUsd += costUsd(serving, {
-			promptTokens: row.prompt_tokens,
-			completionTokens: row.completion_tokens,
-			cachedTokens: row.cached_tokens,
-			cacheWriteTokens: row.cache_write_tokens,
+			promptTokens: row.promptTokens,
+			completionTokens: row.completionTokens,
+			cachedTokens: row.cachedTokens,
+			cacheWriteTokens: row.cacheWriteTokens,
 			cacheWrite1hTokens: 0,
 			reasoningTokens: 0,
 		})

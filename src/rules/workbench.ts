@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite'
+import type { DataStore } from '../../db/client'
 import { badRequest, GatewayError } from '../errors'
 import type { ProviderKeyVault } from '../keys/provider-keys'
 import type { TextDigester } from '../lib/text-digest'
@@ -26,7 +26,7 @@ export interface WorkbenchDeps {
 	providerKeys: ProviderKeyVault
 	adapters: ProviderAdapters
 	requestLog: Pick<RequestLog, 'flush'>
-	sqlite: Database
+	store: DataStore
 	/** Reads the log's text digests (the same key the log writes them with). */
 	textDigester: TextDigester
 }
@@ -160,7 +160,7 @@ export class RulesWorkbench {
 	async simulate(days: number, proposed?: unknown): Promise<SimulationResult> {
 		const compiled = this.compile(proposed)
 		await this.deps.requestLog.flush()
-		return simulateRules(this.deps.sqlite, this.deps.catalog, compiled, days, this.deps.textDigester)
+		return simulateRules(this.deps.store, this.deps.catalog, compiled, days, this.deps.textDigester)
 	}
 
 	save(document: unknown, author: RuleAuthor): Promise<number> {

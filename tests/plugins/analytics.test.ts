@@ -521,7 +521,7 @@ describe('log retention', () => {
 	it('prunes rows and rollups older than LOG_RETENTION_DAYS, keeping the rest', async () => {
 		const f = await fixture()
 		await using _ = f.t
-		const retention = new (await import('../../src/request-log/retention')).LogRetention(f.t.deps.sqlite, 10)
+		const retention = new (await import('../../src/request-log/retention')).LogRetention(f.t.deps.store, 10)
 		expect(await retention.prune()).toBe(1)
 		const remaining = await json<{ id: number }[]>(f.t, '/api/requests', f.dev)
 		expect(remaining.map((row) => row.id)).toEqual([4, 3, 2, 1])
