@@ -120,7 +120,6 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		cost += entryCost
 	}
 	deps.metrics.requestEnded(exchange.door, exchange, outcome, elapsed)
-	exchange.trace?.end(exchange, outcome, usage, cost)
 	deps.requestLog.record({
 		requestId: exchange.requestId,
 		createdAt: exchange.createdAt,
@@ -152,5 +151,7 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
 		textDigest: patterns && exchange.text ? { input: digestInput(exchange.text), patterns } : null,
 	})
+	// After the row: the row is the record of the request, whatever the tracing SDK does.
+	exchange.trace?.end(exchange, outcome, usage, cost)
 	return cost
 }

@@ -52,8 +52,8 @@ export interface GatewayDeps {
 export async function runChat(deps: GatewayDeps, principal: Principal, request: Request): Promise<Response> {
 	const exchange = newExchange(principal, 'chat')
 	deps.metrics.requestStarted(exchange.door)
-	if (deps.tracer) exchange.trace = deps.tracer.startRequest(exchange.door, request, exchange.startedAt)
 	try {
+		if (deps.tracer) exchange.trace = deps.tracer.startRequest(exchange.door, request, exchange.startedAt)
 		enforceKeyLimit(deps, principal)
 		const raw = parseJsonObject(await readGatewayBody(request))
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
@@ -188,11 +188,11 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		}
 		const target = { provider, model, apiKey: key.apiKey }
 		const attemptStart = performance.now()
-		const { upstreamTimeoutMs, upstreamTotalTimeoutMs } = deps.config
-		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
 		// Every attempt after the first follows a failed one: a fallback.
 		deps.metrics.attemptStarted(exchange.door, model, route.tier, exchange.attempts.length > 0)
 		const span = exchange.trace?.startAttempt(model, provider, body, attemptStart)
+		const { upstreamTimeoutMs, upstreamTotalTimeoutMs } = deps.config
+		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
 		let stream: ChatStream | undefined
 		try {
 			if (exchange.stream) {

@@ -163,27 +163,51 @@ export function createOtelTracer(config: TracingConfig, catalog: Pick<Catalog, '
 
 	return {
 		startRequest(door, request, startedAt) {
-			const { route, operation } = DOORS[door]
-			const parent = propagator.extract(ROOT_CONTEXT, request.headers, headerGetter)
-			const span = tracer.startSpan(
-				`POST ${route}`,
-				{
-					kind: SpanKind.SERVER,
-					startTime: startedAt,
-					attributes: {
-						[ATTR_HTTP_REQUEST_METHOD]: 'POST',
-						[ATTR_HTTP_ROUTE]: route,
-						[GEN_AI.operation]: operation,
-					},
-				},
-				parent,
-			)
-			return new OtelRequestSpan(tracer, span, trace.setSpan(parent, span), operation, catalog)
+			try {
+				return startRequestSpan(door, request, startedAt)
+			} catch (error) {
+				lost(error)
+				return NO_REQUEST_SPAN
+			}
 		},
 		flush: () => settle(provider.forceFlush()),
 		shutdown: () => settle(provider.shutdown()),
 	}
+
+	function startRequestSpan(door: Door, request: Request, startedAt: number): RequestSpan {
+		const { route, operation } = DOORS[door]
+		const parent = propagator.extract(ROOT_CONTEXT, request.headers, headerGetter)
+		const span = tracer.startSpan(
+			`POST ${route}`,
+			{
+				kind: SpanKind.SERVER,
+				startTime: startedAt,
+				attributes: {
+					[ATTR_HTTP_REQUEST_METHOD]: 'POST',
+					[ATTR_HTTP_ROUTE]: route,
+					[GEN_AI.operation]: operation,
+				},
+			},
+			parent,
+		)
+		return new OtelRequestSpan(tracer, span, trace.setSpan(parent, span), operation, catalog)
+	}
 }
+
+let lostBefore = false
+
+/**
+ * Tracing must never fail a request: whatever the SDK throws costs the span, is said once on the console,
+ * and the request goes on.
+ */
+function lost(error: unknown) {
+	if (lostBefore) return
+	lostBefore = true
+	console.warn(`traces: a span could not be recorded and is lost (said once): ${error}`)
+}
+
+const NO_ATTEMPT_SPAN: AttemptSpan = { succeeded() {}, failed() {} }
+const NO_REQUEST_SPAN: RequestSpan = { startAttempt: () => NO_ATTEMPT_SPAN, end() {} }
 
 class OtelRequestSpan implements RequestSpan {
 	constructor(
@@ -200,6 +224,30 @@ class OtelRequestSpan implements RequestSpan {
 		settings: AttemptSettings,
 		startedAt: number,
 	): AttemptSpan {
+		try {
+			return this.attemptSpan(model, provider, settings, startedAt)
+		} catch (error) {
+			lost(error)
+			return NO_ATTEMPT_SPAN
+		}
+	}
+
+	end(request: TracedRequest, end: TracedEnd, usage: TokenUsage | null, costUsd: number) {
+		try {
+			this.endSpan(request, end, usage, costUsd)
+		} catch (error) {
+			lost(error)
+		}
+	}
+
+	private attemptSpan(
+		model: CatalogModel,
+		provider: CatalogProvider,
+		settings: AttemptSettings,
+		startedAt: number,
+	): AttemptSpan {
+		// A request that is not sampled costs its attempts nothing more.
+		if (!this.span.isRecording()) return NO_ATTEMPT_SPAN
 		const attributes: Attributes = {
 			[GEN_AI.operation]: this.operation,
 			[GEN_AI.provider]: providerName(model.provider),
@@ -209,17 +257,15 @@ class OtelRequestSpan implements RequestSpan {
 			...settingAttributes(settings),
 			...serverAttributes(provider.baseUrl),
 		}
-		const span = this.span.isRecording()
-			? this.tracer.startSpan(
-					`${this.operation} ${model.id}`,
-					{ kind: SpanKind.CLIENT, startTime: startedAt, attributes },
-					this.context,
-				)
-			: trace.wrapSpanContext(this.span.spanContext())
+		const span = this.tracer.startSpan(
+			`${this.operation} ${model.id}`,
+			{ kind: SpanKind.CLIENT, startTime: startedAt, attributes },
+			this.context,
+		)
 		return new OtelAttemptSpan(span)
 	}
 
-	end(request: TracedRequest, end: TracedEnd, usage: TokenUsage | null, costUsd: number) {
+	private endSpan(request: TracedRequest, end: TracedEnd, usage: TokenUsage | null, costUsd: number) {
 		const span = this.span
 		if (!span.isRecording()) return span.end()
 		const route = request.route
@@ -255,6 +301,22 @@ class OtelAttemptSpan implements AttemptSpan {
 	constructor(private readonly span: Span) {}
 
 	succeeded(upstreamModel: string | undefined, usage: TokenUsage | null) {
+		try {
+			this.endOk(upstreamModel, usage)
+		} catch (error) {
+			lost(error)
+		}
+	}
+
+	failed(error: UpstreamError, billed: TokenUsage | null) {
+		try {
+			this.endFailed(error, billed)
+		} catch (thrown) {
+			lost(thrown)
+		}
+	}
+
+	private endOk(upstreamModel: string | undefined, usage: TokenUsage | null) {
 		const span = this.span
 		if (!span.isRecording()) return
 		span.setAttributes({
@@ -265,7 +327,7 @@ class OtelAttemptSpan implements AttemptSpan {
 		span.end()
 	}
 
-	failed(error: UpstreamError, billed: TokenUsage | null) {
+	private endFailed(error: UpstreamError, billed: TokenUsage | null) {
 		const span = this.span
 		if (!span.isRecording()) return
 		// error.type: the upstream's HTTP status when it answered with one, else what went wrong (timeout, …).

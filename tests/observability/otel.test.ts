@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import { loadConfig } from '../../src/config'
+import { createOtelTracer } from '../../src/observability/otel'
+import type { TracedRequest } from '../../src/observability/tracing'
 import { startGateway } from '../helpers/gateway'
 import { type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver'
 
@@ -210,6 +212,31 @@ describe('OpenTelemetry traces', () => {
 		expect(warned.filter((line) => line.startsWith('traces:'))).toEqual([
 			expect.stringContaining(`traces: export to ${url}/v1/traces failed`),
 		])
+	})
+
+	it('never throws into a request: a span that cannot be recorded is lost, and said once', async () => {
+		await using collector = startOtlpReceiver()
+		const tracing = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url }).tracing
+		if (!tracing) throw new Error('tracing is configured')
+		const tracer = createOtelTracer(tracing, { model: () => undefined })
+		const broken = {
+			get requestId(): string {
+				throw new Error('broken request')
+			},
+		} as unknown as TracedRequest
+		const warned: string[] = []
+		const original = console.warn
+		console.warn = (message: string) => warned.push(message)
+		try {
+			for (let i = 0; i < 2; i++) {
+				const span = tracer.startRequest('chat', new Request('http://localhost/v1/chat/completions'), 0)
+				expect(() => span.end(broken, { status: 200 }, null, 0)).not.toThrow()
+			}
+		} finally {
+			console.warn = original
+			await tracer.shutdown()
+		}
+		expect(warned).toEqual([expect.stringContaining('traces: a span could not be recorded')])
 	})
 
 	it('loads no tracer without an endpoint', async () => {
