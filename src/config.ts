@@ -75,6 +75,16 @@ const EnvSchema = Type.Object({
 	OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'must not be empty' })),
 	OTEL_RESOURCE_ATTRIBUTES: Type.Optional(Type.String()),
 	OTEL_SDK_DISABLED: Type.Optional(Type.String()),
+	OTEL_TRACES_SAMPLER: Type.Optional(
+		Type.String({
+			pattern: '^(parentbased_)?(always_on|always_off|traceidratio)$',
+			description:
+				'must be always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
+		}),
+	),
+	OTEL_TRACES_SAMPLER_ARG: Type.Optional(
+		Type.String({ pattern: '^(0|1|0?\\.[0-9]+|1\\.0*)$', description: 'must be a ratio from 0 to 1' }),
+	),
 	NODE_ENV: Type.Optional(Type.String()),
 })
 
@@ -107,6 +117,16 @@ export interface TracingConfig {
 	 * retries included. @default 10000 ms, the SDK's
 	 */
 	readonly timeoutMs: number
+	/**
+	 * OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG: which requests are traced. `parentBased`: a request
+	 * whose caller sent a `traceparent` follows the caller's decision. @default parentbased_always_on
+	 */
+	readonly sampler: {
+		readonly root: 'always_on' | 'always_off' | 'traceidratio'
+		readonly parentBased: boolean
+		/** For traceidratio: the share of requests traced. @default 1 */
+		readonly ratio: number
+	}
 }
 
 export interface Config {
@@ -211,6 +231,7 @@ function tracingConfig(env: Env, problems: string[]): TracingConfig | undefined 
 		else problems.push(`${name} ${KEY_VALUE_RULE}`)
 	}
 	const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true'
+	const sampler = env.OTEL_TRACES_SAMPLER ?? ''
 	const base = env.OTEL_EXPORTER_OTLP_ENDPOINT
 	const url =
 		env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && `${base.endsWith('/') ? base : `${base}/`}v1/traces`)
@@ -222,6 +243,11 @@ function tracingConfig(env: Env, problems: string[]): TracingConfig | undefined 
 		serviceName: env.OTEL_SERVICE_NAME ?? resourceAttributes['service.name'] ?? 'switchyard',
 		resourceAttributes,
 		timeoutMs: Number(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ?? env.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000),
+		sampler: {
+			root: (sampler.replace('parentbased_', '') || 'always_on') as TracingConfig['sampler']['root'],
+			parentBased: sampler === '' || sampler.startsWith('parentbased_'),
+			ratio: Number(env.OTEL_TRACES_SAMPLER_ARG ?? 1),
+		},
 	}
 }
 

@@ -18,9 +18,14 @@ import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from '
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
 import {
+	AlwaysOffSampler,
+	AlwaysOnSampler,
 	BatchSpanProcessor,
+	ParentBasedSampler,
 	type ReadableSpan,
+	type Sampler,
 	type SpanExporter,
+	TraceIdRatioBasedSampler,
 	TracerProvider,
 } from '@opentelemetry/sdk-trace'
 import {
@@ -136,6 +141,17 @@ function settle(work: Promise<void>): Promise<void> {
 	return Promise.race([work.catch(() => undefined), timeout]).finally(() => clearTimeout(timer))
 }
 
+/** OTEL_TRACES_SAMPLER's samplers, as the SDKs build them. */
+function samplerOf({ root, parentBased, ratio }: TracingConfig['sampler']): Sampler {
+	const sampler =
+		root === 'always_on'
+			? new AlwaysOnSampler()
+			: root === 'always_off'
+				? new AlwaysOffSampler()
+				: new TraceIdRatioBasedSampler(ratio)
+	return parentBased ? new ParentBasedSampler({ root: sampler }) : sampler
+}
+
 export function createOtelTracer(config: TracingConfig, catalog: Pick<Catalog, 'model'>): GatewayTracer {
 	const exporter = new ReportingExporter(
 		new OTLPTraceExporter({
@@ -146,6 +162,7 @@ export function createOtelTracer(config: TracingConfig, catalog: Pick<Catalog, '
 		config.url,
 	)
 	const provider = new TracerProvider({
+		sampler: samplerOf(config.sampler),
 		resource: defaultResource().merge(
 			resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
 		),

@@ -239,6 +239,27 @@ describe('OpenTelemetry traces', () => {
 		expect(warned).toEqual([expect.stringContaining('traces: a span could not be recorded')])
 	})
 
+	it('sends only the sampled requests, as OTEL_TRACES_SAMPLER says', async () => {
+		await using collector = startOtlpReceiver()
+		await using g = await startGateway({
+			OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+			OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+			OTEL_TRACES_SAMPLER_ARG: '0',
+		})
+		const call = (headers: Record<string, string> = {}) =>
+			g.fetch('/chat/completions', {
+				method: 'POST',
+				headers,
+				body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello' }] }),
+			})
+		expect((await call()).status).toBe(200)
+		// A caller that sampled its own trace is followed: parent-based.
+		const traceId = '0af7651916cd43dd8448eb211c80319c'
+		expect((await call({ traceparent: `00-${traceId}-b7ad6b7169203331-01` })).status).toBe(200)
+		await g.t.deps.tracer?.flush()
+		expect(collector.spans.map((span) => span.traceId)).toEqual([traceId, traceId])
+	})
+
 	it('loads no tracer without an endpoint', async () => {
 		await using g = await startGateway()
 		expect(g.t.deps.tracer).toBeNull()
@@ -261,6 +282,7 @@ describe('the OTEL_* variables', () => {
 			serviceName: 'from-attributes',
 			resourceAttributes: { 'deployment.environment': 'prod', 'service.name': 'from-attributes' },
 			timeoutMs: 10_000,
+			sampler: { root: 'always_on', parentBased: true, ratio: 1 },
 		})
 		expect(
 			loadConfig({
@@ -272,6 +294,21 @@ describe('the OTEL_* variables', () => {
 		expect(
 			loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'TRUE' }).tracing,
 		).toBeUndefined()
+		const sampled = (sampler: string, arg?: string) =>
+			loadConfig({
+				OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+				OTEL_TRACES_SAMPLER: sampler,
+				...(arg && { OTEL_TRACES_SAMPLER_ARG: arg }),
+			}).tracing?.sampler
+		expect([
+			sampled('traceidratio', '0.25'),
+			sampled('parentbased_always_off'),
+			sampled('always_on'),
+		]).toEqual([
+			{ root: 'traceidratio', parentBased: false, ratio: 0.25 },
+			{ root: 'always_off', parentBased: true, ratio: 1 },
+			{ root: 'always_on', parentBased: false, ratio: 1 },
+		])
 	})
 
 	it('refuse a malformed header list without repeating it, since it may hold a token', () => {
