@@ -4,7 +4,7 @@
 // Hand-written rather than prom-client because recording sits on the gateway's hot path: a series is
 // found by walking one Map per label (`family.at(a).at(b)`), so a request that hits known series
 // allocates nothing, where prom-client hashes a label object into a string on every call
-// (docs/observability.md, "Why a hand-written registry").
+// (docs/observability.md, "What it costs").
 
 /** A label value as the caller has it: numbers (status codes) are keys as they are, turned into text once. */
 export type LabelValue = string | number
