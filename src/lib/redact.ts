@@ -25,9 +25,22 @@ export function redactSecrets(text: string, known: readonly string[] = []): stri
 	return redacted.replace(KEY_SHAPES, MASK)
 }
 
+/**
+ * A failed statement's error from drizzle: its message lists the statement's values, which may be a
+ * session id, a key's hash or a prompt. Only the statement and the database's own error are kept.
+ */
+function withoutValues(error: Error & { query: string }): string {
+	const cause =
+		error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : String(error.cause)
+	return `Failed query (its values withheld): ${error.query}\n${cause}`
+}
+
+const isFailedQuery = (error: Error): error is Error & { query: string } =>
+	'query' in error && 'params' in error && typeof error.query === 'string'
+
 /** An error, with its stack, as a line safe to log. */
 export function loggable(error: unknown): string {
-	return redactSecrets(
-		error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error),
-	)
+	if (!(error instanceof Error)) return redactSecrets(String(error))
+	if (isFailedQuery(error)) return redactSecrets(withoutValues(error))
+	return redactSecrets(error.stack ?? `${error.name}: ${error.message}`)
 }
