@@ -60,7 +60,8 @@ describe.each(BACKENDS)('the live rules on %s, seen from two instances', (backen
 				const [stored] = await rules.history(1)
 				expect(stored?.revision).toBe(revision)
 				expect(JSON.stringify(stored?.rules)).toBe(JSON.stringify(rules.current().compiled.document))
-				expect(Object.keys((stored?.rules as RulesDocument).rules[0]?.when ?? {})).toEqual([
+				const storedRules = stored?.rules as RulesDocument | undefined
+				expect(Object.keys(storedRules?.rules[0]?.when ?? {})).toEqual([
 					'hasTools',
 					'promptTokens',
 				])
