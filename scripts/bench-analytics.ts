@@ -96,10 +96,10 @@ try {
 		`${ROWS.toLocaleString('en-US')} requests over 30 days, ${USERS} users, written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
 	)
 
-	const analytics = new UsageReports(sqlite, catalog)
-	const loggedRequests = new LoggedRequests(sqlite)
+	const analytics = new UsageReports(store, catalog)
+	const loggedRequests = new LoggedRequests(store)
 	const window = windowOf(30)
-	const time = async (label: string, target: number, run: () => unknown) => {
+	const time = async (label: string, target: number, run: () => Promise<unknown>) => {
 		const timings: number[] = []
 		for (let i = 0; i < RUNS; i++) {
 			const t0 = performance.now()

@@ -1,7 +1,8 @@
-import type { Database } from 'bun:sqlite'
+import { and, desc, eq, gte, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm'
+import type { DataStore, Tables } from '../../db/client'
 import type { AttemptRecord } from '../../db/schema'
 import { notFound } from '../errors'
-import { type Scope, userClause } from './usage-reports'
+import { inScope, type Scope } from './usage-reports'
 
 /**
  * Why a logged request has no tier: it named its model (`explicit`: rule `explicit`, or a model answered
@@ -18,10 +19,17 @@ export interface RequestFilters {
 	keyId?: number
 }
 
-/** The conditions behind `Untiered`, on `request_log r`. */
-const UNTIERED: Record<Untiered, string> = {
-	explicit: "r.tier IS NULL AND (r.rule = 'explicit' OR r.model IS NOT NULL)",
-	'before-routing': 'r.tier IS NULL AND r.rule IS NULL AND r.model IS NULL',
+/** The conditions behind `Untiered`. */
+function untiered(log: Tables['requestLog'], why: Untiered): SQL | undefined {
+	if (why === 'explicit') return and(isNull(log.tier), or(eq(log.rule, 'explicit'), isNotNull(log.model)))
+	return and(isNull(log.tier), isNull(log.rule), isNull(log.model))
+}
+
+function statusIs(log: Tables['requestLog'], status: RequestFilters['status']): SQL | undefined {
+	if (typeof status === 'number') return eq(log.status, status)
+	if (status === 'error') return gte(log.status, 400)
+	if (status === 'ok') return lt(log.status, 400)
+	return undefined
 }
 
 export interface RequestListItem {
@@ -63,137 +71,134 @@ export interface RequestDetail extends RequestListItem {
 	systemText: string | null
 }
 
+/** The columns of a list item, and the names of its key and its user (either may be gone). */
+function listColumns({ requestLog: log, gatewayKeys, users }: Tables) {
+	return {
+		id: log.id,
+		createdAt: log.createdAt,
+		keyName: gatewayKeys.name,
+		userEmail: users.email,
+		requestedModel: log.requestedModel,
+		model: log.model,
+		provider: log.provider,
+		tier: log.tier,
+		rule: log.rule,
+		status: log.status,
+		promptTokens: log.promptTokens,
+		completionTokens: log.completionTokens,
+		costUsd: log.costUsd,
+		latencyMs: log.latencyMs,
+		attempts: log.attempts,
+		error: log.error,
+	}
+}
+
 /** Reads single requests from the request log, for the requests page and `/api/requests`. */
 export class LoggedRequests {
-	constructor(private readonly sqlite: Database) {}
+	constructor(private readonly store: DataStore) {}
 
 	/** Newest first, `before` an id for the next page; every filter walks an index, never the whole log. */
-	requests(scope: Scope, filters: RequestFilters, limit: number, before?: number): RequestListItem[] {
-		const where: string[] = []
-		const params: (string | number)[] = []
-		if (before !== undefined) {
-			where.push('r.id < ?')
-			params.push(before)
-		}
-		if (scope.userId !== null) {
-			where.push('r.user_id = ?')
-			params.push(scope.userId)
-		}
-		if (filters.model === null) where.push('r.model IS NULL')
-		else if (filters.model) {
-			where.push('r.model = ?')
-			params.push(filters.model)
-		}
-		if (filters.tier) {
-			where.push('r.tier = ?')
-			params.push(filters.tier)
-		}
-		if (filters.untiered) where.push(UNTIERED[filters.untiered])
-		if (filters.keyId !== undefined) {
-			where.push('r.key_id = ?')
-			params.push(filters.keyId)
-		}
-		if (typeof filters.status === 'number') {
-			where.push('r.status = ?')
-			params.push(filters.status)
-		} else if (filters.status === 'error') where.push('r.status >= 400')
-		else if (filters.status === 'ok') where.push('r.status < 400')
-		params.push(limit)
-		const rows = this.sqlite
-			.query<RawRequestRow, (string | number)[]>(
-				`SELECT r.id, r.created_at, r.requested_model, r.model, r.provider, r.tier, r.rule, r.status, r.prompt_tokens,
-				        r.completion_tokens, r.cost_usd, r.latency_ms, r.attempts, r.error, k.name AS key_name,
-				        u.email AS user_email
-				   FROM request_log r LEFT JOIN gateway_keys k ON k.id = r.key_id LEFT JOIN users u ON u.id = r.user_id
-				  ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-				  ORDER BY r.id DESC LIMIT ?`,
+	async requests(
+		scope: Scope,
+		filters: RequestFilters,
+		limit: number,
+		before?: number,
+	): Promise<RequestListItem[]> {
+		const { db, tables } = this.store
+		const { requestLog: log, gatewayKeys, users } = tables
+		const rows = await db
+			.select(listColumns(tables))
+			.from(log)
+			.leftJoin(gatewayKeys, eq(gatewayKeys.id, log.keyId))
+			.leftJoin(users, eq(users.id, log.userId))
+			.where(
+				and(
+					before === undefined ? undefined : lt(log.id, before),
+					inScope(scope, log.userId),
+					filters.model === null
+						? isNull(log.model)
+						: filters.model
+							? eq(log.model, filters.model)
+							: undefined,
+					filters.tier ? eq(log.tier, filters.tier) : undefined,
+					filters.untiered ? untiered(log, filters.untiered) : undefined,
+					filters.keyId === undefined ? undefined : eq(log.keyId, filters.keyId),
+					statusIs(log, filters.status),
+				),
 			)
-			.all(...params)
+			.orderBy(desc(log.id))
+			.limit(limit)
 		return rows.map(toListItem)
 	}
 
 	/** One request, only within the caller's scope: another user's id is "not found". */
-	request(scope: Scope, id: number): RequestDetail {
-		const row = this.sqlite
-			.query<RawRequestRow, [number]>(
-				`SELECT r.*, k.name AS key_name, u.email AS user_email
-				   FROM request_log r LEFT JOIN gateway_keys k ON k.id = r.key_id LEFT JOIN users u ON u.id = r.user_id
-				  WHERE r.id = ?${userClause(scope, 'r.user_id')}`,
-			)
-			.get(id)
+	async request(scope: Scope, id: number): Promise<RequestDetail> {
+		const { db, tables } = this.store
+		const { requestLog: log, gatewayKeys, users } = tables
+		const [row] = await db
+			.select({
+				...listColumns(tables),
+				requestId: log.requestId,
+				keyId: log.keyId,
+				userId: log.userId,
+				upstreamModel: log.upstreamModel,
+				stream: log.stream,
+				errorType: log.errorType,
+				rulesRevision: log.rulesRevision,
+				cachedTokens: log.cachedTokens,
+				cacheWriteTokens: log.cacheWriteTokens,
+				usageReported: log.usageReported,
+				baselineCostUsd: log.baselineCostUsd,
+				ttftMs: log.ttftMs,
+				features: log.features,
+				promptText: log.promptText,
+				systemText: log.systemText,
+			})
+			.from(log)
+			.leftJoin(gatewayKeys, eq(gatewayKeys.id, log.keyId))
+			.leftJoin(users, eq(users.id, log.userId))
+			.where(and(eq(log.id, id), inScope(scope, log.userId)))
 		if (!row) throw notFound('No such request')
 		return {
 			...toListItem(row),
-			requestId: row.request_id,
-			keyId: row.key_id,
-			userId: row.user_id,
-			upstreamModel: row.upstream_model,
-			stream: row.stream === 1,
-			errorType: row.error_type,
-			rulesRevision: row.rules_revision,
-			cachedTokens: row.cached_tokens,
-			cacheWriteTokens: row.cache_write_tokens,
-			usageReported: row.usage_reported === 1,
-			baselineCostUsd: row.baseline_cost_usd,
-			ttftMs: row.ttft_ms,
-			features: row.features ? (JSON.parse(row.features) as Record<string, unknown>) : null,
-			promptText: row.prompt_text,
-			systemText: row.system_text,
+			requestId: row.requestId,
+			keyId: row.keyId,
+			userId: row.userId,
+			upstreamModel: row.upstreamModel,
+			stream: row.stream,
+			errorType: row.errorType,
+			rulesRevision: row.rulesRevision,
+			cachedTokens: row.cachedTokens,
+			cacheWriteTokens: row.cacheWriteTokens,
+			usageReported: row.usageReported,
+			baselineCostUsd: row.baselineCostUsd,
+			ttftMs: row.ttftMs,
+			features: row.features ?? null,
+			promptText: row.promptText,
+			systemText: row.systemText,
 		}
 	}
 }
 
-interface RawRequestRow {
-	id: number
-	request_id: string
-	created_at: number
-	user_id: number
-	key_id: number
-	key_name: string | null
-	user_email: string | null
-	requested_model: string | null
-	model: string | null
-	upstream_model: string | null
-	provider: string | null
-	tier: string | null
-	rule: string | null
-	rules_revision: number | null
-	stream: number
-	status: number
-	error_type: string | null
-	error: string | null
-	attempts: string
-	prompt_tokens: number
-	completion_tokens: number
-	cached_tokens: number
-	cache_write_tokens: number
-	usage_reported: number
-	cost_usd: number
-	baseline_cost_usd: number
-	latency_ms: number
-	ttft_ms: number | null
-	features: string | null
-	prompt_text: string | null
-	system_text: string | null
-}
+type ListRow = Omit<RequestListItem, 'createdAt'> & { createdAt: Date }
 
-function toListItem(row: RawRequestRow): RequestListItem {
+function toListItem(row: ListRow): RequestListItem {
 	return {
 		id: row.id,
-		createdAt: new Date(row.created_at).toISOString(),
-		keyName: row.key_name,
-		userEmail: row.user_email,
-		requestedModel: row.requested_model,
+		createdAt: row.createdAt.toISOString(),
+		keyName: row.keyName,
+		userEmail: row.userEmail,
+		requestedModel: row.requestedModel,
 		model: row.model,
 		provider: row.provider,
 		tier: row.tier,
 		rule: row.rule,
 		status: row.status,
-		promptTokens: row.prompt_tokens,
-		completionTokens: row.completion_tokens,
-		costUsd: row.cost_usd,
-		latencyMs: row.latency_ms,
-		attempts: JSON.parse(row.attempts) as AttemptRecord[],
+		promptTokens: row.promptTokens,
+		completionTokens: row.completionTokens,
+		costUsd: row.costUsd,
+		latencyMs: row.latencyMs,
+		attempts: row.attempts,
 		error: row.error,
 	}
 }

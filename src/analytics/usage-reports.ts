@@ -1,4 +1,5 @@
-import type { Database } from 'bun:sqlite'
+import { and, between, type Column, desc, eq, gt, gte, inArray, lt, ne, type SQL, sql } from 'drizzle-orm'
+import type { DataStore, Tables } from '../../db/client'
 import { forbidden } from '../errors'
 import type { Catalog } from '../providers/catalog'
 import { DAY_MS, percentileFromHistogram, utcDay } from '../request-log/rollup'
@@ -85,9 +86,24 @@ export interface Integrity {
 	uncleanStop: UncleanStop | null
 }
 
-export const userClause = (scope: Scope, column = 'user_id') =>
-	scope.userId === null ? '' : ` AND ${column} = ${scope.userId}`
+/** The rows within `scope`, by the table's user column; no condition for everyone's. */
+export const inScope = (scope: Scope, userId: Column) =>
+	scope.userId === null ? undefined : eq(userId, scope.userId)
+
 const round = (value: number, digits = 10) => Math.round(value * 10 ** digits) / 10 ** digits
+
+/**
+ * Text in SQLite's BINARY order (its UTF-8 bytes), which PostgreSQL gives only under the C collation: the
+ * menus and lists read the same on either database, whatever collation PostgreSQL was set up with.
+ */
+export const binaryOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+/** PostgreSQL answers a sum of integers as a numeric, which its driver gives as a string. */
+const total = (column: Column) => sql<number>`COALESCE(SUM(${column}), 0)`.mapWith(Number)
+const sumOf = (column: Column) => sql<number>`SUM(${column})`.mapWith(Number)
+/** How many of the group's rows meet `condition`: a CASE, since only SQLite sums booleans. */
+const countWhere = (condition: SQL | undefined) =>
+	sql<number>`SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END)`.mapWith(Number)
 
 interface TotalsRow {
 	requests: number
@@ -100,11 +116,19 @@ interface TotalsRow {
 	latency: number
 }
 
-const TOTALS = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0) AS errors,
-	COALESCE(SUM(upstream_errors), 0) AS upstreamErrors,
-	COALESCE(SUM(cost_usd), 0) AS cost, COALESCE(SUM(baseline_cost_usd), 0) AS baseline,
-	COALESCE(SUM(prompt_tokens), 0) AS prompt, COALESCE(SUM(completion_tokens), 0) AS completion,
-	COALESCE(SUM(latency_ms_sum), 0) AS latency`
+/** The rollups' totals, as a select: zeros where no row matched. */
+function rollupTotals(daily: Tables['usageDaily']) {
+	return {
+		requests: total(daily.requests),
+		errors: total(daily.errors),
+		upstreamErrors: total(daily.upstreamErrors),
+		cost: total(daily.costUsd),
+		baseline: total(daily.baselineCostUsd),
+		prompt: total(daily.promptTokens),
+		completion: total(daily.completionTokens),
+		latency: total(daily.latencyMsSum),
+	}
+}
 
 const average = (sum: number, count: number) => (count > 0 ? Math.round(sum / count) : 0)
 
@@ -115,6 +139,17 @@ export const HOUR_MS = 60 * 60_000
  * none runs longer than this (UPSTREAM_TOTAL_TIMEOUT_MS is 10 minutes by default).
  */
 const OUT_OF_ORDER_SLACK_MS = 60 * 60_000
+
+/**
+ * The hour of the day (0 to 23) a log row began in, found by halving the day: five comparisons of the
+ * timestamp column, each bound through the column so either database gets its own type (SQLite stores
+ * milliseconds, PostgreSQL a timestamptz), where the arithmetic on them would be spelled differently.
+ */
+function hourOf(createdAt: Column, start: number, first = 0, end = 24): SQL {
+	if (end - first === 1) return sql.raw(String(first))
+	const middle = (first + end) >> 1
+	return sql`CASE WHEN ${lt(createdAt, new Date(start + middle * HOUR_MS))} THEN ${hourOf(createdAt, start, first, middle)} ELSE ${hourOf(createdAt, start, middle, end)} END`
+}
 
 const toBreakdownRow = (key: string | null, totals: TotalsRow): BreakdownRow => ({
 	key,
@@ -137,6 +172,23 @@ const NO_TOTALS: TotalsRow = {
 	latency: 0,
 }
 
+type Grouped = TotalsRow & { grouping: string | number; answered: number }
+
+/**
+ * Costliest first, then busiest; ties by the grouping, ascending, as SQLite's sorter left them when it
+ * ordered these rows itself. Ordered here so that PostgreSQL's collation cannot reorder the ties.
+ */
+function costliestFirst(a: Grouped, b: Grouped): number {
+	return (
+		b.cost - a.cost ||
+		b.requests - a.requests ||
+		(typeof a.grouping === 'string' && typeof b.grouping === 'string'
+			? binaryOrder(a.grouping, b.grouping)
+			: Number(a.grouping) - Number(b.grouping)) ||
+		a.answered - b.answered
+	)
+}
+
 /** The values the requests page's filters offer, and which absent ones occur (the views word those). */
 export interface FilterOptions {
 	models: string[]
@@ -153,23 +205,25 @@ export interface FilterOptions {
 /** Reads analytics from the rollup tables; single requests are read by `LoggedRequests`. */
 export class UsageReports {
 	constructor(
-		private readonly sqlite: Database,
+		private readonly store: DataStore,
 		private readonly catalog: Catalog,
 	) {}
 
-	overview(scope: Scope, window: Window): Overview {
-		const totals = this.sqlite
-			.query<TotalsRow, [number, number]>(
-				`SELECT ${TOTALS} FROM usage_daily WHERE day BETWEEN ? AND ?${userClause(scope)}`,
-			)
-			.get(window.firstDay, window.lastDay) as TotalsRow
-		const histogram = this.sqlite
-			.query<{ bucket: number; count: number }, [number, number]>(
-				`SELECT bucket, SUM(count) AS count FROM latency_daily
-				  WHERE day BETWEEN ? AND ?${userClause(scope)} GROUP BY bucket ORDER BY bucket`,
-			)
-			.all(window.firstDay, window.lastDay)
-			.map((row): [number, number] => [row.bucket, row.count])
+	async overview(scope: Scope, window: Window): Promise<Overview> {
+		const { db, tables } = this.store
+		const { usageDaily, latencyDaily } = tables
+		const [[totals = NO_TOTALS], histogram] = await Promise.all([
+			db
+				.select(rollupTotals(usageDaily))
+				.from(usageDaily)
+				.where(and(inWindow(usageDaily.day, window), inScope(scope, usageDaily.userId))),
+			db
+				.select({ bucket: latencyDaily.bucket, count: sumOf(latencyDaily.count) })
+				.from(latencyDaily)
+				.where(and(inWindow(latencyDaily.day, window), inScope(scope, latencyDaily.userId)))
+				.groupBy(latencyDaily.bucket)
+				.orderBy(latencyDaily.bucket),
+		])
 		return {
 			requests: totals.requests,
 			errors: totals.errors,
@@ -180,31 +234,48 @@ export class UsageReports {
 			promptTokens: totals.prompt,
 			completionTokens: totals.completion,
 			avgLatencyMs: average(totals.latency, totals.requests),
-			p95LatencyMs: percentileFromHistogram(histogram, 0.95),
+			p95LatencyMs: percentileFromHistogram(
+				histogram.map((row): [number, number] => [row.bucket, row.count]),
+				0.95,
+			),
 		}
 	}
 
 	/** Each user's spend in the window, for the admin's Users page; users without requests are absent. */
-	spendByUser(window: Window): Map<number, number> {
-		const rows = this.sqlite
-			.query<{ userId: number; cost: number }, [number, number]>(
-				'SELECT user_id AS userId, SUM(cost_usd) AS cost FROM usage_daily WHERE day BETWEEN ? AND ? GROUP BY user_id',
-			)
-			.all(window.firstDay, window.lastDay)
+	async spendByUser(window: Window): Promise<Map<number, number>> {
+		const { db, tables } = this.store
+		const { usageDaily } = tables
+		const rows = await db
+			.select({ userId: usageDaily.userId, cost: sumOf(usageDaily.costUsd) })
+			.from(usageDaily)
+			.where(inWindow(usageDaily.day, window))
+			.groupBy(usageDaily.userId)
 		return new Map(rows.map((row) => [row.userId, round(row.cost)]))
 	}
 
-	breakdown(scope: Scope, by: BreakdownBy, window: Window): BreakdownRow[] {
-		const column = by === 'key' ? 'key_id' : by
-		// Requests without a tier are split by whether a model answered them (`answered`).
-		const answered = "CASE WHEN tier = '' THEN model != '' ELSE 1 END"
-		const grouping = by === 'tier' ? `tier, ${answered}` : column
-		const grouped = this.sqlite
-			.query<TotalsRow & { grouping: string | number; answered: number }, [number, number]>(
-				`SELECT ${column} AS grouping, ${by === 'tier' ? answered : 1} AS answered, ${TOTALS} FROM usage_daily
-				  WHERE day BETWEEN ? AND ?${userClause(scope)} GROUP BY ${grouping} ORDER BY cost DESC, requests DESC`,
-			)
-			.all(window.firstDay, window.lastDay)
+	async breakdown(scope: Scope, by: BreakdownBy, window: Window): Promise<BreakdownRow[]> {
+		const { db, tables } = this.store
+		const { usageDaily } = tables
+		const column = {
+			day: usageDaily.day,
+			model: usageDaily.model,
+			provider: usageDaily.provider,
+			tier: usageDaily.tier,
+			key: usageDaily.keyId,
+		}[by]
+		// Requests without a tier are split by whether a model answered them (`answered`). No parameter in
+		// it: PostgreSQL matches the grouped expression with the selected one by its text.
+		const answered = sql<number>`CASE WHEN ${usageDaily.tier} = '' AND ${usageDaily.model} = '' THEN 0 ELSE 1 END`
+		const grouped: Grouped[] = await db
+			.select({
+				grouping: column,
+				answered: (by === 'tier' ? answered : sql<number>`1`).mapWith(Number),
+				...rollupTotals(usageDaily),
+			})
+			.from(usageDaily)
+			.where(and(inWindow(usageDaily.day, window), inScope(scope, usageDaily.userId)))
+			.groupBy(...(by === 'tier' ? [usageDaily.tier, answered] : [column]))
+		grouped.sort(costliestFirst)
 		if (by === 'day') {
 			const byDay = new Map(grouped.map((row) => [Number(row.grouping), row]))
 			const rows: BreakdownRow[] = []
@@ -213,7 +284,7 @@ export class UsageReports {
 			return rows
 		}
 		if (by === 'key') {
-			const names = this.keyNames(grouped.map((row) => Number(row.grouping)))
+			const names = await this.keyNames(grouped.map((row) => Number(row.grouping)))
 			return grouped.map((row) => ({
 				...toBreakdownRow(names.get(Number(row.grouping)) ?? `key ${row.grouping}`, row),
 				keyId: Number(row.grouping),
@@ -233,22 +304,41 @@ export class UsageReports {
 	 * follow time give or take a long request: the rows after the last one begun well before the day, so
 	 * the query walks that day's rows, never the whole log.
 	 */
-	hourly(scope: Scope, day: number, now = Date.now()): BreakdownRow[] {
+	async hourly(scope: Scope, day: number, now = Date.now()): Promise<BreakdownRow[]> {
 		const start = day * DAY_MS
 		const hours = Math.min(24, Math.max(0, Math.floor((now - start) / HOUR_MS) + 1))
 		if (hours === 0) return []
-		const grouped = this.sqlite
-			.query<TotalsRow & { hour: number }, [number, number, number, number]>(
-				`SELECT (created_at - ?) / ${HOUR_MS} AS hour, COUNT(*) AS requests,
-				        SUM(status >= 400) AS errors, SUM(status >= 500) AS upstreamErrors,
-				        SUM(cost_usd) AS cost, SUM(baseline_cost_usd) AS baseline, SUM(prompt_tokens) AS prompt,
-				        SUM(completion_tokens) AS completion, SUM(latency_ms) AS latency
-				   FROM request_log
-				  WHERE id > COALESCE((SELECT id FROM request_log WHERE created_at < ? ORDER BY id DESC LIMIT 1), 0)
-				    AND created_at >= ? AND created_at < ?${userClause(scope)}
-				  GROUP BY hour`,
+		const { db, tables } = this.store
+		const { requestLog } = tables
+		const lastBefore = db
+			.select({ id: requestLog.id })
+			.from(requestLog)
+			.where(lt(requestLog.createdAt, new Date(start - OUT_OF_ORDER_SLACK_MS)))
+			.orderBy(desc(requestLog.id))
+			.limit(1)
+		const grouped = await db
+			.select({
+				// Grouped by its name: PostgreSQL would not match the expression's parameters with themselves.
+				hour: sql<number>`${hourOf(requestLog.createdAt, start)}`.mapWith(Number).as('hour'),
+				requests: sql<number>`COUNT(*)`.mapWith(Number),
+				errors: countWhere(gte(requestLog.status, 400)),
+				upstreamErrors: countWhere(gte(requestLog.status, 500)),
+				cost: sumOf(requestLog.costUsd),
+				baseline: sumOf(requestLog.baselineCostUsd),
+				prompt: sumOf(requestLog.promptTokens),
+				completion: sumOf(requestLog.completionTokens),
+				latency: sumOf(requestLog.latencyMs),
+			})
+			.from(requestLog)
+			.where(
+				and(
+					gt(requestLog.id, sql`COALESCE(${lastBefore}, 0)`),
+					gte(requestLog.createdAt, new Date(start)),
+					lt(requestLog.createdAt, new Date(start + DAY_MS)),
+					inScope(scope, requestLog.userId),
+				),
 			)
-			.all(start, start - OUT_OF_ORDER_SLACK_MS, start, start + DAY_MS)
+			.groupBy(sql`hour`)
 		const byHour = new Map(grouped.map((row) => [row.hour, row]))
 		return Array.from({ length: hours }, (_, hour) =>
 			toBreakdownRow(new Date(start + hour * HOUR_MS).toISOString(), byHour.get(hour) ?? NO_TOTALS),
@@ -256,59 +346,72 @@ export class UsageReports {
 	}
 
 	/** `uncleanStop`: what this run found at start, passed only for a viewer who may see it. */
-	integrity(scope: Scope, window: Window, uncleanStop: UncleanStop | null = null): Integrity {
-		const counts = this.sqlite
-			.query<{ unpriced: number; missing: number }, [number, number]>(
-				`SELECT COALESCE(SUM(unpriced), 0) AS unpriced, COALESCE(SUM(missing_usage), 0) AS missing
-				   FROM usage_daily WHERE day BETWEEN ? AND ?${userClause(scope)}`,
-			)
-			.get(window.firstDay, window.lastDay) ?? { unpriced: 0, missing: 0 }
-		const models = this.sqlite
-			.query<{ model: string }, [number, number]>(
-				`SELECT DISTINCT model FROM usage_daily WHERE day BETWEEN ? AND ? AND model != ''${userClause(scope)}`,
-			)
-			.all(window.firstDay, window.lastDay)
+	async integrity(scope: Scope, window: Window, uncleanStop: UncleanStop | null = null): Promise<Integrity> {
+		const { db, tables } = this.store
+		const { usageDaily } = tables
+		const inView = and(inWindow(usageDaily.day, window), inScope(scope, usageDaily.userId))
+		const [[counts = { unpriced: 0, missing: 0 }], models] = await Promise.all([
+			db
+				.select({ unpriced: total(usageDaily.unpriced), missing: total(usageDaily.missingUsage) })
+				.from(usageDaily)
+				.where(inView),
+			db
+				.selectDistinct({ model: usageDaily.model })
+				.from(usageDaily)
+				.where(and(inView, ne(usageDaily.model, ''))),
+		])
+		const unpricedModels = models
 			.map((row) => row.model)
-		const unpricedModels = models.filter((id) => {
-			const model = this.catalog.model(id)
-			return !model || (model.inputPerMTok === 0 && model.outputPerMTok === 0)
-		})
+			.filter((id) => {
+				const model = this.catalog.model(id)
+				return !model || (model.inputPerMTok === 0 && model.outputPerMTok === 0)
+			})
+			.sort(binaryOrder)
 		// The lost rows are older than the notice: a window that starts after it holds none of them.
-		const inWindow = uncleanStop !== null && Date.parse(uncleanStop.noticedAt) >= window.firstDay * DAY_MS
+		const inWindowNotice =
+			uncleanStop !== null && Date.parse(uncleanStop.noticedAt) >= window.firstDay * DAY_MS
 		return {
 			unpricedRequests: counts.unpriced,
 			missingUsageRequests: counts.missing,
 			unpricedModels,
-			uncleanStop: inWindow ? uncleanStop : null,
+			uncleanStop: inWindowNotice ? uncleanStop : null,
 		}
 	}
 
 	/** Distinct values for the filter menus of the requests page. */
-	filterOptions(scope: Scope): FilterOptions {
-		const distinct = (column: string) =>
-			this.sqlite
-				.query<{ value: string }, []>(
-					`SELECT DISTINCT ${column} AS value FROM usage_daily WHERE ${column} != ''${userClause(scope)} ORDER BY value`,
-				)
-				.all()
+	async filterOptions(scope: Scope): Promise<FilterOptions> {
+		const { db, tables } = this.store
+		const { usageDaily } = tables
+		const mine = inScope(scope, usageDaily.userId)
+		const distinct = async (column: typeof usageDaily.model | typeof usageDaily.tier) =>
+			(
+				await db
+					.selectDistinct({ value: column })
+					.from(usageDaily)
+					.where(and(ne(column, ''), mine))
+			)
 				.map((row) => row.value)
-		const absent = this.sqlite
-			.query<{ unanswered: number | null; untiered: number | null; untieredUnanswered: number | null }, []>(
-				`SELECT MAX(model = '') AS unanswered, MAX(tier = '') AS untiered,
-				        MAX(tier = '' AND model = '') AS untieredUnanswered
-				   FROM usage_daily WHERE 1 = 1${userClause(scope)}`,
-			)
-			.get()
-		const keyIds = this.sqlite
-			.query<{ id: number }, []>(
-				`SELECT DISTINCT key_id AS id FROM usage_daily WHERE 1 = 1${userClause(scope)}`,
-			)
-			.all()
-			.map((row) => row.id)
-		const names = this.keyNames(keyIds)
+				.sort(binaryOrder)
+		const occurs = (condition: SQL) =>
+			sql<number | null>`MAX(CASE WHEN ${condition} THEN 1 ELSE 0 END)`.mapWith(Number)
+		const [models, tiers, [absent], keyRows] = await Promise.all([
+			distinct(usageDaily.model),
+			distinct(usageDaily.tier),
+			db
+				.select({
+					unanswered: occurs(sql`${usageDaily.model} = ''`),
+					untiered: occurs(sql`${usageDaily.tier} = ''`),
+					untieredUnanswered: occurs(sql`${usageDaily.tier} = '' AND ${usageDaily.model} = ''`),
+				})
+				.from(usageDaily)
+				.where(mine),
+			db.selectDistinct({ id: usageDaily.keyId }).from(usageDaily).where(mine).orderBy(usageDaily.keyId),
+		])
+		const keyIds = keyRows.map((row) => row.id)
+		const names = await this.keyNames(keyIds)
 		return {
-			models: distinct('model'),
-			tiers: distinct('tier'),
+			models,
+			tiers,
 			keys: keyIds.map((id) => ({ id, name: names.get(id) ?? `key ${id}` })),
 			unanswered: absent?.unanswered === 1,
 			untiered: absent?.untiered === 1,
@@ -316,13 +419,17 @@ export class UsageReports {
 		}
 	}
 
-	private keyNames(ids: number[]): Map<number, string> {
+	private async keyNames(ids: number[]): Promise<Map<number, string>> {
 		if (ids.length === 0) return new Map()
-		const rows = this.sqlite
-			.query<{ id: number; name: string }, number[]>(
-				`SELECT id, name FROM gateway_keys WHERE id IN (${ids.map(() => '?').join(', ')})`,
-			)
-			.all(...ids)
+		const { db, tables } = this.store
+		const { gatewayKeys } = tables
+		const rows = await db
+			.select({ id: gatewayKeys.id, name: gatewayKeys.name })
+			.from(gatewayKeys)
+			.where(inArray(gatewayKeys.id, ids))
 		return new Map(rows.map((row) => [row.id, row.name]))
 	}
 }
+
+/** The rollup rows of the window's days. */
+const inWindow = (day: Column, window: Window) => between(day, window.firstDay, window.lastDay)

@@ -57,12 +57,12 @@ describe('UsageReports.hourly', () => {
 		record('one', at(14, 20), 0.08)
 		await t.deps.requestLog.flush()
 		const now = at(14, 30).getTime()
-		const everyone = t.deps.analytics.hourly({ userId: null }, DAY, now)
+		const everyone = await t.deps.analytics.hourly({ userId: null }, DAY, now)
 		expect(everyone.map((row) => row.key)).toEqual(
 			Array.from({ length: 15 }, (_, hour) => at(hour).toISOString()),
 		)
 		expect(costs(everyone)).toEqual([0.01, 0, 0, 1.06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.08])
-		const mine = t.deps.analytics.hourly({ userId: oneId }, DAY, now)
+		const mine = await t.deps.analytics.hourly({ userId: oneId }, DAY, now)
 		expect(mine[3]).toEqual({
 			key: '2026-12-03T03:00:00.000Z',
 			requests: 2,
@@ -81,12 +81,12 @@ describe('UsageReports.hourly', () => {
 		await using _ = t
 		record('one', at(23, 59), 0.5)
 		await t.deps.requestLog.flush()
-		const hours = t.deps.analytics.hourly({ userId: null }, DAY, START + 3 * DAY_MS)
+		const hours = await t.deps.analytics.hourly({ userId: null }, DAY, START + 3 * DAY_MS)
 		expect(hours).toHaveLength(24)
 		expect(hours[23]?.costUsd).toBe(0.5)
 		// Its first minute already has a point of its own: the chart is never empty while the day is on.
-		expect(t.deps.analytics.hourly({ userId: null }, DAY, START)).toHaveLength(1)
-		expect(t.deps.analytics.hourly({ userId: null }, DAY, START - 1)).toEqual([])
+		expect(await t.deps.analytics.hourly({ userId: null }, DAY, START)).toHaveLength(1)
+		expect(await t.deps.analytics.hourly({ userId: null }, DAY, START - 1)).toEqual([])
 	})
 
 	it('keeps the day to its own requests, whatever order the log wrote them in', async () => {
@@ -101,7 +101,7 @@ describe('UsageReports.hourly', () => {
 		record('one', at(24, 1), 16)
 		record('one', at(-1), 32)
 		await t.deps.requestLog.flush()
-		const hours = t.deps.analytics.hourly({ userId: null }, DAY, START + DAY_MS + HOUR_MS)
+		const hours = await t.deps.analytics.hourly({ userId: null }, DAY, START + DAY_MS + HOUR_MS)
 		expect(hours.reduce((sum, row) => sum + row.requests, 0)).toBe(2)
 		expect(costs(hours).slice(0, 3)).toEqual([0.01, 0.02, 0])
 	})
@@ -112,8 +112,8 @@ describe('UsageReports.hourly', () => {
 		for (let i = 0; i < 48; i++) record(i % 2 ? 'one' : 'two', at(Math.floor(i / 2), i), 0.001 * (i + 1))
 		await t.deps.requestLog.flush()
 		const window = { days: 1, firstDay: DAY, lastDay: DAY }
-		const [daily] = t.deps.analytics.breakdown({ userId: null }, 'day', window)
-		const hours = t.deps.analytics.hourly({ userId: null }, DAY, START + DAY_MS)
+		const [daily] = await t.deps.analytics.breakdown({ userId: null }, 'day', window)
+		const hours = await t.deps.analytics.hourly({ userId: null }, DAY, START + DAY_MS)
 		const sum = (field: 'requests' | 'costUsd' | 'baselineCostUsd' | 'promptTokens') =>
 			hours.reduce((total, row) => total + row[field], 0)
 		expect(sum('requests')).toBe(daily?.requests ?? -1)
@@ -141,21 +141,21 @@ describe('UsageReports breakdowns without a tier or a model', () => {
 		})
 		await t.deps.requestLog.flush()
 		const window = { days: 1, firstDay: DAY, lastDay: DAY }
-		const by = (what: 'tier' | 'model' | 'provider') =>
-			t.deps.analytics
-				.breakdown({ userId: null }, what, window)
-				.map(({ key, answered, requests }) => ({ key, answered, requests }))
-		expect(by('tier')).toEqual([
+		const by = async (what: 'tier' | 'model' | 'provider') =>
+			(await t.deps.analytics.breakdown({ userId: null }, what, window)).map(
+				({ key, answered, requests }) => ({ key, answered, requests }),
+			)
+		expect(await by('tier')).toEqual([
 			{ key: null, answered: true, requests: 1 },
 			{ key: 'simple', answered: undefined, requests: 1 },
 			{ key: null, answered: false, requests: 2 },
 		])
-		expect(by('model')).toEqual([
+		expect(await by('model')).toEqual([
 			{ key: 'openai/gpt-4o-mini', answered: undefined, requests: 2 },
 			{ key: null, answered: undefined, requests: 2 },
 		])
-		expect(by('provider').map((row) => row.key)).toEqual(['openai', null])
-		expect(t.deps.analytics.filterOptions({ userId: null })).toMatchObject({
+		expect((await by('provider')).map((row) => row.key)).toEqual(['openai', null])
+		expect(await t.deps.analytics.filterOptions({ userId: null })).toMatchObject({
 			models: ['openai/gpt-4o-mini'],
 			tiers: ['simple'],
 			unanswered: true,

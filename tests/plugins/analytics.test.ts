@@ -512,8 +512,8 @@ describe('GET /api/analytics/integrity', () => {
 		const stop = { startedAt: daysAgo(4).toISOString(), pid: 7, noticedAt: daysAgo(3).toISOString() }
 		const integrity = (days: number) =>
 			f.t.deps.analytics.integrity({ userId: null }, windowOf(days, NOW), stop)
-		expect(integrity(7).uncleanStop).toEqual(stop)
-		expect(integrity(1).uncleanStop).toBeNull()
+		expect((await integrity(7)).uncleanStop).toEqual(stop)
+		expect((await integrity(1)).uncleanStop).toBeNull()
 	})
 })
 

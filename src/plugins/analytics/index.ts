@@ -30,9 +30,9 @@ export interface AnalyticsDeps extends SessionDeps {
 export const analyticsPlugin = (deps: AnalyticsDeps) => {
 	const { analytics, loggedRequests, requestLog } = deps
 	/** Reads see every answered request: rows still buffered are written first (a no-op when none are). */
-	async function fresh<Reader>(reader: Reader) {
+	async function fresh<Answer>(read: () => Promise<Answer>): Promise<Answer> {
 		await requestLog.flush()
-		return reader
+		return read()
 	}
 	const hasKeys = async (user: PublicUser) =>
 		(await deps.gatewayKeys.list(user.id)).some((key) => !key.revokedAt)
@@ -51,25 +51,35 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 		const scope = scopeFor(user, query.scope)
 		const now = Date.now()
 		const window = windowOf(query.days ?? DEFAULT_DAYS, now)
-		const service = await fresh(analytics)
+		await requestLog.flush()
 		// One day drawn by the day would be a single point: it is drawn by the hour.
-		const trend: CostTrend =
+		const trend = async (): Promise<CostTrend> =>
 			window.days === 1
-				? { unit: 'hour', rows: service.hourly(scope, window.lastDay, now) }
-				: { unit: 'day', rows: service.breakdown(scope, 'day', window) }
+				? { unit: 'hour', rows: await analytics.hourly(scope, window.lastDay, now) }
+				: { unit: 'day', rows: await analytics.breakdown(scope, 'day', window) }
+		// Independent reads: on PostgreSQL their round trips overlap.
+		const [overview, costTrend, byModel, byTier, integrity, keys, providers] = await Promise.all([
+			analytics.overview(scope, window),
+			trend(),
+			analytics.breakdown(scope, 'model', window),
+			analytics.breakdown(scope, 'tier', window),
+			analytics.integrity(scope, window, uncleanStopFor(user)),
+			hasKeys(user),
+			readyProviders(user),
+		])
 		return {
 			days: window.days,
 			everyone: scope.userId === null,
 			isAdmin: user.role === 'admin',
-			overview: service.overview(scope, window),
-			trend,
-			byModel: service.breakdown(scope, 'model', window),
-			byTier: service.breakdown(scope, 'tier', window),
-			integrity: service.integrity(scope, window, uncleanStopFor(user)),
+			overview,
+			trend: costTrend,
+			byModel,
+			byTier,
+			integrity,
 			reference: deps.rules.current().reference?.qualifiedId ?? null,
 			baseUrl: baseUrl(request),
-			hasKeys: await hasKeys(user),
-			readyProviders: await readyProviders(user),
+			hasKeys: keys,
+			readyProviders: providers,
 		}
 	}
 
@@ -79,10 +89,9 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 			// JSON API
 			.get(
 				'/api/analytics/overview',
-				async ({ auth, query }) =>
-					(await fresh(analytics)).overview(
-						scopeFor(auth.user, query.scope),
-						windowOf(query.days ?? DEFAULT_DAYS),
+				({ auth, query }) =>
+					fresh(() =>
+						analytics.overview(scopeFor(auth.user, query.scope), windowOf(query.days ?? DEFAULT_DAYS)),
 					),
 				{ session: 'user', query: AnalyticsModel.window },
 			)
@@ -90,21 +99,25 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				'/api/analytics/breakdown',
 				async ({ auth, query }) => ({
 					by: query.by,
-					rows: (await fresh(analytics)).breakdown(
-						scopeFor(auth.user, query.scope),
-						query.by,
-						windowOf(query.days ?? DEFAULT_DAYS),
+					rows: await fresh(() =>
+						analytics.breakdown(
+							scopeFor(auth.user, query.scope),
+							query.by,
+							windowOf(query.days ?? DEFAULT_DAYS),
+						),
 					),
 				}),
 				{ session: 'user', query: AnalyticsModel.breakdown },
 			)
 			.get(
 				'/api/analytics/integrity',
-				async ({ auth, query }) =>
-					(await fresh(analytics)).integrity(
-						scopeFor(auth.user, query.scope),
-						windowOf(query.days ?? DEFAULT_DAYS),
-						uncleanStopFor(auth.user),
+				({ auth, query }) =>
+					fresh(() =>
+						analytics.integrity(
+							scopeFor(auth.user, query.scope),
+							windowOf(query.days ?? DEFAULT_DAYS),
+							uncleanStopFor(auth.user),
+						),
 					),
 				{ session: 'user', query: AnalyticsModel.window },
 			)
@@ -112,11 +125,8 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				'/api/requests',
 				async ({ auth, query, set }) => {
 					const limit = query.limit ?? DEFAULT_PAGE
-					const rows = (await fresh(loggedRequests)).requests(
-						scopeFor(auth.user, query.scope),
-						toFilters(query),
-						limit,
-						query.before,
+					const rows = await fresh(() =>
+						loggedRequests.requests(scopeFor(auth.user, query.scope), toFilters(query), limit, query.before),
 					)
 					const last = rows.at(-1)
 					if (last && rows.length === limit) set.headers['x-next-before'] = String(last.id)
@@ -126,8 +136,8 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 			)
 			.get(
 				'/api/requests/:id',
-				async ({ auth, params, query }) =>
-					(await fresh(loggedRequests)).request(scopeFor(auth.user, query.scope), params.id),
+				({ auth, params, query }) =>
+					fresh(() => loggedRequests.request(scopeFor(auth.user, query.scope), params.id)),
 				{ session: 'user', params: AnalyticsModel.id, query: t.Object({ scope }) },
 			)
 			// Dashboard pages; the same URL answers htmx with its fragment
@@ -150,17 +160,14 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 					set.headers.vary = 'HX-Request'
 					const scope = scopeFor(auth.user, query.scope)
 					const requestQuery = toRequestQuery(query)
-					const requests = (await fresh(loggedRequests)).requests(
-						scope,
-						toFilters(query),
-						DEFAULT_PAGE,
-						query.before,
+					const requests = await fresh(() =>
+						loggedRequests.requests(scope, toFilters(query), DEFAULT_PAGE, query.before),
 					)
 					return fragmentOrPage(
 						request,
 						() => RequestsList({ requests, query: requestQuery, pageSize: DEFAULT_PAGE }),
 						async () => {
-							const options = analytics.filterOptions(scope)
+							const options = await analytics.filterOptions(scope)
 							return RequestsPage({
 								user: auth.user,
 								query: requestQuery,
@@ -181,11 +188,13 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				'/requests/rows',
 				async ({ auth, query }) => {
 					if (query.before === undefined) throw badRequest('before is required', 'before')
-					const requests = (await fresh(loggedRequests)).requests(
-						scopeFor(auth.user, query.scope),
-						toFilters(query),
-						DEFAULT_PAGE,
-						query.before,
+					const requests = await fresh(() =>
+						loggedRequests.requests(
+							scopeFor(auth.user, query.scope),
+							toFilters(query),
+							DEFAULT_PAGE,
+							query.before,
+						),
 					)
 					return RequestRows({ requests, query: toRequestQuery(query), pageSize: DEFAULT_PAGE })
 				},
@@ -195,9 +204,8 @@ export const analyticsPlugin = (deps: AnalyticsDeps) => {
 				'/requests/:id',
 				async ({ auth, params, request }) => {
 					// An admin may open anyone's request; a developer only their own.
-					const detail = (await fresh(loggedRequests)).request(
-						{ userId: auth.user.role === 'admin' ? null : auth.user.id },
-						params.id,
+					const detail = await fresh(() =>
+						loggedRequests.request({ userId: auth.user.role === 'admin' ? null : auth.user.id }, params.id),
 					)
 					return fragmentOrPage(
 						request,

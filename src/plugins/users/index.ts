@@ -35,7 +35,7 @@ export const usersPlugin = (deps: UsersDeps) => {
 
 	async function usersWithSpend() {
 		await deps.requestLog.flush()
-		const spend = deps.analytics.spendByUser(windowOf(30))
+		const spend = await deps.analytics.spendByUser(windowOf(30))
 		return (await accounts.list()).map((user) => ({ ...user, spentUsd30d: spend.get(user.id) ?? 0 }))
 	}
 
