@@ -10,7 +10,6 @@ import {
 	doublePrecision,
 	index,
 	integer,
-	jsonb,
 	pgTable,
 	primaryKey,
 	text,
@@ -26,8 +25,9 @@ const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
 })
 
 /**
- * JSON kept as its text, as SQLite's text columns in JSON mode keep it: a rules document comes back with
- * its keys in the order its author wrote them (jsonb would sort them, and reorder what the editor shows).
+ * JSON kept as its text, as SQLite's text columns in JSON mode keep it: a document comes back with its keys
+ * in the order they were written (jsonb would sort them, and the API and the editor would differ between
+ * the two databases).
  */
 const jsonText = customType<{ data: unknown; driverData: string }>({
 	dataType: () => 'text',
@@ -144,7 +144,7 @@ export const requestLog = pgTable(
 		status: integer('status').notNull(),
 		errorType: text('error_type'),
 		error: text('error'),
-		attempts: jsonb('attempts').$type<AttemptRecord[]>().notNull(),
+		attempts: jsonText('attempts').$type<AttemptRecord[]>().notNull(),
 		promptTokens: integer('prompt_tokens').notNull().default(0),
 		completionTokens: integer('completion_tokens').notNull().default(0),
 		cachedTokens: integer('cached_tokens').notNull().default(0),
@@ -154,7 +154,7 @@ export const requestLog = pgTable(
 		baselineCostUsd: doublePrecision('baseline_cost_usd').notNull().default(0),
 		latencyMs: integer('latency_ms').notNull(),
 		ttftMs: integer('ttft_ms'),
-		features: jsonb('features').$type<Record<string, unknown>>(),
+		features: jsonText('features').$type<Record<string, unknown>>(),
 		promptText: text('prompt_text'),
 		systemText: text('system_text'),
 		textDigest: bytea('text_digest'),

@@ -1,5 +1,5 @@
 import { describe, expect, it, setDefaultTimeout } from 'bun:test'
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { projectPath } from '../../src/paths'
@@ -40,5 +40,13 @@ describe('the committed migrations', () => {
 		['postgresql', 'db/schema-pg.ts', 'db/migrations-pg'],
 	] as const)('of %s match the schema', (dialect, schema, folder) => {
 		expect(pendingMigrations(dialect, schema, folder)).toEqual({ said: true, written: [] })
+	})
+
+	it('name PostgreSQL tables without a schema, so they follow the search_path', async () => {
+		const folder = projectPath('db/migrations-pg')
+		const qualified = readdirSync(folder).filter(
+			(name) => name.endsWith('.sql') && readFileSync(join(folder, name), 'utf8').includes('"public".'),
+		)
+		expect(qualified).toEqual([])
 	})
 })
