@@ -17,6 +17,12 @@ const EnvSchema = Type.Object({
 	PORT: Type.Optional(integer('must be a port number between 0 and 65535 (0: any free port)', 0, 65535)),
 	HOST: Type.Optional(Type.String({ minLength: 1, description: 'must be a host name or address' })),
 	DATABASE_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
+	DATABASE_URL: Type.Optional(
+		Type.String({
+			pattern: '^postgres(ql)?://',
+			description: 'must be a PostgreSQL URL, postgres://user:password@host:5432/database',
+		}),
+	),
 	RULES_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'must be at least 32 characters' })),
 	ENCRYPTION_KEY: Type.Optional(
@@ -133,6 +139,11 @@ export interface Config {
 	readonly port: number
 	readonly host: string
 	readonly databasePath: string
+	/**
+	 * DATABASE_URL: PostgreSQL for several instances, in place of the SQLite file at `databasePath`
+	 * (which then holds nothing; the data folder still keeps development secrets).
+	 */
+	readonly databaseUrl: string | undefined
 	/** The folder of `databasePath`; development secrets are kept here. */
 	readonly dataDir: string
 	readonly rulesPath: string
@@ -304,6 +315,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		port: Number(valid.PORT ?? 3000),
 		host: valid.HOST ?? '0.0.0.0',
 		databasePath,
+		databaseUrl: valid.DATABASE_URL,
 		dataDir: dirname(databasePath),
 		rulesPath: resolve(valid.RULES_PATH ?? './data/rules.json'),
 		jwtSecret: valid.JWT_SECRET,

@@ -1,5 +1,5 @@
 import type { Database } from 'bun:sqlite'
-import { type DataStore, type Db, openSqlite } from '../db/client'
+import { type DataStore, openPostgres, openSqlite, type PostgresOptions } from '../db/client'
 import { LoggedRequests } from './analytics/logged-requests'
 import { UsageReports } from './analytics/usage-reports'
 import { Accounts, argon2idHasher } from './auth/accounts'
@@ -16,7 +16,8 @@ import { GatewayMetrics } from './observability/gateway-metrics'
 import { type GatewayTracer, startTracing } from './observability/tracing'
 import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
 import { createProviderAdapters, type ProviderAdapters } from './providers/index'
-import { RequestLog } from './request-log/request-log'
+import { PostgresRequestLog } from './request-log/postgres-log'
+import { RequestLog, type RequestLogWriter } from './request-log/request-log'
 import { LogRetention } from './request-log/retention'
 import { RulesStore } from './rules/store'
 import { RulesWorkbench } from './rules/workbench'
@@ -30,8 +31,8 @@ export interface AppDeps {
 	readonly secrets: Secrets
 	/** The database: services moved to it serve SQLite and PostgreSQL alike (docs/architecture.md). */
 	readonly store: DataStore
-	readonly db: Db
-	readonly sqlite: Database
+	/** The SQLite connection (its runtime tuning, tests of it); null on PostgreSQL. */
+	readonly sqlite: Database | null
 	readonly catalog: Catalog
 	readonly accounts: Accounts
 	readonly invites: Invites
@@ -39,7 +40,7 @@ export interface AppDeps {
 	readonly gatewayKeys: GatewayKeyStore
 	readonly providerKeys: ProviderKeyVault
 	readonly adapters: ProviderAdapters
-	readonly requestLog: RequestLog
+	readonly requestLog: RequestLogWriter
 	readonly rateLimiter: KeyRateLimiter
 	readonly deadlines: Deadlines
 	readonly rules: RulesStore
@@ -60,15 +61,18 @@ export interface DepsOptions {
 	passwordCost?: { memoryCost?: number; timeCost?: number }
 	/** The day against which models' retirement dates are read; tests pin it. @default the real date */
 	clock?: Clock
+	/** With DATABASE_URL: the PostgreSQL schema and pool size (tests give each app its own, small). */
+	postgres?: PostgresOptions
 }
 
 /** Opens the database (applying migrations), loads the catalog and secrets, and creates the admin if configured. */
 export async function createDeps(config: Config, options: DepsOptions = {}): Promise<AppDeps> {
 	const catalog = loadCatalog(config, options.clock)
 	const secrets = await resolveSecrets(config)
-	const store = openSqlite(config.databasePath)
-	const { db } = store
-	const sqlite = store.sqlite as Database
+	const store = config.databaseUrl
+		? await openPostgres(config.databaseUrl, options.postgres)
+		: openSqlite(config.databasePath)
+	const { sqlite } = store
 	const invites = new Invites(store)
 	const accounts = new Accounts(
 		store,
@@ -81,11 +85,11 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	if (config.admin) await accounts.ensureAdmin(config.admin)
 	const rules = await RulesStore.open(store, catalog, config.rulesPath)
 	const tuning = runtimeTuning(config)
-	const requestLog = new RequestLog(sqlite, config.databasePath, {
-		writerTuning: tuning.logWriter,
-		textDigestKey: config.logTextDigest ? secrets.textDigestKey : undefined,
-	})
-	tuneServingConnection(sqlite, tuning)
+	const textDigestKey = config.logTextDigest ? secrets.textDigestKey : undefined
+	const requestLog: RequestLogWriter = sqlite
+		? new RequestLog(sqlite, config.databasePath, { writerTuning: tuning.logWriter, textDigestKey })
+		: new PostgresRequestLog(store, { textDigestKey })
+	if (sqlite) tuneServingConnection(sqlite, tuning)
 	const providerKeys = await ProviderKeyVault.open(store, secrets.encryptionKey, catalog, config.envKeys)
 	const adapters = createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes })
 	const metrics = new GatewayMetrics({
@@ -100,7 +104,6 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		config,
 		secrets,
 		store,
-		db,
 		sqlite,
 		catalog,
 		accounts,

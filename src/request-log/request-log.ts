@@ -6,6 +6,21 @@ import { PatternSets, RowDigester } from './text-digests'
 
 export type { RequestLogEntry } from './log-store'
 
+/** What the gateway and the dashboard need of a request log, on either database. */
+export interface RequestLogWriter {
+	record(entry: RequestLogEntry): void
+	/** Resolves once every row recorded before the call is written. */
+	flush(): Promise<void>
+	/** Writes what is left and stops. */
+	close(): Promise<void>
+	/** Rows recorded and not yet written. */
+	readonly pending: number
+	/** Failed write attempts (each is retried). */
+	readonly failures: number
+	/** Rows given up on (PostgreSQL away for longer than its buffer lasts); SQLite's log drops none. */
+	readonly dropped?: number
+}
+
 /** @default 10 ms between batches posted to the writer thread */
 const POST_INTERVAL_MS = 10
 

@@ -5,6 +5,7 @@ import { createApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { type AppDeps, closeDeps, createDeps } from '../../src/deps'
 import { testClock } from './clock'
+import { type Backend, freshSchema, SUITE_BACKEND } from './stores'
 
 /** Cheap argon2id so suites can sign up many users; the algorithm is the production one. */
 export const TEST_PASSWORD_COST = { memoryCost: 256, timeCost: 1 }
@@ -28,23 +29,41 @@ export interface CallOptions {
 const randomSecret = (bytes: number) =>
 	Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64')
 
-/** A real app on a real SQLite file in a fresh temp folder, with its own random secrets. */
-export async function makeApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface AppOptions {
+	/**
+	 * The database: the suite's (`TEST_BACKEND`, SQLite unless set to postgres) by default; a test of one
+	 * database's own machinery (the SQLite writer thread, say) names it.
+	 */
+	backend?: Backend
+}
+
+/**
+ * A real app with its own random secrets, on a real SQLite file in a fresh temp folder, or on a fresh
+ * schema of the test PostgreSQL server when the suite runs on PostgreSQL.
+ */
+export async function makeApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
 	const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'))
+	const postgres = (options.backend ?? SUITE_BACKEND) === 'postgres' ? await freshSchema() : undefined
 	const config = loadConfig({
 		DATABASE_PATH: join(dir, 'switchyard.db'),
 		RULES_PATH: join(dir, 'rules.json'),
 		JWT_SECRET: randomSecret(48),
 		ENCRYPTION_KEY: randomSecret(32),
+		...(postgres && { DATABASE_URL: postgres.url }),
 		...env,
 	})
-	const deps = await createDeps(config, { passwordCost: TEST_PASSWORD_COST, clock: testClock })
+	const deps = await createDeps(config, {
+		passwordCost: TEST_PASSWORD_COST,
+		clock: testClock,
+		postgres: postgres && { schema: postgres.schema, maxConnections: 4 },
+	})
 	const app = createApp(deps)
 	let closed = false
 	const close = async () => {
 		if (closed) return
 		closed = true
 		await closeDeps(deps)
+		await postgres?.drop()
 		rmSync(dir, { recursive: true, force: true })
 	}
 	return {

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { asc } from 'drizzle-orm'
 import OpenAI from 'openai'
-import { requestLog } from '../../db/schema'
+import type { requestLog } from '../../db/schema'
 import { makeApp, signupUser, type TestApp } from './app'
 import { testClock } from './clock'
 import { type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from './fake-upstream'
+import type { Backend } from './stores'
 
 export type LogRow = typeof requestLog.$inferSelect
 
@@ -36,6 +37,8 @@ export interface GatewayOptions {
 	catalog?: { providers?: object[]; models?: object[] }
 	/** The keys the fake upstream accepts, per provider (its defaults otherwise). */
 	upstreamKeys?: FakeUpstreamOptions['keys']
+	/** The database, when the test is about one database's own machinery (the suite's otherwise). */
+	backend?: Backend
 }
 
 const COMPATIBLE = ['groq', 'mistral', 'deepseek', 'together'] as const
@@ -63,16 +66,19 @@ export async function startGateway(
 	const catalogPath = join(tmpdir(), `switchyard-catalog-${crypto.randomUUID()}.json`)
 	const override = catalog.providers.length > 0 || catalog.models.length > 0
 	if (override) writeFileSync(catalogPath, JSON.stringify(catalog))
-	const t = await makeApp({
-		OPENAI_BASE_URL: upstream.openaiBaseUrl,
-		ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl,
-		OPENAI_API_KEY: 'sk-openai-test',
-		ANTHROPIC_API_KEY: 'sk-ant-test',
-		UPSTREAM_TIMEOUT_MS: '5000',
-		...keys,
-		...(override && { CATALOG_PATH: catalogPath }),
-		...env,
-	})
+	const t = await makeApp(
+		{
+			OPENAI_BASE_URL: upstream.openaiBaseUrl,
+			ANTHROPIC_BASE_URL: upstream.anthropicBaseUrl,
+			OPENAI_API_KEY: 'sk-openai-test',
+			ANTHROPIC_API_KEY: 'sk-ant-test',
+			UPSTREAM_TIMEOUT_MS: '5000',
+			...keys,
+			...(override && { CATALOG_PATH: catalogPath }),
+			...env,
+		},
+		{ backend: options.backend },
+	)
 	if (override) rmSync(catalogPath, { force: true })
 	const { token, user } = await signupUser(t, 'dev@example.com')
 	const created = await t.call('POST', '/api/keys', { token, body: { name: 'test' } })
@@ -101,7 +107,8 @@ export async function startGateway(
 		},
 		async rows() {
 			await t.deps.requestLog.flush()
-			return t.deps.db.select().from(requestLog).orderBy(asc(requestLog.id)).all()
+			const { db, tables } = t.deps.store
+			return db.select().from(tables.requestLog).orderBy(asc(tables.requestLog.id))
 		},
 		fetch(path, init = {}) {
 			const headers = new Headers(init.headers)

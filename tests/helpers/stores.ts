@@ -33,11 +33,37 @@ export function sqliteStore(): TestStore {
 	}
 }
 
-/** A fresh schema on the test PostgreSQL server, dropped afterwards. */
-export async function postgresStore(url: string): Promise<TestStore & { schema: string }> {
+export type Backend = 'sqlite' | 'postgres'
+
+/**
+ * The database the suite's apps run on: `TEST_BACKEND=postgres` (with TEST_DATABASE_URL) runs every test
+ * that makes an app on PostgreSQL; `bun run test` runs the suite once on each.
+ */
+export const SUITE_BACKEND: Backend = process.env.TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite'
+if (SUITE_BACKEND === 'postgres' && !TEST_DATABASE_URL)
+	throw new Error('TEST_BACKEND=postgres needs TEST_DATABASE_URL, the test PostgreSQL server')
+
+/** A new, empty schema on the test PostgreSQL server; `drop` removes it and everything in it. */
+export async function freshSchema(): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
+	if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set')
+	const url = TEST_DATABASE_URL
 	const schema = `test_${crypto.randomUUID().replaceAll('-', '')}`
 	const admin = new SQL(url, { max: 1 })
 	await admin.unsafe(`CREATE SCHEMA ${schema}`)
+	return {
+		url,
+		schema,
+		async drop() {
+			await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`)
+			await admin.close()
+		},
+	}
+}
+
+/** A fresh schema on the test PostgreSQL server, dropped afterwards. */
+export async function postgresStore(url: string): Promise<TestStore & { schema: string }> {
+	const fresh = await freshSchema()
+	const { schema } = fresh
 	const store = await openPostgres(url, { schema, maxConnections: 5 })
 	const others: DataStore[] = []
 	return {
@@ -50,18 +76,15 @@ export async function postgresStore(url: string): Promise<TestStore & { schema: 
 		},
 		async [Symbol.asyncDispose]() {
 			await Promise.all([store, ...others].map((each) => each.close()))
-			await admin.unsafe(`DROP SCHEMA ${schema} CASCADE`)
-			await admin.close()
+			await fresh.drop()
 		},
 	}
 }
 
 /** The backends a store test runs on: SQLite always, PostgreSQL when the suite has one. */
-export const BACKENDS: readonly ('sqlite' | 'postgres')[] = TEST_DATABASE_URL
-	? ['sqlite', 'postgres']
-	: ['sqlite']
+export const BACKENDS: readonly Backend[] = TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite']
 
-export function openTestStore(backend: 'sqlite' | 'postgres'): Promise<TestStore> {
+export function openTestStore(backend: Backend): Promise<TestStore> {
 	if (backend === 'sqlite') return Promise.resolve(sqliteStore())
 	if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set')
 	return postgresStore(TEST_DATABASE_URL)

@@ -148,8 +148,8 @@ describe('POST /api/auth/signup', () => {
 	it('never stores the password in clear', async () => {
 		await using t = await makeApp()
 		await signupUser(t, 'ada@example.com', 'a very secret password')
-		const row = t.deps.sqlite.query('SELECT password_hash FROM users').get() as { password_hash: string }
-		expect(row.password_hash).toStartWith('$argon2id$')
+		const [row] = await t.deps.store.db.select().from(t.deps.store.tables.users)
+		expect(row?.passwordHash).toStartWith('$argon2id$')
 	})
 })
 

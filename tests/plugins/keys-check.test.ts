@@ -1,5 +1,6 @@
 import { describe, expect, it, spyOn } from 'bun:test'
 import { join } from 'node:path'
+import { eq } from 'drizzle-orm'
 import { makeApp, SAME_ORIGIN, type SignedUp, signupUser, type TestApp } from '../helpers/app'
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream'
 
@@ -299,7 +300,11 @@ describe('which key requests use, and why', () => {
 		const admin = await signupUser(t, 'admin@example.com')
 		await saveKey(t, admin.token, 'openai', { apiKey: 'sk-org-saved-1111', scope: 'org', verify: false })
 		await saveKey(t, admin.token, 'openai', { apiKey: 'sk-own-key-abcd', verify: false })
-		t.deps.sqlite.run("UPDATE provider_keys SET secret = x'00' WHERE scope = 'user'")
+		const { db, tables } = t.deps.store
+		await db
+			.update(tables.providerKeys)
+			.set({ secret: Buffer.from([0]) })
+			.where(eq(tables.providerKeys.scope, 'user'))
 		const warn = spyOn(console, 'warn').mockImplementation(() => {})
 		try {
 			expect(await inUse(t, admin.token)).toMatchObject({ source: 'org', last4: '1111', unreadable: true })

@@ -1,5 +1,7 @@
+import type { Database } from 'bun:sqlite'
 import { describe, expect, it } from 'bun:test'
 import { makeApp, SAME_ORIGIN, signupUser } from '../helpers/app'
+import { sqliteStore } from '../helpers/stores'
 
 interface CreatedKey {
 	id: number
@@ -86,8 +88,8 @@ describe('gateway keys API', () => {
 		await using t = await makeApp()
 		const { token } = await signupUser(t, 'ada@example.com')
 		const created = await createKey(t, token)
-		const row = t.deps.sqlite.query('SELECT key_hash FROM gateway_keys').get() as { key_hash: string }
-		expect(row.key_hash).toBe(new Bun.CryptoHasher('sha256').update(created.key).digest('hex'))
+		const [row] = await t.deps.store.db.select().from(t.deps.store.tables.gatewayKeys)
+		expect(row?.keyHash).toBe(new Bun.CryptoHasher('sha256').update(created.key).digest('hex'))
 	})
 
 	it('refuses a second live key with the same name, and allows it once the first is revoked', async () => {
@@ -179,9 +181,9 @@ describe('gateway keys API', () => {
 		expect((await t.call('DELETE', '/api/keys/1')).status).toBe(401)
 	})
 
-	it('looks a key up with one query on the key-hash index', async () => {
-		await using t = await makeApp()
-		const plan = t.deps.sqlite
+	it('looks a key up with one query on the key-hash index (SQLite)', async () => {
+		await using test = sqliteStore()
+		const plan = (test.store.sqlite as Database)
 			.query(
 				'EXPLAIN QUERY PLAN SELECT k.id FROM gateway_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ? AND k.revoked_at IS NULL',
 			)
@@ -202,20 +204,19 @@ describe('gateway keys API', () => {
 		await using t = await makeApp()
 		const { token } = await signupUser(t, 'ada@example.com')
 		const created = await createKey(t, token)
-		const readStored = () =>
-			(t.deps.sqlite.query('SELECT last_used_at FROM gateway_keys').get() as { last_used_at: number | null })
-				.last_used_at
+		const readStored = async () =>
+			(await t.deps.store.db.select().from(t.deps.store.tables.gatewayKeys))[0]?.lastUsedAt?.getTime() ?? null
 		await t.deps.gatewayKeys.authenticate(created.key, 1_000_000)
-		expect(readStored()).toBeNull()
+		expect(await readStored()).toBeNull()
 		const [listed] = (await (await t.call('GET', '/api/keys', { token })).json()) as { lastUsedAt: string }[]
 		expect(listed?.lastUsedAt).toBe(new Date(1_000_000).toISOString())
 		await t.deps.gatewayKeys.flushLastUsed()
-		expect(readStored()).toBe(1_000_000)
+		expect(await readStored()).toBe(1_000_000)
 		await t.deps.gatewayKeys.authenticate(created.key, 1_030_000)
 		await t.deps.gatewayKeys.flushLastUsed()
-		expect(readStored()).toBe(1_000_000)
+		expect(await readStored()).toBe(1_000_000)
 		await t.deps.gatewayKeys.flushLastUsed(true)
-		expect(readStored()).toBe(1_030_000)
+		expect(await readStored()).toBe(1_030_000)
 	})
 })
 
@@ -365,7 +366,8 @@ describe('provider keys API', () => {
 
 describe('secrets at rest', () => {
 	it('never writes a gateway key or provider key in clear to the database file or its WAL', async () => {
-		await using t = await makeApp()
+		// The file is SQLite's; on PostgreSQL the same code stores the same hash and ciphertext.
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		const { token } = await signupUser(t, 'ada@example.com')
 		const created = await createKey(t, token)
 		const providerKey = 'sk-proj-THIS-MUST-NOT-LEAK-1234567890'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import type { RulesDocument } from '../../src/rules/schema'
 import { makeApp, signupUser } from '../helpers/app'
 import { errorsLoggedDuring } from '../helpers/console'
@@ -35,7 +35,7 @@ describe('rules API', () => {
 		await using _ = t
 		const live = await t.call('GET', '/api/rules', { token: admin })
 		expect(live.status).toBe(200)
-		expect(await live.json()).toEqual(JSON.parse(readFileSync(t.deps.config.rulesPath, 'utf8')))
+		expect(await live.json()).toEqual(t.deps.rules.current().compiled.document)
 		for (const [method, path] of [
 			['GET', '/api/rules'],
 			['PUT', '/api/rules'],
@@ -69,7 +69,7 @@ describe('rules API', () => {
 		expect(res.status).toBe(200)
 		const { revision } = (await res.json()) as { revision: number }
 		expect(revision).toBe(2)
-		expect(JSON.parse(readFileSync(t.deps.config.rulesPath, 'utf8'))).toEqual(RULES)
+		expect((await t.deps.rules.history(1))[0]?.rules).toEqual(RULES)
 		expect(t.deps.rules.current()).toMatchObject({ revision: 2 })
 		expect(t.deps.rules.current().compiled.document).toEqual(RULES)
 		const history = (await (await t.call('GET', '/api/rules/history', { token: admin })).json()) as Record<
@@ -86,7 +86,7 @@ describe('rules API', () => {
 	it('refuses an invalid document with every error and its path, saving nothing', async () => {
 		const { t, admin } = await adminApp()
 		await using _ = t
-		const before = readFileSync(t.deps.config.rulesPath, 'utf8')
+		const before = t.deps.rules.current()
 		const invalid = {
 			...RULES,
 			defaultTier: 'nowhere',
@@ -113,7 +113,8 @@ describe('rules API', () => {
 			{ path: '/rules/1/name', message: 'duplicate rule name "dup" (first used at /rules/0)' },
 			{ path: '/rules/1/tier', message: 'unknown tier "ghost"; tiers: simple, medium, complex, empty' },
 		])
-		expect(readFileSync(t.deps.config.rulesPath, 'utf8')).toBe(before)
+		expect(t.deps.rules.current()).toBe(before)
+		expect((await t.deps.rules.history(1))[0]?.revision).toBe(before.revision)
 		expect(t.deps.rules.current().revision).toBe(1)
 	})
 
@@ -136,7 +137,7 @@ describe('rules API', () => {
 	it('refuses rule and tier names that cannot be sent in a header, saving nothing', async () => {
 		const { t, admin } = await adminApp()
 		await using _ = t
-		const before = readFileSync(t.deps.config.rulesPath, 'utf8')
+		const before = t.deps.rules.current()
 		const res = await t.call('PUT', '/api/rules', {
 			token: admin,
 			body: {
@@ -155,7 +156,8 @@ describe('rules API', () => {
 				},
 			],
 		})
-		expect(readFileSync(t.deps.config.rulesPath, 'utf8')).toBe(before)
+		expect(t.deps.rules.current()).toBe(before)
+		expect((await t.deps.rules.history(1))[0]?.revision).toBe(before.revision)
 		expect(t.deps.rules.current().revision).toBe(1)
 	})
 
@@ -167,14 +169,14 @@ describe('rules API', () => {
 		const res = await t.call('POST', '/api/rules/history/1/restore', { token: admin })
 		expect(await res.json()).toEqual({ revision: 3 })
 		expect(t.deps.rules.current().compiled.document).toEqual(original)
-		expect(JSON.parse(readFileSync(t.deps.config.rulesPath, 'utf8'))).toEqual(original)
+		expect((await t.deps.rules.history(1))[0]?.rules).toEqual(original)
 		expect((await t.call('POST', '/api/rules/history/99/restore', { token: admin })).status).toBe(404)
 	})
 })
 
 describe('editing RULES_PATH by hand', () => {
 	it('takes effect without a restart and becomes a revision', async () => {
-		await using t = await makeApp()
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		t.deps.rules.watch()
 		writeFileSync(t.deps.config.rulesPath, JSON.stringify(RULES))
 		await until(() => t.deps.rules.current().revision === 2, 2000)
@@ -187,7 +189,7 @@ describe('editing RULES_PATH by hand', () => {
 	})
 
 	it('refuses an invalid edit with a logged error naming each path, keeping the last valid rules', async () => {
-		await using t = await makeApp()
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		const live = t.deps.rules.current()
 		const logged = await errorsLoggedDuring(async () => {
 			writeFileSync(
@@ -205,7 +207,7 @@ describe('editing RULES_PATH by hand', () => {
 	})
 
 	it('refuses a hand edit with a name that cannot be sent in a header, on one log line per problem', async () => {
-		await using t = await makeApp()
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		const live = t.deps.rules.current()
 		const logged = await errorsLoggedDuring(async () => {
 			writeFileSync(

@@ -84,8 +84,10 @@ describe('SIGNUP', () => {
 		await using t = await makeApp()
 		const { token: admin } = await signupUser(t, 'admin@example.com')
 		const link = await invite(t, admin)
-		const rows = t.deps.sqlite.query('SELECT token_hash FROM invites').all() as { token_hash: string }[]
-		expect(rows).toEqual([{ token_hash: new Bun.CryptoHasher('sha256').update(link.token).digest('hex') }])
+		const rows = await t.deps.store.db
+			.select({ tokenHash: t.deps.store.tables.invites.tokenHash })
+			.from(t.deps.store.tables.invites)
+		expect(rows).toEqual([{ tokenHash: new Bun.CryptoHasher('sha256').update(link.token).digest('hex') }])
 	})
 
 	it('shows why on the sign-up page, and carries an invite link through the form', async () => {

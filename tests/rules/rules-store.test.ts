@@ -61,10 +61,7 @@ describe.each(BACKENDS)('the live rules on %s, seen from two instances', (backen
 				expect(stored?.revision).toBe(revision)
 				expect(JSON.stringify(stored?.rules)).toBe(JSON.stringify(rules.current().compiled.document))
 				const storedRules = stored?.rules as RulesDocument | undefined
-				expect(Object.keys(storedRules?.rules[0]?.when ?? {})).toEqual([
-					'hasTools',
-					'promptTokens',
-				])
+				expect(Object.keys(storedRules?.rules[0]?.when ?? {})).toEqual(['hasTools', 'promptTokens'])
 			} finally {
 				await rules.close()
 			}

@@ -187,16 +187,12 @@ describe('POST /api/rules/simulate', () => {
 			for (const content of prompts)
 				await g.openai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content }] })
 			await g.t.deps.requestLog.flush()
-			const stored = g.t.deps.sqlite
-				.query<{ prompt_text: string | null; text_digest: Uint8Array | null }, []>(
-					'SELECT prompt_text, text_digest FROM request_log',
-				)
-				.all()
+			const stored = await g.rows()
 			expect(stored).toHaveLength(4)
 			for (const row of stored) {
-				expect(row.prompt_text).toBeNull()
-				expect(row.text_digest).toBeInstanceOf(Uint8Array)
-				expect(Buffer.from(row.text_digest ?? []).toString('latin1')).not.toMatch(/prove|hello|console/)
+				expect(row.promptText).toBeNull()
+				expect(row.textDigest).toBeInstanceOf(Uint8Array)
+				expect(Buffer.from(row.textDigest ?? []).toString('latin1')).not.toMatch(/prove|hello|console/)
 			}
 
 			const res = await g.t.call('POST', '/api/rules/simulate', { token: g.token, body: { rules: proposal } })
@@ -233,7 +229,8 @@ describe('POST /api/rules/simulate', () => {
 				messages: [{ role: 'user', content: 'prove it' }],
 			})
 			await g.t.deps.requestLog.flush()
-			g.t.deps.sqlite.run("UPDATE request_log SET text_digest = X'0100deadbeef'")
+			const { db, tables } = g.t.deps.store
+			await db.update(tables.requestLog).set({ textDigest: Buffer.from('0100deadbeef', 'hex') })
 			const res = await g.t.call('POST', '/api/rules/simulate', { token: g.token, body: { rules: proposal } })
 			expect(await res.json()).toMatchObject({ evaluated: 0, textKept: { digest: 0, neither: 1 } })
 		})

@@ -50,7 +50,7 @@ describe('every dashboard page from 390 to 1920 px', () => {
 			.create({ model: 'nope', messages: [{ role: 'user', content: 'x' }] })
 			.catch(() => {})
 		await g.t.deps.requestLog.flush()
-		const [request] = g.t.deps.sqlite.query<{ id: number }, []>('SELECT id FROM request_log LIMIT 1').all()
+		const [request] = await g.rows()
 		const origin = g.baseURL.replace(/\/v1$/, '')
 		const pages = {
 			overview: '/?days=30',

@@ -1,3 +1,4 @@
+import type { Database } from 'bun:sqlite'
 import { describe, expect, it, spyOn } from 'bun:test'
 import { RequestLog, type RequestLogOptions } from '../../../src/request-log/request-log'
 import { makeApp, type TestApp } from '../../helpers/app'
@@ -7,16 +8,22 @@ import { until } from '../../helpers/until'
 
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
 
+/** The SQLite connection of an app these tests made on SQLite: they are about its writer thread. */
+function sqliteOf(t: TestApp): Database {
+	if (!t.deps.sqlite) throw new Error('this test needs an app on SQLite')
+	return t.deps.sqlite
+}
+
 /** Request ids of the rows on disk, in write order, without waiting for the writer. */
 const writtenIds = (t: TestApp) =>
-	t.deps.sqlite
+	sqliteOf(t)
 		.query<{ request_id: string }, []>('SELECT request_id FROM request_log ORDER BY id')
 		.all()
 		.map((row) => row.request_id)
 
 /** A request log whose writer thread is one of the stand-ins in tests/fixtures/workers. */
 const logWithWriter = (t: TestApp, writer: string, options: Omit<RequestLogOptions, 'writerUrl'> = {}) =>
-	new RequestLog(t.deps.sqlite, t.deps.config.databasePath, {
+	new RequestLog(sqliteOf(t), t.deps.config.databasePath, {
 		writerUrl: new URL(`../../fixtures/workers/${writer}.ts`, import.meta.url).href,
 		...options,
 	})
@@ -30,7 +37,7 @@ async function stopStalledWriter(log: RequestLog) {
 
 describe('request log', () => {
 	it('answers without writing: rows are written by the writer thread, and flush waits for them', async () => {
-		await using g = await startGateway()
+		await using g = await startGateway({}, { backend: 'sqlite' })
 		await Promise.all(
 			Array.from({ length: 20 }, () =>
 				g.openai.chat.completions.create({ model: 'gpt-4o-mini', messages: hello }),
@@ -50,8 +57,8 @@ describe('request log', () => {
 	})
 
 	it('keeps the rows when a write fails, and writes them once the database accepts them again', async () => {
-		await using g = await startGateway()
-		g.t.deps.sqlite.run(
+		await using g = await startGateway({}, { backend: 'sqlite' })
+		sqliteOf(g.t).run(
 			'CREATE TRIGGER refuse BEFORE INSERT ON request_log BEGIN SELECT RAISE(ABORT, "disk full"); END',
 		)
 		{
@@ -60,7 +67,7 @@ describe('request log', () => {
 			await until(() => g.t.deps.requestLog.failures > 0, 2000, 'the writer reports the failed write')
 		}
 		expect(g.t.deps.requestLog.pending).toBe(1)
-		g.t.deps.sqlite.run('DROP TRIGGER refuse')
+		sqliteOf(g.t).run('DROP TRIGGER refuse')
 		await g.t.deps.requestLog.flush()
 		expect(g.t.deps.requestLog.pending).toBe(0)
 		expect(await g.rows()).toHaveLength(1)
@@ -102,28 +109,26 @@ describe('request log', () => {
 		const [key] = await g.t.deps.gatewayKeys.list(g.userId)
 		// The time of this request, held in memory.
 		expect(key?.lastUsedAt?.getTime()).toBeWithin(before, after + 1)
-		const stored = g.t.deps.sqlite.query('SELECT last_used_at FROM gateway_keys').get() as {
-			last_used_at: number | null
-		}
-		expect(stored.last_used_at).toBeNull()
+		const [stored] = await g.t.deps.store.db.select().from(g.t.deps.store.tables.gatewayKeys)
+		expect(stored?.lastUsedAt).toBeNull()
 	})
 })
 
 describe('background writes', () => {
 	it('writes a large buffer in short slices, all rows and their rollups, without a flush call', async () => {
-		await using g = await startGateway()
+		await using g = await startGateway({}, { backend: 'sqlite' })
 		const log = g.t.deps.requestLog
 		for (let i = 0; i < 5000; i++) log.record(minimalEntry(`req_${i}`))
 		await until(() => log.pending === 0, 3000, 'the writer has written all 5,000 rows')
 		expect(writtenIds(g.t)).toHaveLength(5000)
-		const rollup = g.t.deps.sqlite.query('SELECT SUM(requests) AS n FROM usage_daily').get() as { n: number }
+		const rollup = sqliteOf(g.t).query('SELECT SUM(requests) AS n FROM usage_daily').get() as { n: number }
 		expect(rollup.n).toBe(5000)
 	})
 })
 
 describe('a writer thread that dies', () => {
 	it('leaves no row behind: the server writes the log itself from then on', async () => {
-		await using t = await makeApp()
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		{
 			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
 			const log = logWithWriter(t, 'broken-log-writer')
@@ -138,7 +143,7 @@ describe('a writer thread that dies', () => {
 
 describe('a writer thread that falls behind', () => {
 	it('writes batches itself once the backlog passes its limit, and nothing is lost', async () => {
-		await using t = await makeApp()
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		const log = logWithWriter(t, 'stalled-log-writer', { maxBacklogRows: 3 })
 		for (const id of ['a', 'b', 'c', 'd']) log.record(minimalEntry(id))
 		void log.flush()
@@ -154,7 +159,7 @@ describe('a writer thread that falls behind', () => {
 	})
 
 	it('holds the event loop until the writer is within one batch, when it is more batches behind', async () => {
-		await using t = await makeApp()
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		const log = logWithWriter(t, 'slow-log-writer', { maxBatchesBehind: 2, maxWaitMs: 1000 })
 		log.record(minimalEntry('req_0'))
 		await log.flush()
@@ -171,7 +176,7 @@ describe('a writer thread that falls behind', () => {
 	})
 
 	it('waits for a writer that makes no progress once, for at most 25 ms, and not again', async () => {
-		await using t = await makeApp()
+		await using t = await makeApp({}, { backend: 'sqlite' })
 		const log = logWithWriter(t, 'stalled-log-writer', { maxBatchesBehind: 1 })
 		const started = performance.now()
 		for (let i = 0; i < 10; i++) {
