@@ -209,3 +209,15 @@ export const latencyDaily = pgTable(
 	},
 	(table) => [primaryKey({ columns: [table.day, table.userId, table.bucket] })],
 )
+
+/**
+ * Each rate-limited gateway key's token bucket, shared by every instance (PostgreSQL only: one SQLite
+ * process keeps its buckets in memory, `gateway/rate-limit.ts`). Tokens refill continuously up to the
+ * key's per-minute limit; a request takes one in a single conditional upsert.
+ */
+export const rateLimitBuckets = pgTable('rate_limit_buckets', {
+	keyId: integer('key_id').primaryKey(),
+	tokens: doublePrecision('tokens').notNull(),
+	/** Milliseconds since the epoch, by the clock of the instance that took the last token. */
+	updatedAt: big('updated_at').notNull(),
+})

@@ -8,7 +8,7 @@ import { LoginThrottle } from './auth/login-throttle'
 import { SessionStore } from './auth/sessions'
 import type { Config } from './config'
 import { Deadlines } from './gateway/deadlines'
-import { KeyRateLimiter } from './gateway/rate-limit'
+import { KeyRateLimiter, type RateLimiter, SharedKeyRateLimiter } from './gateway/rate-limit'
 import { GatewayKeyStore } from './keys/gateway-keys'
 import { ProviderKeyVault } from './keys/provider-keys'
 import { TextDigester } from './lib/text-digest'
@@ -41,7 +41,8 @@ export interface AppDeps {
 	readonly providerKeys: ProviderKeyVault
 	readonly adapters: ProviderAdapters
 	readonly requestLog: RequestLogWriter
-	readonly rateLimiter: KeyRateLimiter
+	/** Per-key request limits: in memory on SQLite (one process), in the database on PostgreSQL. */
+	readonly rateLimiter: RateLimiter
 	readonly deadlines: Deadlines
 	readonly rules: RulesStore
 	readonly workbench: RulesWorkbench
@@ -113,7 +114,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		providerKeys,
 		adapters,
 		requestLog,
-		rateLimiter: new KeyRateLimiter(),
+		rateLimiter: store.postgres ? new SharedKeyRateLimiter(store.postgres) : new KeyRateLimiter(),
 		deadlines: new Deadlines(),
 		rules,
 		workbench: new RulesWorkbench({

@@ -23,14 +23,14 @@ import { jsonResponse, streamResponse } from './answers'
 import type { Attempt, Deadlines } from './deadlines'
 import { type Exchange, elapsedMs, newExchange, type Route, recordUsage } from './exchange'
 import { clientGone, maskSecrets, noAnswer } from './failures'
-import type { KeyRateLimiter } from './rate-limit'
+import type { RateLimiter } from './rate-limit'
 
 export interface GatewayDeps {
 	config: Pick<
 		Config,
 		'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText' | 'logTextDigest' | 'envKeys'
 	>
-	rateLimiter: Pick<KeyRateLimiter, 'take'>
+	rateLimiter: RateLimiter
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
 	providerKeys: Pick<ProviderKeyVault, 'cached' | 'resolve'>
@@ -54,7 +54,7 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 	deps.metrics.requestStarted(exchange.door)
 	try {
 		if (deps.tracer) exchange.trace = deps.tracer.startRequest(exchange.door, request, exchange.startedAt)
-		enforceKeyLimit(deps, principal)
+		await enforceKeyLimit(deps, principal)
 		const raw = parseJsonObject(await readGatewayBody(request))
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
 		exchange.stream = raw.stream === true
@@ -81,9 +81,9 @@ function asGatewayError(error: unknown, exchange: Exchange, clientSignal: AbortS
 }
 
 /** A key's own limit (requests per minute): past it, 429 `rate_limit_exceeded` with `Retry-After`. */
-function enforceKeyLimit(deps: GatewayDeps, principal: Principal) {
+async function enforceKeyLimit(deps: GatewayDeps, principal: Principal) {
 	if (!principal.rateLimitPerMinute) return
-	const retryAfter = deps.rateLimiter.take(principal.keyId, principal.rateLimitPerMinute)
+	const retryAfter = await deps.rateLimiter.take(principal.keyId, principal.rateLimitPerMinute)
 	if (retryAfter === 0) return
 	throw new GatewayError(
 		429,

@@ -9,9 +9,13 @@ import {
 import * as sqlite from '../../db/schema'
 import * as pg from '../../db/schema-pg'
 
+/** Tables only PostgreSQL has, for what one SQLite process keeps in memory, with the reason in schema-pg.ts. */
+type PostgresOnly = 'rateLimitBuckets'
+const POSTGRES_ONLY = ['rate_limit_buckets']
+
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 type Twins = {
-	[Name in keyof typeof pg]: (typeof pg)[Name] extends Table
+	[Name in Exclude<keyof typeof pg, PostgresOnly>]: (typeof pg)[Name] extends Table
 		? Name extends keyof typeof sqlite
 			? (typeof sqlite)[Name] extends Table
 				? Same<InferSelectModel<(typeof pg)[Name]>, InferSelectModel<(typeof sqlite)[Name]>> extends true
@@ -48,6 +52,7 @@ describe('the two database schemas', () => {
 			Object.fromEntries(tables.map((table) => [getTableName(table), shape(table)]))
 		const sqliteTables = byName(tablesOf(sqlite))
 		expect(Object.keys(sqliteTables).length).toBeGreaterThan(5)
-		expect(byName(tablesOf(pg))).toEqual(sqliteTables)
+		const pgTables = byName(tablesOf(pg).filter((table) => !POSTGRES_ONLY.includes(getTableName(table))))
+		expect(pgTables).toEqual(sqliteTables)
 	})
 })

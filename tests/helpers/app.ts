@@ -14,6 +14,8 @@ export interface TestApp extends AsyncDisposable {
 	app: ReturnType<typeof createApp>
 	deps: AppDeps
 	dir: string
+	/** The PostgreSQL schema the app lives in; undefined on SQLite. */
+	postgresSchema?: string
 	/** `app.handle` on a path, with JSON bodies encoded and `Authorization` set from `token`. */
 	call(method: string, path: string, options?: CallOptions): Promise<Response>
 	close(): Promise<void>
@@ -35,6 +37,11 @@ export interface AppOptions {
 	 * database's own machinery (the SQLite writer thread, say) names it.
 	 */
 	backend?: Backend
+	/**
+	 * Another instance of that app's deployment: the same secrets and the same PostgreSQL schema (it leaves
+	 * the schema to that app to drop). Only on PostgreSQL: one SQLite file has one server.
+	 */
+	joining?: TestApp
 }
 
 /**
@@ -43,19 +50,26 @@ export interface AppOptions {
  */
 export async function makeApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
 	const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'))
-	const postgres = (options.backend ?? SUITE_BACKEND) === 'postgres' ? await freshSchema() : undefined
+	const { joining } = options
+	if (joining && !joining.postgresSchema) throw new Error('only an app on PostgreSQL can be joined')
+	const postgres = joining
+		? undefined
+		: (options.backend ?? SUITE_BACKEND) === 'postgres'
+			? await freshSchema()
+			: undefined
+	const schema = joining?.postgresSchema ?? postgres?.schema
 	const config = loadConfig({
 		DATABASE_PATH: join(dir, 'switchyard.db'),
 		RULES_PATH: join(dir, 'rules.json'),
-		JWT_SECRET: randomSecret(48),
-		ENCRYPTION_KEY: randomSecret(32),
-		...(postgres && { DATABASE_URL: postgres.url }),
+		JWT_SECRET: joining?.deps.config.jwtSecret ?? randomSecret(48),
+		ENCRYPTION_KEY: joining?.deps.config.encryptionKey ?? randomSecret(32),
+		...(schema && { DATABASE_URL: joining?.deps.config.databaseUrl ?? postgres?.url }),
 		...env,
 	})
 	const deps = await createDeps(config, {
 		passwordCost: TEST_PASSWORD_COST,
 		clock: testClock,
-		postgres: postgres && { schema: postgres.schema, maxConnections: 4 },
+		postgres: schema ? { schema, maxConnections: 4 } : undefined,
 	})
 	const app = createApp(deps)
 	let closed = false
@@ -70,6 +84,7 @@ export async function makeApp(env: Record<string, string> = {}, options: AppOpti
 		app,
 		deps,
 		dir,
+		postgresSchema: schema,
 		close,
 		call(method, path, options = {}) {
 			const headers = new Headers(options.headers)
