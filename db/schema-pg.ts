@@ -221,3 +221,12 @@ export const rateLimitBuckets = pgTable('rate_limit_buckets', {
 	/** Milliseconds since the epoch, by the clock of the instance that took the last token. */
 	updatedAt: big('updated_at').notNull(),
 })
+
+export const instances = pgTable('instances', {
+	id: text('id').primaryKey(),
+	host: text('host').notNull(),
+	pid: integer('pid').notNull(),
+	startedAt: instant('started_at').notNull(),
+	lastSeenAt: instant('last_seen_at').notNull(),
+	rulesRevision: integer('rules_revision'),
+})

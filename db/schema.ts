@@ -227,3 +227,18 @@ export const latencyDaily = sqliteTable(
 	},
 	(table) => [primaryKey({ columns: [table.day, table.userId, table.bucket] })],
 )
+
+/**
+ * The servers running on this database, each with the rules revision it routes with: one on SQLite,
+ * several on PostgreSQL. A server adds itself at start, says it is alive every few seconds and leaves
+ * at a clean stop; one that stops saying so was stopped some other way (`src/runtime/instances.ts`).
+ */
+export const instances = sqliteTable('instances', {
+	/** Random, made at start. */
+	id: text('id').primaryKey(),
+	host: text('host').notNull(),
+	pid: integer('pid').notNull(),
+	startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
+	lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull(),
+	rulesRevision: integer('rules_revision'),
+})

@@ -21,6 +21,7 @@ import { RequestLog, type RequestLogWriter } from './request-log/request-log'
 import { LogRetention } from './request-log/retention'
 import { RulesStore } from './rules/store'
 import { RulesWorkbench } from './rules/workbench'
+import { InstanceRegistry } from './runtime/instances'
 import { RunMarker } from './runtime/run-marker'
 import { runtimeTuning, tuneServingConnection } from './runtime/tuning'
 import { resolveSecrets, type Secrets } from './secrets'
@@ -51,6 +52,8 @@ export interface AppDeps {
 	readonly retention: LogRetention
 	/** Says this run is running; found at the next start, it means this run did not stop cleanly. */
 	readonly runMarker: RunMarker
+	/** The servers on this database and the rules revision each runs. */
+	readonly instances: InstanceRegistry
 	/** What `GET /metrics` serves. */
 	readonly metrics: GatewayMetrics
 	/** OpenTelemetry traces, or null when no OTLP endpoint is configured (no SDK is loaded then). */
@@ -99,6 +102,11 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		rulesRevision: () => rules.current().revision,
 	})
 	const tracer = await startTracing(config.tracing, catalog)
+	const instances = new InstanceRegistry(store, () => rules.current().revision)
+	await instances.start()
+	rules.onChange(() => {
+		instances.stamp().catch((error) => console.error('instances: could not record the rules revision', error))
+	})
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)
 	return {
@@ -130,6 +138,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		loggedRequests: new LoggedRequests(store),
 		retention: new LogRetention(store, config.logRetentionDays),
 		runMarker,
+		instances,
 		metrics,
 		tracer,
 	}
@@ -142,7 +151,7 @@ export async function closeDeps(deps: AppDeps) {
 	// Both bounded: the log's last rows, and the last spans (a collector that is down gets 5 s).
 	await Promise.all([deps.requestLog.close(), deps.tracer?.shutdown()])
 	await deps.gatewayKeys.flushLastUsed(true)
-	await Promise.all([deps.gatewayKeys.close(), deps.providerKeys.close()])
+	await Promise.all([deps.gatewayKeys.close(), deps.providerKeys.close(), deps.instances.stop()])
 	await deps.store.close()
 	// Only now is every answered request in the log.
 	deps.runMarker.close()

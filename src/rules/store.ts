@@ -80,6 +80,7 @@ export class RulesStore implements LiveRules {
 	private lastProblem = ''
 	private timer: ReturnType<typeof setInterval> | undefined
 	private unsubscribe: (() => Promise<void>) | undefined
+	private readonly listeners: (() => void)[] = []
 
 	private constructor(
 		private readonly store: DataStore,
@@ -250,10 +251,16 @@ export class RulesStore implements LiveRules {
 		}
 	}
 
+	/** Calls `listener` each time other rules become live here. */
+	onChange(listener: () => void) {
+		this.listeners.push(listener)
+	}
+
 	private adopt(document: RulesDocument, revision: number) {
 		// A slower announcement of an older save must not undo a newer one.
 		if (revision < this.state.revision) return
 		this.state = liveState(document, revision, this.catalog)
+		for (const listener of this.listeners) listener()
 	}
 
 	/** Logs why the rules were not taken, once per distinct problem (the watcher polls twice a second). */

@@ -119,17 +119,30 @@ describe('the rules fragments', () => {
 		expect(html).not.toContain('Every evaluated request can be served')
 	})
 
-	it('escape the rules file path on the page', () => {
+	it('escape the rules file path and the servers’ host names on the page', () => {
+		const server = {
+			id: 'a',
+			host: HOSTILE,
+			pid: 7,
+			startedAt: new Date(0),
+			lastSeenAt: new Date(0),
+			rulesRevision: 1,
+			self: true,
+			silent: false,
+		}
 		const html = render(
 			<RulesPage
 				user={{ id: 1, email: 'admin@example.com', role: 'admin' }}
 				workspace={{ text: '{}', errors: [], liveRevision: 1, history: [], summary: [] }}
+				instances={[server, { ...server, id: 'b', rulesRevision: 0, self: false, silent: true }]}
 				logPromptText={false}
 				logTextDigest
 				rulesPath={HOSTILE}
 			/>,
 		)
-		expectEscaped(html, 1)
+		expectEscaped(html, 3)
+		expect(html).toContain('<span class="badge">this one</span>')
+		expect(html).toContain('(silent: stopped without leaving)')
 	})
 
 	it('render the empty result slots with the ids the page forms target', () => {

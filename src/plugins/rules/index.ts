@@ -6,6 +6,7 @@ import { rulesJsonSchema } from '../../rules/schema'
 import type { RulesStore } from '../../rules/store'
 import { RulesValidationError } from '../../rules/store'
 import { problemsOf, type RulesWorkbench, sampleRequest, type Workspace } from '../../rules/workbench'
+import type { InstanceRegistry } from '../../runtime/instances'
 import { RuleErrors, RulesWorkspace } from '../../views/fragments/rules'
 import { type Refusal, RoutingTestResult, SimulationView } from '../../views/fragments/rules-results'
 import { RulesPage } from '../../views/pages/rules'
@@ -17,6 +18,7 @@ export interface RulesDeps extends SessionDeps {
 	workbench: RulesWorkbench
 	rules: Pick<RulesStore, 'path' | 'current' | 'history'>
 	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
+	instances: Pick<InstanceRegistry, 'list'>
 }
 
 /** What stopped a dashboard test or simulation, for the fragment that shows it. */
@@ -29,10 +31,11 @@ const refusalOf = (error: GatewayError): Refusal =>
 export const rulesPlugin = (deps: RulesDeps) => {
 	const { workbench, rules } = deps
 
-	const page = (user: PublicUser, workspace: Workspace) =>
+	const page = async (user: PublicUser, workspace: Workspace) =>
 		RulesPage({
 			user,
 			workspace,
+			instances: await deps.instances.list(),
 			logPromptText: deps.config.logPromptText,
 			logTextDigest: deps.config.logTextDigest,
 			rulesPath: rules.path,
@@ -54,6 +57,7 @@ export const rulesPlugin = (deps: RulesDeps) => {
 			// JSON API
 			.get('/api/rules/schema', () => rulesJsonSchema())
 			.get('/api/rules', () => rules.current().compiled.document, { session: 'admin' })
+			.get('/api/instances', () => deps.instances.list(), { session: 'admin' })
 			.put('/api/rules', async ({ body, auth }) => ({ revision: await workbench.save(body, auth.user) }), {
 				session: 'admin',
 			})

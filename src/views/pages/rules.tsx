@@ -1,3 +1,5 @@
+import type { InstanceView } from '../../runtime/instances'
+import { formatDateTime } from '../format'
 import { RULES_IDS, RulesWorkspace } from '../fragments/rules'
 import { RoutingTestResult, SimulationView } from '../fragments/rules-results'
 import { Layout, type ViewUser } from '../layout'
@@ -5,6 +7,8 @@ import { Layout, type ViewUser } from '../layout'
 interface RulesPageProps {
 	user: ViewUser
 	workspace: Parameters<typeof RulesWorkspace>[0]
+	/** The servers on this database, with the revision each routes with. */
+	instances: InstanceView[]
 	logPromptText: boolean
 	logTextDigest: boolean
 	/** The rules file; null when the rules live in the database (PostgreSQL), shared by every instance. */
@@ -20,7 +24,53 @@ function replayNote(logPromptText: boolean, logTextDigest: boolean): string {
 	return 'Neither text nor its digest is logged (LOG_PROMPT_TEXT and LOG_TEXT_DIGEST are off): simulations replay rules on features and tokens only, and count the requests each text rule leaves undecided.'
 }
 
-export function RulesPage({ user, workspace, logPromptText, logTextDigest, rulesPath }: RulesPageProps) {
+/** Which rules revision each server runs: after a save, all of them should show it within a second. */
+function Instances({ instances, liveRevision }: { instances: InstanceView[]; liveRevision: number }) {
+	return (
+		<table class="table">
+			<thead>
+				<tr>
+					<th>Server</th>
+					<th>Rules revision</th>
+					<th>Started</th>
+					<th>Last heard from</th>
+				</tr>
+			</thead>
+			<tbody>
+				{instances.map((instance) => (
+					<tr>
+						<td data-label="Server">
+							<span safe>{`${instance.host} (pid ${instance.pid})`}</span>
+							{instance.self ? <span class="badge">this one</span> : ''}
+						</td>
+						<td
+							data-label="Rules revision"
+							class={instance.rulesRevision === liveRevision ? 'status-ok' : 'status-warn'}
+						>
+							{instance.rulesRevision ?? 'none'}
+						</td>
+						<td data-label="Started" safe>
+							{formatDateTime(instance.startedAt)}
+						</td>
+						<td data-label="Last heard from" class={instance.silent ? 'status-bad' : undefined}>
+							<span safe>{formatDateTime(instance.lastSeenAt)}</span>
+							{instance.silent ? ' (silent: stopped without leaving)' : ''}
+						</td>
+					</tr>
+				))}
+			</tbody>
+		</table>
+	)
+}
+
+export function RulesPage({
+	user,
+	workspace,
+	instances,
+	logPromptText,
+	logTextDigest,
+	rulesPath,
+}: RulesPageProps) {
 	return (
 		<Layout title="Routing rules" user={user} active="rules">
 			<section class="card notice">
@@ -42,6 +92,14 @@ export function RulesPage({ user, workspace, logPromptText, logTextDigest, rules
 				</p>
 			</section>
 			<RulesWorkspace {...workspace} />
+			<section class="card">
+				<h2>Servers</h2>
+				<p class="hint">
+					Each server on this database and the rules revision it routes with. After a save, every one shows
+					the new revision within a second; one in orange has not taken it yet.
+				</p>
+				<Instances instances={instances} liveRevision={workspace.liveRevision} />
+			</section>
 			<section class="card">
 				<h2>Test a prompt</h2>
 				<form

@@ -79,6 +79,12 @@ describe('two instances on one PostgreSQL database', () => {
 		})
 		const { revision } = (await saved.json()) as { revision: number }
 		await until(() => second.t.deps.rules.current().revision === revision, 1000)
+		await until(async () => {
+			const listed = (await (await second.t.call('GET', '/api/instances', { token })).json()) as {
+				rulesRevision: number
+			}[]
+			return listed.length === 2 && listed.every((instance) => instance.rulesRevision === revision)
+		}, 1000)
 		const routed = await other.chat.completions.create({ model: 'auto', messages: hello })
 		expect(routed.model).toBe('gpt-4o-mini')
 

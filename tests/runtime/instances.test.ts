@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'bun:test'
+import { InstanceRegistry } from '../../src/runtime/instances'
+import { BACKENDS, openTestStore } from '../helpers/stores'
+
+describe.each(BACKENDS)('the servers on one %s database', (backend) => {
+	it('lists each with its rules revision, says which is silent, and forgets the one that left', async () => {
+		await using test = await openTestStore(backend)
+		let revision = 3
+		let now = Date.UTC(2026, 11, 3, 12)
+		const here = new InstanceRegistry(
+			test.store,
+			() => revision,
+			() => now,
+		)
+		const there = new InstanceRegistry(
+			await test.anotherInstance(),
+			() => 3,
+			() => now,
+		)
+		await here.start()
+		await there.start()
+		revision = 4
+		await here.stamp()
+		expect(
+			(await here.list())
+				.map(({ rulesRevision, self, silent }) => ({ rulesRevision, self, silent }))
+				.sort((a, b) => a.rulesRevision - b.rulesRevision),
+		).toEqual([
+			{ rulesRevision: 3, self: false, silent: false },
+			{ rulesRevision: 4, self: true, silent: false },
+		])
+		now += 60_000
+		await here.stamp()
+		expect((await here.list()).find((instance) => !instance.self)?.silent).toBe(true)
+		await there.stop()
+		expect((await here.list()).map((instance) => instance.id)).toEqual([here.id])
+		await here.stop()
+	})
+})
