@@ -24,7 +24,7 @@ describe.each(BACKENDS)('the servers on one %s database', (backend) => {
 		expect(
 			(await here.list())
 				.map(({ rulesRevision, self, silent }) => ({ rulesRevision, self, silent }))
-				.sort((a, b) => a.rulesRevision - b.rulesRevision),
+				.sort((a, b) => (a.rulesRevision ?? 0) - (b.rulesRevision ?? 0)),
 		).toEqual([
 			{ rulesRevision: 3, self: false, silent: false },
 			{ rulesRevision: 4, self: true, silent: false },
