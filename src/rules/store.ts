@@ -10,6 +10,9 @@ import { referenceModel } from './reference'
 import type { RulesDocument } from './schema'
 import { type RuleError, validateRules } from './validate'
 
+/** The advisory lock under which the first PostgreSQL instance seeds the rules (any number nothing else takes). */
+const SEED_LOCK = 0x5357_5255
+
 /** @default 500 ms: a hand edit of the file is live well within two seconds */
 const POLL_INTERVAL_MS = 500
 const FULL_READ_EVERY = 10
@@ -120,9 +123,20 @@ export class RulesStore implements LiveRules {
 	/** The database holds the rules; the file (or else the defaults) seeds it the first time. */
 	private static async openShared(store: DataStore, catalog: Catalog, seedPath: string): Promise<RulesStore> {
 		let latest = await latestRevision(store)
-		if (!latest) {
-			const seed = fileExists(seedPath) ? readText(seedPath) : serializeRules(defaultRules)
-			await insertRevision(store, parseAndValidate(seed, catalog), { author: 'defaults', source: 'initial' })
+		if (!latest && store.postgres) {
+			const seed = parseAndValidate(
+				fileExists(seedPath) ? readText(seedPath) : serializeRules(defaultRules),
+				catalog,
+			)
+			// Instances starting together on an empty database seed it once: the first takes the lock and
+			// inserts, the others find the revision when it is their turn.
+			await store.postgres.begin(async (tx) => {
+				await tx`SELECT pg_advisory_xact_lock(${SEED_LOCK})`
+				const [existing] = await tx`SELECT id FROM rule_revisions LIMIT 1`
+				if (!existing)
+					await tx`INSERT INTO rule_revisions (created_at, author, source, document)
+						VALUES (now(), 'defaults', 'initial', ${JSON.stringify(seed)})`
+			})
 			latest = await latestRevision(store)
 		}
 		if (!latest) throw new Error('the first rules revision was not stored')

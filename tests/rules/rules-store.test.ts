@@ -92,3 +92,22 @@ describe('the live rules on PostgreSQL', () => {
 		}
 	})
 })
+
+describe('the live rules on PostgreSQL, first start', () => {
+	if (!BACKENDS.includes('postgres')) return
+	it('seeds an empty database once when several instances start together', async () => {
+		await using test = await openTestStore('postgres')
+		const dir = mkdtempSync(join(tmpdir(), 'switchyard-rules-'))
+		try {
+			const stores = [test.store, ...(await Promise.all([1, 2, 3].map(() => test.anotherInstance())))]
+			const opened = await Promise.all(
+				stores.map((store) => RulesStore.open(store, catalog, join(dir, 'rules.json'))),
+			)
+			expect(new Set(opened.map((rules) => rules.current().revision))).toEqual(new Set([1]))
+			expect(await opened[0]?.history()).toHaveLength(1)
+			await Promise.all(opened.map((rules) => rules.close()))
+		} finally {
+			rmSync(dir, { recursive: true, force: true })
+		}
+	})
+})
