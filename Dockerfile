@@ -30,6 +30,7 @@ ENV NODE_ENV=production \
 COPY package.json ./
 COPY --from=build /app/dist ./dist
 COPY db/migrations ./db/migrations
+COPY db/migrations-pg ./db/migrations-pg
 COPY src/views/assets ./src/views/assets
 # The browser scripts the dashboard serves (src/plugins/assets.ts); the bundle holds all the server code.
 COPY --from=deps /app/node_modules/htmx.org/dist/htmx.min.js ./node_modules/htmx.org/dist/

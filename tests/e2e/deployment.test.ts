@@ -39,6 +39,12 @@ describe('runtime settings', () => {
 		expect(scripts.start).toEndWith(' bun dist/index.js')
 		expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain('CMD ["bun", "dist/index.js"]')
 	})
+
+	test('the Docker image carries the migrations of both databases, which the bundle applies at start', () => {
+		const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+		expect(dockerfile).toContain('COPY db/migrations ./db/migrations\n')
+		expect(dockerfile).toContain('COPY db/migrations-pg ./db/migrations-pg\n')
+	})
 })
 
 /** One streamed completion, read to its end. */
