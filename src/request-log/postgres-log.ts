@@ -1,8 +1,9 @@
 import { type AnyColumn, sql } from 'drizzle-orm'
 import type { DataStore } from '../../db/client'
+import type { usageDaily } from '../../db/schema'
 import { TextDigester } from '../lib/text-digest'
 import type { RequestLogEntry } from './log-store'
-import { rollupsOf } from './rollup'
+import { rollupsOf, type UsageTotals } from './rollup'
 
 /** @default 10 ms between batches, as the SQLite log */
 const BATCH_INTERVAL_MS = 10
@@ -19,6 +20,26 @@ export interface PostgresLogOptions {
 	textDigestKey?: Uint8Array
 	/** @default 1 s */
 	retryMs?: number
+}
+
+/** The counters of a `usage_daily` row, in `UsageTotals` order after its six key columns. */
+const USAGE_COUNTERS = [
+	'requests',
+	'errors',
+	'upstreamErrors',
+	'costUsd',
+	'baselineCostUsd',
+	'promptTokens',
+	'completionTokens',
+	'cachedTokens',
+	'latencyMsSum',
+	'unpriced',
+	'missingUsage',
+] as const
+
+function usageValues([day, userId, keyId, model, provider, tier, ...counters]: UsageTotals) {
+	const values = Object.fromEntries(USAGE_COUNTERS.map((name, i) => [name, counters[i] ?? 0]))
+	return { day, userId, keyId, model, provider, tier, ...values } as typeof usageDaily.$inferInsert
 }
 
 /** The database's own words, without the statement and its values (which hold the rows). */
@@ -168,62 +189,10 @@ export class PostgresRequestLog {
 			await tx.insert(requestLog).values(rows)
 			await tx
 				.insert(usageDaily)
-				.values(
-					usage.map(
-						([
-							day,
-							userId,
-							keyId,
-							model,
-							provider,
-							tier,
-							requests,
-							errors,
-							upstreamErrors,
-							costUsd,
-							baselineCostUsd,
-							promptTokens,
-							completionTokens,
-							cachedTokens,
-							latencyMsSum,
-							unpriced,
-							missingUsage,
-						]) => ({
-							day,
-							userId,
-							keyId,
-							model,
-							provider,
-							tier,
-							requests,
-							errors,
-							upstreamErrors,
-							costUsd,
-							baselineCostUsd,
-							promptTokens,
-							completionTokens,
-							cachedTokens,
-							latencyMsSum,
-							unpriced,
-							missingUsage,
-						}),
-					),
-				)
+				.values(usage.map(usageValues))
 				.onConflictDoUpdate({
 					target: [usageDaily.day, usageDaily.userId, usageDaily.keyId, usageDaily.model, usageDaily.tier],
-					set: {
-						requests: add(usageDaily.requests),
-						errors: add(usageDaily.errors),
-						upstreamErrors: add(usageDaily.upstreamErrors),
-						costUsd: add(usageDaily.costUsd),
-						baselineCostUsd: add(usageDaily.baselineCostUsd),
-						promptTokens: add(usageDaily.promptTokens),
-						completionTokens: add(usageDaily.completionTokens),
-						cachedTokens: add(usageDaily.cachedTokens),
-						latencyMsSum: add(usageDaily.latencyMsSum),
-						unpriced: add(usageDaily.unpriced),
-						missingUsage: add(usageDaily.missingUsage),
-					},
+					set: Object.fromEntries(USAGE_COUNTERS.map((name) => [name, add(usageDaily[name])])),
 				})
 			await tx
 				.insert(latencyDaily)
