@@ -4,8 +4,9 @@ import type { TextDigester } from '../lib/text-digest'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import { costUsd } from '../providers/pricing'
 import { checkCapabilities } from './capabilities'
-import type { CompiledRules, LoggedText } from './compile'
+import type { CompiledRules } from './compile'
 import type { RequestFeatures } from './features'
+import type { LoggedText } from './replay'
 
 const DAY_MS = 24 * 60 * 60_000
 /** How many incapable requests the answer lists (it counts them all). */

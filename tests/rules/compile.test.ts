@@ -1,8 +1,9 @@
 import { describe, expect, it, test } from 'bun:test'
 import { TextDigester, type TextPattern } from '../../src/lib/text-digest'
-import { compileRules, type Decision, type LoggedText } from '../../src/rules/compile'
+import { compileRules, type Decision } from '../../src/rules/compile'
 import type { RequestFeatures, RequestText } from '../../src/rules/features'
 import { asciiKeywordsRegExp, keywordsRegExp } from '../../src/rules/patterns'
+import type { LoggedText } from '../../src/rules/replay'
 import type { Rule, RulesDocument, When } from '../../src/rules/schema'
 import { features } from '../helpers/features'
 
