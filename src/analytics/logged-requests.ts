@@ -2,7 +2,7 @@ import { and, desc, eq, gte, isNotNull, isNull, lt, or, type SQL } from 'drizzle
 import type { DataStore, Tables } from '../../db/client'
 import type { AttemptRecord } from '../../db/schema'
 import { notFound } from '../errors'
-import { inScope, type Scope } from './usage-reports'
+import { inScope, type Scope } from './scope'
 
 /**
  * Why a logged request has no tier: it named its model (`explicit`: rule `explicit`, or a model answered

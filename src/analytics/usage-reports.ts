@@ -1,40 +1,9 @@
 import { and, between, type Column, desc, eq, gt, gte, inArray, lt, ne, type SQL, sql } from 'drizzle-orm'
 import type { DataStore, Tables } from '../../db/client'
-import { forbidden } from '../errors'
 import type { Catalog } from '../providers/catalog'
 import { DAY_MS, percentileFromHistogram, utcDay } from '../request-log/rollup'
 import type { UncleanStop } from '../runtime/run-marker'
-
-/** The longest analytics window, and the retention a simulation can replay at most. */
-export const MAX_DAYS = 90
-
-/** Whose data: one user's, or everyone's (`null`, admins only). */
-export interface Scope {
-	userId: number | null
-}
-
-export type BreakdownBy = 'day' | 'model' | 'provider' | 'tier' | 'key'
-
-/** Developers see their own data; an admin adds `scope=all` to see everyone's. */
-export function scopeFor(user: { id: number; role: string }, requested: 'mine' | 'all' | undefined): Scope {
-	if (requested !== 'all') return { userId: user.id }
-	if (user.role !== 'admin') throw forbidden('Only an admin can see everyone’s data')
-	return { userId: null }
-}
-
-/** The last `days` UTC calendar days, today included. */
-export interface Window {
-	days: number
-	firstDay: number
-	lastDay: number
-}
-
-export function windowOf(days: number, now = Date.now()): Window {
-	const lastDay = utcDay(now)
-	return { days, firstDay: lastDay - days + 1, lastDay }
-}
-
-export const dayLabel = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
+import { type BreakdownBy, dayLabel, inScope, type Scope, type Window } from './scope'
 
 export interface Overview {
 	requests: number
@@ -85,10 +54,6 @@ export interface Integrity {
 	 */
 	uncleanStop: UncleanStop | null
 }
-
-/** The rows within `scope`, by the table's user column; no condition for everyone's. */
-export const inScope = (scope: Scope, userId: Column) =>
-	scope.userId === null ? undefined : eq(userId, scope.userId)
 
 const round = (value: number, digits = 10) => Math.round(value * 10 ** digits) / 10 ** digits
 

@@ -1,6 +1,7 @@
 /** Formatting for views: every value that reaches HTML as text goes through one of these or `safe`. */
 
-import type { BreakdownBy, BreakdownRow } from '../analytics/usage-reports'
+import type { BreakdownBy } from '../analytics/scope'
+import type { BreakdownRow } from '../analytics/usage-reports'
 
 export function formatDateTime(value: Date | string | number | null | undefined): string {
 	if (value === null || value === undefined) return '—'

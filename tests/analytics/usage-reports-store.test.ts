@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import type { DataStore } from '../../db/client'
-import { HOUR_MS, UsageReports, type Window } from '../../src/analytics/usage-reports'
+import type { Window } from '../../src/analytics/scope'
+import { HOUR_MS, UsageReports } from '../../src/analytics/usage-reports'
 import { loadConfig } from '../../src/config'
 import { loadCatalog } from '../../src/providers/catalog'
 import { DAY_MS, utcDay } from '../../src/request-log/rollup'

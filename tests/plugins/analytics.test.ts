@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import { windowOf } from '../../src/analytics/usage-reports'
+import { windowOf } from '../../src/analytics/scope'
 import type { RequestLogEntry } from '../../src/request-log/request-log'
 import { DAY_MS } from '../../src/request-log/rollup'
 import { makeApp, signupUser, type TestApp } from '../helpers/app'

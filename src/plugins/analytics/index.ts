@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia'
 import type { LoggedRequests } from '../../analytics/logged-requests'
-import { scopeFor, type UsageReports, windowOf } from '../../analytics/usage-reports'
+import { scopeFor, windowOf } from '../../analytics/scope'
+import type { UsageReports } from '../../analytics/usage-reports'
 import type { PublicUser } from '../../auth/accounts'
 import { badRequest } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'

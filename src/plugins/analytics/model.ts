@@ -1,6 +1,6 @@
 import { t } from 'elysia'
 import type { RequestFilters } from '../../analytics/logged-requests'
-import { MAX_DAYS } from '../../analytics/usage-reports'
+import { MAX_DAYS } from '../../analytics/scope'
 import { type RequestQuery, ROUTE_FILTERS } from '../../views/fragments/requests'
 
 export const DEFAULT_DAYS = 7

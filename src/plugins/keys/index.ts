@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia'
-import { scopeFor } from '../../analytics/usage-reports'
+import { scopeFor } from '../../analytics/scope'
 import type { PublicUser } from '../../auth/accounts'
 import type { Config } from '../../config'
 import type { GatewayError } from '../../errors'

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { MAX_DAYS } from '../../analytics/usage-reports'
+import { MAX_DAYS } from '../../analytics/scope'
 
 const days = t.Integer({
 	minimum: 1,

@@ -1,5 +1,6 @@
 import { Elysia } from 'elysia'
-import { type UsageReports, windowOf } from '../../analytics/usage-reports'
+import { windowOf } from '../../analytics/scope'
+import type { UsageReports } from '../../analytics/usage-reports'
 import type { Accounts, PublicUser } from '../../auth/accounts'
 import type { Invites } from '../../auth/invites'
 import type { SessionStore } from '../../auth/sessions'

@@ -1,5 +1,6 @@
 import { escapeHtml } from '@kitajs/html'
-import type { BreakdownBy, BreakdownRow, Integrity, Overview } from '../../analytics/usage-reports'
+import type { BreakdownBy } from '../../analytics/scope'
+import type { BreakdownRow, Integrity, Overview } from '../../analytics/usage-reports'
 import type { UncleanStop } from '../../runtime/run-marker'
 import { QuickStart } from '../components/quick-start'
 import { breakdownLabel, formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'
