@@ -229,4 +229,6 @@ export const instances = pgTable('instances', {
 	startedAt: instant('started_at').notNull(),
 	lastSeenAt: instant('last_seen_at').notNull(),
 	rulesRevision: integer('rules_revision'),
+	pendingRows: integer('pending_rows').notNull().default(0),
+	droppedRows: integer('dropped_rows').notNull().default(0),
 })

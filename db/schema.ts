@@ -241,4 +241,7 @@ export const instances = sqliteTable('instances', {
 	startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
 	lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull(),
 	rulesRevision: integer('rules_revision'),
+	/** Its request log's rows not yet written, and rows it gave up on, when last heard from. */
+	pendingRows: integer('pending_rows').notNull().default(0),
+	droppedRows: integer('dropped_rows').notNull().default(0),
 })

@@ -102,7 +102,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		rulesRevision: () => rules.current().revision,
 	})
 	const tracer = await startTracing(config.tracing, catalog)
-	const instances = new InstanceRegistry(store, () => rules.current().revision)
+	const instances = new InstanceRegistry(store, () => rules.current().revision, requestLog)
 	await instances.start()
 	rules.onChange(() => {
 		instances.stamp().catch((error) => console.error('instances: could not record the rules revision', error))

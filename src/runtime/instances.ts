@@ -18,6 +18,10 @@ export interface InstanceView {
 	lastSeenAt: Date
 	/** The rules revision it routed with when last heard from. */
 	rulesRevision: number | null
+	/** Its request log's unwritten rows when last heard from: for a silent one, about what it lost. */
+	pendingRows: number
+	/** Rows its request log gave up on (the database away for longer than its buffer lasts). */
+	droppedRows: number
 	/** This server, the one answering. */
 	self: boolean
 	/** Not heard from for a while: it stopped without leaving. */
@@ -37,6 +41,7 @@ export class InstanceRegistry {
 	constructor(
 		private readonly store: DataStore,
 		private readonly rulesRevision: () => number | null,
+		private readonly log: { readonly pending: number; readonly dropped?: number },
 		private readonly clock: () => number = Date.now,
 	) {}
 
@@ -48,7 +53,7 @@ export class InstanceRegistry {
 			pid: process.pid,
 			startedAt: this.startedAt,
 			lastSeenAt: new Date(this.clock()),
-			rulesRevision: this.rulesRevision(),
+			...this.state(),
 		})
 		this.timer = setInterval(() => {
 			this.stamp().catch((error) => console.error('instances: could not say this server is alive', error))
@@ -62,9 +67,17 @@ export class InstanceRegistry {
 		const now = this.clock()
 		await db
 			.update(tables.instances)
-			.set({ lastSeenAt: new Date(now), rulesRevision: this.rulesRevision() })
+			.set({ lastSeenAt: new Date(now), ...this.state() })
 			.where(eq(tables.instances.id, this.id))
 		await db.delete(tables.instances).where(lt(tables.instances.lastSeenAt, new Date(now - FORGET_AFTER_MS)))
+	}
+
+	private state() {
+		return {
+			rulesRevision: this.rulesRevision(),
+			pendingRows: this.log.pending,
+			droppedRows: this.log.dropped ?? 0,
+		}
 	}
 
 	async list(): Promise<InstanceView[]> {

@@ -7,14 +7,17 @@ describe.each(BACKENDS)('the servers on one %s database', (backend) => {
 		await using test = await openTestStore(backend)
 		let revision = 3
 		let now = Date.UTC(2026, 11, 3, 12)
+		const log = { pending: 0, dropped: 0 }
 		const here = new InstanceRegistry(
 			test.store,
 			() => revision,
+			log,
 			() => now,
 		)
 		const there = new InstanceRegistry(
 			await test.anotherInstance(),
 			() => 3,
+			{ pending: 7 },
 			() => now,
 		)
 		await here.start()
@@ -30,8 +33,15 @@ describe.each(BACKENDS)('the servers on one %s database', (backend) => {
 			{ rulesRevision: 4, self: true, silent: false },
 		])
 		now += 60_000
+		log.dropped = 2
 		await here.stamp()
-		expect((await here.list()).find((instance) => !instance.self)?.silent).toBe(true)
+		const listed = await here.list()
+		expect(listed.find((instance) => !instance.self)).toMatchObject({
+			silent: true,
+			pendingRows: 7,
+			droppedRows: 0,
+		})
+		expect(listed.find((instance) => instance.self)).toMatchObject({ silent: false, droppedRows: 2 })
 		await there.stop()
 		expect((await here.list()).map((instance) => instance.id)).toEqual([here.id])
 		await here.stop()

@@ -127,6 +127,8 @@ describe('the rules fragments', () => {
 			startedAt: new Date(0),
 			lastSeenAt: new Date(0),
 			rulesRevision: 1,
+			pendingRows: 0,
+			droppedRows: 0,
 			self: true,
 			silent: false,
 		}
@@ -143,6 +145,7 @@ describe('the rules fragments', () => {
 		expectEscaped(html, 3)
 		expect(html).toContain('<span class="badge">this one</span>')
 		expect(html).toContain('(silent: stopped without leaving)')
+		expect(html).toContain('0 waiting · none dropped')
 	})
 
 	it('render the empty result slots with the ids the page forms target', () => {

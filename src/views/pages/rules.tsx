@@ -24,6 +24,13 @@ function replayNote(logPromptText: boolean, logTextDigest: boolean): string {
 	return 'Neither text nor its digest is logged (LOG_PROMPT_TEXT and LOG_TEXT_DIGEST are off): simulations replay rules on features and tokens only, and count the requests each text rule leaves undecided.'
 }
 
+/** What a server's request log held back or gave up, in words; a silent server lost about what it held. */
+function logHealth({ pendingRows, droppedRows, silent }: InstanceView): string {
+	const dropped = droppedRows > 0 ? `${droppedRows} rows dropped` : 'none dropped'
+	if (silent) return `${dropped}; its unwritten rows were lost when it stopped (${pendingRows} when last heard from)`
+	return `${pendingRows} waiting · ${dropped}`
+}
+
 /** Which rules revision each server runs: after a save, all of them should show it within a second. */
 function Instances({ instances, liveRevision }: { instances: InstanceView[]; liveRevision: number }) {
 	return (
@@ -34,6 +41,7 @@ function Instances({ instances, liveRevision }: { instances: InstanceView[]; liv
 					<th>Rules revision</th>
 					<th>Started</th>
 					<th>Last heard from</th>
+					<th>Request log</th>
 				</tr>
 			</thead>
 			<tbody>
@@ -55,6 +63,9 @@ function Instances({ instances, liveRevision }: { instances: InstanceView[]; liv
 						<td data-label="Last heard from" class={instance.silent ? 'status-bad' : undefined}>
 							<span safe>{formatDateTime(instance.lastSeenAt)}</span>
 							{instance.silent ? ' (silent: stopped without leaving)' : ''}
+						</td>
+						<td data-label="Request log" class={instance.droppedRows > 0 ? 'status-bad' : undefined}>
+							{logHealth(instance)}
 						</td>
 					</tr>
 				))}
