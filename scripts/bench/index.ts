@@ -9,6 +9,9 @@
  *   bun run bench --json          the full results as JSON on stdout instead of the table
  *   bun run bench --profile       also a CPU profile of Switchyard (bun --cpu-prof) in bench/results/;
  *                                 the profiler slows Switchyard, so compare figures of unprofiled runs only
+ *   bun run bench --postgres URL  also Switchyard on PostgreSQL, one instance and two behind round robin,
+ *                                 each on a fresh database created through URL and dropped after (or set
+ *                                 BENCH_DATABASE_URL); without it, no PostgreSQL is needed
  *
  * Progress goes to stderr; the full results are also written to bench/results/<timestamp>.json. The exit
  * status is 1 when a request went unlogged or the benchmark itself failed; a missed performance target is
@@ -18,6 +21,15 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, release } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type Context, runOpenLoop, runWrk } from './measure'
+import {
+	checkServer,
+	countLogRows,
+	createDatabase,
+	dropDatabase,
+	isLocal,
+	type PostgresLogRows,
+	redacted,
+} from './postgres'
 import {
 	allowedCpus,
 	baseEnv,
@@ -31,19 +43,26 @@ import {
 	waitForLine,
 } from './processes'
 import {
+	DEPLOYMENTS,
+	type Deployment,
 	errorsOf,
 	type LogCheck,
+	type Measured,
 	type MemoryFigures,
 	RATES,
 	type RoundData,
+	renderPostgresCost,
 	renderTable,
+	type ServerMemory,
+	type Summary,
 	summarize,
 	type Verdict,
 	verdicts,
+	viewOf,
 } from './report'
-import { loadFor, SCENARIO_NAMES, type ScenarioName, TARGETS, type TargetName } from './scenarios'
-import { slope } from './stats'
-import { type Switchyard, startSwitchyard, stopSwitchyard } from './switchyard'
+import { loadFor, SCENARIO_NAMES, type ScenarioName } from './scenarios'
+import { median, slope } from './stats'
+import { type Stopped, type Switchyard, startSwitchyard, stopInstance, stopSwitchyard } from './switchyard'
 
 const ROOT = resolve(import.meta.dir, '../..')
 /** The full run must end within 10 minutes: rounds that would not fit are skipped (unless --rounds). */
@@ -93,6 +112,8 @@ interface Options {
 	soakMinutes: number | undefined
 	rounds: number | undefined
 	json: boolean
+	/** PostgreSQL's URL: also run Switchyard on it (a fresh database per deployment). */
+	postgres: string | undefined
 }
 
 function parseOptions(argv: string[]): Options {
@@ -102,6 +123,7 @@ function parseOptions(argv: string[]): Options {
 		soakMinutes: undefined,
 		rounds: undefined,
 		json: false,
+		postgres: process.env.BENCH_DATABASE_URL || undefined,
 	}
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i]
@@ -118,10 +140,21 @@ function parseOptions(argv: string[]): Options {
 		} else if (arg === '--rounds' && next !== undefined && /^[1-9]\d*$/.test(next)) {
 			options.rounds = Number(next)
 			i++
+		} else if (arg === '--postgres' && next !== undefined && /^postgres(ql)?:\/\//.test(next)) {
+			options.postgres = next
+			i++
 		} else {
-			fail(`unknown option ${arg}: use --quick, --soak [minutes], --rounds N, --json, --profile`, 2)
+			fail(
+				`unknown option ${arg}: use --quick, --soak [minutes], --rounds N, --json, --profile, ` +
+					'--postgres postgres://user:password@host:5432/database',
+				2,
+			)
 		}
 	}
+	if (options.postgres !== undefined && !/^postgres(ql)?:\/\//.test(options.postgres))
+		fail('BENCH_DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/database', 2)
+	if (options.postgres !== undefined && options.soakMinutes !== undefined)
+		fail('--soak runs Switchyard on SQLite only: leave out --postgres (and BENCH_DATABASE_URL)', 2)
 	return options
 }
 
@@ -137,15 +170,30 @@ const elapsed = () => {
 	return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`
 }
 
+/** One way of running Switchyard (SQLite, or PostgreSQL with one or two instances) and its processes. */
+interface Deployed {
+	deployment: Deployment
+	instances: Switchyard[]
+	/** The gateway key (`sy_…`) of this deployment's database. */
+	key: string
+	/** PostgreSQL: the database made for this run, dropped after it. */
+	database?: { name: string; url: string }
+}
+
 interface Servers {
 	upstream: { child: Child; url: string }
 	floor: { child: Child; url: string }
-	switchyard: Switchyard
+	/** SQLite first, then PostgreSQL's when asked. */
+	deployed: Deployed[]
+	/** PostgreSQL's URL (the one given), and whether its processes' CPU can be read here. */
+	postgres?: { url: string; version: string; local: boolean }
 }
 
 const children = new Set<Child>()
-/** Switchyard while it runs: stopAll stops it with stopSwitchyard, which also removes its data folder. */
-let running: Switchyard | undefined
+/** Switchyard instances while they run: stopAll stops them (and removes their data folders). */
+const running = new Set<Switchyard>()
+/** PostgreSQL databases made by this run, dropped by stopAll: their names, through the given URL. */
+const databases = new Map<string, string>()
 
 async function startReady(cpu: number, script: string, env: Record<string, string>) {
 	const child = spawnPinned(cpu, ['bun', '--no-env-file', join(import.meta.dir, script)], {
@@ -195,6 +243,16 @@ async function main() {
 			2,
 		)
 	}
+	let postgres: Servers['postgres']
+	if (options.postgres !== undefined) {
+		const version = await checkServer(options.postgres).catch((error: unknown) =>
+			fail(
+				`PostgreSQL at ${redacted(options.postgres ?? '')}: ${error instanceof Error ? error.message : error}`,
+				2,
+			),
+		)
+		postgres = { url: options.postgres, version, local: isLocal(options.postgres) }
+	}
 	const cpus = allowedCpus()
 	const serverCpu = cpus[0] ?? 0
 	const loadCpu = cpus[1] ?? serverCpu
@@ -212,39 +270,56 @@ async function main() {
 		`${options.soakMinutes !== undefined ? `soak, ${options.soakMinutes} min` : options.quick ? 'quick' : 'full'} run; ` +
 			`server under test on CPU ${serverCpu}, load generators and fake upstream on CPU ${loadCpu}`,
 	)
+	if (postgres) {
+		progress(
+			`with PostgreSQL ${postgres.version} at ${redacted(postgres.url)}: one instance and two, on the server's CPU ` +
+				`${serverCpu}; PostgreSQL itself runs where the system puts it` +
+				(postgres.local ? '' : ' (a remote server: its CPU is not measured)') +
+				(options.rounds === undefined && !options.quick
+					? '; rounds take longer, so fewer fit in the 10 minutes'
+					: ''),
+		)
+	}
 
 	const digest = sourceDigest()
 	const host = machine()
 	const resultsDir = join(ROOT, 'bench/results')
 	mkdirSync(resultsDir, { recursive: true })
 	const profileFlags = options.profile ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${resultsDir}`] : []
-	const servers = await startServers(serverCpu, loadCpu, profileFlags)
-	await Bun.sleep(SETTLE_MS)
-	const idle = {
-		floor: readMemory(servers.floor.child.pid),
-		switchyard: readMemory(servers.switchyard.child.pid),
-	}
-	const peakReset = resetPeakMemory(servers.floor.child.pid) && resetPeakMemory(servers.switchyard.child.pid)
-	if (!peakReset) progress('could not reset VmHWM (/proc/<pid>/clear_refs): peaks include start-up')
-	progress(
-		`started: upstream ${servers.upstream.url}, floor ${servers.floor.url}, Switchyard ${servers.switchyard.origin}`,
-	)
 
 	let outcome: Report & { ok: boolean }
 	try {
+		const servers = await startServers(serverCpu, loadCpu, profileFlags, postgres)
+		await Bun.sleep(SETTLE_MS)
+		const idle: Idle = {
+			floor: readMemory(servers.floor.child.pid),
+			deployed: new Map(
+				servers.deployed.map((d) => [d.deployment, d.instances.map((i) => readMemory(i.child.pid))]),
+			),
+		}
+		const pids = [
+			servers.floor.child.pid,
+			...servers.deployed.flatMap((d) => d.instances.map((i) => i.child.pid)),
+		]
+		const peakReset = pids.every((pid) => resetPeakMemory(pid))
+		if (!peakReset) progress('could not reset VmHWM (/proc/<pid>/clear_refs): peaks include start-up')
+		progress(
+			`started: upstream ${servers.upstream.url}, floor ${servers.floor.url}, ` +
+				servers.deployed
+					.map((d) => `${DEPLOYMENTS[d.deployment].short} ${d.instances.map((i) => i.origin).join(' and ')}`)
+					.join(', '),
+		)
+
 		if (options.soakMinutes !== undefined) {
 			const soak = await runSoak(servers, loadCpu, options.soakMinutes, plan.drainMs)
-			outcome = await finish(servers, idle, peakReset, soak.sent, soak.report)
+			const ended = await finish(servers, idle, peakReset, { switchyard: soak.sent })
+			const sqlite = ended.get('switchyard')
+			if (!sqlite) throw new Error('Switchyard on SQLite did not report')
+			outcome = { ...soak.report(sqlite.memory, sqlite.log), ok: sqlite.log.pass }
 		} else {
 			const run = await runRounds(servers, loadCpu, plan, options.rounds !== undefined)
-			outcome = await finish(servers, idle, peakReset, run.sent, (memory, log) => {
-				const summary = summarize(run.data, run.rounds, memory, log)
-				const list = verdicts(summary)
-				return {
-					table: renderTable(summary, list),
-					json: { plan: { ...plan, rounds: run.rounds }, summary, verdicts: list, samples: run.data },
-				}
-			})
+			const ended = await finish(servers, idle, peakReset, run.sent)
+			outcome = report(run, ended, plan, servers)
 		}
 	} finally {
 		await stopAll()
@@ -255,7 +330,8 @@ async function main() {
 		`Switchyard benchmark, ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${host.nproc} cores ` +
 		`(${host.cpuModel}), Bun ${host.bun}, run time ${elapsed()}; server on CPU ${serverCpu}, ` +
 		`load and fake upstream on CPU ${loadCpu}; sources ${digest}` +
-		(options.soakMinutes === undefined ? '; medians over rounds' : '')
+		(options.soakMinutes === undefined ? '; medians over rounds' : '') +
+		(postgres ? `; PostgreSQL ${postgres.version}, ${postgres.local ? 'local' : 'remote'}` : '')
 	const document = {
 		date: when.toISOString(),
 		mode: options.soakMinutes !== undefined ? 'soak' : options.quick ? 'quick' : 'full',
@@ -279,18 +355,94 @@ async function main() {
 	process.exit(outcome.ok ? 0 : 1)
 }
 
-async function startServers(serverCpu: number, loadCpu: number, bunFlags: string[]): Promise<Servers> {
+/** The tables and JSON of a run of rounds: SQLite's as always, then PostgreSQL's when it ran. */
+function report(
+	run: Awaited<ReturnType<typeof runRounds>>,
+	ended: Map<Deployment, Ended>,
+	plan: Plan,
+	servers: Servers,
+): Report & { ok: boolean } {
+	const results = new Map<Deployment, { summary: Summary; verdicts: Verdict[] }>()
+	for (const [deployment, { memory, log }] of ended) {
+		const summary = summarize(viewOf(run.data, deployment), run.rounds, memory, log)
+		results.set(deployment, { summary, verdicts: verdicts(summary) })
+	}
+	const sqlite = results.get('switchyard')
+	if (!sqlite) throw new Error('Switchyard on SQLite did not report')
+	const withPostgres = results.size > 1
+	const tables = [...results].map(([deployment, { summary, verdicts }]) =>
+		renderTable(summary, verdicts, withPostgres ? DEPLOYMENTS[deployment].title : undefined),
+	)
+	if (withPostgres) {
+		const summaries = Object.fromEntries([...results].map(([d, r]) => [d, r.summary]))
+		tables.push(renderPostgresCost(run.data, summaries))
+		const foreign = [...results.values()].map((r) => r.summary.foreignCpuPct)
+		tables.push(
+			'',
+			`Other work on the machine, over every measurement: median ${median(foreign).toFixed(1)} % of a core`,
+		)
+	}
+	const postgresJson = withPostgres && {
+		postgres: {
+			server: servers.postgres && { url: redacted(servers.postgres.url), version: servers.postgres.version },
+			deployments: Object.fromEntries(
+				[...results]
+					.filter(([d]) => d !== 'switchyard')
+					.map(([d, r]) => [d, { title: DEPLOYMENTS[d].title, ...r }]),
+			),
+		},
+	}
+	return {
+		table: tables.join('\n'),
+		json: {
+			plan: { ...plan, rounds: run.rounds },
+			summary: sqlite.summary,
+			verdicts: sqlite.verdicts,
+			...postgresJson,
+			samples: run.data,
+		},
+		ok: [...results.values()].every((r) => r.summary.log.pass),
+	}
+}
+
+async function startServers(
+	serverCpu: number,
+	loadCpu: number,
+	bunFlags: string[],
+	postgres: Servers['postgres'],
+): Promise<Servers> {
 	const upstream = await startReady(loadCpu, 'upstream.ts', {})
 	const floor = await startReady(serverCpu, 'floor-proxy.ts', { UPSTREAM_URL: upstream.url })
-	const switchyard = await startSwitchyard({
-		root: ROOT,
-		cpu: serverCpu,
-		upstreamUrl: upstream.url,
-		bunFlags,
-	})
-	children.add(switchyard.child)
-	running = switchyard
-	return { upstream, floor, switchyard }
+	const start = async (databaseUrl?: string, noKey?: boolean) => {
+		const instance = await startSwitchyard({
+			root: ROOT,
+			cpu: serverCpu,
+			upstreamUrl: upstream.url,
+			bunFlags,
+			...(databaseUrl && { databaseUrl }),
+			noKey,
+		})
+		children.add(instance.child)
+		running.add(instance)
+		return instance
+	}
+	const sqlite = await start()
+	const deployed: Deployed[] = [{ deployment: 'switchyard', instances: [sqlite], key: sqlite.key }]
+	if (postgres) {
+		const stamp = `${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`
+		for (const deployment of ['pg1', 'pg2'] as const) {
+			const name = `switchyard_bench_${stamp}_${deployment}`
+			databases.set(name, postgres.url)
+			const url = await createDatabase(postgres.url, name)
+			progress(`created database ${name} for ${DEPLOYMENTS[deployment].short}`)
+			// Instances on one database start together, as a deploy starts them: they take turns migrating.
+			const instances = await Promise.all(
+				Array.from({ length: DEPLOYMENTS[deployment].instances }, (_, i) => start(url, i > 0)),
+			)
+			deployed.push({ deployment, instances, key: instances[0]?.key ?? '', database: { name, url } })
+		}
+	}
+	return { upstream, floor, deployed, postgres }
 }
 
 /** A finished run, printed as `table` or written as `json`. */
@@ -299,64 +451,110 @@ interface Report {
 	json: Record<string, unknown>
 }
 
+/** Memory once started and settled: the floor's, and each deployment's instances'. */
+interface Idle {
+	floor: Memory
+	deployed: Map<Deployment, Memory[]>
+}
+
+interface Ended {
+	memory: MemoryFigures
+	log: LogCheck
+}
+
 /**
- * Stops Switchyard (SIGTERM, which writes the log), counts its rows, and reads the memory figures first.
- * The run passes when every request sent left a row.
+ * Reads the memory figures, stops every deployment (SIGTERM, which writes the log; on PostgreSQL every
+ * instance of the database, together), and counts its rows: in the SQLite file, or in the PostgreSQL
+ * database, which is dropped after. A deployment passes when every request sent to it left a row and
+ * every instance exited with status 0.
  */
 async function finish(
 	servers: Servers,
-	idle: { floor: Memory; switchyard: Memory },
+	idle: Idle,
 	peakReset: boolean,
-	sent: number,
-	report: (memory: MemoryFigures, log: LogCheck) => Report,
-) {
-	const after = {
-		floor: readMemory(servers.floor.child.pid),
-		switchyard: readMemory(servers.switchyard.child.pid),
-	}
-	const figures = (at: Memory, end: Memory) => ({
-		idleMiB: at.rssMiB,
-		startupPeakMiB: at.hwmMiB,
+	sent: Partial<Record<Deployment, number>>,
+): Promise<Map<Deployment, Ended>> {
+	const figures = (at: Memory | undefined, end: Memory): ServerMemory => ({
+		idleMiB: at?.rssMiB ?? Number.NaN,
+		startupPeakMiB: at?.hwmMiB ?? Number.NaN,
 		peakMiB: end.hwmMiB,
 		afterMiB: end.rssMiB,
 	})
-	const memory: MemoryFigures = {
-		floor: figures(idle.floor, after.floor),
-		switchyard: figures(idle.switchyard, after.switchyard),
-		peakReset,
+	const floor = figures(idle.floor, readMemory(servers.floor.child.pid))
+	const ended = new Map<Deployment, Ended>()
+	for (const deployed of servers.deployed) {
+		const { deployment, instances } = deployed
+		const at = idle.deployed.get(deployment) ?? []
+		const each = instances.map((instance, i) => figures(at[i], readMemory(instance.child.pid)))
+		const highest = each.reduce((a, b) => (b.peakMiB > a.peakMiB ? b : a))
+		const memory: MemoryFigures = {
+			floor,
+			switchyard: highest,
+			...(each.length > 1 && { instances: each }),
+			peakReset,
+		}
+		progress(`stopping ${DEPLOYMENTS[deployment].short} (SIGTERM) and counting its request_log rows`)
+		for (const instance of instances) {
+			running.delete(instance)
+			children.delete(instance.child)
+		}
+		const started = performance.now()
+		let stopped: Stopped[]
+		let rows: { rows: number; rowsByStatus: Record<string, number>; databaseBytes: number }
+		if (deployed.database) {
+			stopped = await Promise.all(instances.map(stopInstance))
+			const counted: PostgresLogRows = await countLogRows(deployed.database.url)
+			rows = counted
+			await dropDatabase(servers.postgres?.url ?? '', deployed.database.name)
+			databases.delete(deployed.database.name)
+		} else {
+			const [instance] = instances
+			if (!instance) throw new Error('no instance')
+			const result = await stopSwitchyard(instance)
+			stopped = [result]
+			rows = result
+		}
+		const exitCodes = stopped.map((s) => s.exitCode)
+		const requests = sent[deployment] ?? 0
+		const log: LogCheck = {
+			sent: requests,
+			rows: rows.rows,
+			rowsByStatus: rows.rowsByStatus,
+			exitCode: exitCodes.find((code) => code !== 0) ?? 0,
+			exitCodes,
+			complaints: stopped.flatMap((s) => s.complaints),
+			databaseBytes: rows.databaseBytes,
+			pass: exitCodes.every((code) => code === 0) && rows.rows === requests,
+		}
+		progress(
+			`${DEPLOYMENTS[deployment].short} stopped in ${Math.round(performance.now() - started)} ms; ` +
+				`${rows.rows} rows for ${requests} requests sent`,
+		)
+		ended.set(deployment, { memory, log })
 	}
-	progress('stopping Switchyard (SIGTERM) and counting its request_log rows')
-	running = undefined
-	children.delete(servers.switchyard.child)
-	const stopped = await stopSwitchyard(servers.switchyard)
-	const log: LogCheck = {
-		sent,
-		rows: stopped.rows,
-		rowsByStatus: stopped.rowsByStatus,
-		exitCode: stopped.exitCode,
-		pass: stopped.exitCode === 0 && stopped.rows === sent,
-	}
-	progress(
-		`Switchyard stopped in ${Math.round(stopped.stopMs)} ms; ${stopped.rows} rows for ${sent} requests sent`,
-	)
-	return { ...report(memory, log), ok: log.pass }
+	return ended
 }
 
 async function stopAll() {
-	if (running) {
-		const switchyard = running
-		running = undefined
-		children.delete(switchyard.child)
-		await stopSwitchyard(switchyard).catch(() => {})
+	for (const instance of running) {
+		running.delete(instance)
+		children.delete(instance.child)
+		await stopSwitchyard(instance).catch(() => {})
 	}
 	for (const child of children) {
 		child.kill('SIGTERM')
 		await exitWithin(child, 5000)
 	}
 	children.clear()
+	for (const [name, url] of databases) {
+		databases.delete(name)
+		await dropDatabase(url, name).catch((error: unknown) =>
+			progress(`could not drop database ${name}: ${error instanceof Error ? error.message : error}`),
+		)
+	}
 }
 
-function emptyData(): RoundData {
+function emptyData(): RoundData<Measured> {
 	const perScenario = <T>(make: () => T) =>
 		Object.fromEntries(SCENARIO_NAMES.map((name) => [name, make()])) as Record<ScenarioName, T>
 	return {
@@ -366,55 +564,83 @@ function emptyData(): RoundData {
 	}
 }
 
-function contextFor(servers: Servers, loadCpu: number, target: TargetName): Context {
-	const pids = {
-		floor: servers.floor.child.pid,
-		switchyard: servers.switchyard.child.pid,
-	}
-	const others = [pids.floor, pids.switchyard, process.pid].filter(
-		(pid) => target === 'direct' || pid !== pids[target],
-	)
+function deployedOf(servers: Servers, deployment: Deployment): Deployed {
+	const found = servers.deployed.find((d) => d.deployment === deployment)
+	if (!found) throw new Error(`${deployment} is not running`)
+	return found
+}
+
+function pidsOf(servers: Servers, target: Measured): number[] {
+	if (target === 'direct') return []
+	if (target === 'floor') return [servers.floor.child.pid]
+	return deployedOf(servers, target).instances.map((instance) => instance.child.pid)
+}
+
+function contextFor(servers: Servers, loadCpu: number, target: Measured): Context {
+	const targets = pidsOf(servers, target)
+	const servers_ = [
+		servers.floor.child.pid,
+		...servers.deployed.flatMap((d) => d.instances.map((instance) => instance.child.pid)),
+	]
 	return {
 		loadCpu,
 		pids: {
-			target: target === 'direct' ? undefined : pids[target],
+			targets,
 			upstream: servers.upstream.child.pid,
-			others,
+			others: [...servers_.filter((pid) => !targets.includes(pid)), process.pid],
 		},
+		postgresDatabases: servers.postgres?.local
+			? servers.deployed.flatMap((d) => (d.database ? [d.database.name] : []))
+			: undefined,
+		onPostgres: target === 'pg1' || target === 'pg2',
 	}
 }
 
-function originOf(servers: Servers, target: TargetName): string {
-	if (target === 'direct') return servers.upstream.url
-	if (target === 'floor') return servers.floor.url
-	return servers.switchyard.origin
+function originsOf(servers: Servers, target: Measured): string[] {
+	if (target === 'direct') return [servers.upstream.url]
+	if (target === 'floor') return [servers.floor.url]
+	return deployedOf(servers, target).instances.map((instance) => instance.origin)
+}
+
+/** What `target` is sent in `scenario`: a deployment gets the gateway request with its own key. */
+function loadOf(servers: Servers, scenario: ScenarioName, target: Measured, stream: boolean) {
+	if (target === 'direct' || target === 'floor') return loadFor(scenario, target, '', stream)
+	return loadFor(scenario, 'switchyard', deployedOf(servers, target).key, stream)
 }
 
 /** The rounds: every measurement of a round runs each target back to back (floor, Switchyard, …). */
 async function runRounds(servers: Servers, loadCpu: number, plan: Plan, roundsGiven: boolean) {
-	const key = servers.switchyard.key
 	const data = emptyData()
-	let sent = 0
-	const push = <T>(bucket: Partial<Record<TargetName, T[]>>, target: TargetName, sample: T) => {
+	const deployments = servers.deployed.map((d) => d.deployment)
+	const proxies: Measured[] = ['floor', ...deployments]
+	const everything: Measured[] = ['direct', ...proxies]
+	const sent: Partial<Record<Deployment, number>> = {}
+	const push = <T>(bucket: Partial<Record<Measured, T[]>>, target: Measured, sample: T) => {
 		const list = bucket[target] ?? []
 		list.push(sample)
 		bucket[target] = list
 	}
-	const count = (target: TargetName, n: number) => {
-		if (target === 'switchyard') sent += n
+	const count = (target: Measured, n: number) => {
+		if (target !== 'direct' && target !== 'floor') sent[target] = (sent[target] ?? 0) + n
 	}
+	const label = (target: Measured) =>
+		target === 'direct' || target === 'floor'
+			? target
+			: target === 'switchyard'
+				? 'Switchyard'
+				: DEPLOYMENTS[target].short
 
 	progress(`warm-up: ${plan.warmupSeconds} s of wrk and a few streams per server and scenario`)
 	for (const scenario of SCENARIO_NAMES) {
-		for (const target of ['floor', 'switchyard'] as const) {
+		for (const target of proxies) {
 			const context = contextFor(servers, loadCpu, target)
-			const origin = originOf(servers, target)
-			const wrk = await runWrk(context, origin, loadFor(scenario, target, key, false), plan.warmupSeconds)
+			const origins = originsOf(servers, target)
+			const wrk = await runWrk(context, origins, loadOf(servers, scenario, target, false), plan.warmupSeconds)
 			count(target, wrk.sent)
 			const streams = await runOpenLoop(
 				context,
-				origin,
-				loadFor(scenario, target, key, true),
+				origins,
+				loadOf(servers, scenario, target, true),
 				100,
 				500,
 				plan.drainMs,
@@ -429,32 +655,34 @@ async function runRounds(servers: Servers, loadCpu: number, plan: Plan, roundsGi
 		const now = performance.now()
 		const longest =
 			roundStarted.length > 0 ? Math.max(...roundStarted.map((t, i) => (roundStarted[i + 1] ?? now) - t)) : 0
-		if (!roundsGiven && longest > 0 && now - startedAt + longest + 15_000 > BUDGET_MS) {
+		// Stopping the servers and counting their rows takes a few seconds more per deployment.
+		const closing = 10_000 + 5000 * servers.deployed.length
+		if (!roundsGiven && longest > 0 && now - startedAt + longest + closing > BUDGET_MS) {
 			progress(`skipping rounds ${round}–${plan.rounds}: they would not end within 10 minutes`)
 			break
 		}
 		roundStarted.push(now)
 		progress(`round ${round}/${plan.rounds}`)
 		for (const scenario of SCENARIO_NAMES) {
-			for (const target of ['floor', 'switchyard'] as const) {
+			for (const target of proxies) {
 				const sample = await runWrk(
 					contextFor(servers, loadCpu, target),
-					originOf(servers, target),
-					loadFor(scenario, target, key, false),
+					originsOf(servers, target),
+					loadOf(servers, scenario, target, false),
 					plan.throughputSeconds,
 				)
 				count(target, sample.sent)
 				push(data.throughput[scenario], target, sample)
-				progress(`  ${scenario} throughput ${target}: ${Math.round(sample.requestsPerSecond)} req/s`)
+				progress(`  ${scenario} throughput ${label(target)}: ${Math.round(sample.requestsPerSecond)} req/s`)
 			}
 		}
 		for (const scenario of SCENARIO_NAMES) {
 			for (const rate of RATES) {
-				for (const target of TARGETS) {
+				for (const target of everything) {
 					const sample = await runOpenLoop(
 						contextFor(servers, loadCpu, target),
-						originOf(servers, target),
-						loadFor(scenario, target, key, false),
+						originsOf(servers, target),
+						loadOf(servers, scenario, target, false),
 						rate,
 						plan.latencyMs,
 						plan.drainMs,
@@ -462,25 +690,25 @@ async function runRounds(servers: Servers, loadCpu: number, plan: Plan, roundsGi
 					count(target, sample.sent)
 					push(data.latency[scenario][rate], target, sample)
 					progress(
-						`  ${scenario} ${rate}/s ${target}: p50 ${sample.latencyMs?.p50.toFixed(2)} ms, ` +
+						`  ${scenario} ${rate}/s ${label(target)}: p50 ${sample.latencyMs?.p50.toFixed(2)} ms, ` +
 							`p99 ${sample.latencyMs?.p99.toFixed(2)} ms, ${sample.ok}/${sample.scheduled} ok`,
 					)
 				}
 			}
 		}
 		for (const scenario of SCENARIO_NAMES) {
-			for (const target of TARGETS) {
+			for (const target of everything) {
 				const sample = await runOpenLoop(
 					contextFor(servers, loadCpu, target),
-					originOf(servers, target),
-					loadFor(scenario, target, key, true),
+					originsOf(servers, target),
+					loadOf(servers, scenario, target, true),
 					plan.ttfbRate,
 					plan.ttfbMs,
 					plan.drainMs,
 				)
 				count(target, sample.sent)
 				push(data.ttfb[scenario], target, sample)
-				progress(`  ${scenario} streaming ${target}: TTFB p50 ${sample.ttfbMs?.p50.toFixed(2)} ms`)
+				progress(`  ${scenario} streaming ${label(target)}: TTFB p50 ${sample.ttfbMs?.p50.toFixed(2)} ms`)
 			}
 		}
 		rounds = round
@@ -490,7 +718,9 @@ async function runRounds(servers: Servers, loadCpu: number, plan: Plan, roundsGi
 
 /** Switchyard alone at 1,000 req/s; VmRSS after every 10-second window. */
 async function runSoak(servers: Servers, loadCpu: number, minutes: number, drainMs: number) {
-	const key = servers.switchyard.key
+	const sqlite = deployedOf(servers, 'switchyard')
+	const origins = originsOf(servers, 'switchyard')
+	const key = sqlite.key
 	const context = contextFor(servers, loadCpu, 'switchyard')
 	const load = loadFor('openai', 'switchyard', key, false)
 	const windows = Math.max(1, Math.round((minutes * 60_000) / SOAK_WINDOW_MS))
@@ -510,16 +740,9 @@ async function runSoak(servers: Servers, loadCpu: number, minutes: number, drain
 	let sent = 0
 	const started = performance.now()
 	for (let window = 0; window < windows; window++) {
-		const sample = await runOpenLoop(
-			context,
-			servers.switchyard.origin,
-			load,
-			SOAK_RATE,
-			SOAK_WINDOW_MS,
-			drainMs,
-		)
+		const sample = await runOpenLoop(context, origins, load, SOAK_RATE, SOAK_WINDOW_MS, drainMs)
 		sent += sample.sent
-		const memory = readMemory(servers.switchyard.child.pid)
+		const memory = readMemory(sqlite.instances[0]?.child.pid ?? 0)
 		const errors = errorsOf(sample)
 		const point = {
 			atSeconds: Math.round((performance.now() - started) / 1000),

@@ -7,15 +7,17 @@
  *
  * HTTP/1.1 over keep-alive sockets (`Bun.connect`), one request at a time per connection: a small pool is
  * opened up front and grows, up to MAX_CONNECTIONS, when every connection is busy at a send time.
- * Requests that find no free connection wait in a queue, their clock already running.
+ * Requests that find no free connection wait in a queue, their clock already running. With several
+ * origins (instances of one server), each has its own pool and queue, with an equal share of the
+ * connections, and the requests go to them in turn: round robin, as a load balancer deals them out.
  */
 import type { Socket } from 'bun'
 import type { MetronomeSpec } from './metronome'
 import { type Percentiles, percentiles } from './stats'
 
 export interface OpenLoopSpec {
-	/** http://127.0.0.1:<port> */
-	origin: string
+	/** http://127.0.0.1:<port>, one per instance: requests go to them in turn. */
+	origins: string[]
 	path: string
 	headers: Record<string, string>
 	body: string
@@ -56,7 +58,21 @@ export interface OpenLoopResult {
 	elapsedMs: number
 }
 
+/** One origin's connections and the requests waiting for one of them. */
+interface Pool {
+	hostname: string
+	port: number
+	request: Buffer
+	idle: Connection[]
+	all: Set<Connection>
+	connecting: number
+	/** Scheduled times of requests waiting for a connection, oldest first. */
+	queue: number[]
+	queueHead: number
+}
+
 interface Connection {
+	pool: Pool
 	socket: Socket<Connection> | undefined
 	busy: boolean
 	scheduled: number
@@ -81,14 +97,25 @@ const HEAD_END = Buffer.from('\r\n\r\n')
 const CRLF = Buffer.from('\r\n')
 
 export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
-	const origin = new URL(spec.origin)
-	const hostname = origin.hostname
-	const port = Number(origin.port)
 	const body = Buffer.from(spec.body)
-	const head = [`POST ${spec.path} HTTP/1.1`, `Host: ${origin.host}`]
-	for (const [name, value] of Object.entries(spec.headers)) head.push(`${name}: ${value}`)
-	head.push(`Content-Length: ${body.length}`, '', '')
-	const request = Buffer.concat([Buffer.from(head.join('\r\n')), body])
+	const pools: Pool[] = spec.origins.map((text) => {
+		const origin = new URL(text)
+		const head = [`POST ${spec.path} HTTP/1.1`, `Host: ${origin.host}`]
+		for (const [name, value] of Object.entries(spec.headers)) head.push(`${name}: ${value}`)
+		head.push(`Content-Length: ${body.length}`, '', '')
+		return {
+			hostname: origin.hostname,
+			port: Number(origin.port),
+			request: Buffer.concat([Buffer.from(head.join('\r\n')), body]),
+			idle: [],
+			all: new Set(),
+			connecting: 0,
+			queue: [],
+			queueHead: 0,
+		}
+	})
+	const initialPerPool = Math.max(1, Math.round(INITIAL_CONNECTIONS / pools.length))
+	const maxPerPool = Math.max(1, Math.floor(MAX_CONNECTIONS / pools.length))
 
 	const count = Math.max(1, Math.round((spec.rate * spec.durationMs) / 1000))
 	const intervalMs = 1000 / spec.rate
@@ -110,13 +137,6 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 	let lagged = 0
 	let finished = 0
 	let lastDoneAt = 0
-
-	const idle: Connection[] = []
-	const all = new Set<Connection>()
-	let connecting = 0
-	/** Scheduled times of requests waiting for a connection, oldest first. */
-	const queue: number[] = []
-	let queueHead = 0
 
 	let onSettled: (() => void) | undefined
 	const settle = () => {
@@ -140,9 +160,9 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 		conn.buffer = EMPTY
 		settle()
 		if (!conn.keepAlive) {
-			all.delete(conn)
+			conn.pool.all.delete(conn)
 			conn.socket?.end()
-			refill()
+			refill(conn.pool)
 			return
 		}
 		release(conn)
@@ -150,8 +170,9 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 
 	/** A free connection takes the oldest waiting request, or goes back to the pool. */
 	function release(conn: Connection) {
-		if (queueHead < queue.length) send(conn, queue[queueHead++] as number)
-		else idle.push(conn)
+		const pool = conn.pool
+		if (pool.queueHead < pool.queue.length) send(conn, pool.queue[pool.queueHead++] as number)
+		else pool.idle.push(conn)
 	}
 
 	function send(conn: Connection, scheduled: number) {
@@ -166,10 +187,11 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 		conn.contentLength = -2
 		conn.chunkAt = 0
 		conn.keepAlive = true
+		const request = conn.pool.request
 		const written = socket.write(request)
 		if (written < 0) {
 			conn.busy = false
-			all.delete(conn)
+			conn.pool.all.delete(conn)
 			result.errors.closed++
 			settle()
 			return
@@ -179,12 +201,17 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 	}
 
 	/** Opens connections while requests wait and the pool may grow. */
-	function refill() {
-		while (queue.length - queueHead > connecting && all.size + connecting < MAX_CONNECTIONS) open()
+	function refill(pool: Pool) {
+		while (
+			pool.queue.length - pool.queueHead > pool.connecting &&
+			pool.all.size + pool.connecting < maxPerPool
+		)
+			open(pool)
 	}
 
-	function open() {
+	function open(pool: Pool) {
 		const conn: Connection = {
+			pool,
 			socket: undefined,
 			busy: false,
 			scheduled: 0,
@@ -197,17 +224,17 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 			keepAlive: true,
 			unwritten: undefined,
 		}
-		connecting++
+		pool.connecting++
 		result.connectionsOpened++
 		Bun.connect<Connection>({
-			hostname,
-			port,
+			hostname: pool.hostname,
+			port: pool.port,
 			data: conn,
 			socket: {
 				open(socket) {
-					connecting--
+					pool.connecting--
 					conn.socket = socket
-					all.add(conn)
+					pool.all.add(conn)
 					socket.setNoDelay(true)
 					release(conn)
 				},
@@ -227,9 +254,9 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 				},
 				close(socket) {
 					const conn = socket.data
-					all.delete(conn)
-					const index = idle.indexOf(conn)
-					if (index >= 0) idle.splice(index, 1)
+					pool.all.delete(conn)
+					const index = pool.idle.indexOf(conn)
+					if (index >= 0) pool.idle.splice(index, 1)
 					if (conn.busy && conn.contentLength === -2 && conn.bodyStart >= 0) {
 						// A body delimited by the end of the connection is complete now.
 						conn.keepAlive = false
@@ -239,10 +266,10 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 						result.errors.closed++
 						settle()
 					}
-					refill()
+					refill(pool)
 				},
 				connectError() {
-					connecting--
+					pool.connecting--
 					result.errors.connect++
 				},
 			},
@@ -286,9 +313,10 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 		}
 	}
 
-	for (let i = 0; i < INITIAL_CONNECTIONS; i++) open()
+	for (const pool of pools) for (let i = 0; i < initialPerPool; i++) open(pool)
+	const connecting = () => pools.reduce((sum, pool) => sum + pool.connecting, 0)
 	const ready = performance.now()
-	while (connecting > 0 && performance.now() - ready < 2000) await Bun.sleep(1)
+	while (connecting() > 0 && performance.now() - ready < 2000) await Bun.sleep(1)
 
 	const metronome = new Worker(new URL('./metronome.ts', import.meta.url).href)
 	const settled = new Promise<void>((resolve) => {
@@ -301,11 +329,12 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 		for (; next < count && start + next * intervalMs <= now; next++) {
 			const scheduled = start + next * intervalMs
 			lags[lagged++] = now - scheduled
-			const conn = idle.pop()
+			const pool = pools[next % pools.length] as Pool
+			const conn = pool.idle.pop()
 			if (conn) send(conn, scheduled)
 			else {
-				queue.push(scheduled)
-				refill()
+				pool.queue.push(scheduled)
+				refill(pool)
 			}
 		}
 	}
@@ -319,13 +348,15 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 	await Promise.race([settled, deadline])
 	metronome.terminate()
 
-	const waiting = queue.length - queueHead
+	const waiting = pools.reduce((sum, pool) => sum + pool.queue.length - pool.queueHead, 0)
 	const unscheduled = count - next
 	result.errors.unsent = waiting + unscheduled
 	let inFlight = 0
-	for (const conn of all) {
-		if (conn.busy) inFlight++
-		conn.socket?.end()
+	for (const pool of pools) {
+		for (const conn of pool.all) {
+			if (conn.busy) inFlight++
+			conn.socket?.end()
+		}
 	}
 	result.errors.timeout = inFlight
 	result.latencyMs = percentiles(latencies, result.ok)

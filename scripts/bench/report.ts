@@ -9,11 +9,47 @@ import { median } from './stats'
 export const RATES = [1000, 5000] as const
 export type Rate = (typeof RATES)[number]
 
+/**
+ * The ways the benchmark runs Switchyard: on SQLite (the default, `switchyard`), and with `--postgres` on
+ * PostgreSQL as one instance (`pg1`) and as two instances behind round robin (`pg2`).
+ */
+export type Deployment = 'switchyard' | 'pg1' | 'pg2'
+export const DEPLOYMENTS: Record<Deployment, { title: string; short: string; instances: number }> = {
+	switchyard: { title: 'Switchyard on SQLite (one process, the default)', short: 'SQLite', instances: 1 },
+	pg1: { title: 'Switchyard on PostgreSQL, one instance', short: 'PG ×1', instances: 1 },
+	pg2: {
+		title: 'Switchyard on PostgreSQL, two instances (round robin), both on the server core',
+		short: 'PG ×2',
+		instances: 2,
+	},
+}
+/** What a measurement runs against: a reference (direct, floor) or a deployment of Switchyard. */
+export type Measured = Exclude<TargetName, 'switchyard'> | Deployment
+
 /** Every sample, one per round, per scenario and target. */
-export interface RoundData {
-	throughput: Record<ScenarioName, Partial<Record<TargetName, ThroughputSample[]>>>
-	latency: Record<ScenarioName, Record<Rate, Partial<Record<TargetName, OpenLoopSample[]>>>>
-	ttfb: Record<ScenarioName, Partial<Record<TargetName, OpenLoopSample[]>>>
+export interface RoundData<K extends string = TargetName> {
+	throughput: Record<ScenarioName, Partial<Record<K, ThroughputSample[]>>>
+	latency: Record<ScenarioName, Record<Rate, Partial<Record<K, OpenLoopSample[]>>>>
+	ttfb: Record<ScenarioName, Partial<Record<K, OpenLoopSample[]>>>
+}
+
+/** The samples of direct, floor and `deployment` (as `switchyard`): what the one-deployment table reads. */
+export function viewOf(data: RoundData<Measured>, deployment: Deployment): RoundData {
+	const pick = <T>(bucket: Partial<Record<Measured, T[]>>): Partial<Record<TargetName, T[]>> => ({
+		...(bucket.direct && { direct: bucket.direct }),
+		...(bucket.floor && { floor: bucket.floor }),
+		...(bucket[deployment] && { switchyard: bucket[deployment] }),
+	})
+	const view = { throughput: {}, latency: {}, ttfb: {} } as RoundData
+	for (const scenario of SCENARIO_NAMES) {
+		view.throughput[scenario] = pick(data.throughput[scenario])
+		view.latency[scenario] = {
+			1000: pick(data.latency[scenario][1000]),
+			5000: pick(data.latency[scenario][5000]),
+		}
+		view.ttfb[scenario] = pick(data.ttfb[scenario])
+	}
+	return view
 }
 
 export interface ServerMemory {
@@ -28,7 +64,10 @@ export interface ServerMemory {
 
 export interface MemoryFigures {
 	floor: ServerMemory
+	/** The instance with the highest peak, when there are several. */
 	switchyard: ServerMemory
+	/** Every instance, when there are several. */
+	instances?: ServerMemory[]
 	/** VmHWM was reset after start-up, so `peakMiB` is the peak under load alone. */
 	peakReset: boolean
 }
@@ -38,8 +77,21 @@ export interface LogCheck {
 	sent: number
 	rows: number
 	rowsByStatus: Record<string, number>
+	/** The first non-zero exit code of the instances, or 0 when every one exited with 0. */
 	exitCode: number | null
+	/** Every instance's, in order. */
+	exitCodes?: (number | null)[]
+	/** What the servers said on stdout or stderr about errors, failed or dropped log writes. */
+	complaints?: string[]
+	/** The database's size after the run: the SQLite file and its WAL, or the PostgreSQL database. */
+	databaseBytes?: number
 	pass: boolean
+}
+
+/** PostgreSQL's CPU per request (µs): its connections to the benchmark's database, and its own processes. */
+export interface PostgresCost {
+	backends: number
+	background: number
 }
 
 export interface Percentile3 {
@@ -52,6 +104,7 @@ export interface LatencyTarget extends Percentile3 {
 	errors: number
 	sent: number
 	cpuUsPerRequest: number
+	postgresUsPerRequest?: PostgresCost
 	/** The generator's own lateness (p99, ms), included in the figures: the noise floor. */
 	sendLagP99: number
 }
@@ -75,6 +128,8 @@ export interface Summary {
 			/** Median of the per-round ratios Switchyard / floor. */
 			ratio: number
 			cpuUsPerRequest: { floor: number; switchyard: number }
+			/** Switchyard's requests' cost on PostgreSQL, when it runs there. */
+			postgresUsPerRequest?: PostgresCost
 			errors: { floor: number; switchyard: number }
 		}
 	>
@@ -106,7 +161,18 @@ export const errorsOf = (sample: OpenLoopSample) =>
 	sample.errors.timeout +
 	sample.errors.unsent
 
-function paired<T>(a: T[] | undefined, b: T[] | undefined, f: (a: T, b: T) => number): number {
+/** PostgreSQL's CPU per request: medians over the samples that measured it; undefined for none. */
+function postgresOf(samples: readonly (ThroughputSample | OpenLoopSample)[]): PostgresCost | undefined {
+	const measured = samples.flatMap((s) => (s.postgresUsPerRequest ? [s.postgresUsPerRequest] : []))
+	if (measured.length === 0) return undefined
+	return {
+		backends: median(measured.map((m) => m.backends)),
+		background: median(measured.map((m) => m.background)),
+	}
+}
+
+/** Per round `f(a, b)`, then the median over rounds. */
+export function paired<T>(a: T[] | undefined, b: T[] | undefined, f: (a: T, b: T) => number): number {
 	if (!a || !b) return Number.NaN
 	return median(a.map((x, round) => (b[round] === undefined ? Number.NaN : f(x, b[round] as T))))
 }
@@ -129,6 +195,7 @@ export function summarize(data: RoundData, rounds: number, memory: MemoryFigures
 				floor: median((t.floor ?? []).map((s) => s.cpuUsPerRequest)),
 				switchyard: median((t.switchyard ?? []).map((s) => s.cpuUsPerRequest)),
 			},
+			postgresUsPerRequest: postgresOf(t.switchyard ?? []),
 			errors: {
 				floor: (t.floor ?? []).reduce((sum, s) => sum + s.errors, 0),
 				switchyard: (t.switchyard ?? []).reduce((sum, s) => sum + s.errors, 0),
@@ -147,6 +214,7 @@ export function summarize(data: RoundData, rounds: number, memory: MemoryFigures
 					errors: samples.reduce((sum, s) => sum + errorsOf(s), 0),
 					sent: samples.reduce((sum, s) => sum + s.sent, 0),
 					cpuUsPerRequest: median(samples.map((s) => s.cpuUsPerRequest)),
+					postgresUsPerRequest: postgresOf(samples),
 					sendLagP99: median(samples.map((s) => s.sendLagMs?.p99 ?? Number.NaN)),
 				}
 			}
@@ -269,9 +337,24 @@ function row(label: string, cells: string[], widths: number[]): string {
 	return (label.padEnd(46) + cells.map((cell, i) => cell.padStart(widths[i] ?? 11)).join('')).trimEnd()
 }
 
-export function renderTable(summary: Summary, list: Verdict[]): string {
+/** PostgreSQL's CPU per request as one cell: its connections + its own processes. */
+const postgresCell = (cost: PostgresCost | undefined) =>
+	cost ? `${count(cost.backends)} + ${count(cost.background)}` : ''
+
+/** Memory cells: one figure, or one per instance (`a / b`). */
+const memoryCell = (m: MemoryFigures, key: keyof ServerMemory) =>
+	m.instances && m.instances.length > 1
+		? m.instances.map((instance) => instance[key].toFixed(1)).join(' / ')
+		: m.switchyard[key].toFixed(1)
+
+/**
+ * The table of one deployment against the references. `heading`, when given, comes first: the SQLite
+ * run's table has none when it is the only one, as before PostgreSQL runs existed.
+ */
+export function renderTable(summary: Summary, list: Verdict[], heading?: string): string {
 	const widths = [9, 10, 12, 14, 11, 7]
-	const lines: string[] = []
+	const lines: string[] = heading ? ['', `== ${heading} ==`] : []
+	const postgres = SCENARIO_NAMES.some((scenario) => summary.throughput[scenario].postgresUsPerRequest)
 	const head = (title: string, columns = ['direct', 'floor', 'Switchyard', 'Sy vs floor', 'target']) =>
 		lines.push('', title, row('', columns, widths))
 	/** The target and outcome cells of the verdict named `name`; blank for a row that has none. */
@@ -300,6 +383,14 @@ export function renderTable(summary: Summary, list: Verdict[]): string {
 				widths,
 			),
 		)
+		if (postgres)
+			lines.push(
+				row(
+					'  PostgreSQL CPU per request at max (µs)',
+					['', '', postgresCell(t.postgresUsPerRequest)],
+					widths,
+				),
+			)
 		for (const rate of RATES) {
 			const l = summary.latency[scenario][rate]
 			const cell = (target: TargetName, key: keyof Percentile3) => ms(l.targets[target]?.[key] ?? Number.NaN)
@@ -344,6 +435,15 @@ export function renderTable(summary: Summary, list: Verdict[]): string {
 					),
 					widths,
 				),
+				...(postgres
+					? [
+							row(
+								`${indent}PostgreSQL CPU per request (µs)`,
+								['', '', postgresCell(l.targets.switchyard?.postgresUsPerRequest)],
+								widths,
+							),
+						]
+					: []),
 				row(
 					`${indent}generator lag p99 (ms)`,
 					TARGETS.map((target) => ms(l.targets[target]?.sendLagP99 ?? Number.NaN)),
@@ -367,46 +467,196 @@ export function renderTable(summary: Summary, list: Verdict[]): string {
 		)
 	}
 	const m = summary.memory
-	head('Memory (MiB)', ['', 'floor', 'Switchyard', 'Sy / floor', 'target'])
+	// Two instances' figures (`a / b`) need a wider Switchyard column.
+	const memoryWidths = m.instances && m.instances.length > 1 ? [9, 10, 16, 12, 11, 7] : widths
+	lines.push('', 'Memory (MiB)', row('', ['', 'floor', 'Switchyard', 'Sy / floor', 'target'], memoryWidths))
 	lines.push(
 		row(
 			'  idle VmRSS, after start-up',
-			['', m.floor.idleMiB.toFixed(1), m.switchyard.idleMiB.toFixed(1)],
-			widths,
+			['', m.floor.idleMiB.toFixed(1), memoryCell(m, 'idleMiB')],
+			memoryWidths,
 		),
 		row(
 			'  start-up peak VmHWM',
-			['', m.floor.startupPeakMiB.toFixed(1), m.switchyard.startupPeakMiB.toFixed(1)],
-			widths,
+			['', m.floor.startupPeakMiB.toFixed(1), memoryCell(m, 'startupPeakMiB')],
+			memoryWidths,
 		),
 		row(
 			`  peak VmHWM${m.peakReset ? ' under load' : ', start-up included'}`,
 			[
 				'',
 				m.floor.peakMiB.toFixed(1),
-				m.switchyard.peakMiB.toFixed(1),
+				memoryCell(m, 'peakMiB'),
 				`${m.peakRatio.toFixed(2)}×`,
 				...verdictFor(`peak memory (VmHWM${m.peakReset ? ' under load' : ''}) / floor`),
 			],
-			widths,
+			memoryWidths,
 		),
-		row(
-			'  VmRSS after the load',
-			['', m.floor.afterMiB.toFixed(1), m.switchyard.afterMiB.toFixed(1)],
-			widths,
-		),
+		row('  VmRSS after the load', ['', m.floor.afterMiB.toFixed(1), memoryCell(m, 'afterMiB')], memoryWidths),
 	)
+	if (m.instances && m.instances.length > 1)
+		lines.push('  (one figure per instance; the ratio and its target take the higher peak)')
+	if (postgres)
+		lines.push(
+			'',
+			'PostgreSQL CPU: its connections to the benchmark’s database + its own processes (WAL writer,',
+			'checkpointer, background writer, autovacuum; these serve the server’s other databases too).',
+		)
 	lines.push('', 'Targets')
 	for (const v of list) lines.push(`  ${v.ok ? 'ok  ' : 'MISS'}  ${v.name}: ${v.value} (target ${v.target})`)
 	const byStatus = Object.entries(summary.log.rowsByStatus)
 		.map(([status, n]) => `${status}: ${count(n)}`)
 		.join(', ')
+	const log = summary.log
+	const several = (log.exitCodes?.length ?? 1) > 1
 	lines.push(
 		'',
-		`Request log: ${count(summary.log.sent)} requests sent to Switchyard, ${count(summary.log.rows)} rows after ` +
-			`SIGTERM (${byStatus || 'none'}), exit code ${summary.log.exitCode}: ${summary.log.pass ? 'PASS' : 'FAIL'}`,
+		`Request log: ${count(log.sent)} requests sent to Switchyard, ${count(log.rows)} rows after ` +
+			`SIGTERM${several ? ' of every instance' : ''} (${byStatus || 'none'}), ` +
+			(several ? `exit codes ${log.exitCodes?.join(', ')}` : `exit code ${log.exitCode}`) +
+			`: ${log.pass ? 'PASS' : 'FAIL'}`,
+		...(log.complaints ?? []).map((line) => `  the server said: ${line.trim()}`),
 		`Other work on the machine during the measurements: median ${summary.foreignCpuPct.toFixed(1)} % of a core` +
 			(summary.foreignCpuPct > 5 ? ' (a busy machine: figures are noisier than usual)' : ''),
+	)
+	return lines.join('\n')
+}
+
+const signed = (value: number) =>
+	Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${value.toFixed(0)}` : '–'
+const allCpu = (sample: ThroughputSample | OpenLoopSample) =>
+	sample.cpuUsPerRequest +
+	(sample.postgresUsPerRequest
+		? sample.postgresUsPerRequest.backends + sample.postgresUsPerRequest.background
+		: 0)
+
+/**
+ * What PostgreSQL costs per request: SQLite and the PostgreSQL deployments side by side, with each
+ * PostgreSQL deployment against SQLite paired round by round (the same minute of a drifting machine).
+ */
+export function renderPostgresCost(
+	data: RoundData<Measured>,
+	summaries: Partial<Record<Deployment, Summary>>,
+): string {
+	const deployments = (['switchyard', 'pg1', 'pg2'] as const).filter((d) => summaries[d])
+	const against = deployments.filter((d) => d !== 'switchyard')
+	const widths = [10, 10, 15, ...against.map(() => 14)]
+	const columns = [
+		...deployments.map((d) => DEPLOYMENTS[d].short),
+		...against.map((d) => `${DEPLOYMENTS[d].short.slice(3)} vs SQLite`),
+	]
+	const lines: string[] = [
+		'',
+		'== What PostgreSQL costs per request: SQLite against PostgreSQL, one and two instances ==',
+		'("vs SQLite": per round, then the median over rounds; throughput as PostgreSQL / SQLite)',
+	]
+	/** A row: one cell per deployment, then one per PostgreSQL deployment against SQLite. */
+	const line = (label: string, cell: (d: Deployment) => string, versus: (d: Deployment) => string) =>
+		lines.push(row(label, [...deployments.map(cell), ...against.map(versus)], widths))
+	const none = () => ''
+	for (const scenario of SCENARIO_NAMES) {
+		lines.push('', SCENARIOS[scenario].title, row('', columns, widths))
+		const t = data.throughput[scenario]
+		line(
+			'  max throughput (req/s)',
+			(d) => count(summaries[d]?.throughput[scenario].switchyard ?? Number.NaN),
+			(d) => pct(paired(t[d], t.switchyard, (pg, sq) => pg.requestsPerSecond / sq.requestsPerSecond)),
+		)
+		line('  max throughput / floor', (d) => pct(summaries[d]?.throughput[scenario].ratio ?? Number.NaN), none)
+		line(
+			'  Switchyard CPU per request at max (µs)',
+			(d) => count(summaries[d]?.throughput[scenario].cpuUsPerRequest.switchyard ?? Number.NaN),
+			(d) => signed(paired(t[d], t.switchyard, (pg, sq) => pg.cpuUsPerRequest - sq.cpuUsPerRequest)),
+		)
+		line(
+			'  PostgreSQL CPU per request at max (µs)',
+			(d) =>
+				d === 'switchyard' ? '–' : postgresCell(summaries[d]?.throughput[scenario].postgresUsPerRequest),
+			none,
+		)
+		line(
+			'  both, per request at max (µs)',
+			(d) => count(median((t[d] ?? []).map(allCpu))),
+			(d) => signed(paired(t[d], t.switchyard, (pg, sq) => allCpu(pg) - allCpu(sq))),
+		)
+		for (const rate of RATES) {
+			const l = data.latency[scenario][rate]
+			const prefix = `  ${rate.toLocaleString('en-US')} req/s:`
+			const of = (d: Deployment) => summaries[d]?.latency[scenario][rate]
+			for (const key of ['p50', 'p99'] as const)
+				line(
+					`${prefix} added over direct ${key} (ms)`,
+					(d) => ms(of(d)?.added.switchyard[key] ?? Number.NaN, true),
+					(d) =>
+						ms(
+							paired(l[d], l.switchyard, (pg, sq) => latencyOf(pg, key) - latencyOf(sq, key)),
+							true,
+						),
+				)
+			line(
+				`${prefix} Switchyard CPU per request (µs)`,
+				(d) => count(of(d)?.targets.switchyard?.cpuUsPerRequest ?? Number.NaN),
+				(d) => signed(paired(l[d], l.switchyard, (pg, sq) => pg.cpuUsPerRequest - sq.cpuUsPerRequest)),
+			)
+			line(
+				`${prefix} PostgreSQL CPU per request (µs)`,
+				(d) => (d === 'switchyard' ? '–' : postgresCell(of(d)?.targets.switchyard?.postgresUsPerRequest)),
+				none,
+			)
+			line(
+				`${prefix} errors / sent`,
+				(d) => {
+					const target = of(d)?.targets.switchyard
+					return `${count(target?.errors ?? Number.NaN)}/${count(target?.sent ?? Number.NaN)}`
+				},
+				none,
+			)
+		}
+		const streams = data.ttfb[scenario]
+		const ttfb50 = (sample: OpenLoopSample) => sample.ttfbMs?.p50 ?? Number.NaN
+		line(
+			'  streaming TTFB p50, Switchyard − floor (ms)',
+			(d) => ms(summaries[d]?.ttfb[scenario].switchyardMinusFloor.p50 ?? Number.NaN, true),
+			(d) =>
+				ms(
+					paired(streams[d], streams.switchyard, (pg, sq) => ttfb50(pg) - ttfb50(sq)),
+					true,
+				),
+		)
+	}
+	lines.push('', 'Each instance, and the request log', row('', columns, widths))
+	const memory = (d: Deployment, key: keyof ServerMemory) => {
+		const m = summaries[d]?.memory
+		return m ? memoryCell(m, key) : '–'
+	}
+	line('  idle VmRSS, after start-up (MiB)', (d) => memory(d, 'idleMiB'), none)
+	line('  peak VmHWM under load (MiB)', (d) => memory(d, 'peakMiB'), none)
+	line('  VmRSS after the load (MiB)', (d) => memory(d, 'afterMiB'), none)
+	line(
+		'  database after the run (MiB)',
+		(d) => ((summaries[d]?.log.databaseBytes ?? Number.NaN) / 2 ** 20).toFixed(1),
+		none,
+	)
+	line(
+		'  database bytes per logged request',
+		(d) => {
+			const log = summaries[d]?.log
+			return log?.databaseBytes ? count(log.databaseBytes / Math.max(1, log.rows)) : '–'
+		},
+		none,
+	)
+	line(
+		'  request_log rows = requests sent',
+		(d) => {
+			const log = summaries[d]?.log
+			return log ? (log.pass ? 'PASS' : 'FAIL') : '–'
+		},
+		none,
+	)
+	line(
+		'  other work on the machine (% of a core)',
+		(d) => (summaries[d]?.foreignCpuPct ?? Number.NaN).toFixed(1),
+		none,
 	)
 	return lines.join('\n')
 }

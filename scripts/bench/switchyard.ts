@@ -4,10 +4,12 @@
  * so the SQLite file is created and migrated and the shipped default rules are copied; request logging
  * on, LOG_RETENTION_DAYS at its default. An admin from ADMIN_EMAIL logs in through the JSON API and
  * creates the gateway key the load uses. After SIGTERM (which writes the buffered log), the `request_log`
- * rows are counted in the database file.
+ * rows are counted in the database file. With `databaseUrl`, the instance runs on PostgreSQL instead
+ * (DATABASE_URL; the rules file then seeds the empty database), and the caller counts the rows once every
+ * instance on that database has stopped.
  */
 import { Database } from 'bun:sqlite'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildServer } from '../build'
@@ -24,13 +26,24 @@ export interface Switchyard {
 	key: string
 	databasePath: string
 	dataDir: string
+	/** PostgreSQL's URL when the instance runs on it; undefined on SQLite. */
+	databaseUrl: string | undefined
+	/** The server's stdout and stderr, kept (the last 200 chunks) to show what it said about its log writes. */
+	output: string[]
 }
 
-export interface SwitchyardLog {
+export interface Stopped {
 	exitCode: number | null
 	stopMs: number
+	/** Lines of the server's stderr about errors, failed or dropped log writes: empty when all went well. */
+	complaints: string[]
+}
+
+export interface SwitchyardLog extends Stopped {
 	rows: number
 	rowsByStatus: Record<string, number>
+	/** The SQLite file and its WAL after the stop. */
+	databaseBytes: number
 }
 
 export interface StartOptions {
@@ -39,6 +52,17 @@ export interface StartOptions {
 	upstreamUrl: string
 	/** Extra flags for `bun` before the script, e.g. `--cpu-prof`. @default [] */
 	bunFlags?: string[]
+	/** Run on PostgreSQL (DATABASE_URL) instead of a SQLite file. */
+	databaseUrl?: string
+	/** Skip creating a gateway key (a second instance on the same database uses the first one's). */
+	noKey?: boolean
+}
+
+let built: Promise<string> | undefined
+/** Builds the bundle once per benchmark, so instances started together never race on dist/. */
+function bundle(): Promise<string> {
+	built ??= buildServer()
+	return built
 }
 
 export async function startSwitchyard(options: StartOptions) {
@@ -59,17 +83,26 @@ export async function startSwitchyard(options: StartOptions) {
 		ANTHROPIC_API_KEY: 'sk-ant-test',
 		OPENAI_BASE_URL: `${options.upstreamUrl}/v1`,
 		ANTHROPIC_BASE_URL: options.upstreamUrl,
+		...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
 		...startScriptDefaults(options.root),
 	}
-	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), await buildServer()]
+	const argv = ['bun', '--no-env-file', ...(options.bunFlags ?? []), await bundle()]
 	const child = spawnPinned(options.cpu, argv, env, options.root)
 	const log: string[] = []
 	collect(child.stderr, log)
 	try {
 		const match = await waitForLine(child.stdout, /dashboard at (http:\/\/\S+)/, 30_000, log)
 		const origin = match[1] ?? ''
-		const key = await createGatewayKey(origin, ADMIN, 'benchmark')
-		return { child, origin, key, databasePath, dataDir } satisfies Switchyard
+		const key = options.noKey ? '' : await createGatewayKey(origin, ADMIN, 'benchmark')
+		return {
+			child,
+			origin,
+			key,
+			databasePath,
+			dataDir,
+			databaseUrl: options.databaseUrl,
+			output: log,
+		} satisfies Switchyard
 	} catch (error) {
 		child.kill('SIGKILL')
 		rmSync(dataDir, { recursive: true, force: true })
@@ -101,13 +134,38 @@ export async function createGatewayKey(
 	return key
 }
 
-/** SIGTERM, wait for the exit, count the log rows in the database file, remove the data folder. */
-export async function stopSwitchyard(switchyard: Switchyard): Promise<SwitchyardLog> {
+/** What a server's stderr says that the benchmark must show: errors, failed or dropped log writes. */
+const COMPLAINT = /error|fail|dropp|could not|deadlock|timeout|refused/i
+
+/** SIGTERM, wait for the exit, remove the data folder; the rows are the caller's to count (PostgreSQL). */
+export async function stopInstance(switchyard: Switchyard): Promise<Stopped> {
 	const started = performance.now()
 	switchyard.child.kill('SIGTERM')
 	const exitCode = await exitWithin(switchyard.child, STOP_TIMEOUT_MS)
 	const stopMs = performance.now() - started
+	// Let the stderr reader take the last chunks.
+	await Bun.sleep(50)
+	if (switchyard.databaseUrl !== undefined) rmSync(switchyard.dataDir, { recursive: true, force: true })
+	const complaints = switchyard.output
+		.join('')
+		.split('\n')
+		.filter((line) => COMPLAINT.test(line))
+		.slice(0, 20)
+	return { exitCode, stopMs, complaints }
+}
+
+/** SIGTERM, wait for the exit, count the log rows in the database file, remove the data folder. */
+export async function stopSwitchyard(switchyard: Switchyard): Promise<SwitchyardLog> {
+	const stopped = await stopInstance(switchyard)
 	try {
+		const size = (path: string) => {
+			try {
+				return statSync(path).size
+			} catch {
+				return 0
+			}
+		}
+		const databaseBytes = size(switchyard.databasePath) + size(`${switchyard.databasePath}-wal`)
 		const db = new Database(switchyard.databasePath, { readonly: true })
 		const counts = db
 			.query('SELECT status, count(*) AS n FROM request_log GROUP BY status ORDER BY status')
@@ -116,7 +174,7 @@ export async function stopSwitchyard(switchyard: Switchyard): Promise<Switchyard
 		const rowsByStatus: Record<string, number> = {}
 		for (const { status, n } of counts) rowsByStatus[status] = n
 		const rows = counts.reduce((sum, { n }) => sum + n, 0)
-		return { exitCode, stopMs, rows, rowsByStatus }
+		return { ...stopped, rows, rowsByStatus, databaseBytes }
 	} finally {
 		rmSync(switchyard.dataDir, { recursive: true, force: true })
 	}

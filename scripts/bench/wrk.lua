@@ -1,6 +1,8 @@
 -- The closed-loop throughput load for wrk: POST BENCH_BODY with the headers in BENCH_HEADERS
 -- ("Name: value" lines). Counts every request it sends, so the benchmark can check that the
--- gateway logged each one, and prints the summary as one `WRK_JSON {...}` line.
+-- gateway logged each one, and prints the summary as one `WRK_JSON {...}` line. With BENCH_PORTS
+-- ("port,port"), thread i connects to the i-th port on the URL's host: two instances, each with its
+-- share of the connections (wrk's connections are per thread, and a thread has one address).
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
@@ -9,9 +11,17 @@ for line in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^\n]+") do
 end
 
 local threads = {}
+local ports = {}
+for port in (os.getenv("BENCH_PORTS") or ""):gmatch("%d+") do
+	table.insert(ports, port)
+end
 
 function setup(thread)
 	table.insert(threads, thread)
+	if #ports > 0 then
+		local port = ports[(#threads - 1) % #ports + 1]
+		thread.addr = wrk.lookup(wrk.host, port)[1]
+	end
 end
 
 local prepared
