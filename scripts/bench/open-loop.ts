@@ -354,7 +354,9 @@ export async function runOpenLoop(spec: OpenLoopSpec): Promise<OpenLoopResult> {
 	let inFlight = 0
 	for (const pool of pools) {
 		for (const conn of pool.all) {
+			// Counted here as a timeout; not busy, so that closing it does not count it again as closed.
 			if (conn.busy) inFlight++
+			conn.busy = false
 			conn.socket?.end()
 		}
 	}
