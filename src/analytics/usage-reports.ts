@@ -1,7 +1,7 @@
-import { and, between, type Column, desc, eq, gt, gte, inArray, lt, ne, type SQL, sql } from 'drizzle-orm'
+import { and, between, type Column, desc, gt, gte, inArray, lt, ne, type SQL, sql } from 'drizzle-orm'
 import type { DataStore, Tables } from '../../db/client'
 import type { Catalog } from '../providers/catalog'
-import { DAY_MS, percentileFromHistogram, utcDay } from '../request-log/rollup'
+import { DAY_MS, percentileFromHistogram } from '../request-log/rollup'
 import type { UncleanStop } from '../runtime/run-marker'
 import { type BreakdownBy, dayLabel, inScope, type Scope, type Window } from './scope'
 

@@ -27,7 +27,8 @@ function replayNote(logPromptText: boolean, logTextDigest: boolean): string {
 /** What a server's request log held back or gave up, in words; a silent server lost about what it held. */
 function logHealth({ pendingRows, droppedRows, silent }: InstanceView): string {
 	const dropped = droppedRows > 0 ? `${droppedRows} rows dropped` : 'none dropped'
-	if (silent) return `${dropped}; its unwritten rows were lost when it stopped (${pendingRows} when last heard from)`
+	if (silent)
+		return `${dropped}; its unwritten rows were lost when it stopped (${pendingRows} when last heard from)`
 	return `${pendingRows} waiting · ${dropped}`
 }
 
@@ -64,7 +65,7 @@ function Instances({ instances, liveRevision }: { instances: InstanceView[]; liv
 							<span safe>{formatDateTime(instance.lastSeenAt)}</span>
 							{instance.silent ? ' (silent: stopped without leaving)' : ''}
 						</td>
-						<td data-label="Request log" class={instance.droppedRows > 0 ? 'status-bad' : undefined}>
+						<td data-label="Request log" class={instance.droppedRows > 0 ? 'status-bad' : undefined} safe>
 							{logHealth(instance)}
 						</td>
 					</tr>
