@@ -332,9 +332,16 @@ const PERCENTILE_ROWS = [
 	['p999', 'p99.9'],
 ] as const
 
-/** Fixed-width columns: a label, then right-aligned cells. Trailing blank cells are trimmed away. */
+/**
+ * Fixed-width columns: a label, then right-aligned cells. Trailing blank cells are trimmed away. A cell
+ * wider than its column keeps one space before it, so that two figures never run together.
+ */
 function row(label: string, cells: string[], widths: number[]): string {
-	return (label.padEnd(46) + cells.map((cell, i) => cell.padStart(widths[i] ?? 11)).join('')).trimEnd()
+	const padded = cells.map((cell, i) => {
+		const width = widths[i] ?? 11
+		return cell.length >= width ? ` ${cell}` : cell.padStart(width)
+	})
+	return (label.padEnd(46) + padded.join('')).trimEnd()
 }
 
 /** PostgreSQL's CPU per request as one cell: its connections + its own processes. */
