@@ -1,10 +1,13 @@
 // Shutdown as production sees it: the server in its own process, stopped by a signal mid-stream.
 import { Database } from 'bun:sqlite'
-import { describe, expect, it } from 'bun:test'
+import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { testClock } from '../helpers/clock'
 import { startFakeUpstream } from '../helpers/fake-upstream'
 import { readEvents } from '../helpers/gateway'
 import { startServerProcess } from '../helpers/server-process'
+
+// A server process starting (its admin's argon2id hash included) on a loaded two-core machine takes seconds.
+setDefaultTimeout(30_000)
 
 const hello = [{ role: 'user' as const, content: 'Say hello' }]
 
