@@ -140,7 +140,9 @@ function parseOptions(argv: string[]): Options {
 		} else if (arg === '--rounds' && next !== undefined && /^[1-9]\d*$/.test(next)) {
 			options.rounds = Number(next)
 			i++
-		} else if (arg === '--postgres' && next !== undefined && /^postgres(ql)?:\/\//.test(next)) {
+		} else if (arg === '--postgres') {
+			if (next === undefined || !/^postgres(ql)?:\/\//.test(next))
+				fail('--postgres needs a PostgreSQL URL, postgres://user:password@host:5432/database', 2)
 			options.postgres = next
 			i++
 		} else {
