@@ -32,8 +32,14 @@ export interface DataStore {
 	readonly tables: Tables
 	/** The SQLite connection, for the request log's writer and SQLite's own tuning; null on PostgreSQL. */
 	readonly sqlite: Database | null
-	/** The PostgreSQL pool, for the request log's batches; null on SQLite. */
+	/** The PostgreSQL pool (the shared rate limit, the rules' first seed); null on SQLite. */
 	readonly postgres: SQL | null
+	/**
+	 * Two more PostgreSQL connections, for the request log's batches only, without named prepared statements:
+	 * a batch's statement text changes with its number of rows, and each connection would keep every one
+	 * of them prepared (hundreds of megabytes under varying load, measured by the benchmark). Null on SQLite.
+	 */
+	readonly postgresBatches: SQL | null
 	/**
 	 * Tells every instance on this database, this one included, that something on `channel` changed. On
 	 * SQLite there is one instance, so it stays in the process; on PostgreSQL it is a NOTIFY.
@@ -98,6 +104,7 @@ export function openSqlite(path: string): DataStore {
 		tables: schema,
 		sqlite,
 		postgres: null,
+		postgresBatches: null,
 		...inProcessChannels(),
 		close: async () => sqlite.close(),
 	}
@@ -134,6 +141,11 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 		lock.release()
 	}
 	const db = drizzlePostgres({ client: postgres, schema: schemaPg })
+	const postgresBatches = new SQL(url, {
+		max: 2,
+		prepare: false,
+		...(options.schema && { connection: { search_path: options.schema } }),
+	})
 	// Channels are per database; schemas sharing one (tests) keep to their own by the prefix.
 	const prefix = `switchyard_${options.schema ?? 'public'}_`
 	return {
@@ -143,6 +155,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 		tables: schemaPg as unknown as Tables,
 		sqlite: null,
 		postgres,
+		postgresBatches,
 		publish: (channel, payload) => postgres.notify(prefix + channel, payload),
 		async subscribe(channel, onChange) {
 			let listening = false
@@ -153,7 +166,9 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
 			})
 			return () => subscription.unlisten()
 		},
-		close: () => postgres.close(),
+		close: async () => {
+			await Promise.all([postgres.close(), postgresBatches.close()])
+		},
 	}
 }
 

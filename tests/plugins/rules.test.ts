@@ -233,7 +233,7 @@ describe('editing RULES_PATH by hand', () => {
 describe('model "auto"', () => {
 	it('routes by the rules through the OpenAI SDK, with tier and rule headers and a logged decision', async () => {
 		await using g = await startGateway()
-		g.t.deps.rules.save(RULES, { id: 1, email: 'admin@example.com' })
+		await g.t.deps.rules.save(RULES, { id: 1, email: 'admin@example.com' })
 		const short = await g.openai.chat.completions
 			.create({ model: 'auto', messages: [{ role: 'user', content: 'Hi!' }] })
 			.withResponse()
@@ -273,7 +273,7 @@ describe('model "auto"', () => {
 
 	it('falls back to the next model of the tier when the first one fails', async () => {
 		await using g = await startGateway()
-		g.t.deps.rules.save(RULES, { id: 1, email: 'admin@example.com' })
+		await g.t.deps.rules.save(RULES, { id: 1, email: 'admin@example.com' })
 		g.upstream.script('gpt-4o-mini', { kind: 'error', status: 503 })
 		const { data, response } = await g.openai.chat.completions
 			.create({ model: 'auto', messages: [{ role: 'user', content: 'Hi!' }] })
@@ -301,7 +301,7 @@ describe('model "auto"', () => {
 
 	it('skips a candidate that cannot serve the request, and one without a key', async () => {
 		await using g = await startGateway({ OPENAI_API_KEY: '' })
-		g.t.deps.rules.save(RULES, { id: 1, email: 'admin@example.com' })
+		await g.t.deps.rules.save(RULES, { id: 1, email: 'admin@example.com' })
 		const res = await g.openai.chat.completions
 			.create({
 				model: 'auto',
@@ -320,7 +320,7 @@ describe('model "auto"', () => {
 
 	it('answers 400 naming why when no model of the tier can serve the request', async () => {
 		await using g = await startGateway()
-		g.t.deps.rules.save(
+		await g.t.deps.rules.save(
 			{ ...RULES, defaultTier: 'small', tiers: { small: { models: ['openai/gpt-4o-mini'] } }, rules: [] },
 			{ id: 1, email: 'admin@example.com' },
 		)

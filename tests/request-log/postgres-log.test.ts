@@ -67,6 +67,29 @@ describe('the request log on PostgreSQL', () => {
 		await log.close()
 	})
 
+	it('writes at most one batch per 10 ms at a moderate rate, not one per few rows', async () => {
+		await using test = await openTestStore('postgres')
+		const log = new PostgresRequestLog(test.store)
+		let writes = 0
+		const write = (log as unknown as { write: (rows: RequestLogEntry[]) => Promise<void> }).write.bind(log)
+		;(log as unknown as { write: typeof write }).write = (rows) => {
+			writes++
+			return write(rows)
+		}
+		const started = performance.now()
+		for (let i = 0; i < 150; i++) {
+			log.record(entry({}))
+			await Bun.sleep(2)
+		}
+		const elapsed = performance.now() - started
+		await log.flush()
+		expect(await test.store.db.$count(test.store.tables.requestLog)).toBe(150)
+		// One batch per 10 ms of recording, a few more for timer slack and the final flush.
+		expect(writes).toBeLessThanOrEqual(Math.ceil(elapsed / 10) + 3)
+		expect(writes).toBeLessThan(75)
+		await log.close()
+	})
+
 	it('keeps rows while PostgreSQL refuses writes, writes them when it takes them again, and counts what did not fit', async () => {
 		await using test = await openTestStore('postgres')
 		const postgres = test.store.postgres
