@@ -54,7 +54,9 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 	deps.metrics.requestStarted(exchange.door)
 	try {
 		if (deps.tracer) exchange.trace = deps.tracer.startRequest(exchange.door, request, exchange.startedAt)
-		await enforceKeyLimit(deps, principal)
+		// Most keys have no limit: they skip the limiter, and its await, altogether.
+		if (principal.rateLimitPerMinute)
+			await enforceKeyLimit(deps, principal.keyId, principal.rateLimitPerMinute)
 		const raw = parseJsonObject(await readGatewayBody(request))
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
 		exchange.stream = raw.stream === true
@@ -81,14 +83,13 @@ function asGatewayError(error: unknown, exchange: Exchange, clientSignal: AbortS
 }
 
 /** A key's own limit (requests per minute): past it, 429 `rate_limit_exceeded` with `Retry-After`. */
-async function enforceKeyLimit(deps: GatewayDeps, principal: Principal) {
-	if (!principal.rateLimitPerMinute) return
-	const retryAfter = await deps.rateLimiter.take(principal.keyId, principal.rateLimitPerMinute)
+async function enforceKeyLimit(deps: GatewayDeps, keyId: number, perMinute: number) {
+	const retryAfter = await deps.rateLimiter.take(keyId, perMinute)
 	if (retryAfter === 0) return
 	throw new GatewayError(
 		429,
 		'rate_limit_error',
-		`Rate limit reached for this key: ${principal.rateLimitPerMinute} requests per minute`,
+		`Rate limit reached for this key: ${perMinute} requests per minute`,
 		{ code: 'rate_limit_exceeded', headers: { 'retry-after': String(retryAfter) } },
 	)
 }
