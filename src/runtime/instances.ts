@@ -3,10 +3,13 @@ import { desc, eq, lt } from 'drizzle-orm'
 import type { DataStore } from '../../db/client'
 import { randomBase64Url } from '../lib/crypto'
 
-/** @default 10 s between "still here" stamps */
-const HEARTBEAT_MS = 10_000
-/** Not heard from for three heartbeats: stopped without leaving (killed, or cut off from the database). */
-const SILENT_AFTER_MS = 3 * HEARTBEAT_MS
+/**
+ * A "still here" stamp every second: one small update, and the unwritten-rows count a killed server
+ * leaves behind is never more than a second old.
+ */
+export const HEARTBEAT_MS = 1000
+/** Not heard from for five heartbeats: stopped without leaving (killed, or cut off from the database). */
+const SILENT_AFTER_MS = 5 * HEARTBEAT_MS
 /** Forgotten a day after it fell silent. */
 const FORGET_AFTER_MS = 24 * 60 * 60_000
 
@@ -31,7 +34,7 @@ export interface InstanceView {
 /**
  * This server's entry among the servers on the database, so the dashboard can say which rules revision
  * each one runs (after a save, every instance should show the new one within a second). Stamped at start,
- * every 10 s, and whenever its rules change; removed at a clean stop.
+ * every second, and whenever its rules change; removed at a clean stop.
  */
 export class InstanceRegistry {
 	readonly id = randomBase64Url(9)

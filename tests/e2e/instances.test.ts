@@ -1,5 +1,6 @@
 import { describe, expect, it, setDefaultTimeout } from 'bun:test'
 import { SQL } from 'bun'
+import { HEARTBEAT_MS } from '../../src/runtime/instances'
 import { startFakeUpstream } from '../helpers/fake-upstream'
 import { startServerProcess } from '../helpers/server-process'
 import { TEST_DATABASE_URL } from '../helpers/stores'
@@ -112,6 +113,16 @@ describe('two server processes on one PostgreSQL database, one killed mid-load',
 			const lost = lostIds.length
 			const oldestLost = Math.min(...lostIds.map((id) => answered.victim.get(id) ?? killedAt))
 			expect(killedAt - oldestLost).toBeLessThan(1000)
+			// What the victim left behind for the dashboard: its unwritten rows as of its last heartbeat, which
+			// came at most a heartbeat (plus a loaded machine's delay) before the kill.
+			const [left] = (await db`
+				SELECT pending_rows, (extract(epoch FROM now() - last_seen_at) * 1000)::float8 AS silent_ms
+				FROM instances WHERE pid = ${victim.child.pid}`) as { pending_rows: number; silent_ms: number }[]
+			const sinceKill = performance.now() - killedAt
+			expect(left?.silent_ms ?? Number.POSITIVE_INFINITY).toBeLessThan(sinceKill + HEARTBEAT_MS + 500)
+			console.log(
+				`the victim's last heartbeat came ${Math.round((left?.silent_ms ?? 0) - sinceKill)} ms before the kill, reporting ${left?.pending_rows} unwritten rows; ${lost} were lost`,
+			)
 			console.log(
 				`killed mid-load: the survivor answered ${answered.survivor.size}, all logged; the victim ${answered.victim.size}, ${lost} not logged; ${failed} requests failed`,
 			)
