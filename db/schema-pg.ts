@@ -16,7 +16,7 @@ import {
 	timestamp,
 	uniqueIndex,
 } from 'drizzle-orm/pg-core'
-import type { AttemptRecord, KeyScope, RevisionSource, Role } from './schema'
+import type { AttemptRecord, Door, KeyScope, RevisionSource, Role } from './schema'
 
 /** `bytea`, read and written as a Buffer like SQLite's blob in buffer mode. */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -158,6 +158,8 @@ export const requestLog = pgTable(
 		promptText: text('prompt_text'),
 		systemText: text('system_text'),
 		textDigest: bytea('text_digest'),
+		door: text('door').$type<Door>().notNull().default('chat'),
+		pin: text('pin'),
 	},
 	(table) => [
 		index('request_log_user_id_idx').on(table.userId, table.id),
@@ -232,3 +234,38 @@ export const instances = pgTable('instances', {
 	pendingRows: integer('pending_rows').notNull().default(0),
 	droppedRows: integer('dropped_rows').notNull().default(0),
 })
+
+export const sessionPins = pgTable(
+	'session_pins',
+	{
+		userId: integer('user_id').notNull(),
+		sessionKey: text('session_key').notNull(),
+		model: text('model').notNull(),
+		tier: text('tier'),
+		reason: text('reason').notNull(),
+		createdAt: instant('created_at').notNull(),
+		lastSeenAt: instant('last_seen_at').notNull(),
+		expiresAt: instant('expires_at').notNull(),
+	},
+	(table) => [
+		primaryKey({ columns: [table.userId, table.sessionKey] }),
+		index('session_pins_expires_at_idx').on(table.expiresAt),
+	],
+)
+
+export const storedResponses = pgTable(
+	'stored_responses',
+	{
+		id: text('id').primaryKey(),
+		userId: integer('user_id').notNull(),
+		keyId: integer('key_id').notNull(),
+		model: text('model').notNull(),
+		input: jsonText('input').$type<unknown[]>().notNull(),
+		output: jsonText('output').$type<unknown[]>().notNull(),
+		createdAt: instant('created_at').notNull(),
+	},
+	(table) => [
+		index('stored_responses_created_at_idx').on(table.createdAt),
+		index('stored_responses_user_id_idx').on(table.userId),
+	],
+)

@@ -13,6 +13,15 @@ import {
 export type Role = 'admin' | 'developer'
 export type KeyScope = 'user' | 'org'
 
+/**
+ * The API a request came in through, as the request log keeps it: `chat` is `POST /v1/chat/completions`,
+ * `messages` Anthropic's `/v1/messages`, `responses` OpenAI's `/v1/responses`, `embeddings` `/v1/embeddings`.
+ * The same union as `Door` in `src/observability/gateway-metrics.ts` (checked by tests/db/schema-parity.test.ts),
+ * declared here because the log's layers sit below observability.
+ */
+export const DOORS = ['chat', 'messages', 'responses', 'embeddings'] as const
+export type Door = (typeof DOORS)[number]
+
 const createdAt = () =>
 	integer('created_at', { mode: 'timestamp_ms' })
 		.notNull()
@@ -157,6 +166,13 @@ export const requestLog = sqliteTable(
 		systemText: text('system_text'),
 		/** A keyed digest of an `auto` request's text (`src/lib/text-digest.ts`) for replaying rules. */
 		textDigest: blob('text_digest', { mode: 'buffer' }),
+		/** Rows logged before there was more than one door came through `chat`, hence the default. */
+		door: text('door').$type<Door>().notNull().default('chat'),
+		/**
+		 * Why the model came from a session pin rather than from routing, in words the gateway wrote (the
+		 * session, the pinned model and tier, when, any escalation); null when no pin applied.
+		 */
+		pin: text('pin'),
 	},
 	// The requests page walks (user, id), (key, id) or (model, id) newest first. Status and tier filters ride
 	// on those walks, and time windows on the id order (rows are written in time order): every index here
@@ -245,3 +261,57 @@ export const instances = sqliteTable('instances', {
 	pendingRows: integer('pending_rows').notNull().default(0),
 	droppedRows: integer('dropped_rows').notNull().default(0),
 })
+
+/**
+ * The model a conversation stays on (SPEC "More front doors", sessions): while a session keeps coming back
+ * within its idle time, its later turns go to the pinned model, or escalate to a stronger tier, never a
+ * weaker one. Shared by every instance on PostgreSQL; expired rows are pruned daily.
+ */
+export const sessionPins = sqliteTable(
+	'session_pins',
+	{
+		userId: integer('user_id').notNull(),
+		/** A hash the gateway makes of the session's identity (header, client session id or opening turns); ≤ 128 characters. */
+		sessionKey: text('session_key').notNull(),
+		/** The catalog model, as `<provider>/<id>`. */
+		model: text('model').notNull(),
+		/** The tier it was routed in; null for a named model. */
+		tier: text('tier'),
+		/** Why it was pinned, in the gateway's words. */
+		reason: text('reason').notNull(),
+		/** When the current model was pinned: a replacement (an escalation) starts it again. */
+		createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+		lastSeenAt: integer('last_seen_at', { mode: 'timestamp_ms' }).notNull(),
+		expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+	},
+	(table) => [
+		primaryKey({ columns: [table.userId, table.sessionKey] }),
+		index('session_pins_expires_at_idx').on(table.expiresAt),
+	],
+)
+
+/**
+ * Responses API turns kept for `previous_response_id` (`store: true`): a later turn names one and continues
+ * from its input and output. Readable only by the user who made them; pruned with the request log
+ * (LOG_RETENTION_DAYS).
+ */
+export const storedResponses = sqliteTable(
+	'stored_responses',
+	{
+		/** The response's id as the caller saw it (`resp_…`). */
+		id: text('id').primaryKey(),
+		userId: integer('user_id').notNull(),
+		keyId: integer('key_id').notNull(),
+		/** The catalog model that answered, as `<provider>/<id>`. */
+		model: text('model').notNull(),
+		/** Every input item of the turn, earlier turns' included, as the Responses API shapes them. */
+		input: text('input', { mode: 'json' }).$type<unknown[]>().notNull(),
+		/** The turn's output items. */
+		output: text('output', { mode: 'json' }).$type<unknown[]>().notNull(),
+		createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+	},
+	(table) => [
+		index('stored_responses_created_at_idx').on(table.createdAt),
+		index('stored_responses_user_id_idx').on(table.userId),
+	],
+)

@@ -40,6 +40,8 @@ const COLUMNS = [
 	'prompt_text',
 	'system_text',
 	'text_digest',
+	'door',
+	'pin',
 ] as const
 
 const at = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name)
@@ -101,6 +103,8 @@ export function toRow(entry: RequestLogEntry, patternSet: number): LogRow {
 		entry.promptText ?? null,
 		entry.systemText ?? null,
 		entry.textDigest ? ({ input: entry.textDigest.input, patternSet } satisfies DigestRequest) : null,
+		entry.door ?? 'chat',
+		entry.pin ?? null,
 	]
 }
 

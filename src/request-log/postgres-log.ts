@@ -223,6 +223,8 @@ export class PostgresRequestLog {
 				entry.textDigest && this.digester
 					? Buffer.from(this.digester.digest(entry.textDigest.input, entry.textDigest.patterns))
 					: null,
+			door: entry.door ?? 'chat',
+			pin: entry.pin ?? null,
 		}
 	}
 }

@@ -3,18 +3,22 @@ import { describe, expect, it } from 'bun:test'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { SQL } from 'bun'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/bun-sql'
+import { migrate as migratePostgres } from 'drizzle-orm/bun-sql/migrator'
 import { drizzle } from 'drizzle-orm/bun-sqlite'
 import { migrate } from 'drizzle-orm/bun-sqlite/migrator'
-import { MIGRATIONS_FOLDER } from '../../db/client'
+import { MIGRATIONS_FOLDER, PG_MIGRATIONS_FOLDER } from '../../db/client'
+import { freshSchema, TEST_DATABASE_URL } from '../helpers/stores'
 
 interface Journal {
 	entries: { tag: string }[]
 }
 
 /** The migrations folder as it was before the migration `tag`: what an existing database has applied. */
-function migrationsBefore(tag: string, dir: string): string {
+function migrationsBefore(tag: string, dir: string, from = MIGRATIONS_FOLDER): string {
 	const folder = join(dir, 'migrations')
-	cpSync(MIGRATIONS_FOLDER, folder, { recursive: true })
+	cpSync(from, folder, { recursive: true })
 	const journalPath = join(folder, 'meta', '_journal.json')
 	const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as Journal
 	const upTo = journal.entries.findIndex((entry) => entry.tag === tag)
@@ -94,4 +98,54 @@ describe('migrations 0010 and 0011: upstream errors apart from client errors', (
 			rmSync(dir, { recursive: true, force: true })
 		}
 	})
+})
+
+describe('the migration that adds doors and session pins', () => {
+	it('gives the requests already logged on SQLite the door chat and no pin', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'switchyard-migration-'))
+		try {
+			const sqlite = new Database(join(dir, 'old.db'), { create: true, strict: true })
+			const db = drizzle(sqlite)
+			migrate(db, { migrationsFolder: migrationsBefore('0015_doors_session_pins_stored_responses', dir) })
+			sqlite.run(
+				`INSERT INTO request_log (request_id, created_at, user_id, key_id, status, attempts, latency_ms)
+				 VALUES ('req_old', 0, 1, 1, 200, '[]', 1)`,
+			)
+
+			migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+
+			expect(sqlite.query('SELECT request_id, door, pin FROM request_log').all()).toEqual([
+				{ request_id: 'req_old', door: 'chat', pin: null },
+			])
+			sqlite.close()
+		} finally {
+			rmSync(dir, { recursive: true, force: true })
+		}
+	})
+
+	it.skipIf(!TEST_DATABASE_URL)(
+		'gives the requests already logged on PostgreSQL the door chat and no pin',
+		async () => {
+			const dir = mkdtempSync(join(tmpdir(), 'switchyard-migration-'))
+			const fresh = await freshSchema()
+			const postgres = new SQL(fresh.url, { max: 1, connection: { search_path: fresh.schema } })
+			try {
+				const db = drizzlePostgres({ client: postgres })
+				const before = migrationsBefore('0004_doors_session_pins_stored_responses', dir, PG_MIGRATIONS_FOLDER)
+				await migratePostgres(db, { migrationsFolder: before, migrationsSchema: fresh.schema })
+				await postgres`INSERT INTO request_log (request_id, created_at, user_id, key_id, status, attempts, latency_ms)
+					VALUES ('req_old', now(), 1, 1, 200, '[]', 1)`
+
+				await migratePostgres(db, { migrationsFolder: PG_MIGRATIONS_FOLDER, migrationsSchema: fresh.schema })
+
+				expect(await postgres`SELECT request_id, door, pin FROM request_log`).toEqual([
+					{ request_id: 'req_old', door: 'chat', pin: null },
+				])
+			} finally {
+				await postgres.close()
+				await fresh.drop()
+				rmSync(dir, { recursive: true, force: true })
+			}
+		},
+	)
 })

@@ -8,6 +8,7 @@ import {
 } from 'drizzle-orm'
 import * as sqlite from '../../db/schema'
 import * as pg from '../../db/schema-pg'
+import type { Door } from '../../src/observability/gateway-metrics'
 
 /** Tables only PostgreSQL has, for what one SQLite process keeps in memory, with the reason in schema-pg.ts. */
 type PostgresOnly = 'rateLimitBuckets'
@@ -28,6 +29,9 @@ type Twins = {
 // Fails to compile when a table's row type differs between the dialects: one code path serves both.
 const sameRowTypes: { [Name in keyof Twins]: true } = {} as Twins
 void sameRowTypes
+// The log's doors are the metrics' doors: a door added to one and not the other fails to compile.
+const sameDoors: Same<sqlite.Door, Door> = true
+void sameDoors
 
 const tablesOf = (module: Record<string, unknown>) =>
 	Object.values(module).filter(
