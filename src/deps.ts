@@ -9,6 +9,8 @@ import { SessionStore } from './auth/sessions'
 import type { Config } from './config'
 import { Deadlines } from './gateway/deadlines'
 import { KeyRateLimiter, type RateLimiter, SharedKeyRateLimiter } from './gateway/rate-limit'
+import { SessionPins } from './gateway/session-pins'
+import { StoredResponses } from './gateway/stored-responses'
 import { GatewayKeyStore } from './keys/gateway-keys'
 import { ProviderKeyVault } from './keys/provider-keys'
 import { TextDigester } from './lib/text-digest'
@@ -45,6 +47,10 @@ export interface AppDeps {
 	/** Per-key request limits: in memory on SQLite (one process), in the database on PostgreSQL. */
 	readonly rateLimiter: RateLimiter
 	readonly deadlines: Deadlines
+	/** The model each conversation stays on, shared by every instance on the database. */
+	readonly sessionPins: SessionPins
+	/** Responses API turns kept for `previous_response_id`. */
+	readonly storedResponses: StoredResponses
 	readonly rules: RulesStore
 	readonly workbench: RulesWorkbench
 	readonly analytics: UsageReports
@@ -107,6 +113,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	rules.onChange(() => {
 		instances.stamp().catch((error) => console.error('instances: could not record the rules revision', error))
 	})
+	const sessionPins = new SessionPins(store)
+	const storedResponses = new StoredResponses(store)
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)
 	return {
@@ -124,6 +132,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		requestLog,
 		rateLimiter: store.postgres ? new SharedKeyRateLimiter(store.postgres) : new KeyRateLimiter(),
 		deadlines: new Deadlines(),
+		sessionPins,
+		storedResponses,
 		rules,
 		workbench: new RulesWorkbench({
 			rules,
@@ -136,7 +146,10 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		}),
 		analytics: new UsageReports(store, catalog),
 		loggedRequests: new LoggedRequests(store),
-		retention: new LogRetention(store, config.logRetentionDays),
+		retention: new LogRetention(store, config.logRetentionDays, [
+			{ name: 'expired session pins', prune: (now) => sessionPins.prune(now) },
+			{ name: 'stored responses', prune: (_, cutoff) => storedResponses.prune(cutoff) },
+		]),
 		runMarker,
 		instances,
 		metrics,

@@ -9,7 +9,18 @@ const DAILY_MS = DAY_MS
 const nextTick = () => new Promise((resolve) => setTimeout(resolve, 0))
 
 /**
- * Prunes request log rows (and their daily rollups) older than LOG_RETENTION_DAYS, once a day. Deletes
+ * Something else the daily job prunes with the log (expired session pins, stored responses): `prune` gets
+ * the time of the run and the log's cutoff, and answers how many rows it deleted.
+ */
+export interface RetentionTask {
+	/** What its rows are, for the log line: `session pins`. */
+	readonly name: string
+	prune(now: number, cutoff: Date): Promise<number>
+}
+
+/**
+ * Prunes request log rows (and their daily rollups) older than LOG_RETENTION_DAYS, once a day, and then
+ * runs its `RetentionTask`s (what else is kept no longer than that, or has expired). Log deletes
  * run in small chunks with a pause between them, so the gateway keeps serving and logging meanwhile.
  * Every instance prunes; deleting what another instance already deleted removes nothing.
  */
@@ -20,6 +31,7 @@ export class LogRetention {
 	constructor(
 		private readonly store: DataStore,
 		private readonly days: number,
+		private readonly tasks: readonly RetentionTask[] = [],
 	) {}
 
 	/** Deletes what is older than the retention; returns the number of request log rows removed. */
@@ -67,6 +79,19 @@ export class LogRetention {
 		await db.delete(usageDaily).where(lt(usageDaily.day, cutoffDay))
 		await db.delete(latencyDaily).where(lt(latencyDaily.day, cutoffDay))
 		if (removed > 0) console.log(`request log: pruned ${removed} rows older than ${this.days} days`)
+		await this.runTasks(now, cutoff)
 		return removed
+	}
+
+	/** Each task on its own: one that fails is logged and tried again the next day, and the others still run. */
+	private async runTasks(now: number, cutoff: Date) {
+		for (const task of this.tasks) {
+			try {
+				const pruned = await task.prune(now, cutoff)
+				if (pruned > 0) console.log(`retention: pruned ${pruned} ${task.name}`)
+			} catch (error) {
+				console.error(`retention: could not prune ${task.name}`, error)
+			}
+		}
 	}
 }
