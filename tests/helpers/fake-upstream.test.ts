@@ -2,7 +2,14 @@ import { describe, expect, it } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { TEST_TODAY } from './clock'
-import { FAKE_MODELS, type FakeUpstream, type FakeUpstreamOptions, startFakeUpstream } from './fake-upstream'
+import {
+	base64Of,
+	embed,
+	FAKE_MODELS,
+	type FakeUpstream,
+	type FakeUpstreamOptions,
+	startFakeUpstream,
+} from './fake-upstream'
 
 const OPENAI_KEY = 'sk-openai-test'
 const ANTHROPIC_KEY = 'sk-ant-test'
@@ -67,15 +74,29 @@ async function sseData(response: Response): Promise<string[]> {
 		.map((line) => line.slice('data: '.length))
 }
 
-type Api = 'chat' | 'responses' | 'messages' | 'groq' | 'mistral' | 'deepseek' | 'together'
+type Api =
+	| 'chat'
+	| 'responses'
+	| 'embeddings'
+	| 'messages'
+	| 'count_tokens'
+	| 'groq'
+	| 'mistral'
+	| 'deepseek'
+	| 'together'
 // biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary fields of the fake's answers
 type Json = any
 
 const ROUTES: Record<Api, { path: string; headers: Record<string, string> }> = {
 	chat: { path: '/v1/chat/completions', headers: { authorization: `Bearer ${OPENAI_KEY}` } },
 	responses: { path: '/v1/responses', headers: { authorization: `Bearer ${OPENAI_KEY}` } },
+	embeddings: { path: '/v1/embeddings', headers: { authorization: `Bearer ${OPENAI_KEY}` } },
 	messages: {
 		path: '/v1/messages',
+		headers: { 'x-api-key': ANTHROPIC_KEY, 'anthropic-version': '2026-10-21' },
+	},
+	count_tokens: {
+		path: '/v1/messages/count_tokens',
 		headers: { 'x-api-key': ANTHROPIC_KEY, 'anthropic-version': '2026-10-21' },
 	},
 	groq: { path: '/groq/openai/v1/chat/completions', headers: { authorization: 'Bearer sk-groq-test' } },
@@ -140,6 +161,8 @@ interface RuleRow {
 	now?: string
 	acceptedNow?: string
 	headers?: Record<string, string>
+	/** The accepted request's headers, when they differ from the refused one's. */
+	acceptedHeaders?: Record<string, string>
 }
 
 /** The refused request gets the rule's exact error; the accepted variant a 200. */
@@ -148,7 +171,7 @@ async function expectRule(row: RuleRow) {
 	await using fake = await start({ now: () => clock })
 	const refused = await send(fake, row.api, row.refused, row.headers)
 	if (row.acceptedNow) clock = new Date(row.acceptedNow)
-	const accepted = await send(fake, row.api, row.accepted, row.headers)
+	const accepted = await send(fake, row.api, row.accepted, row.acceptedHeaders ?? row.headers)
 	expect({ refused: { status: refused.status, body: refused.body }, accepted: accepted.status }).toEqual({
 		refused: { status: row.status ?? 400, body: row.error },
 		accepted: 200,
@@ -1106,6 +1129,9 @@ describe('fakeUpstream rules (OpenAI Chat Completions)', () => {
 				'gpt-4.1-mini',
 				'gpt-4o',
 				'gpt-4o-mini',
+				'text-embedding-3-small',
+				'text-embedding-3-large',
+				'text-embedding-ada-002',
 			],
 			anthropic: [
 				'claude-fable-5-2',
@@ -1136,6 +1162,9 @@ describe('fakeUpstream rules (OpenAI Chat Completions)', () => {
 			'gpt-4.1-mini',
 			'gpt-4o',
 			'gpt-4o-mini',
+			'text-embedding-3-small',
+			'text-embedding-3-large',
+			'text-embedding-ada-002',
 		])
 	})
 })
@@ -2670,5 +2699,516 @@ describe('fakeUpstream answers (OpenAI-compatible providers)', () => {
 			lists.push(ids)
 		}
 		expect(lists).toEqual([FAKE_MODELS.groq, FAKE_MODELS.mistral, FAKE_MODELS.deepseek, FAKE_MODELS.together])
+	})
+})
+
+function embeddingsBody(model: string, extra: Record<string, unknown> = {}) {
+	return { model, input: 'The quick brown fox', ...extra }
+}
+
+const INVALID_INPUT = oaError(
+	"'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+)
+
+const EMBEDDING_RULES: RuleRow[] = [
+	{
+		id: 'EM-1',
+		title: 'refuses a field that Embeddings does not have',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-3-small', { stream: true }),
+		accepted: embeddingsBody('text-embedding-3-small', { user: 'user-42' }),
+		error: oaError('Unrecognized request argument supplied: stream'),
+	},
+	{
+		id: 'EM-2',
+		title: 'answers 404 for a model that is not an embedding model',
+		api: 'embeddings',
+		refused: embeddingsBody('gpt-4o'),
+		accepted: embeddingsBody('text-embedding-3-large'),
+		status: 404,
+		error: oaError(
+			'The model `gpt-4o` does not exist or you do not have access to it.',
+			null,
+			'model_not_found',
+		),
+	},
+	{
+		id: 'EM-3',
+		title: 'refuses a request without input',
+		api: 'embeddings',
+		refused: { model: 'text-embedding-3-small' },
+		accepted: embeddingsBody('text-embedding-3-small'),
+		error: oaError("Missing required parameter: 'input'.", 'input', 'missing_required_parameter'),
+	},
+	{
+		id: 'EM-3',
+		title: 'refuses an empty list of inputs',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-3-small', { input: [] }),
+		accepted: embeddingsBody('text-embedding-3-small', { input: ['a', 'b'] }),
+		error: INVALID_INPUT,
+	},
+	{
+		id: 'EM-3',
+		title: 'refuses an empty string, alone or in a list',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-3-small', { input: ['a', ''] }),
+		accepted: embeddingsBody('text-embedding-3-small', { input: [[1, 2, 3], [4]] }),
+		error: INVALID_INPUT,
+	},
+	{
+		id: 'EM-3',
+		title: 'refuses a token array mixed with strings, and takes a single token array',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-3-small', { input: ['a', [1, 2]] }),
+		accepted: embeddingsBody('text-embedding-3-small', { input: [1, 2, 3] }),
+		error: INVALID_INPUT,
+	},
+	{
+		id: 'EM-4',
+		title: 'refuses more than 2048 inputs',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-3-small', { input: Array(2049).fill('x') }),
+		accepted: embeddingsBody('text-embedding-3-small', { input: Array(2048).fill('x'), dimensions: 4 }),
+		error: INVALID_INPUT,
+	},
+	{
+		id: 'EM-5',
+		title: 'refuses an encoding_format other than float or base64',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-3-small', { encoding_format: 'float32' }),
+		accepted: embeddingsBody('text-embedding-3-small', { encoding_format: 'base64' }),
+		error: oaError("'float32' is not one of ['float', 'base64'] - 'encoding_format'"),
+	},
+	{
+		id: 'EM-6',
+		title: 'refuses dimensions on text-embedding-ada-002 and takes them on text-embedding-3',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-ada-002', { dimensions: 256 }),
+		accepted: embeddingsBody('text-embedding-3-large', { dimensions: 256 }),
+		error: oaError('This model does not support specifying dimensions.'),
+	},
+	{
+		id: 'EM-6',
+		title: 'refuses more dimensions than the model has',
+		api: 'embeddings',
+		refused: embeddingsBody('text-embedding-3-small', { dimensions: 1537 }),
+		accepted: embeddingsBody('text-embedding-3-small', { dimensions: 1536 }),
+		error: oaError(
+			"Invalid value for 'dimensions': 1537. It must be an integer between 1 and 1536.",
+			'dimensions',
+			'invalid_value',
+		),
+	},
+]
+
+describe('fakeUpstream rules (OpenAI Embeddings)', () => {
+	it.each(EMBEDDING_RULES)('$id $title', expectRule)
+
+	it('checks the key before the body, with OpenAI’s 401', async () => {
+		await using fake = await start()
+		const wrong = await send(fake, 'embeddings', embeddingsBody('text-embedding-3-small'), {
+			authorization: 'Bearer sk-wrong-key-123456',
+		})
+		expect([wrong.status, wrong.body.error.code]).toEqual([401, 'invalid_api_key'])
+	})
+})
+
+describe('fakeUpstream answers (OpenAI Embeddings)', () => {
+	it('answers one unit vector per input, the same for the same input, with prompt tokens as usage', async () => {
+		await using fake = await start()
+		const input = ['Say hello to the fake upstream', 'Another text']
+		const first = await send(fake, 'embeddings', embeddingsBody('text-embedding-3-small', { input }))
+		const again = await send(fake, 'embeddings', embeddingsBody('text-embedding-3-small', { input }))
+		const vectors: number[][] = first.body.data.map((item: Json) => item.embedding)
+		expect({
+			body: { ...first.body, data: first.body.data.map(({ embedding: _, ...item }: Json) => item) },
+			lengths: vectors.map((vector) => vector.length),
+			norms: vectors.map((vector) => Math.round(Math.hypot(...vector) * 1000) / 1000),
+			differ: vectors[0]?.[0] !== vectors[1]?.[0],
+			same: again.body.data,
+		}).toEqual({
+			body: {
+				object: 'list',
+				data: [
+					{ object: 'embedding', index: 0 },
+					{ object: 'embedding', index: 1 },
+				],
+				model: 'text-embedding-3-small',
+				usage: { prompt_tokens: USER_TOKENS + 3, total_tokens: USER_TOKENS + 3 },
+			},
+			lengths: [1536, 1536],
+			norms: [1, 1],
+			differ: true,
+			same: first.body.data,
+		})
+	})
+
+	it('encodes base64 as little-endian float32, which the SDK decodes to the float answer', async () => {
+		await using fake = await start()
+		const floats = await send(fake, 'embeddings', embeddingsBody('text-embedding-3-large', { dimensions: 8 }))
+		const raw = await send(
+			fake,
+			'embeddings',
+			embeddingsBody('text-embedding-3-large', { dimensions: 8, encoding_format: 'base64' }),
+		)
+		// The SDK asks for base64 by default and decodes it.
+		const sdk = await openai(fake).embeddings.create(
+			embeddingsBody('text-embedding-3-large', { dimensions: 8 }),
+		)
+		const vector = floats.body.data[0].embedding
+		expect({
+			raw: raw.body.data[0].embedding,
+			sdk: sdk.data[0]?.embedding,
+			sent: fake.requests[2]?.body,
+		}).toEqual({
+			raw: base64Of(vector),
+			sdk: vector,
+			sent: { ...embeddingsBody('text-embedding-3-large', { dimensions: 8 }), encoding_format: 'base64' },
+		})
+		expect(vector).toEqual(embed(`text-embedding-3-large\0${JSON.stringify('The quick brown fox')}`, 8))
+	})
+
+	it('counts a token array by its length', async () => {
+		await using fake = await start()
+		const answer = await send(
+			fake,
+			'embeddings',
+			embeddingsBody('text-embedding-3-small', { input: [[1, 2, 3], [4]] }),
+		)
+		expect(answer.body.usage).toEqual({ prompt_tokens: 4, total_tokens: 4 })
+	})
+
+	it('records the request as openai-embeddings and plays the model’s script', async () => {
+		await using fake = await start()
+		fake.script('text-embedding-3-small', { kind: 'error', status: 429 })
+		const limited = await send(fake, 'embeddings', embeddingsBody('text-embedding-3-small'))
+		expect({
+			status: limited.status,
+			type: limited.body.error.type,
+			recorded: fake.requests.map(({ format, path }) => ({ format, path })),
+		}).toEqual({
+			status: 429,
+			type: 'requests',
+			recorded: [{ format: 'openai-embeddings', path: '/v1/embeddings' }],
+		})
+	})
+})
+
+const CONTEXT_MANAGEMENT = { edits: [{ type: 'clear_tool_uses_20250919' }] }
+const CONTEXT_BETA = 'context-management-2025-06-27'
+
+function countBody(model: string, extra: Record<string, unknown> = {}) {
+	return { model, messages: USER, ...extra }
+}
+
+const ANTHROPIC_HEADER_RULES: RuleRow[] = [
+	{
+		id: 'AN-18',
+		title: 'refuses an anthropic-version Anthropic never published',
+		api: 'messages',
+		refused: claudeBody('claude-haiku-5-5'),
+		accepted: claudeBody('claude-haiku-5-5'),
+		headers: { 'anthropic-version': '2024-10-22' },
+		acceptedHeaders: { 'anthropic-version': '2023-06-01' },
+		error: anError('anthropic-version: "2024-10-22" is not a valid version'),
+	},
+	{
+		id: 'AN-19',
+		title: 'refuses context_management without its beta, and takes it with the beta among others',
+		api: 'messages',
+		refused: claudeBody('claude-sonnet-5-5', { context_management: CONTEXT_MANAGEMENT }),
+		accepted: claudeBody('claude-sonnet-5-5', { context_management: CONTEXT_MANAGEMENT }),
+		headers: { 'anthropic-beta': 'interleaved-thinking-2025-05-14' },
+		acceptedHeaders: { 'anthropic-beta': `interleaved-thinking-2025-05-14, ${CONTEXT_BETA}` },
+		error: anError('context_management: Extra inputs are not permitted'),
+	},
+	{
+		id: 'AN-19',
+		title: 'applies to token counting too',
+		api: 'count_tokens',
+		refused: countBody('claude-sonnet-5-5', { context_management: CONTEXT_MANAGEMENT }),
+		accepted: countBody('claude-sonnet-5-5', { context_management: CONTEXT_MANAGEMENT }),
+		acceptedHeaders: { 'anthropic-beta': CONTEXT_BETA },
+		error: anError('context_management: Extra inputs are not permitted'),
+	},
+	{
+		id: 'AN-20',
+		title: 'refuses max_tokens, stream and sampling fields on token counting',
+		api: 'count_tokens',
+		refused: countBody('claude-haiku-5-5', { max_tokens: 1024 }),
+		accepted: countBody('claude-haiku-5-5', {
+			system: 'Be brief.',
+			tools: [CLAUDE_TOOL],
+			tool_choice: { type: 'auto' },
+			thinking: { type: 'adaptive' },
+			output_config: { effort: 'low' },
+		}),
+		error: anError('max_tokens: Extra inputs are not permitted'),
+	},
+	{
+		id: 'AN-20',
+		title: 'answers 404 for a retired model when counting',
+		api: 'count_tokens',
+		refused: countBody('claude-opus-4-1'),
+		accepted: countBody('claude-haiku-4-5'),
+		status: 404,
+		error: anError('model: claude-opus-4-1', 'not_found_error'),
+	},
+	{
+		id: 'AN-20',
+		title: 'checks thinking as Messages does when counting (AN-2)',
+		api: 'count_tokens',
+		refused: countBody('claude-opus-5-5', { thinking: { type: 'disabled' } }),
+		accepted: countBody('claude-opus-5-5', { thinking: { type: 'adaptive' } }),
+		error: anError(
+			'"thinking.type.disabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.',
+		),
+	},
+]
+
+describe('fakeUpstream rules (Anthropic headers and token counting)', () => {
+	it.each(ANTHROPIC_HEADER_RULES)('$id $title', expectRule)
+
+	it('AN-18 checks the version on every route, the model list included', async () => {
+		await using fake = await start()
+		const headers = { 'x-api-key': ANTHROPIC_KEY, 'anthropic-version': 'latest' }
+		const list = await fetch(`${fake.url}/v1/models`, { headers })
+		const count = await send(fake, 'count_tokens', countBody('claude-haiku-5-5'), {
+			'anthropic-version': 'latest',
+		})
+		expect([list.status, (await list.json()).error.message, count.status]).toEqual([
+			400,
+			'anthropic-version: "latest" is not a valid version',
+			400,
+		])
+	})
+
+	it('requires model and messages when counting, but not max_tokens', async () => {
+		await using fake = await start()
+		const missing = await send(fake, 'count_tokens', { model: 'claude-haiku-5-5' })
+		expect({ status: missing.status, body: missing.body }).toEqual({
+			status: 400,
+			body: anError('messages: Field required'),
+		})
+	})
+})
+
+describe('fakeUpstream answers (Anthropic headers and token counting)', () => {
+	it('records anthropic-version and every anthropic-beta value it received', async () => {
+		await using fake = await start()
+		const headers = new Headers({
+			'x-api-key': ANTHROPIC_KEY,
+			'anthropic-version': '2023-06-01',
+			'content-type': 'application/json',
+		})
+		headers.append('anthropic-beta', `claude-code-20250219,${CONTEXT_BETA}`)
+		headers.append('anthropic-beta', 'interleaved-thinking-2025-05-14')
+		const body = claudeBody('claude-sonnet-5-5', { context_management: CONTEXT_MANAGEMENT })
+		const response = await fetch(`${fake.url}/v1/messages?beta=true`, {
+			method: 'POST',
+			headers,
+			body: JSON.stringify(body),
+		})
+		const recorded = fake.requests[0]
+		expect({
+			status: response.status,
+			path: recorded?.path,
+			version: recorded?.headers['anthropic-version'],
+			betas: recorded?.headers['anthropic-beta']?.split(',').map((value) => value.trim()),
+		}).toEqual({
+			status: 200,
+			path: '/v1/messages',
+			version: '2023-06-01',
+			betas: ['claude-code-20250219', CONTEXT_BETA, 'interleaved-thinking-2025-05-14'],
+		})
+	})
+
+	it('counts the input tokens a Messages request without cache hits reports, through the SDK', async () => {
+		await using fake = await start()
+		const request = { system: 'Be brief.', messages: USER }
+		const counted = await anthropic(fake).messages.countTokens({ model: 'claude-haiku-5-5', ...request })
+		const message = await anthropic(fake).messages.create({
+			model: 'claude-haiku-5-5',
+			max_tokens: 64,
+			...request,
+		})
+		expect({ counted, format: fake.requests[0]?.format }).toEqual({
+			counted: { input_tokens: message.usage.input_tokens },
+			format: 'anthropic-count-tokens',
+		})
+	})
+
+	it('leaves the prompt cache alone: a count writes nothing the next message could read', async () => {
+		await using fake = await start()
+		const system = [{ type: 'text', text: LONG, cache_control: { type: 'ephemeral' } }]
+		await send(fake, 'count_tokens', countBody('claude-haiku-4-5', { system }))
+		const message = await send(fake, 'messages', claudeBody('claude-haiku-4-5', { system }))
+		expect(message.body.usage.cache_read_input_tokens).toBe(0)
+	})
+
+	it('takes no script of the model or of `*`, only those under count_tokens:', async () => {
+		await using fake = await start()
+		fake.script('*', { kind: 'error', status: 529 })
+		fake.script('count_tokens:claude-haiku-5-5', { kind: 'reply', usage: { prompt: 1234 } })
+		fake.script('count_tokens:*', { kind: 'error', status: 500 })
+		const scripted = await send(fake, 'count_tokens', countBody('claude-haiku-5-5'))
+		const wildcard = await send(fake, 'count_tokens', countBody('claude-haiku-5-5'))
+		const plain = await send(fake, 'count_tokens', countBody('claude-haiku-5-5'))
+		const message = await send(fake, 'messages', claudeBody('claude-haiku-5-5'))
+		expect([scripted.body, wildcard.status, plain.body, message.status]).toEqual([
+			{ input_tokens: 1234 },
+			500,
+			{ input_tokens: USER_TOKENS },
+			529,
+		])
+	})
+})
+
+const CALL = { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }
+const CALL_OUTPUT = { type: 'function_call_output', call_id: 'call_1', output: '18°C' }
+
+describe('fakeUpstream rules (OpenAI Responses API state)', () => {
+	it('OR-6 refuses an unknown previous_response_id, and one created with store false', async () => {
+		await using fake = await start()
+		const unstored = await send(fake, 'responses', responsesBody('gpt-6.2-sol'))
+		const unknown = await send(fake, 'responses', {
+			...responsesBody('gpt-6.2-sol'),
+			previous_response_id: 'resp_unknown',
+		})
+		const after = await send(fake, 'responses', {
+			...responsesBody('gpt-6.2-sol'),
+			previous_response_id: unstored.body.id,
+		})
+		const notFound = (id: string) =>
+			oaError(
+				`Previous response with id '${id}' not found.`,
+				'previous_response_id',
+				'previous_response_not_found',
+			)
+		expect([unknown.status, unknown.body, after.status, after.body]).toEqual([
+			400,
+			notFound('resp_unknown'),
+			400,
+			notFound(unstored.body.id),
+		])
+	})
+
+	it('OR-6 continues a stored Response, whose function calls the next input may answer (OR-5)', async () => {
+		await using fake = await start()
+		fake.script('gpt-6.2-sol', { kind: 'reply', toolCalls: [WEATHER] })
+		const first = await send(fake, 'responses', {
+			model: 'gpt-6.2-sol',
+			input: WEATHER_QUESTION,
+			tools: [FLAT_TOOL],
+		})
+		const call = first.body.output.find((item: Json) => item.type === 'function_call')
+		const next = await send(fake, 'responses', {
+			model: 'gpt-6.2-sol',
+			tools: [FLAT_TOOL],
+			previous_response_id: first.body.id,
+			input: [{ type: 'function_call_output', call_id: call.call_id, output: '18°C' }],
+		})
+		expect([next.status, next.body.previous_response_id]).toEqual([200, first.body.id])
+	})
+
+	it('OR-7 refuses a reasoning item that was not stored and carries no encrypted_content, with a 404', async () => {
+		await using fake = await start()
+		const reasoning = { type: 'reasoning', id: 'rs_gone', summary: [] }
+		const input = [{ role: 'user', content: 'Weather in Paris?' }, reasoning, CALL, CALL_OUTPUT]
+		const refused = await send(fake, 'responses', responsesBody('gpt-6.2-sol', { tools: [FLAT_TOOL], input }))
+		const encrypted = { ...reasoning, encrypted_content: 'gAAAAAopaque' }
+		const accepted = await send(
+			fake,
+			'responses',
+			responsesBody('gpt-6.2-sol', {
+				tools: [FLAT_TOOL],
+				input: input.map((item) => (item === reasoning ? encrypted : item)),
+			}),
+		)
+		expect({ refused: { status: refused.status, body: refused.body }, accepted: accepted.status }).toEqual({
+			refused: {
+				status: 404,
+				body: {
+					error: {
+						message:
+							"Item with id 'rs_gone' not found. Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input.",
+						type: 'invalid_request_error',
+						param: 'input',
+						code: null,
+					},
+				},
+			},
+			accepted: 200,
+		})
+	})
+
+	it('OR-7 takes back a reasoning item by id when its Response was stored', async () => {
+		await using fake = await start()
+		const first = await send(fake, 'responses', { model: 'gpt-6.2-sol', input: 'Say hello' })
+		const item = first.body.output.find((output: Json) => output.type === 'reasoning')
+		const next = await send(fake, 'responses', {
+			model: 'gpt-6.2-sol',
+			input: [{ role: 'user', content: 'Say hello' }, item, { role: 'user', content: 'Again' }],
+		})
+		expect(next.status).toBe(200)
+	})
+
+	it('OR-8 refuses a verbosity other than low, medium or high, and echoes a valid one', async () => {
+		await using fake = await start()
+		const refused = await send(
+			fake,
+			'responses',
+			responsesBody('gpt-6.2-sol', { text: { verbosity: 'terse' } }),
+		)
+		const accepted = await send(
+			fake,
+			'responses',
+			responsesBody('gpt-6.2-sol', { text: { verbosity: 'low' } }),
+		)
+		expect([refused.body, accepted.body.text.verbosity]).toEqual([
+			oaError(
+				"Invalid value: 'terse'. Supported values are: 'low', 'medium', and 'high'.",
+				'text.verbosity',
+				'invalid_value',
+			),
+			'low',
+		])
+	})
+})
+
+describe('fakeUpstream answers (OpenAI Responses API summaries)', () => {
+	it('streams a reasoning summary when reasoning.summary asks for one, with encrypted_content when included', async () => {
+		await using fake = await start()
+		const answer = await send(
+			fake,
+			'responses',
+			responsesBody('gpt-6.2-sol', {
+				stream: true,
+				reasoning: { effort: 'low', summary: 'auto' },
+				include: ['reasoning.encrypted_content'],
+			}),
+		)
+		const events = payloads(answer.text)
+		const done = events.find((event) => event.type === 'response.completed')
+		expect({
+			names: eventNames(answer.text).slice(2, 8),
+			reasoning: done.response.output[0],
+		}).toEqual({
+			names: [
+				'response.output_item.added',
+				'response.reasoning_summary_part.added',
+				'response.reasoning_summary_text.delta',
+				'response.reasoning_summary_text.delta',
+				'response.reasoning_summary_text.delta',
+				'response.reasoning_summary_text.delta',
+			],
+			reasoning: {
+				id: expect.stringMatching(/^rs_/),
+				type: 'reasoning',
+				summary: [{ type: 'summary_text', text: 'Planned a short answer.' }],
+				encrypted_content: expect.stringMatching(/^gAAAAA/),
+			},
+		})
 	})
 })

@@ -1,6 +1,7 @@
 /**
- * Anthropic Messages API, `anthropic-version: 2026-10-21` (`POST /v1/messages`): rules AN-1..AN-17 of
- * docs/providers.md, then messages with thinking blocks, prompt-cache usage and the SSE event sequence.
+ * Anthropic Messages API, `anthropic-version: 2026-10-21` (`POST /v1/messages` and
+ * `POST /v1/messages/count_tokens`): rules AN-1..AN-20 of docs/providers.md, then messages with thinking
+ * blocks, prompt-cache usage and the SSE event sequence, or the count of a prompt's input tokens.
  */
 
 import { blocksOf } from './cache'
@@ -33,6 +34,22 @@ const AN_11_TAIL =
 
 const NO_CACHE = { read: 0, created: 0, created5m: 0, created1h: 0 }
 
+/** AN-19: body fields the API takes only with their beta in `anthropic-beta` [A11, A12]. */
+const BETA_FIELDS: Record<string, string> = { context_management: 'context-management-2025-06-27' }
+
+/** AN-20: the body of a token count [A10]; anything else is an extra input. */
+const COUNT_TOKENS_FIELDS = new Set([
+	'model',
+	'messages',
+	'system',
+	'tools',
+	'tool_choice',
+	'thinking',
+	'output_config',
+	'context_management',
+	'mcp_servers',
+])
+
 interface ThinkingState {
 	/** The model thinks on this request. */
 	on: boolean
@@ -47,6 +64,8 @@ export function checkMessages(body: Body, ctx: Context): Response | Plan {
 	const model = anthropicModel(id)
 	// AN-17, and what Anthropic answers for a model it never had.
 	if (!model || isPast(model.retired, ctx.now)) return anthropicError(404, `model: ${id}`)
+	const beta = betaRefusal(body, ctx.headers)
+	if (beta) return beta
 	const version = ctx.headers.get('anthropic-version') ?? ''
 	if (version >= SAMPLING_REMOVED_IN) {
 		for (const field of ['temperature', 'top_p', 'top_k']) {
@@ -88,6 +107,55 @@ export function checkMessages(body: Body, ctx: Context): Response | Plan {
 		answer: (reply) => render(reply, body, model, thinking, ctx, breakpoints > 0),
 		error: (status, message, type) => anthropicError(status, message, type),
 	}
+}
+
+/**
+ * `POST /v1/messages/count_tokens` [A10]: the Messages rules that concern the prompt (model, betas,
+ * thinking, cache breakpoints), no `max_tokens`, and `{input_tokens}` as `countPromptTokens` counts it,
+ * the count a Messages request without cache hits reports. Unbilled: the prompt cache is left alone.
+ */
+export function checkCountTokens(body: Body, ctx: Context): Response | Plan {
+	for (const field of Object.keys(body)) {
+		if (!COUNT_TOKENS_FIELDS.has(field)) return anthropicRefusal(`${field}: Extra inputs are not permitted`)
+	}
+	const id = body.model as string
+	const model = anthropicModel(id)
+	if (!model || isPast(model.retired, ctx.now)) return anthropicError(404, `model: ${id}`)
+	const beta = betaRefusal(body, ctx.headers)
+	if (beta) return beta
+	const thinking = thinkingOf(body, model)
+	if (thinking instanceof Response) return thinking
+	const breakpoints = checkCacheControl(body)
+	if (breakpoints instanceof Response) return breakpoints
+	return {
+		model: id,
+		scriptKey: `count_tokens:${id}`,
+		stream: false,
+		answer: (reply) => {
+			const count = { input_tokens: reply.usage?.prompt ?? countPromptTokens(body) }
+			return { body: () => count, parts: () => [], streamError: () => [] }
+		},
+		error: (status, message, type) => anthropicError(status, message, type),
+	}
+}
+
+/** The values of `anthropic-beta`, however many times the header was sent. */
+export function anthropicBetas(headers: Headers): string[] {
+	return (headers.get('anthropic-beta') ?? '')
+		.split(',')
+		.map((value) => value.trim())
+		.filter(Boolean)
+}
+
+/** AN-19: a beta body field without its beta is an extra input, as if the field did not exist. */
+function betaRefusal(body: Body, headers: Headers): Response | undefined {
+	const betas = anthropicBetas(headers)
+	for (const [field, beta] of Object.entries(BETA_FIELDS)) {
+		if (field in body && !betas.includes(beta)) {
+			return anthropicRefusal(`${field}: Extra inputs are not permitted`)
+		}
+	}
+	return undefined
 }
 
 /** AN-2..AN-7: the thinking configuration, or the refusal of it. */
@@ -193,7 +261,7 @@ function checkReplay(body: Body, model: AnthropicModel, ctx: Context, messages: 
 	const binding = isRecord(body.thinking) ? body.thinking.block_binding : undefined
 	const enforced =
 		model.prefixBinding === 'always' || (model.prefixBinding === 'opt-in' && binding !== undefined)
-	const beta = (ctx.headers.get('anthropic-beta') ?? '').split(',').map((value) => value.trim())
+	const beta = anthropicBetas(ctx.headers)
 	const dropOnMismatch =
 		isRecord(binding) && binding.prefix_mismatch_behavior === 'drop_block' && beta.includes(BINDING_BETA)
 	for (const [i, message] of messages.entries()) {

@@ -1,13 +1,15 @@
 /**
  * A strict fake of the LLM upstreams for the test suite and the benchmark: one Bun server speaking OpenAI
- * Chat Completions and Responses, Anthropic Messages and the OpenAI-compatible providers, JSON and SSE.
+ * Chat Completions, Responses and Embeddings, Anthropic Messages and token counting, and the OpenAI-compatible
+ * providers, JSON and SSE.
  * Every request first meets the rules of docs/providers.md (the providers' own refusals, with their
  * status, type and message); only a request the real API would take reaches the scripted behaviour.
  * Shapes follow the `openai` 7.x and `@anthropic-ai/sdk` 1.x types.
  */
-import { checkMessages } from './anthropic'
+import { checkCountTokens, checkMessages } from './anthropic'
 import { PromptCache } from './cache'
 import { checkCompatible } from './compatible'
+import { checkEmbeddings } from './embeddings'
 import type { Provider } from './models'
 import { checkChat } from './openai'
 import { checkResponses } from './responses'
@@ -20,11 +22,14 @@ import type {
 	Format,
 	Plan,
 	RecordedRequest,
+	ResponseStore,
 	StreamErrorBehaviour,
 } from './types'
 import { type Body, JSON_HEADERS, requestIdHeader, sleep, sseHeaders } from './wire'
 
-export { FAKE_MODELS, type Provider } from './models'
+export { base64Of, embed } from './embeddings'
+export { EMBEDDING_MODELS, FAKE_MODELS, type Provider } from './models'
+export { ANTHROPIC_VERSIONS } from './routes'
 export { countCompletionTokens, countPromptTokens } from './tokens'
 export type {
 	Behaviour,
@@ -45,7 +50,9 @@ const encoder = new TextEncoder()
 const CHECKS: Record<Format, (body: Body, ctx: Context) => Response | Plan> = {
 	openai: checkChat,
 	'openai-responses': checkResponses,
+	'openai-embeddings': checkEmbeddings,
 	anthropic: checkMessages,
+	'anthropic-count-tokens': checkCountTokens,
 	groq: (body, ctx) => checkCompatible('groq', body, ctx),
 	mistral: (body, ctx) => checkCompatible('mistral', body, ctx),
 	deepseek: (body, ctx) => checkCompatible('deepseek', body, ctx),
@@ -73,6 +80,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 	const now = options.now ?? (() => new Date())
 	const gate = { keys, now }
 	const cache = new PromptCache()
+	const stored: ResponseStore = new Map()
 	const requests: RecordedRequest[] = []
 	const scripts = new Map<string, Behaviour[]>()
 	const pending = new Set<Exchange>()
@@ -122,8 +130,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 		})
 	}
 
-	function nextBehaviour(model: string): Behaviour {
-		return scripts.get(model)?.shift() ?? scripts.get('*')?.shift() ?? defaultBehaviour
+	function nextBehaviour(plan: Plan): Behaviour {
+		if (plan.scriptKey !== undefined) {
+			const wildcard = `${plan.scriptKey.split(':')[0]}:*`
+			return scripts.get(plan.scriptKey)?.shift() ?? scripts.get(wildcard)?.shift() ?? defaultBehaviour
+		}
+		return scripts.get(plan.model)?.shift() ?? scripts.get('*')?.shift() ?? defaultBehaviour
 	}
 
 	async function handle(request: Request): Promise<Response> {
@@ -152,13 +164,13 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 			return early
 		}
 		// Every rule comes before any script: a test never gets a 200 the real API would refuse.
-		const plan = CHECKS[format](body as Body, { now: now(), headers: request.headers, cache })
+		const plan = CHECKS[format](body as Body, { now: now(), headers: request.headers, cache, stored })
 		if (plan instanceof Response) {
 			exchange.finish(false)
 			return plan
 		}
-		const behaviour = nextBehaviour(plan.model)
-		const anthropic = format === 'anthropic'
+		const behaviour = nextBehaviour(plan)
+		const anthropic = format === 'anthropic' || format === 'anthropic-count-tokens'
 		const stream = plan.stream
 		const jsonHeaders = { ...JSON_HEADERS, ...requestIdHeader(anthropic) }
 
@@ -319,6 +331,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 			received = 0
 			scripts.clear()
 			cache.clear()
+			stored.clear()
 		},
 		stop,
 		[Symbol.asyncDispose]: stop,

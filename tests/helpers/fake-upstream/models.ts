@@ -81,6 +81,21 @@ export const OPENAI_MODELS: readonly OpenAIModel[] = [
 	legacy('gpt-4o-mini', 'gpt-4', '2027-01-14'),
 ]
 
+export interface EmbeddingModel {
+	id: string
+	/** The vector's length when the request names none. */
+	dimensions: number
+	/** EM-5: takes `dimensions` (text-embedding-3 and later [O8]). */
+	shortenable: boolean
+}
+
+/** [O8]: the embedding models and their default sizes. */
+export const EMBEDDING_MODELS: readonly EmbeddingModel[] = [
+	{ id: 'text-embedding-3-small', dimensions: 1536, shortenable: true },
+	{ id: 'text-embedding-3-large', dimensions: 3072, shortenable: true },
+	{ id: 'text-embedding-ada-002', dimensions: 1536, shortenable: false },
+]
+
 export interface AnthropicModel {
 	id: string
 	/** `adaptive`: Claude 5.x, on by default; `budget`: legacy, on only with `budget_tokens`. */
@@ -216,7 +231,7 @@ export const COMPATIBLE_MODELS: readonly CompatibleModel[] = [
 
 /** Every model id the fake knows, per provider, retired ones included. */
 export const FAKE_MODELS: Readonly<Record<Provider, string[]>> = {
-	openai: OPENAI_MODELS.map((model) => model.id),
+	openai: [...OPENAI_MODELS, ...EMBEDDING_MODELS].map((model) => model.id),
 	anthropic: ANTHROPIC_MODELS.map((model) => model.id),
 	groq: idsOf('groq'),
 	mistral: idsOf('mistral'),

@@ -1,6 +1,7 @@
 /**
- * OpenAI Responses API (`POST /v1/responses`), `openai` SDK 7.x shapes: rules OR-1..OR-5 of
- * docs/providers.md, then Response objects and the `response.*` event stream, stateless (nothing stored).
+ * OpenAI Responses API (`POST /v1/responses`), `openai` SDK 7.x shapes: rules OR-1..OR-8 of
+ * docs/providers.md, then Response objects and the `response.*` event stream. A Response created without
+ * `store: false` is kept (ids only) so that `previous_response_id` and stored reasoning items resolve.
  */
 import { type Counts, countsFor } from './chat'
 import { type Effort, type OpenAIModel, quotedList } from './models'
@@ -12,7 +13,7 @@ import {
 	unsupportedEffort,
 } from './openai'
 import { reasoningTokens } from './tokens'
-import type { Context, Plan, Rendered, ReplyBehaviour, StreamErrorBehaviour } from './types'
+import type { Context, Plan, Rendered, ReplyBehaviour, StoredResponse, StreamErrorBehaviour } from './types'
 import {
 	type Body,
 	event,
@@ -64,6 +65,9 @@ const RESPONSES_FIELDS = new Set([
 	'moderation',
 ])
 
+const VERBOSITIES = ['low', 'medium', 'high']
+const SUMMARY_TEXT = 'Planned a short answer.'
+
 const INPUT_PARTS: Record<string, readonly string[]> = {
 	assistant: ['output_text', 'refusal'],
 	user: ['input_text', 'input_image', 'input_file'],
@@ -85,7 +89,9 @@ export function checkResponses(body: Body, ctx: Context): Response | Plan {
 		const sampling = samplingRefusal(body, model, ['temperature', 'top_p', 'top_logprobs'])
 		if (sampling) return sampling
 	}
-	const shape = checkShape(body)
+	const previous = previousOf(body, ctx)
+	if (previous instanceof Response) return previous
+	const shape = checkShape(body, ctx, previous)
 	if (shape) return shape
 	const request = {
 		body,
@@ -96,7 +102,7 @@ export function checkResponses(body: Body, ctx: Context): Response | Plan {
 	return {
 		model: model.id,
 		stream: body.stream === true,
-		answer: (reply) => render(request, model, reasoning, reply),
+		answer: (reply) => render(request, model, reasoning, reply, previous),
 		error: (status, message, type) => {
 			const fields = openaiErrorFields(status, message)
 			return openaiError(status, type ? { ...fields, type } : fields)
@@ -125,8 +131,22 @@ function responsesReasoning(body: Body, model: OpenAIModel): Reasoning | Respons
 	return { effort, on: effort !== 'none' }
 }
 
-/** OR-5, and the shapes the SDK documents for tools, input items and `text.format` [O5]. */
-function checkShape(body: Body): Response | undefined {
+/** OR-6: the stored Response a request continues; refused when it was never stored (`store: false`) or is unknown. */
+function previousOf(body: Body, ctx: Context): StoredResponse | undefined | Response {
+	if (!given(body, 'previous_response_id')) return undefined
+	const id = String(body.previous_response_id)
+	return (
+		ctx.stored.get(id) ??
+		openaiRefusal(
+			`Previous response with id '${id}' not found.`,
+			'previous_response_id',
+			'previous_response_not_found',
+		)
+	)
+}
+
+/** OR-5, OR-7, OR-8, and the shapes the SDK documents for tools, input items and `text.format` [O5]. */
+function checkShape(body: Body, ctx: Context, previous: StoredResponse | undefined): Response | undefined {
 	const missing = (param: string) =>
 		openaiRefusal(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
 	if (Array.isArray(body.tools)) {
@@ -136,16 +156,39 @@ function checkShape(body: Body): Response | undefined {
 			}
 		}
 	}
+	const verbosity = isRecord(body.text) ? body.text.verbosity : undefined
+	if (verbosity !== undefined && verbosity !== null && !VERBOSITIES.includes(verbosity as string)) {
+		return openaiRefusal(
+			`Invalid value: '${verbosity}'. Supported values are: ${quotedList(VERBOSITIES)}.`,
+			'text.verbosity',
+			'invalid_value',
+		)
+	}
 	const format = isRecord(body.text) && isRecord(body.text.format) ? body.text.format : undefined
 	if (format?.type === 'json_schema') {
 		if (typeof format.name !== 'string') return missing('text.format.name')
 		if (!isRecord(format.schema)) return missing('text.format.schema')
 	}
 	if (!Array.isArray(body.input)) return undefined
-	const calls = new Set<unknown>()
+	const calls = new Set<unknown>(previous?.callIds)
 	for (const [i, item] of body.input.entries()) {
 		if (!isRecord(item)) continue
 		if (item.type === 'function_call') calls.add(item.call_id)
+		if (
+			item.type === 'reasoning' &&
+			typeof item.id === 'string' &&
+			typeof item.encrypted_content !== 'string'
+		) {
+			const known = [...ctx.stored.values()].some((response) => response.itemIds.has(item.id as string))
+			if (!known) {
+				return openaiError(404, {
+					message: `Item with id '${item.id}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`,
+					type: 'invalid_request_error',
+					param: 'input',
+					code: null,
+				})
+			}
+		}
 		if (item.type === 'function_call_output' && !calls.has(item.call_id)) {
 			return openaiRefusal(
 				`No tool call found for function call output with call_id ${item.call_id}.`,
@@ -173,7 +216,13 @@ interface Request {
 	ctx: Context
 }
 
-function render(request: Request, model: OpenAIModel, reasoning: Reasoning, reply: ReplyBehaviour): Rendered {
+function render(
+	request: Request,
+	model: OpenAIModel,
+	reasoning: Reasoning,
+	reply: ReplyBehaviour,
+	previous: StoredResponse | undefined,
+): Rendered {
 	const { body } = request
 	const reported = reply.model ?? model.id
 	const hasTools = Array.isArray(body.tools) && body.tools.length > 0
@@ -187,11 +236,14 @@ function render(request: Request, model: OpenAIModel, reasoning: Reasoning, repl
 	)
 	const include = Array.isArray(body.include) ? body.include : []
 	const items: Record<string, unknown>[] = []
+	const config = isRecord(body.reasoning) ? body.reasoning : {}
+	// Codex asks for `summary: "auto"`; `none` and an absent field mean no summary.
+	const summarized = typeof config.summary === 'string' && config.summary !== 'none'
 	if (reasoning.on) {
 		items.push({
 			id: randomId('rs_'),
 			type: 'reasoning',
-			summary: [],
+			summary: summarized ? [{ type: 'summary_text', text: reply.thinking ?? SUMMARY_TEXT }] : [],
 			...(include.includes('reasoning.encrypted_content') && {
 				encrypted_content: `gAAAAA${randomId('', 32)}`,
 			}),
@@ -213,6 +265,13 @@ function render(request: Request, model: OpenAIModel, reasoning: Reasoning, repl
 	}
 	const incomplete = reply.stopReason === 'max_tokens'
 	const id = randomId('resp_')
+	if (body.store !== false) {
+		const callIds = new Set(previous?.callIds)
+		for (const item of [...(Array.isArray(body.input) ? body.input : []), ...items]) {
+			if (isRecord(item) && item.type === 'function_call') callIds.add(String(item.call_id))
+		}
+		request.ctx.stored.set(id, { callIds, itemIds: new Set(items.map((item) => String(item.id))) })
+	}
 	const createdAt = nowSeconds()
 	const snapshot = (status: string, output: unknown[], usage: unknown, error: unknown = null) =>
 		responseObject({ id, createdAt, status, output, usage, error, reported, body, reasoning, incomplete })
@@ -251,11 +310,22 @@ type Send = (type: string, payload: Record<string, unknown>) => string
 function itemEvents(item: Record<string, unknown>, output_index: number, send: Send): string[] {
 	const item_id = item.id
 	if (item.type === 'reasoning') {
+		const summary = item.summary as { type: string; text: string }[]
+		const parts = summary.flatMap((part, summary_index) => {
+			const at = { item_id, output_index, summary_index }
+			return [
+				send('response.reasoning_summary_part.added', { ...at, part: { type: 'summary_text', text: '' } }),
+				...words(part.text).map((delta) => send('response.reasoning_summary_text.delta', { ...at, delta })),
+				send('response.reasoning_summary_text.done', { ...at, text: part.text }),
+				send('response.reasoning_summary_part.done', { ...at, part }),
+			]
+		})
 		return [
 			send('response.output_item.added', {
 				output_index,
 				item: { id: item_id, type: 'reasoning', summary: [] },
 			}),
+			...parts,
 			send('response.output_item.done', { output_index, item }),
 		]
 	}
@@ -338,7 +408,7 @@ function responseObject(at: Snapshot) {
 		model: at.reported,
 		output: at.output,
 		parallel_tool_calls: body.parallel_tool_calls ?? true,
-		previous_response_id: null,
+		previous_response_id: body.previous_response_id ?? null,
 		prompt_cache_key: body.prompt_cache_key ?? null,
 		reasoning: { effort: at.reasoning.effort, summary: config.summary ?? null },
 		safety_identifier: body.safety_identifier ?? null,
@@ -347,7 +417,7 @@ function responseObject(at: Snapshot) {
 		temperature: body.temperature ?? 1,
 		text: {
 			format: isRecord(body.text) && body.text.format ? body.text.format : { type: 'text' },
-			verbosity: 'medium',
+			verbosity: (isRecord(body.text) && body.text.verbosity) || 'medium',
 		},
 		tool_choice: body.tool_choice ?? 'auto',
 		tools: body.tools ?? [],

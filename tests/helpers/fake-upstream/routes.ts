@@ -3,7 +3,14 @@
  * version header, a JSON body with the required fields. Also each provider's model list.
  */
 import { compatibleAuthError, compatibleError } from './compatible'
-import { ANTHROPIC_MODELS, FAKE_MODELS, isPast, OPENAI_MODELS, type Provider } from './models'
+import {
+	ANTHROPIC_MODELS,
+	EMBEDDING_MODELS,
+	FAKE_MODELS,
+	isPast,
+	OPENAI_MODELS,
+	type Provider,
+} from './models'
 import type { Format } from './types'
 import {
 	anthropicError,
@@ -24,7 +31,9 @@ export interface Gate {
 export const CHAT_ROUTES: Record<string, Format> = {
 	'/v1/chat/completions': 'openai',
 	'/v1/responses': 'openai-responses',
+	'/v1/embeddings': 'openai-embeddings',
 	'/v1/messages': 'anthropic',
+	'/v1/messages/count_tokens': 'anthropic-count-tokens',
 	'/groq/openai/v1/chat/completions': 'groq',
 	'/mistral/v1/chat/completions': 'mistral',
 	// DeepSeek's base URL has no /v1; its docs allow one.
@@ -54,8 +63,11 @@ export function reject(
 	const chat = request.method === 'POST' && CHAT_ROUTES[path] === format
 	const models = request.method === 'GET' && (path === '/v1/models' || MODEL_ROUTES[path] === format)
 	if (!chat && !models) return notFound(format, route)
-	if (format === 'anthropic') return rejectAnthropic(gate, request, models, parsed, body)
-	const provider = format === 'openai' || format === 'openai-responses' ? 'openai' : format
+	if (format === 'anthropic' || format === 'anthropic-count-tokens') {
+		return rejectAnthropic(gate, request, format, models, parsed, body)
+	}
+	const provider =
+		format === 'openai' || format === 'openai-responses' || format === 'openai-embeddings' ? 'openai' : format
 	const key = bearer(request)
 	if (provider !== 'openai') {
 		if (key === undefined || !gate.keys[provider].has(key)) return compatibleAuthError(provider)
@@ -80,7 +92,8 @@ export function reject(
 			? openaiRefusal('you must provide a model parameter')
 			: compatibleError(provider, 400, 'you must provide a model parameter')
 	}
-	if (format !== 'openai-responses' && !Array.isArray(body.messages)) {
+	if (format === 'openai-responses' || format === 'openai-embeddings') return undefined
+	if (!Array.isArray(body.messages)) {
 		if (provider !== 'openai') {
 			return compatibleError(provider, 400, "Missing required parameter: 'messages'.")
 		}
@@ -89,16 +102,30 @@ export function reject(
 	return undefined
 }
 
-function rejectAnthropic(gate: Gate, request: Request, models: boolean, parsed: boolean, body: unknown) {
+/** AN-18: the versions Anthropic publishes [A1]; any other value is refused. */
+export const ANTHROPIC_VERSIONS = ['2023-01-01', '2023-06-01', '2026-10-21']
+
+function rejectAnthropic(
+	gate: Gate,
+	request: Request,
+	format: Format,
+	models: boolean,
+	parsed: boolean,
+	body: unknown,
+) {
 	const key = request.headers.get('x-api-key') ?? bearer(request)
 	if (key === undefined) return anthropicError(401, 'x-api-key header is required')
 	if (!gate.keys.anthropic.has(key)) return anthropicError(401, 'invalid x-api-key')
-	if (!request.headers.has('anthropic-version')) {
-		return anthropicError(400, 'anthropic-version: header is required')
+	const version = request.headers.get('anthropic-version')
+	if (version === null) return anthropicError(400, 'anthropic-version: header is required')
+	if (!ANTHROPIC_VERSIONS.includes(version)) {
+		return anthropicError(400, `anthropic-version: "${version}" is not a valid version`)
 	}
 	if (models) return modelList('anthropic', gate.now())
 	if (!parsed || !isRecord(body)) return anthropicError(400, 'There was an error parsing the body')
-	for (const field of ['model', 'messages', 'max_tokens']) {
+	// Counting tokens generates nothing, so it takes no max_tokens [A10].
+	const required = format === 'anthropic' ? ['model', 'messages', 'max_tokens'] : ['model', 'messages']
+	for (const field of required) {
 		if (body[field] === undefined) return anthropicError(400, `${field}: Field required`)
 	}
 	if (typeof body.model !== 'string') return anthropicError(400, 'model: Input should be a valid string')
@@ -119,7 +146,10 @@ function modelList(provider: Provider, today: Date): Response {
 	}
 	const ids =
 		provider === 'openai'
-			? OPENAI_MODELS.filter((model) => !isPast(model.shutdown, today)).map((model) => model.id)
+			? [
+					...OPENAI_MODELS.filter((model) => !isPast(model.shutdown, today)).map((model) => model.id),
+					...EMBEDDING_MODELS.map((model) => model.id),
+				]
 			: FAKE_MODELS[provider]
 	const data = ids.map((id) => ({
 		id,

@@ -28,13 +28,26 @@ export interface FakeUpstreamOptions {
 export interface RecordedRequest {
 	/**
 	 * The API the request was addressed to: `openai` is Chat Completions (and OpenAI's `/v1/models`),
-	 * `openai-responses` the Responses API, `anthropic` the Messages API; the others are the
-	 * OpenAI-compatible providers under their path prefix.
+	 * `openai-responses` the Responses API, `openai-embeddings` OpenAI's `/v1/embeddings`, `anthropic` the
+	 * Messages API (and Anthropic's `/v1/models`), `anthropic-count-tokens` its `/v1/messages/count_tokens`;
+	 * the others are the OpenAI-compatible providers under their path prefix.
 	 */
-	format: 'openai' | 'openai-responses' | 'anthropic' | 'groq' | 'mistral' | 'deepseek' | 'together'
+	format:
+		| 'openai'
+		| 'openai-responses'
+		| 'openai-embeddings'
+		| 'anthropic'
+		| 'anthropic-count-tokens'
+		| 'groq'
+		| 'mistral'
+		| 'deepseek'
+		| 'together'
 	method: string
 	path: string
-	/** Lower-cased names. */
+	/**
+	 * Every header as received, names lower-cased; a header sent several times is one value joined by ", "
+	 * (`anthropic-beta: a,b` and `anthropic-beta: c` read `"a,b, c"`: split on commas and trim).
+	 */
 	headers: Record<string, string>
 	/** Parsed JSON; the raw text when it did not parse; null without a body. */
 	// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary fields of what the gateway sent
@@ -125,7 +138,7 @@ export type Behaviour =
 export interface FakeUpstream extends AsyncDisposable {
 	/** http://127.0.0.1:<port> */
 	url: string
-	/** url + '/v1' (Chat Completions and the Responses API) */
+	/** url + '/v1' (Chat Completions, the Responses API and Embeddings) */
 	openaiBaseUrl: string
 	/** url (the Anthropic SDK appends /v1/messages) */
 	anthropicBaseUrl: string
@@ -152,12 +165,29 @@ export interface Context {
 	now: Date
 	headers: Headers
 	cache: PromptCache
+	/** Responses the fake keeps for `previous_response_id` (those not created with `store: false`). */
+	stored: ResponseStore
 }
+
+/** A stored Response: what a later request that continues it may refer to. */
+export interface StoredResponse {
+	/** `call_id`s of every function call in the chain up to and including this response. */
+	callIds: Set<string>
+	/** Ids of the output items of every response of the chain, reasoning items included. */
+	itemIds: Set<string>
+}
+
+export type ResponseStore = Map<string, StoredResponse>
 
 /** A request that passed every rule, ready to be answered. */
 export interface Plan {
 	/** The requested model: what scripts are keyed on. */
 	model: string
+	/**
+	 * Where a request that is not a generation takes its scripts from instead of `model` and `*`:
+	 * token counting reads only `count_tokens:<model>`, then `count_tokens:*`.
+	 */
+	scriptKey?: string
 	stream: boolean
 	/** The answer to a reply (text, tool calls, usage); builds usage and updates the prompt cache. */
 	answer(reply: ReplyBehaviour): Rendered
