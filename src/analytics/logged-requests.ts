@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm'
 import type { DataStore, Tables } from '../../db/client'
-import type { AttemptRecord } from '../../db/schema'
+import type { AttemptRecord, Door } from '../../db/schema'
 import { notFound } from '../errors'
 import { inScope, type Scope } from './scope'
 
@@ -17,6 +17,7 @@ export interface RequestFilters {
 	tier?: string
 	untiered?: Untiered
 	keyId?: number
+	door?: Door
 }
 
 /** The conditions behind `Untiered`. */
@@ -35,6 +36,8 @@ function statusIs(log: Tables['requestLog'], status: RequestFilters['status']): 
 export interface RequestListItem {
 	id: number
 	createdAt: string
+	/** The API it came in through. */
+	door: Door
 	keyName: string | null
 	/** Whose request: shown when an admin looks at everyone's. */
 	userEmail: string | null
@@ -69,6 +72,8 @@ export interface RequestDetail extends RequestListItem {
 	/** Kept only with LOG_PROMPT_TEXT. */
 	promptText: string | null
 	systemText: string | null
+	/** Why its model came from a session pin, in the gateway's words; null when no pin applied. */
+	pin: string | null
 }
 
 /** The columns of a list item, and the names of its key and its user (either may be gone). */
@@ -76,6 +81,7 @@ function listColumns({ requestLog: log, gatewayKeys, users }: Tables) {
 	return {
 		id: log.id,
 		createdAt: log.createdAt,
+		door: log.door,
 		keyName: gatewayKeys.name,
 		userEmail: users.email,
 		requestedModel: log.requestedModel,
@@ -123,6 +129,7 @@ export class LoggedRequests {
 					filters.tier ? eq(log.tier, filters.tier) : undefined,
 					filters.untiered ? untiered(log, filters.untiered) : undefined,
 					filters.keyId === undefined ? undefined : eq(log.keyId, filters.keyId),
+					filters.door ? eq(log.door, filters.door) : undefined,
 					statusIs(log, filters.status),
 				),
 			)
@@ -153,6 +160,7 @@ export class LoggedRequests {
 				features: log.features,
 				promptText: log.promptText,
 				systemText: log.systemText,
+				pin: log.pin,
 			})
 			.from(log)
 			.leftJoin(gatewayKeys, eq(gatewayKeys.id, log.keyId))
@@ -176,6 +184,7 @@ export class LoggedRequests {
 			features: row.features ?? null,
 			promptText: row.promptText,
 			systemText: row.systemText,
+			pin: row.pin,
 		}
 	}
 }
@@ -186,6 +195,7 @@ function toListItem(row: ListRow): RequestListItem {
 	return {
 		id: row.id,
 		createdAt: row.createdAt.toISOString(),
+		door: row.door,
 		keyName: row.keyName,
 		userEmail: row.userEmail,
 		requestedModel: row.requestedModel,

@@ -6,6 +6,7 @@ import { BACKENDS, openTestStore } from '../helpers/stores'
 
 const T0 = Date.parse('2026-12-03T10:00:00Z')
 const EVERYONE = { userId: null }
+const PIN = 'session header s-123: pinned to anthropic/claude-haiku (tier complex) at 10:01:00Z'
 
 const FAILED_THEN_ANSWERED: AttemptRecord[] = [
 	{
@@ -100,6 +101,8 @@ async function seed(store: DataStore) {
 			features: FEATURES,
 			promptText: 'summarise </td><script>',
 			systemText: null,
+			door: 'messages' as const,
+			pin: PIN,
 		},
 		{ ...row(5, alice.id, aliceApp.id), ...named, model: null, provider: null, status: 502 },
 		row(6, alice.id, aliceCli.id),
@@ -121,6 +124,7 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 		expect(list[2]).toEqual({
 			id: 4,
 			createdAt: '2026-12-03T10:04:00.000Z',
+			door: 'messages',
 			keyName: 'bob-app',
 			userEmail: 'bob@example.com',
 			requestedModel: 'auto',
@@ -136,7 +140,15 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 			attempts: FAILED_THEN_ANSWERED,
 			error: 'the stream broke off',
 		})
-		expect(list[4]).toMatchObject({ id: 2, model: null, tier: null, rule: null, attempts: [], error: null })
+		expect(list[4]).toMatchObject({
+			id: 2,
+			door: 'chat',
+			model: null,
+			tier: null,
+			rule: null,
+			attempts: [],
+			error: null,
+		})
 	})
 
 	it.each<[string, RequestFilters, number[]]>([
@@ -149,6 +161,9 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 		['succeeded', { status: 'ok' }, [6, 3, 1]],
 		['one status', { status: 404 }, [2]],
 		['a model and a status', { model: 'openai/gpt-4o-mini', status: 'ok' }, [6, 3, 1]],
+		['a door', { door: 'messages' }, [4]],
+		['the chat door', { door: 'chat' }, [6, 5, 3, 2, 1]],
+		['a door and a status', { door: 'chat', status: 'error' }, [5, 2]],
 	])('filters by %s', async (_, filters, ids) => {
 		await using test = await openTestStore(backend)
 		const { requests } = await seed(test.store)
@@ -184,6 +199,7 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 		expect(await requests.request(EVERYONE, 4)).toEqual({
 			id: 4,
 			createdAt: '2026-12-03T10:04:00.000Z',
+			door: 'messages',
 			keyName: 'bob-app',
 			userEmail: 'bob@example.com',
 			requestedModel: 'auto',
@@ -213,6 +229,7 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 			features: FEATURES,
 			promptText: 'summarise </td><script>',
 			systemText: null,
+			pin: PIN,
 		})
 		expect(await requests.request({ userId: bob }, 4)).toMatchObject({ id: 4 })
 		expect(await requests.request(EVERYONE, 2)).toMatchObject({
@@ -222,6 +239,8 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 			ttftMs: null,
 			upstreamModel: null,
 			promptText: null,
+			door: 'chat',
+			pin: null,
 		})
 	})
 

@@ -251,6 +251,7 @@ describe('GET /api/requests', () => {
 		expect(rows[4]).toEqual({
 			id: 1,
 			createdAt: today.toISOString(),
+			door: 'chat',
 			keyName: 'dev-app',
 			userEmail: 'dev@example.com',
 			requestedModel: 'auto',
@@ -308,7 +309,7 @@ describe('GET /api/requests', () => {
 		expect((await f.t.call('GET', '/api/requests/6?scope=all', { token: f.admin })).status).toBe(200)
 	})
 
-	it.each(['limit=0', 'limit=500', 'before=abc', 'status=teapot', 'key=x'])(
+	it.each(['limit=0', 'limit=500', 'before=abc', 'status=teapot', 'key=x', 'door=fax'])(
 		'answers 400 for %s',
 		async (query) => {
 			const f = await fixture()
@@ -323,10 +324,90 @@ describe('GET /api/requests', () => {
 		const detail = await json<Record<string, unknown>>(f.t, '/api/requests/3', f.dev)
 		expect(detail).toMatchObject({
 			id: 3,
+			door: 'chat',
+			pin: null,
 			model: 'anthropic/claude-sonnet-5-5',
 			tier: 'medium',
 			baselineCostUsd: 0.2,
 		})
+	})
+})
+
+describe('doors and session pins on the requests API and pages', () => {
+	const PIN = 'session header s-123: pinned to anthropic/claude-sonnet-5-5 (tier hard) at 12:03:44Z'
+
+	/** Today: a chat request (1), a pinned Messages request (2), a Responses one (3) and an embedding (4). */
+	async function doors() {
+		const t = await makeApp()
+		const { token, user } = await signupUser(t, 'dev@example.com')
+		const keyId = (await t.deps.gatewayKeys.create(user.id, 'app')).id
+		const d = { userId: user.id, keyId }
+		t.deps.requestLog.record(entry(d))
+		t.deps.requestLog.record(
+			entry({ ...d, door: 'messages', pin: PIN, model: 'anthropic/claude-sonnet-5-5', tier: 'hard' }),
+		)
+		t.deps.requestLog.record(entry({ ...d, door: 'responses' }))
+		t.deps.requestLog.record(
+			entry({
+				...d,
+				door: 'embeddings',
+				requestedModel: 'text-embedding-3-small',
+				tier: null,
+				rule: 'explicit',
+			}),
+		)
+		await t.deps.requestLog.flush()
+		return { t, token }
+	}
+
+	it('gives each request’s door in the list, and its door and pin in the detail', async () => {
+		const { t, token } = await doors()
+		await using _ = t
+		const rows = await json<{ id: number; door: string }[]>(t, '/api/requests', token)
+		expect(rows.map(({ id, door }) => ({ id, door }))).toEqual([
+			{ id: 4, door: 'embeddings' },
+			{ id: 3, door: 'responses' },
+			{ id: 2, door: 'messages' },
+			{ id: 1, door: 'chat' },
+		])
+		expect(await json<object>(t, '/api/requests/2', token)).toMatchObject({
+			id: 2,
+			door: 'messages',
+			pin: PIN,
+		})
+		expect(await json<object>(t, '/api/requests/1', token)).toMatchObject({ id: 1, door: 'chat', pin: null })
+	})
+
+	it.each([
+		['door=messages', [2]],
+		['door=chat', [1]],
+		['door=', [4, 3, 2, 1]],
+		['door=responses&tier=simple', [3]],
+	])('filters /api/requests by %s', async (filter, ids) => {
+		const { t, token } = await doors()
+		await using _ = t
+		const rows = await json<{ id: number }[]>(t, `/api/requests?${filter}`, token)
+		expect(rows.map((row) => row.id)).toEqual(ids)
+	})
+
+	it('shows the door column on the requests page, filters it, and the door and pin on a request’s page', async () => {
+		const { t, token } = await doors()
+		await using _ = t
+		const page = await (await t.call('GET', '/requests', { token })).text()
+		expect(
+			[...page.matchAll(/<td data-label="API"><span [^>]*>([^<]*)<\/span><\/td>/g)].map((m) => m[1]),
+		).toEqual(['embeddings', 'responses', 'messages', 'chat'])
+		expect(page).toContain('<select name="door">')
+		const filtered = await (
+			await t.call('GET', '/requests?door=messages', { token, headers: { 'hx-request': 'true' } })
+		).text()
+		expect([...filtered.matchAll(/href="\/requests\/(\d+)"/g)].map((m) => m[1])).toEqual(['2'])
+		const detail = await (await t.call('GET', '/requests/2', { token })).text()
+		expect(detail).toContain('<dt>API</dt><dd>POST /v1/messages (messages)</dd>')
+		expect(detail).toContain(`<dt>Session pin</dt><dd>${PIN}</dd>`)
+		const unpinned = await (await t.call('GET', '/requests/1', { token })).text()
+		expect(unpinned).toContain('<dt>API</dt><dd>POST /v1/chat/completions (chat)</dd>')
+		expect(unpinned).not.toContain('Session pin')
 	})
 })
 

@@ -83,6 +83,7 @@ describe('the request detail', () => {
 	const detail: RequestDetail = {
 		id: 7,
 		createdAt: '2026-12-03T10:00:00.000Z',
+		door: 'chat',
 		keyName: HOSTILE,
 		userEmail: null,
 		requestedModel: 'auto',
@@ -122,6 +123,7 @@ describe('the request detail', () => {
 		features: null,
 		promptText: null,
 		systemText: null,
+		pin: HOSTILE,
 	}
 
 	it('escapes upstream text, and shows what a failed attempt was billed', () => {

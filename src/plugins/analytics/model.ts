@@ -1,4 +1,5 @@
 import { t } from 'elysia'
+import { DOORS, type Door } from '../../../db/schema'
 import type { RequestFilters } from '../../analytics/logged-requests'
 import { MAX_DAYS } from '../../analytics/scope'
 import { type RequestQuery, ROUTE_FILTERS } from '../../views/fragments/requests'
@@ -27,6 +28,13 @@ const requestFilters = {
 	tier: t.Optional(t.String()),
 	key: t.Optional(
 		t.Union([t.Integer({ minimum: 1 }), t.Literal('')], { error: 'key must be a key id', param: 'key' }),
+	),
+	door: t.Optional(
+		// Literals, not t.UnionEnum: Elysia fills a missing UnionEnum query field with its first value.
+		t.Union([...DOORS.map((door) => t.Literal(door)), t.Literal('')], {
+			error: `door must be one of ${DOORS.join(', ')}`,
+			param: 'door',
+		}),
 	),
 	scope,
 }
@@ -64,6 +72,7 @@ export function toFilters(query: {
 	model?: string
 	tier?: string
 	key?: number | ''
+	door?: Door | ''
 }): RequestFilters {
 	const status = query.status || undefined
 	return {
@@ -71,6 +80,7 @@ export function toFilters(query: {
 		model: query.model === ROUTE_FILTERS.unanswered ? null : query.model || undefined,
 		...tierFilter(query.tier),
 		keyId: typeof query.key === 'number' ? query.key : undefined,
+		door: query.door || undefined,
 	}
 }
 
@@ -80,6 +90,7 @@ export function toRequestQuery(query: {
 	model?: string
 	tier?: string
 	key?: number | ''
+	door?: Door | ''
 	scope?: string
 }): RequestQuery {
 	return {
@@ -87,6 +98,7 @@ export function toRequestQuery(query: {
 		model: query.model || undefined,
 		tier: query.tier || undefined,
 		key: query.key ? String(query.key) : undefined,
+		door: query.door || undefined,
 		everyone: query.scope === 'all',
 	}
 }

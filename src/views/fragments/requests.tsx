@@ -1,3 +1,4 @@
+import type { Door } from '../../../db/schema'
 import type { RequestDetail, RequestListItem } from '../../analytics/logged-requests'
 import type { FilterOptions } from '../../analytics/usage-reports'
 import {
@@ -22,7 +23,16 @@ export interface RequestQuery {
 	model?: string
 	tier?: string
 	key?: string
+	door?: string
 	everyone: boolean
+}
+
+/** Each front door's endpoint: the requests list shows the door, the detail and the filter its endpoint. */
+export const DOOR_ENDPOINTS: Record<Door, string> = {
+	chat: 'POST /v1/chat/completions',
+	messages: 'POST /v1/messages',
+	responses: 'POST /v1/responses',
+	embeddings: 'POST /v1/embeddings',
 }
 
 export function requestQueryString(query: RequestQuery, extra: Record<string, string> = {}): string {
@@ -31,6 +41,7 @@ export function requestQueryString(query: RequestQuery, extra: Record<string, st
 	if (query.model) params.set('model', query.model)
 	if (query.tier) params.set('tier', query.tier)
 	if (query.key) params.set('key', query.key)
+	if (query.door) params.set('door', query.door)
 	if (query.everyone) params.set('scope', 'all')
 	for (const [name, value] of Object.entries(extra)) params.set(name, value)
 	const text = params.toString()
@@ -125,6 +136,12 @@ export function RequestFiltersForm({
 				value={query.key}
 				options={options.keys.map((k) => ({ value: String(k.id), label: k.name }))}
 			/>
+			<Select
+				name="door"
+				label="API"
+				value={query.door}
+				options={Object.entries(DOOR_ENDPOINTS).map(([door, endpoint]) => ({ value: door, label: endpoint }))}
+			/>
 			{isAdmin ? (
 				<label class="check">
 					<input type="checkbox" name="scope" value="all" checked={query.everyone} /> Everyone's requests
@@ -166,6 +183,11 @@ export function RequestRow({ request, everyone }: { request: RequestListItem; ev
 			<td data-label="Key" safe>
 				{request.keyName ?? '—'}
 			</td>
+			<td data-label="API">
+				<span class={`badge door door-${request.door}`} title={DOOR_ENDPOINTS[request.door]}>
+					{request.door}
+				</span>
+			</td>
 			<td data-label="Model">
 				<span class={request.model === null ? 'absent' : undefined} safe>
 					{modelLabel(request)}
@@ -202,7 +224,7 @@ export function RequestRow({ request, everyone }: { request: RequestListItem; ev
 export function RequestRows(props: { requests: RequestListItem[]; query: RequestQuery; pageSize: number }) {
 	const last = props.requests.at(-1)
 	const more = last && props.requests.length === props.pageSize
-	const columns = props.query.everyone ? 9 : 8
+	const columns = props.query.everyone ? 10 : 9
 	return (
 		<>
 			{props.requests.map((request) => (
@@ -241,6 +263,7 @@ export function RequestsList(props: { requests: RequestListItem[]; query: Reques
 							<th>Time</th>
 							{props.query.everyone ? <th>User</th> : ''}
 							<th>Key</th>
+							<th>API</th>
 							<th>Model</th>
 							<th>Tier</th>
 							<th>Status</th>
@@ -286,12 +309,14 @@ export function RequestDetailView({ request }: { request: RequestDetail }) {
 			<dl class="fields">
 				<Field label="Time" value={formatDateTime(request.createdAt)} />
 				<Field label="Key" value={request.keyName ?? '—'} />
+				<Field label="API" value={`${DOOR_ENDPOINTS[request.door]} (${request.door})`} />
 				<Field label="Requested model" value={request.requestedModel ?? '—'} />
 				<Field
 					label="Answered by"
 					value={request.model ? `${request.model} (${request.upstreamModel ?? '?'})` : modelLabel(request)}
 				/>
 				<Field label="Tier" value={tierLabel(request)} />
+				{request.pin ? <Field label="Session pin" value={request.pin} /> : ''}
 				<Field
 					label="Rule"
 					value={`${request.rule ?? '—'}${request.rulesRevision ? ` (rules revision ${request.rulesRevision})` : ''}`}

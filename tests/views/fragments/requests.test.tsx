@@ -15,6 +15,7 @@ const render = (node: JSX.Element) => String(node)
 const listItem: RequestListItem = {
 	id: 2,
 	createdAt: '2026-12-03T10:00:00.000Z',
+	door: 'messages',
 	keyName: hostile('key'),
 	userEmail: hostile('email'),
 	requestedModel: 'auto',
@@ -143,6 +144,7 @@ const detailOf = (item: RequestListItem): RequestDetail => ({
 	features: null,
 	promptText: null,
 	systemText: null,
+	pin: null,
 })
 
 /** What every row's cell with this data-label holds, top to bottom. */
@@ -257,6 +259,7 @@ describe('RequestDetailView', () => {
 		features: { note: hostile('feature') },
 		promptText: hostile('prompt'),
 		systemText: hostile('system'),
+		pin: hostile('pin'),
 	}
 
 	it('escapes every text the user or the upstream wrote, and the logged prompt excerpts', async () => {
@@ -275,7 +278,68 @@ describe('RequestDetailView', () => {
 			'feature',
 			'prompt',
 			'system',
+			'pin',
 		])
 		expect(html).toContain(`<code>system: ${HOSTILE_ESCAPED}system\nuser: ${HOSTILE_ESCAPED}prompt</code>`)
+	})
+})
+
+describe('doors and session pins', () => {
+	it('shows each request’s door as a badge in its own column, naming its endpoint', () => {
+		const html = render(
+			<RequestsList
+				requests={[
+					{ ...routed, door: 'chat' },
+					{ ...routed, id: 14, door: 'responses' },
+				]}
+				query={{ everyone: false }}
+				pageSize={50}
+			/>,
+		)
+		expect(html).toContain('<th>Key</th><th>API</th><th>Model</th>')
+		expect(cells(html, 'API')).toEqual([
+			'<span class="badge door door-chat" title="POST /v1/chat/completions">chat</span>',
+			'<span class="badge door door-responses" title="POST /v1/responses">responses</span>',
+		])
+	})
+
+	it('shows the door’s endpoint in the detail, and the session pin only when one applied', () => {
+		const pinned = render(
+			<RequestDetailView
+				request={{
+					...detailOf(routed),
+					door: 'messages',
+					pin: 'session header s-1: pinned to x (tier hard)',
+				}}
+			/>,
+		)
+		expect(pinned).toContain('<dt>API</dt><dd>POST /v1/messages (messages)</dd>')
+		expect(pinned).toContain('<dt>Session pin</dt><dd>session header s-1: pinned to x (tier hard)</dd>')
+		const unpinned = render(<RequestDetailView request={detailOf(routed)} />)
+		expect(unpinned).not.toContain('Session pin')
+	})
+
+	it('offers every door in the filters, the chosen one selected, and keeps it in the next page’s link', () => {
+		const html = render(
+			<RequestFiltersForm
+				query={{ door: 'embeddings', everyone: false }}
+				options={{
+					models: [],
+					tiers: [],
+					keys: [],
+					unanswered: false,
+					untiered: false,
+					untieredUnanswered: false,
+				}}
+				isAdmin={false}
+			/>,
+		)
+		expect(html).toContain('<select name="door"><option value="">Any</option>')
+		expect(html).toContain('<option value="chat">POST /v1/chat/completions</option>')
+		expect(html).toContain('<option value="embeddings" selected>POST /v1/embeddings</option>')
+		const rows = render(
+			<RequestRows requests={[routed]} query={{ door: 'embeddings', everyone: false }} pageSize={1} />,
+		)
+		expect(rows).toContain('hx-get="/requests/rows?door=embeddings&before=10"')
 	})
 })
