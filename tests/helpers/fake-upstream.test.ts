@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
+import claudeCodeStartup from '../fixtures/agents/claude-code/startup.json'
+import claudeCodeConversation from '../fixtures/agents/claude-code/tool-conversation.json'
+import codexConversation from '../fixtures/agents/codex/tool-conversation.json'
 import { TEST_TODAY } from './clock'
 import {
 	base64Of,
@@ -3210,5 +3213,62 @@ describe('fakeUpstream answers (OpenAI Responses API summaries)', () => {
 				encrypted_content: expect.stringMatching(/^gAAAAA/),
 			},
 		})
+	})
+})
+
+interface AgentRequest {
+	method: string
+	path: string
+	headers: Record<string, string>
+	body: unknown
+}
+
+/** Sends a recorded agent request to the fake as the agent would, with the fake's key for the placeholder. */
+async function replay(fake: FakeUpstream, request: AgentRequest) {
+	const headers = { ...request.headers }
+	if (headers['x-api-key']) headers['x-api-key'] = ANTHROPIC_KEY
+	if (headers.authorization) headers.authorization = `Bearer ${OPENAI_KEY}`
+	const response = await fetch(`${fake.url}${request.path}`, {
+		method: request.method,
+		headers,
+		body: request.body === null ? undefined : JSON.stringify(request.body),
+	})
+	const text = await response.text()
+	return { status: response.status, text }
+}
+
+describe('fakeUpstream and the recorded agent requests (tests/fixtures/agents)', () => {
+	it('takes every Codex CLI turn: store false, encrypted reasoning, function calls and outputs', async () => {
+		await using fake = await start()
+		const answers = []
+		for (const request of codexConversation.requests) answers.push(await replay(fake, request))
+		expect(
+			answers.map(({ status, text }) => ({ status, done: text.includes('event: response.completed') })),
+		).toEqual([
+			{ status: 200, done: true },
+			{ status: 200, done: true },
+			{ status: 200, done: true },
+		])
+	})
+
+	it('takes Claude Code’s start-up calls; the warming probe is a 404 it ignores', async () => {
+		await using fake = await start()
+		const answers = []
+		for (const request of claudeCodeStartup.requests)
+			answers.push(await replay(fake, request as AgentRequest))
+		expect(answers.map(({ status }) => status)).toEqual([404, 200, 200, 200])
+	})
+
+	it('takes Claude Code’s first turn, and refuses the placeholder thinking signatures of later turns (AN-14)', async () => {
+		await using fake = await start()
+		const answers = []
+		for (const request of claudeCodeConversation.requests) answers.push(await replay(fake, request))
+		expect(
+			answers.map(({ status, text }) => (status === 200 ? 200 : JSON.parse(text).error.message)),
+		).toEqual([
+			200,
+			'messages.1.content.0: `thinking` or `redacted_thinking` blocks in the latest assistant message cannot be modified. These blocks must remain as they were in the original response.',
+			'messages.1.content.0: `thinking` or `redacted_thinking` blocks in the latest assistant message cannot be modified. These blocks must remain as they were in the original response.',
+		])
 	})
 })
