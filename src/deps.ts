@@ -17,7 +17,12 @@ import { TextDigester } from './lib/text-digest'
 import { GatewayMetrics } from './observability/gateway-metrics'
 import { type GatewayTracer, startTracing } from './observability/tracing'
 import { type Catalog, type Clock, loadCatalog } from './providers/catalog'
-import { createProviderAdapters, type ProviderAdapters } from './providers/index'
+import {
+	createNativeApis,
+	createProviderAdapters,
+	type NativeApis,
+	type ProviderAdapters,
+} from './providers/index'
 import { PostgresRequestLog } from './request-log/postgres-log'
 import { RequestLog, type RequestLogWriter } from './request-log/request-log'
 import { LogRetention } from './request-log/retention'
@@ -43,6 +48,7 @@ export interface AppDeps {
 	readonly gatewayKeys: GatewayKeyStore
 	readonly providerKeys: ProviderKeyVault
 	readonly adapters: ProviderAdapters
+	readonly natives: NativeApis
 	readonly requestLog: RequestLogWriter
 	/** Per-key request limits: in memory on SQLite (one process), in the database on PostgreSQL. */
 	readonly rateLimiter: RateLimiter
@@ -101,7 +107,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		: new PostgresRequestLog(store, { textDigestKey })
 	if (sqlite) tuneServingConnection(sqlite, tuning)
 	const providerKeys = await ProviderKeyVault.open(store, secrets.encryptionKey, catalog, config.envKeys)
-	const adapters = createProviderAdapters({ maxAnswerBytes: config.upstreamMaxAnswerBytes })
+	const answerLimits = { maxAnswerBytes: config.upstreamMaxAnswerBytes }
+	const adapters = createProviderAdapters(answerLimits)
 	const metrics = new GatewayMetrics({
 		catalog,
 		requestLog,
@@ -129,6 +136,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		gatewayKeys: await GatewayKeyStore.open(store),
 		providerKeys,
 		adapters,
+		natives: createNativeApis(answerLimits),
 		requestLog,
 		rateLimiter: store.postgres ? new SharedKeyRateLimiter(store.postgres) : new KeyRateLimiter(),
 		deadlines: new Deadlines(),

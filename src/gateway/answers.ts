@@ -1,17 +1,21 @@
-// The answers of a request a model took: a JSON completion, or a relayed stream, with their headers.
+// The answers of a request a model took: a JSON answer, or a relayed stream, with their headers, in the
+// door's format.
+import { loggable } from '../lib/redact'
 import type { AttemptSpan } from '../observability/tracing'
 import type { CatalogModel } from '../providers/catalog'
 import type {
-	ChatChunk,
-	ChatRequest,
 	ChatResult,
-	ChatStream,
+	NativeResult,
+	NativeStream,
 	PreparedCall,
+	StreamPiece,
 	TokenUsage,
 } from '../providers/types'
 import { toUpstreamError, UpstreamError } from '../providers/upstream-error'
 import { toTokenUsage } from '../providers/usage'
 import type { Attempt } from './deadlines'
+import type { AnswerContext, DoorRequest, FrontDoor } from './doors/door'
+import type { StreamEncoder } from './doors/encoder'
 import { type Exchange, elapsedMs, type Route, recordUsage } from './exchange'
 import { CLIENT_CLOSED, clientGone, maskSecrets, midStreamError } from './failures'
 import type { GatewayDeps } from './pipeline'
@@ -54,29 +58,63 @@ function successHeaders(
 	return headers
 }
 
-export function jsonResponse(
-	deps: GatewayDeps,
+/** The door's view of its answer: what it needs to render and to keep. */
+const contextOf = (exchange: Exchange, request: DoorRequest, model: CatalogModel): AnswerContext => ({
+	requestId: exchange.requestId,
+	principal: exchange.principal,
+	request,
+	model: model.qualifiedId,
+})
+
+/**
+ * A door's hook on a completed answer (the Responses door stores it). Its failure is logged, not
+ * returned: the caller has been answered and billed.
+ */
+async function keep(
+	door: FrontDoor,
 	exchange: Exchange,
+	answer: () => Record<string, unknown> | null,
+	context: AnswerContext,
+) {
+	if (!door.completed) return
+	const document = answer()
+	if (!document) return
+	await door.completed(document, context).catch((error) => {
+		console.error(`[${exchange.requestId}] could not keep the answer: ${loggable(error)}`)
+	})
+}
+
+export async function jsonResponse(
+	deps: GatewayDeps,
+	door: FrontDoor,
+	exchange: Exchange,
+	request: DoorRequest,
 	model: CatalogModel,
 	prepared: PreparedCall,
-	result: ChatResult,
-): Response {
-	const { response, usage } = result
-	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel: response.model, usage })
+	answer: ChatResult | NativeResult,
+): Promise<Response> {
+	const context = contextOf(exchange, request, model)
+	const translated = 'response' in answer
+	const body = translated ? door.render(answer.response, answer.raw, context) : answer.raw
+	const upstreamModel = translated ? answer.response.model : answer.model
+	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel, usage: answer.usage })
+	await keep(door, exchange, () => (translated ? JSON.parse(body) : answer.answer), context)
 	const headers = successHeaders(exchange, model, prepared)
 	headers['content-type'] = 'application/json'
 	headers['x-switchyard-cost-usd'] = cost.toFixed(8)
-	return new Response(result.raw ?? JSON.stringify(response), { status: 200, headers })
+	return new Response(body, { status: 200, headers })
 }
 
 /** A stream committed to a model: what it relays, and what its failure must not reveal. */
 export interface Relay {
 	model: CatalogModel
 	prepared: PreparedCall
-	/** The chunks up to the first with content, already read. */
-	opening: ChatChunk[]
-	rest: AsyncIterator<ChatChunk>
-	stream: ChatStream
+	/** The upstream speaks the door's own API: its events are relayed untouched. */
+	native: boolean
+	/** The pieces up to the first with content, already read. */
+	opening: StreamPiece[]
+	rest: AsyncIterator<StreamPiece>
+	stream: NativeStream
 	attempt: Attempt
 	/** The provider key of the call, masked in any error text. */
 	apiKey: string
@@ -84,21 +122,31 @@ export interface Relay {
 	span: AttemptSpan | undefined
 }
 
+/** Untouched upstream events need no writing; only a failure is written, in the door's format. */
+const untouched = (door: StreamEncoder): StreamEncoder => ({
+	chunk: () => '',
+	end: () => '',
+	fail: door.fail,
+})
+
 export function streamResponse(
 	deps: GatewayDeps,
+	door: FrontDoor,
 	exchange: Exchange,
-	body: ChatRequest,
+	request: DoorRequest,
 	relay: Relay,
 ): Response {
 	const { model, prepared, opening, rest, stream, attempt, span } = relay
 	const ttftMs = elapsedMs(exchange.startedAt)
+	const context = contextOf(exchange, request, model)
+	const encoder = door.encoder(context)
 	let usage: TokenUsage | null = null
-	let upstreamModel = opening[0]?.model
+	let upstreamModel = opening[0]?.chunks[0]?.model
 	let upstreamFailure: UpstreamError | undefined
 	const relayed = relayStream({
 		opening,
 		rest,
-		includeUsage: body.stream_options?.include_usage === true,
+		encoder: relay.native ? untouched(encoder) : encoder,
 		onChunk(chunk) {
 			if (chunk.usage) usage = toTokenUsage(chunk.usage)
 			if (chunk.model) upstreamModel = chunk.model
@@ -116,6 +164,7 @@ export function streamResponse(
 			if (end.kind === 'completed') {
 				span?.succeeded(upstreamModel, outcome.usage)
 				recordUsage(deps, exchange, { ...outcome, status: 200 })
+				void keep(door, exchange, () => stream.final() ?? encoder.final?.() ?? null, context)
 			} else if (end.kind === 'cancelled') {
 				span?.failed(new UpstreamError('aborted', 0, 'the client closed the connection'), outcome.usage)
 				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })

@@ -1,5 +1,5 @@
-// The request pipeline of /v1/chat/completions: read and check the body, classify, pick candidates, call
-// them in order with fallback, and hand the answer to `answers.ts`.
+// The request pipeline of every front door: read and check the body (the door's part), classify, pick
+// candidates, call them in order with fallback, and hand the answer to `answers.ts`.
 import type { AttemptRecord } from '../../db/schema'
 import type { Config } from '../config'
 import { badRequest, GatewayError } from '../errors'
@@ -10,10 +10,16 @@ import { loggable } from '../lib/redact'
 import type { GatewayMetrics } from '../observability/gateway-metrics'
 import type { AttemptSpan, GatewayTracer } from '../observability/tracing'
 import type { Catalog, CatalogModel } from '../providers/catalog'
-import { checkChatRequest } from '../providers/chat-request'
 import type { ProviderAdapters } from '../providers/index'
 import { costUsd } from '../providers/pricing'
-import type { ChatChunk, ChatRequest, ChatStream, PreparedCall } from '../providers/types'
+import type {
+	ChatChunk,
+	ChatStream,
+	NativeApi,
+	NativeStream,
+	PreparedCall,
+	StreamPiece,
+} from '../providers/types'
 import { toUpstreamError, UpstreamError } from '../providers/upstream-error'
 import type { RequestLog } from '../request-log/request-log'
 import { checkCapabilities } from '../rules/capabilities'
@@ -21,6 +27,7 @@ import { extractFeatures, type RequestFeatures, type RequestText } from '../rule
 import type { LiveRules } from '../rules/store'
 import { jsonResponse, streamResponse } from './answers'
 import type { Attempt, Deadlines } from './deadlines'
+import { type DoorRequest, type FrontDoor, wrongKind } from './doors/door'
 import { type Exchange, elapsedMs, newExchange, type Route, recordUsage } from './exchange'
 import { clientGone, maskSecrets, noAnswer } from './failures'
 import type { RateLimiter } from './rate-limit'
@@ -49,8 +56,13 @@ export interface GatewayDeps {
  * One gateway request, from body to response: read and check the body, classify, pick candidates, call
  * them in order with fallback, answer, and log. Every request that reaches here is logged exactly once.
  */
-export async function runChat(deps: GatewayDeps, principal: Principal, request: Request): Promise<Response> {
-	const exchange = newExchange(principal, 'chat')
+export async function runDoor(
+	deps: GatewayDeps,
+	door: FrontDoor,
+	principal: Principal,
+	request: Request,
+): Promise<Response> {
+	const exchange = newExchange(principal, door.name)
 	deps.metrics.requestStarted(exchange.door)
 	try {
 		if (deps.tracer) exchange.trace = deps.tracer.startRequest(exchange.door, request, exchange.startedAt)
@@ -60,12 +72,12 @@ export async function runChat(deps: GatewayDeps, principal: Principal, request: 
 		const raw = parseJsonObject(await readGatewayBody(request))
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
 		exchange.stream = raw.stream === true
-		const body = checkChatRequest(raw)
-		const { features, text } = extractFeatures(body)
+		const parsed = await door.parse(raw, principal, request.headers)
+		const { features, text } = extractFeatures(parsed.chat)
 		exchange.features = features
 		exchange.text = text
-		exchange.route = selectRoute(deps, body.model, features, text)
-		return await execute(deps, exchange, body, request.signal)
+		exchange.route = selectRoute(deps, door, parsed, features, text)
+		return await execute(deps, door, exchange, parsed, request.signal)
 	} catch (error) {
 		const failure = asGatewayError(error, exchange, request.signal)
 		// A failure after the row was written (the answer could not be built) must not log the request twice.
@@ -95,7 +107,14 @@ async function enforceKeyLimit(deps: GatewayDeps, keyId: number, perMinute: numb
 }
 
 /** `auto` asks the live rules for a tier; anything else must be a catalog model, tried alone. */
-function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures, text: RequestText): Route {
+function selectRoute(
+	deps: GatewayDeps,
+	door: FrontDoor,
+	parsed: DoorRequest,
+	features: RequestFeatures,
+	text: RequestText,
+): Route {
+	const model = parsed.chat.model
 	const live = deps.rules.current()
 	if (model === 'auto') {
 		const decision = live.compiled.classify(features, text)
@@ -129,7 +148,8 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 		)
 	}
 	// Checked as a routed candidate is, but refused outright: the caller chose this model and no other.
-	const incapable = checkCapabilities(explicit, features)
+	if (parsed.untranslatable && !nativeApi(deps, door, explicit.provider)) throw parsed.untranslatable
+	const incapable = wrongKind(door, explicit) ?? checkCapabilities(explicit, features)
 	if (incapable) {
 		throw badRequest(
 			`The model '${explicit.qualifiedId}' cannot serve this request: ${incapable}`,
@@ -147,8 +167,23 @@ function selectRoute(deps: GatewayDeps, model: string, features: RequestFeatures
 	}
 }
 
+/** The door's own provider API, when the model's provider speaks it: the body then goes untouched. */
+function nativeApi(deps: GatewayDeps, door: FrontDoor, providerId: string): NativeApi | undefined {
+	const provider = deps.catalog.provider(providerId)
+	return provider && door.nativeApi(provider.kind)
+}
+
+const UNTOUCHED: PreparedCall = { upstream: null, dropped: [], adjusted: [] }
+
 /** Calls the candidates in order until one answers; the caller's own errors end the loop at once. */
-async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest, clientSignal: AbortSignal) {
+async function execute(
+	deps: GatewayDeps,
+	door: FrontDoor,
+	exchange: Exchange,
+	parsed: DoorRequest,
+	clientSignal: AbortSignal,
+) {
+	const body = parsed.chat
 	const route = exchange.route as Route
 	const skipped: string[] = []
 	const missingKeys: CatalogModel[] = []
@@ -161,7 +196,9 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		}
 		// A named model was checked in selectRoute; `auto` skips the candidates that cannot serve the request.
 		const incapable =
-			route.tier !== null && exchange.features ? checkCapabilities(model, exchange.features) : null
+			route.tier !== null && exchange.features
+				? (wrongKind(door, model) ?? checkCapabilities(model, exchange.features))
+				: null
 		if (incapable) {
 			skipped.push(`${model.qualifiedId}: ${incapable}`)
 			continue
@@ -169,9 +206,15 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		const provider = deps.catalog.provider(model.provider)
 		if (!provider) continue
 		const adapter = deps.adapters[provider.kind]
-		let prepared: PreparedCall
+		const native = nativeApi(deps, door, model.provider)
+		if (!native && parsed.untranslatable) {
+			refusals.push(parsed.untranslatable)
+			skipped.push(`${model.qualifiedId}: ${parsed.untranslatable.message}`)
+			continue
+		}
+		let prepared = UNTOUCHED
 		try {
-			prepared = adapter.prepare(body, model, provider)
+			if (!native) prepared = adapter.prepare(body, model, provider)
 		} catch (error) {
 			if (!(error instanceof GatewayError)) throw error
 			refusals.push(error)
@@ -194,21 +237,37 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 		const span = exchange.trace?.startAttempt(model, provider, body, attemptStart)
 		const { upstreamTimeoutMs, upstreamTotalTimeoutMs } = deps.config
 		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
-		let stream: ChatStream | undefined
+		const request = { body: parsed.native, headers: parsed.nativeHeaders }
+		let stream: NativeStream | undefined
 		try {
 			if (exchange.stream) {
-				stream = await adapter.stream(prepared, target, attempt)
+				stream = native
+					? await native.stream(request, target, attempt)
+					: piecesOf(await adapter.stream(prepared, target, attempt))
 				const iterator = stream[Symbol.asyncIterator]()
 				const opening = await untilContent(iterator)
 				exchange.attempts.push(attemptRecord(model, 200, attemptStart))
-				const relay = { model, prepared, opening, rest: iterator, stream, attempt, apiKey: key.apiKey, span }
-				return streamResponse(deps, exchange, body, relay)
+				const relay = {
+					model,
+					prepared,
+					native: Boolean(native),
+					opening,
+					rest: iterator,
+					stream,
+					attempt,
+					apiKey: key.apiKey,
+					span,
+				}
+				return streamResponse(deps, door, exchange, parsed, relay)
 			}
-			const result = await adapter.chat(prepared, target, attempt)
+			const answer = native
+				? await native.call(request, target, attempt)
+				: await adapter.chat(prepared, target, attempt)
 			attempt.settle()
-			span?.succeeded(result.response.model, result.usage)
+			const upstreamModel = 'response' in answer ? answer.response.model : answer.model
+			span?.succeeded(upstreamModel, answer.usage)
 			exchange.attempts.push(attemptRecord(model, 200, attemptStart))
-			return jsonResponse(deps, exchange, model, prepared, result)
+			return await jsonResponse(deps, door, exchange, parsed, model, prepared, answer)
 		} catch (error) {
 			attempt.settle()
 			if (!(error instanceof UpstreamError)) {
@@ -240,8 +299,16 @@ async function execute(deps: GatewayDeps, exchange: Exchange, body: ChatRequest,
 	throw noAnswer(deps.catalog, exchange.attempts, route.tier, skipped, missingKeys)
 }
 
+/** A translated stream as pieces of one chunk each, for the relay that also carries untouched ones. */
+function piecesOf(stream: ChatStream): NativeStream {
+	async function* pieces(): AsyncGenerator<StreamPiece> {
+		for await (const chunk of stream) yield { chunks: [chunk], native: null }
+	}
+	return Object.assign(pieces(), { usageSoFar: stream.usageSoFar, final: () => null })
+}
+
 /** Ends a failed attempt's span; returns the usage the upstream reported before it failed, which it bills. */
-function endSpan(span: AttemptSpan | undefined, failure: UpstreamError, stream: ChatStream | undefined) {
+function endSpan(span: AttemptSpan | undefined, failure: UpstreamError, stream: NativeStream | undefined) {
 	const billed = stream?.usageSoFar() ?? null
 	span?.failed(failure, billed)
 	return billed
@@ -283,12 +350,12 @@ function attemptFailure(
 }
 
 /**
- * Reads a stream up to its first chunk with content (text, reasoning, a tool call or a finish), so that a
+ * Reads a stream up to its first piece with content (text, reasoning, a tool call or a finish), so that a
  * stream the upstream opens and then fails (Anthropic's `message_start` then `overloaded_error`) still
- * falls back: nothing has reached the client yet. Returns every chunk read, in order.
+ * falls back: nothing has reached the client yet. Returns every piece read, in order.
  */
-async function untilContent(iterator: AsyncIterator<ChatChunk>): Promise<ChatChunk[]> {
-	const opening: ChatChunk[] = []
+async function untilContent(iterator: AsyncIterator<StreamPiece>): Promise<StreamPiece[]> {
+	const opening: StreamPiece[] = []
 	for (;;) {
 		const next = await iterator.next()
 		if (next.done) {
@@ -296,7 +363,7 @@ async function untilContent(iterator: AsyncIterator<ChatChunk>): Promise<ChatChu
 			throw new UpstreamError('protocol', 0, 'the upstream closed the stream without data')
 		}
 		opening.push(next.value)
-		if (hasContent(next.value)) return opening
+		if (next.value.chunks.some(hasContent)) return opening
 	}
 }
 

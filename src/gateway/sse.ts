@@ -1,8 +1,8 @@
-import { type GatewayError, toOpenAIError } from '../errors'
-import type { ChatChunk } from '../providers/types'
+import type { GatewayError } from '../errors'
+import type { ChatChunk, StreamPiece } from '../providers/types'
+import type { StreamEncoder } from './doors/encoder'
 
 const encoder = new TextEncoder()
-const DONE = encoder.encode('data: [DONE]\n\n')
 
 export const SSE_HEADERS = {
 	'content-type': 'text/event-stream; charset=utf-8',
@@ -12,8 +12,6 @@ export const SSE_HEADERS = {
 	'x-accel-buffering': 'no',
 }
 
-export const encodeEvent = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`)
-
 /** How a relayed stream ended, for the request log. */
 export type StreamEnd =
 	| { kind: 'completed' }
@@ -21,11 +19,11 @@ export type StreamEnd =
 	| { kind: 'cancelled' }
 
 export interface RelayOptions {
-	/** The chunks up to the first with content, already received: they proved the upstream works. */
-	opening: ChatChunk[]
-	rest: AsyncIterator<ChatChunk>
-	/** The client asked for `stream_options.include_usage`; otherwise the usage-only chunk is not sent. */
-	includeUsage: boolean
+	/** The pieces up to the first with content, already received: they proved the upstream works. */
+	opening: StreamPiece[]
+	rest: AsyncIterator<StreamPiece>
+	/** Writes translated chunks in the door's format; an untouched upstream event is relayed as it came. */
+	encoder: StreamEncoder
 	onChunk(chunk: ChatChunk): void
 	/** Turns a mid-stream failure into the error the client receives as the last event, and the log keeps. */
 	toFailure(error: unknown): GatewayError
@@ -34,12 +32,9 @@ export interface RelayOptions {
 	cancelUpstream(): void
 }
 
-const isUsageOnly = (chunk: ChatChunk) => chunk.choices.length === 0 && Boolean(chunk.usage)
-
 /**
- * Relays upstream chunks as OpenAI server-sent events, one `data:` line per chunk as it arrives, ending
- * with `data: [DONE]`. An upstream failure after bytes were sent ends the stream with one error event
- * in OpenAI's error shape (and no `[DONE]`); it is never restarted on another model.
+ * Relays a stream as server-sent events as it arrives, in the door's format. An upstream failure after
+ * bytes were sent ends the stream with the door's error event; it is never restarted on another model.
  */
 export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 	const pending = [...options.opening]
@@ -55,30 +50,31 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 			try {
 				for (;;) {
 					const held = pending.shift()
-					const next: IteratorResult<ChatChunk> = held
+					const next: IteratorResult<StreamPiece> = held
 						? { value: held, done: false }
 						: await options.rest.next()
 					if (next.done) {
-						controller.enqueue(DONE)
+						const closing = options.encoder.end()
+						if (closing) controller.enqueue(encoder.encode(closing))
 						controller.close()
 						end({ kind: 'completed' })
 						return
 					}
-					const chunk = next.value
-					options.onChunk(chunk)
-					if (options.includeUsage) {
-						controller.enqueue(encodeEvent(chunk))
+					const piece = next.value
+					let text = piece.native ?? ''
+					for (const chunk of piece.chunks) {
+						options.onChunk(chunk)
+						if (piece.native === null) text += options.encoder.chunk(chunk)
+					}
+					if (text) {
+						controller.enqueue(encoder.encode(text))
 						return
 					}
-					if (isUsageOnly(chunk)) continue
-					if (chunk.usage === null) delete chunk.usage
-					controller.enqueue(encodeEvent(chunk))
-					return
 				}
 			} catch (error) {
 				if (ended) return
 				const failure = options.toFailure(error)
-				controller.enqueue(encodeEvent(toOpenAIError(failure)))
+				controller.enqueue(encoder.encode(options.encoder.fail(failure)))
 				controller.close()
 				end({ kind: 'failed', error: failure })
 			}

@@ -92,6 +92,8 @@ const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })
 const ModelSchema = Type.Object({
 	id: Type.String({ minLength: 1 }),
 	provider: Type.String({ minLength: 1 }),
+	/** What the model does: chat (the default), or embeddings, served only by `/v1/embeddings`. */
+	kind: Type.Optional(Type.Literal('embedding')),
 	inputPerMTok: Price,
 	outputPerMTok: Price,
 	cachedInputPerMTok: Type.Optional(Price),

@@ -78,3 +78,44 @@ export interface ProviderAdapter {
 	 */
 	stream(call: PreparedCall, target: UpstreamTarget, options: CallOptions): Promise<ChatStream>
 }
+
+/**
+ * One step of a relayed stream: the canonical chunks it stands for (usage, content, the model), and, when
+ * the client speaks the upstream's own API, the upstream's event as it came, relayed untouched.
+ */
+export interface StreamPiece {
+	readonly chunks: readonly ChatChunk[]
+	readonly native: string | null
+}
+
+/** A body in a provider's own API, as a front door's caller sent it, with the headers it forwards. */
+export interface NativeRequest {
+	body: Record<string, unknown>
+	headers: Record<string, string>
+}
+
+export interface NativeResult {
+	/** The upstream's answer text, relayed as it is. */
+	raw: string
+	/** The answer parsed, for what the door keeps of it (stored responses). */
+	answer: Record<string, unknown>
+	usage: TokenUsage | null
+	/** The model the upstream says answered. */
+	model: string
+}
+
+export interface NativeStream extends AsyncIterable<StreamPiece> {
+	usageSoFar(): TokenUsage | null
+	/** The whole answer where the stream ends with one (the Responses API's `response.completed`). */
+	final(): Record<string, unknown> | null
+}
+
+/**
+ * A provider API that a front door speaks too (Anthropic Messages, OpenAI Responses): the caller's body
+ * goes to it untouched but for the model, and the answer comes back as the upstream wrote it. Usage is
+ * read on the way through, with the same translation the chat door uses, so both are priced alike.
+ */
+export interface NativeApi {
+	call(request: NativeRequest, target: UpstreamTarget, options: CallOptions): Promise<NativeResult>
+	stream(request: NativeRequest, target: UpstreamTarget, options: CallOptions): Promise<NativeStream>
+}

@@ -12,6 +12,8 @@ export interface StreamEncoder {
 	end(): string
 	/** The door's error event, ending a stream that failed after it began. */
 	fail(error: GatewayError): string
+	/** The whole answer the stream made, where the door keeps answers (the Responses door). */
+	final?(): Record<string, unknown> | null
 }
 
 /** One server-sent event, named as Anthropic's and the Responses API's streams name theirs. */

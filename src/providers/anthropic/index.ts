@@ -29,7 +29,7 @@ const UNPAID = /credit balance is too low/i
  * Anthropic reports an exhausted credit balance as a 400, not its documented 402: the account's problem,
  * which another provider's key does not share, never the caller's; so it falls back like a 402.
  */
-function unpaidAsPaymentRequired(error: unknown): never {
+export function unpaidAsPaymentRequired(error: unknown): never {
 	if (error instanceof UpstreamError && error.upstreamStatus === 400 && UNPAID.test(error.message)) {
 		throw new UpstreamError('http', 402, error.message)
 	}
