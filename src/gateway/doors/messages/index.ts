@@ -13,4 +13,6 @@
 //   Code speaks /v1/messages (count_tokens optional), streams SSE, forwards anthropic-version/-beta.
 // - Shapes: @anthropic-ai/sdk 1.14.0 types (resources/messages, resources/shared: billing_error 402,
 //   timeout_error 504, `error.details.error_code`) and lib/MessageStream.js (how message_delta usage is read).
+export { chatToMessage } from './answer'
+export { anthropicError, anthropicErrorType } from './errors'
 export { estimateMessagesTokens, messagesForRules, messagesToChat } from './request'
