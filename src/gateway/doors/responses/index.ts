@@ -8,5 +8,8 @@
 //   https://developers.openai.com/api/docs/guides/function-calling
 // - openai-node 7.57.0 types (resources/responses/responses.d.ts) and its ResponseStream accumulator, which the
 //   tests run every encoded stream through.
+
+export { OPENAI_ONLY } from './items'
 export { chatToResponse, responseOutputItems } from './output'
+export { responsesForRules, responsesToChat } from './request'
 export { createResponsesEncoder } from './stream'
