@@ -16,3 +16,4 @@
 export { chatToMessage } from './answer'
 export { anthropicError, anthropicErrorType } from './errors'
 export { estimateMessagesTokens, messagesForRules, messagesToChat } from './request'
+export { createMessagesEncoder } from './stream'
