@@ -230,12 +230,20 @@ describe('responsesToChat', () => {
 		expect(chat.tool_choice).toBe('required')
 	})
 
+	it('leaves out tool settings when there are no tools, as Chat Completions refuses them', () => {
+		expect(responsesToChat({ ...base, tools: [], tool_choice: 'auto', parallel_tool_calls: true })).toEqual({
+			model: 'auto',
+			messages: [{ role: 'user', content: 'Hi' }],
+		})
+	})
+
 	it('maps the sampling, limit and identity parameters', () => {
 		const chat = responsesToChat({
 			...base,
 			max_output_tokens: 300,
 			temperature: 0.3,
 			top_p: 0.8,
+			tools: [{ type: 'function', name: 'f' }],
 			parallel_tool_calls: false,
 			reasoning: { effort: 'high', summary: 'auto' },
 			user: 'u',
@@ -253,6 +261,7 @@ describe('responsesToChat', () => {
 			max_completion_tokens: 300,
 			temperature: 0.3,
 			top_p: 0.8,
+			tools: [{ type: 'function', function: { name: 'f' } }],
 			parallel_tool_calls: false,
 			reasoning_effort: 'high',
 			user: 'u',

@@ -148,6 +148,12 @@ function translate(body: Record<string, unknown>, history: unknown[], mode: Mode
 		// The Responses stream always ends with usage, so the chat stream must carry it.
 		if (body.stream) Object.assign(chat, { stream: true, stream_options: { include_usage: true } })
 	}
+	// The Responses API takes tool settings without tools; Chat Completions refuses them (and an empty list).
+	if (!(chat.tools as unknown[] | undefined)?.length) {
+		delete chat.tools
+		delete chat.tool_choice
+		delete chat.parallel_tool_calls
+	}
 	return chat as unknown as ChatRequest
 }
 
