@@ -170,6 +170,22 @@ describe('responsesToChat', () => {
 		expect(chat.messages[1]).toEqual({ role: 'assistant', content: 'a', reasoning_content: 'raw' } as never)
 	})
 
+	it('gives reasoning to the message that follows it', () => {
+		const chat = responsesToChat({
+			model: 'm',
+			input: [
+				{ role: 'user', content: 'q' },
+				{ role: 'assistant', content: 'first' },
+				{ type: 'reasoning', summary: [{ type: 'summary_text', text: 'then' }] },
+				{ role: 'assistant', content: 'second' },
+			],
+		})
+		expect(chat.messages.slice(1)).toEqual([
+			{ role: 'assistant', content: 'first' },
+			{ role: 'assistant', content: 'second', reasoning_content: 'then' },
+		] as never)
+	})
+
 	it('drops reasoning that has no answer to ride on', () => {
 		const chat = responsesToChat({
 			model: 'm',

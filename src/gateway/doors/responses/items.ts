@@ -141,6 +141,8 @@ class Conversation {
 	}
 
 	reasoning(text: string, blocks: unknown[]): void {
+		// Reasoning precedes what it led to: after an answer or a call, it opens the next message.
+		if (this.assistant?.text || this.assistant?.calls.length) this.flush()
 		const turn = this.turn()
 		if (text) turn.reasoning.push(text)
 		turn.blocks.push(...blocks)
