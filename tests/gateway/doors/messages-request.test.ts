@@ -471,15 +471,8 @@ describe('messagesToChat', () => {
 		],
 		['a temperature above 1', { temperature: 1.5 }, 'temperature'],
 		['stop sequences of numbers', { stop_sequences: [1] }, 'stop_sequences[0]'],
-		[
-			'an unknown tool_choice',
-			{ tools: [{ name: 'a', input_schema: {} }], tool_choice: { type: 'some' } },
-			'tool_choice.type',
-		],
 		['a tool without a schema', { tools: [{ name: 'a' }] }, 'tools[0].input_schema'],
-		['an unknown thinking type', { thinking: { type: 'deep' } }, 'thinking.type'],
 		['thinking enabled without a budget', { thinking: { type: 'enabled' } }, 'thinking.budget_tokens'],
-		['an unknown effort', { output_config: { effort: 'extreme' } }, 'output_config.effort'],
 		['a system prompt of images', { system: [{ type: 'image' }] }, 'system[0].type'],
 		['a metadata string', { metadata: 'me' }, 'metadata'],
 	])('refuses %s with a 400 naming the field', (_, fields, param) => {
@@ -507,6 +500,12 @@ describe('messagesToChat', () => {
 			{ type: 'web_search_tool_result', tool_use_id: 's', content: [] },
 			'messages[0].content[0].type',
 		],
+		[
+			'an image source of a new kind',
+			{ type: 'image', source: { type: 'vault', ref: 'x' } },
+			'messages[0].content[0].source.type',
+		],
+		['a block of a new kind', { type: 'hologram' }, 'messages[0].content[0].type'],
 	])('refuses %s as something only Anthropic models read', (_, block, param) => {
 		const fields = { messages: [{ role: 'user', content: [block] }] }
 		expect(errorOf(() => chat(fields))).toEqual({
@@ -514,6 +513,40 @@ describe('messagesToChat', () => {
 			type: 'invalid_request_error',
 			param,
 			code: 'anthropic_only',
+		})
+	})
+
+	test.each([
+		[
+			'tool_choice',
+			{ tools: [{ name: 'a', input_schema: {} }], tool_choice: { type: 'some' } },
+			'tool_choice.type',
+		],
+		['thinking type', { thinking: { type: 'deep' } }, 'thinking.type'],
+		['effort', { output_config: { effort: 'extreme' } }, 'output_config.effort'],
+		['output format', { output_config: { format: { type: 'xml' } } }, 'output_config.format.type'],
+	])('leaves an unknown %s to Anthropic, which may have added it', (_, fields, param) => {
+		expect(errorOf(() => chat(fields))).toEqual({
+			status: 400,
+			type: 'invalid_request_error',
+			param,
+			code: 'anthropic_only',
+		})
+		expect(() => messagesForRules(base(fields))).not.toThrow()
+	})
+
+	it('says which value it refuses, in short', () => {
+		expect(caught(() => chat({ messages: [{ role: 'robot', content: 'x' }] })).message).toBe(
+			"messages[0].role: expected 'user', 'assistant' or 'system', got \"robot\"",
+		)
+	})
+
+	it('refuses a body that is not an object without naming a field', () => {
+		expect(errorOf(() => messagesToChat([] as unknown as Body))).toEqual({
+			status: 400,
+			type: 'invalid_request_error',
+			param: null,
+			code: null,
 		})
 	})
 
@@ -576,6 +609,34 @@ describe('estimateMessagesTokens', () => {
 		const tool = { type: 'web_search_20250305', name: 'web_search' }
 		const body = base({ messages: [{ role: 'user', content: [image] }], tools: [tool] })
 		expect(estimateMessagesTokens(body)).toBe(4 + 765 + Math.ceil(JSON.stringify([tool]).length / 4))
+	})
+})
+
+interface AgentRequest {
+	path: string
+	body: Body | null
+}
+const load = (name: string): Promise<{ requests: AgentRequest[] }> =>
+	Bun.file(new URL(`../../fixtures/agents/claude-code/${name}.json`, import.meta.url)).json()
+const requests = (await Promise.all([load('startup'), load('tool-conversation')])).flatMap((file) =>
+	file.requests.filter((request) => request.path.startsWith('/v1/messages')),
+)
+
+describe("Claude Code's requests (tests/fixtures/agents)", () => {
+	test.each(
+		requests.filter((request) => request.path.startsWith('/v1/messages?')).map((r) => [r.path, r.body]),
+	)('translates %s with its tools and its whole history', (_, body) => {
+		const request = messagesToChat(body as Body) as unknown as Body
+		const tools = (body as Body).tools as unknown[] | undefined
+		expect((request.tools as unknown[] | undefined)?.length).toBe(tools?.length)
+		expect((request.messages as Body[]).filter((m) => m.role !== 'system').length).toBeGreaterThanOrEqual(
+			((body as Body).messages as unknown[]).length,
+		)
+	})
+
+	it('estimates the count_tokens request', () => {
+		const count = requests.find((request) => request.path.startsWith('/v1/messages/count_tokens'))
+		expect(estimateMessagesTokens(count?.body as Body)).toBeGreaterThan(50)
 	})
 })
 

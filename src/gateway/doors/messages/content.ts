@@ -41,6 +41,10 @@ export interface Reader {
 	model: string
 }
 
+/**
+ * Refuses what only Anthropic models take. Values Anthropic may add later (block, source, tool, thinking
+ * types) are refused this way too, not as malformed, so that a newer client still reaches Anthropic.
+ */
 export function anthropicOnly(reader: Reader, message: string, param: string): void {
 	if (!reader.lenient) throw badRequest(message, param, ANTHROPIC_ONLY)
 }
@@ -135,7 +139,12 @@ function imagePart(block: Json, param: string, reader: Reader): UserPart[] {
 		)
 		return []
 	} else {
-		return invalid(`${param}.source.type`, "'base64', 'url' or 'file'", sourceType)
+		anthropicOnly(
+			reader,
+			`${param}.source.type: ${sourceType} image sources are Anthropic's own`,
+			`${param}.source.type`,
+		)
+		return []
 	}
 	return [{ type: 'image_url', image_url: { url }, ...cacheControl(block, param) }]
 }
@@ -173,7 +182,12 @@ function documentParts(block: Json, param: string, reader: Reader): UserPart[] {
 		anthropicOnly(reader, `${param}.source: ${what} can only be read by Anthropic models`, `${param}.source`)
 		return []
 	}
-	return invalid(`${param}.source.type`, "'base64', 'text', 'content', 'url' or 'file'", sourceType)
+	anthropicOnly(
+		reader,
+		`${param}.source.type: ${sourceType} document sources are Anthropic's own`,
+		`${param}.source.type`,
+	)
+	return []
 }
 
 function searchResultPart(block: Json, param: string): TextPart {

@@ -7,10 +7,11 @@ export type Json = Record<string, unknown>
 export const isRecord = (value: unknown): value is Json =>
 	typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** What a value is, for an error message: never the value itself, which may be long or secret. */
+/** What a value is, for an error message: a string only in short, as it may be long or secret. */
 function kind(value: unknown): string {
 	if (value === null) return 'null'
 	if (Array.isArray(value)) return 'an array'
+	if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
 	return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }
 

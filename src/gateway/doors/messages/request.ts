@@ -8,7 +8,6 @@ import { extractFeatures } from '../../../rules/features'
 import { anthropicOnly, type Message, type Reader, systemMessage, turnMessages } from './content'
 import {
 	cacheControl,
-	invalid,
 	isRecord,
 	type Json,
 	list,
@@ -68,7 +67,8 @@ export function estimateMessagesTokens(body: Record<string, unknown>): number {
 }
 
 function translate(input: unknown, lenient: boolean): ChatRequest {
-	const body = record(input, 'body')
+	if (!isRecord(input)) throw badRequest('The request body must be a JSON object')
+	const body = input
 	const model = text(body.model, 'model')
 	if (model === '') throw badRequest('model: expected a model name', 'model')
 	const reader: Reader = { lenient, model }
@@ -106,9 +106,9 @@ function translate(input: unknown, lenient: boolean): ChatRequest {
 		body.output_config === undefined || body.output_config === null
 			? {}
 			: record(body.output_config, 'output_config')
-	const effort = reasoningEffort(body.thinking, output.effort)
+	const effort = reasoningEffort(body.thinking, output.effort, reader)
 	if (effort) request.reasoning_effort = effort
-	const format = responseFormat(output.format)
+	const format = responseFormat(output.format, reader)
 	if (format) request.response_format = format
 	if (Array.isArray(body.mcp_servers) && body.mcp_servers.length > 0) {
 		anthropicOnly(
@@ -121,7 +121,7 @@ function translate(input: unknown, lenient: boolean): ChatRequest {
 	if (tools.length > 0) {
 		request.tools = tools
 		// Chat Completions refuses tool_choice and parallel_tool_calls without tools; Anthropic ignores them.
-		Object.assign(request, toolChoice(body.tool_choice))
+		Object.assign(request, toolChoice(body.tool_choice, reader))
 	}
 	return request as unknown as ChatRequest
 }
@@ -158,7 +158,7 @@ function chatTools(value: unknown, reader: Reader): ChatCompletionTool[] {
 	})
 }
 
-function toolChoice(value: unknown): Json {
+function toolChoice(value: unknown, reader: Reader): Json {
 	if (value === undefined || value === null) return {}
 	const choice = record(value, 'tool_choice')
 	const type = typeOf(choice, 'tool_choice')
@@ -168,7 +168,12 @@ function toolChoice(value: unknown): Json {
 	} else if (Object.hasOwn(TOOL_CHOICES, type)) {
 		mapped = TOOL_CHOICES[type as keyof typeof TOOL_CHOICES]
 	} else {
-		return invalid('tool_choice.type', "'auto', 'any', 'tool' or 'none'", type)
+		anthropicOnly(
+			reader,
+			`tool_choice.type: ${type} is not a tool choice other models know`,
+			'tool_choice.type',
+		)
+		return {}
 	}
 	const serial = optionalBoolean(choice.disable_parallel_tool_use, 'tool_choice.disable_parallel_tool_use')
 	return { tool_choice: mapped, ...(serial === true && type !== 'none' && { parallel_tool_calls: false }) }
@@ -179,28 +184,43 @@ function toolChoice(value: unknown): Json {
  * is the level of the same name; a budget is the level whose budget (thinking.ts) covers it; adaptive
  * thinking without an effort leaves the model its default.
  */
-function reasoningEffort(thinkingValue: unknown, effortValue: unknown): string | undefined {
-	const effort = optionalText(effortValue, 'output_config.effort')
+function reasoningEffort(thinkingValue: unknown, effortValue: unknown, reader: Reader): string | undefined {
+	let effort = optionalText(effortValue, 'output_config.effort')
 	if (effort !== undefined && !EFFORTS.has(effort)) {
-		invalid('output_config.effort', `one of ${[...EFFORTS].join(', ')}`, effort)
+		anthropicOnly(
+			reader,
+			`output_config.effort: ${effort} is not an effort other models know`,
+			'output_config.effort',
+		)
+		effort = undefined
 	}
 	if (thinkingValue === undefined || thinkingValue === null) return effort
 	const thinking = record(thinkingValue, 'thinking')
 	const type = typeOf(thinking, 'thinking')
 	if (type === 'disabled' || type === 'between_tools') return 'none'
 	if (type === 'adaptive') return effort
-	if (type !== 'enabled') return invalid('thinking.type', "'enabled', 'adaptive' or 'disabled'", type)
+	if (type !== 'enabled') {
+		anthropicOnly(reader, `thinking.type: ${type} is not a thinking mode other models know`, 'thinking.type')
+		return effort
+	}
 	const budget = optionalNumber(thinking.budget_tokens, 'thinking.budget_tokens', { min: 1, integer: true })
 	if (budget === undefined) throw badRequest('thinking.budget_tokens: required', 'thinking.budget_tokens')
 	return effort ?? BUDGET_LEVELS.find((step) => budget <= step.upTo)?.level ?? 'high'
 }
 
 /** `output_config.format` (a JSON schema) as the `response_format` transform.ts turns back into it. */
-function responseFormat(value: unknown): Json | undefined {
+function responseFormat(value: unknown, reader: Reader): Json | undefined {
 	if (value === undefined || value === null) return undefined
 	const format = record(value, 'output_config.format')
 	const type = typeOf(format, 'output_config.format')
-	if (type !== 'json_schema') return invalid('output_config.format.type', "'json_schema'", type)
+	if (type !== 'json_schema') {
+		anthropicOnly(
+			reader,
+			`output_config.format.type: ${type} is not an output format other models know`,
+			'output_config.format.type',
+		)
+		return undefined
+	}
 	const schema = record(format.schema, 'output_config.format.schema')
 	return { type: 'json_schema', json_schema: { name: 'response', schema, strict: true } }
 }
