@@ -51,6 +51,7 @@ const EnvSchema = Type.Object({
 	),
 	CATALOG_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	LOG_RETENTION_DAYS: Type.Optional(integer('must be a number of days (1 to 3650)', 1, 3650)),
+	SESSION_IDLE_MINUTES: Type.Optional(integer('must be a number of minutes (0 to 10080)', 0, 10_080)),
 	LOG_PROMPT_TEXT: Type.Optional(
 		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
 	),
@@ -166,6 +167,11 @@ export interface Config {
 	readonly trustProxy: boolean
 	readonly catalogPath: string | undefined
 	readonly logRetentionDays: number
+	/**
+	 * SESSION_IDLE_MINUTES: how long a conversation stays pinned to the model that served it after its last
+	 * turn; 0 turns session pins off.
+	 */
+	readonly sessionIdleMs: number
 	readonly logPromptText: boolean
 	/**
 	 * LOG_TEXT_DIGEST: keep a keyed digest of each `auto` request's words and of its live patterns'
@@ -333,6 +339,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		trustProxy: valid.TRUST_PROXY === 'true' || valid.TRUST_PROXY === '1',
 		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
+		sessionIdleMs: Number(valid.SESSION_IDLE_MINUTES ?? 60) * 60_000,
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
 		logTextDigest: valid.LOG_TEXT_DIGEST !== 'false' && valid.LOG_TEXT_DIGEST !== '0',
 		runtimeTuning: valid.RUNTIME_TUNING !== 'off',

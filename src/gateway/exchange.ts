@@ -13,6 +13,7 @@ import { costUsd, sumUsage } from '../providers/pricing'
 import type { TokenUsage } from '../providers/types'
 import type { RequestLog } from '../request-log/request-log'
 import type { RequestFeatures, RequestText } from '../rules/features'
+import type { SessionState } from './sessions'
 
 const PROMPT_TEXT_LIMIT = 2000
 
@@ -62,6 +63,10 @@ export interface Exchange {
 	logged?: boolean
 	/** Its trace's server span, when tracing is on. */
 	trace?: RequestSpan
+	/** Why its model came from a session pin, when it did: shown on the request's page. */
+	pin?: string
+	/** The conversation a routed request belongs to, when it was recognised. */
+	session?: SessionState
 }
 
 export interface Outcome {
@@ -122,6 +127,8 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 	deps.metrics.requestEnded(exchange.door, exchange, outcome, elapsed)
 	deps.requestLog.record({
 		requestId: exchange.requestId,
+		door: exchange.door,
+		pin: exchange.pin ?? null,
 		createdAt: exchange.createdAt,
 		userId: exchange.principal.userId,
 		keyId: exchange.principal.keyId,

@@ -31,12 +31,20 @@ import { type DoorRequest, type FrontDoor, wrongKind } from './doors/door'
 import { type Exchange, elapsedMs, newExchange, type Route, recordUsage } from './exchange'
 import { clientGone, maskSecrets, noAnswer } from './failures'
 import type { RateLimiter } from './rate-limit'
+import { rememberModel, routeInSession, type SessionDeps, sessionOf } from './sessions'
+import { piecesOf, untilContent } from './stream-pieces'
 
 export interface GatewayDeps {
 	config: Pick<
 		Config,
-		'upstreamTimeoutMs' | 'upstreamTotalTimeoutMs' | 'logPromptText' | 'logTextDigest' | 'envKeys'
+		| 'upstreamTimeoutMs'
+		| 'upstreamTotalTimeoutMs'
+		| 'logPromptText'
+		| 'logTextDigest'
+		| 'envKeys'
+		| 'sessionIdleMs'
 	>
+	sessionPins: SessionDeps['sessionPins']
 	rateLimiter: RateLimiter
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
@@ -77,6 +85,12 @@ export async function runDoor(
 		exchange.features = features
 		exchange.text = text
 		exchange.route = selectRoute(deps, door, parsed, features, text)
+		// Routed requests only: a named model is what the caller chose, turn after turn.
+		const session = exchange.route.tier !== null && deps.config.sessionIdleMs > 0
+		const recognised = session ? sessionOf(request.headers, raw, parsed.chat) : null
+		if (recognised) {
+			exchange.route = await routeInSession(deps, exchange, exchange.route, recognised, parsed.chat)
+		}
 		return await execute(deps, door, exchange, parsed, request.signal)
 	} catch (error) {
 		const failure = asGatewayError(error, exchange, request.signal)
@@ -237,7 +251,10 @@ async function execute(
 		const span = exchange.trace?.startAttempt(model, provider, body, attemptStart)
 		const { upstreamTimeoutMs, upstreamTotalTimeoutMs } = deps.config
 		const attempt = deps.deadlines.watch(upstreamTimeoutMs, upstreamTotalTimeoutMs, clientSignal)
-		const request = { body: parsed.native, headers: parsed.nativeHeaders }
+		// Another model than the session's cannot read its thinking blocks (Anthropic answers 400).
+		const pinned = exchange.session?.pinnedModel
+		const strip = pinned && pinned !== model.qualifiedId ? door.withoutThinking : undefined
+		const request = { body: strip ? strip(parsed.native) : parsed.native, headers: parsed.nativeHeaders }
 		let stream: NativeStream | undefined
 		try {
 			if (exchange.stream) {
@@ -247,6 +264,7 @@ async function execute(
 				const iterator = stream[Symbol.asyncIterator]()
 				const opening = await untilContent(iterator)
 				exchange.attempts.push(attemptRecord(model, 200, attemptStart))
+				rememberModel(deps, exchange, model)
 				const relay = {
 					model,
 					prepared,
@@ -267,6 +285,7 @@ async function execute(
 			const upstreamModel = 'response' in answer ? answer.response.model : answer.model
 			span?.succeeded(upstreamModel, answer.usage)
 			exchange.attempts.push(attemptRecord(model, 200, attemptStart))
+			rememberModel(deps, exchange, model)
 			return await jsonResponse(deps, door, exchange, parsed, model, prepared, answer)
 		} catch (error) {
 			attempt.settle()
@@ -297,14 +316,6 @@ async function execute(
 	const [onlyRefusal] = refusals
 	if (route.tier === null && onlyRefusal && exchange.attempts.length === 0) throw onlyRefusal
 	throw noAnswer(deps.catalog, exchange.attempts, route.tier, skipped, missingKeys)
-}
-
-/** A translated stream as pieces of one chunk each, for the relay that also carries untouched ones. */
-function piecesOf(stream: ChatStream): NativeStream {
-	async function* pieces(): AsyncGenerator<StreamPiece> {
-		for await (const chunk of stream) yield { chunks: [chunk], native: null }
-	}
-	return Object.assign(pieces(), { usageSoFar: stream.usageSoFar, final: () => null })
 }
 
 /** Ends a failed attempt's span; returns the usage the upstream reported before it failed, which it bills. */
@@ -347,38 +358,6 @@ function attemptFailure(
 		error.upstreamStatus,
 		`${model.qualifiedId} began answering, then failed (${why}); not sent again, since the upstream bills what it generated`,
 	)
-}
-
-/**
- * Reads a stream up to its first piece with content (text, reasoning, a tool call or a finish), so that a
- * stream the upstream opens and then fails (Anthropic's `message_start` then `overloaded_error`) still
- * falls back: nothing has reached the client yet. Returns every piece read, in order.
- */
-async function untilContent(iterator: AsyncIterator<StreamPiece>): Promise<StreamPiece[]> {
-	const opening: StreamPiece[] = []
-	for (;;) {
-		const next = await iterator.next()
-		if (next.done) {
-			if (opening.length > 0) return opening
-			throw new UpstreamError('protocol', 0, 'the upstream closed the stream without data')
-		}
-		opening.push(next.value)
-		if (next.value.chunks.some(hasContent)) return opening
-	}
-}
-
-function hasContent(chunk: ChatChunk): boolean {
-	if (chunk.usage) return true
-	for (const choice of chunk.choices) {
-		if (choice.finish_reason) return true
-		const delta = choice.delta as ChatChunk['choices'][number]['delta'] & {
-			reasoning_content?: string
-			thinking_blocks?: unknown[]
-		}
-		if (delta.content || delta.tool_calls?.length || delta.refusal) return true
-		if (delta.reasoning_content || delta.thinking_blocks?.length) return true
-	}
-	return false
 }
 
 function withHeaders(error: GatewayError, headers: Record<string, string>): GatewayError {

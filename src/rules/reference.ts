@@ -2,7 +2,7 @@ import type { Catalog, CatalogModel } from '../providers/catalog'
 import type { RulesDocument } from './schema'
 
 /** A model's list price, for ranking tiers: input plus output, per million tokens. */
-const listPrice = (model: CatalogModel) => model.inputPerMTok + model.outputPerMTok
+export const listPrice = (model: CatalogModel) => model.inputPerMTok + model.outputPerMTok
 
 /**
  * The reference of the savings figure: the model a request routed by these rules would have gone to

@@ -30,7 +30,7 @@ export const chatDoor: FrontDoor = {
 	name: 'chat',
 	nativeApi: () => undefined,
 	async parse(raw) {
-		return { chat: checkChatRequest(raw), untranslatable: null, native: raw, nativeHeaders: {} }
+		return { chat: checkChatRequest(raw), untranslatable: null, native: raw, nativeHeaders: {}, sent: raw }
 	},
 	render: (response, raw) => raw ?? JSON.stringify(response),
 	encoder: ({ request }) => chatEncoder(request.chat.stream_options?.include_usage === true),

@@ -20,6 +20,8 @@ export interface DoorRequest {
 	native: Record<string, unknown>
 	/** Headers the door forwards to its own provider (Anthropic's version and betas). */
 	nativeHeaders: Record<string, string>
+	/** The body as the caller sent it, for what an answer echoes. */
+	sent: Record<string, unknown>
 }
 
 /** What a door's answer needs to know about its request. */
@@ -43,6 +45,8 @@ export interface FrontDoor {
 	encoder(context: AnswerContext): StreamEncoder
 	/** The door's error body, or undefined for OpenAI's shape. */
 	errorBody(error: GatewayError): unknown
+	/** The door's own body without thinking blocks, for a model other than the one that wrote them. */
+	withoutThinking?(native: Record<string, unknown>): Record<string, unknown>
 	/** An answer that completed, in the door's format: what a door keeps of it (stored responses). */
 	completed?(answer: Record<string, unknown>, context: AnswerContext): Promise<void>
 }

@@ -34,7 +34,7 @@ export const createEmbeddingsDoor = (embeddingsApi: NativeApi): FrontDoor => ({
 		if (!valid) throw badRequest('input must be a non-empty string or array', 'input')
 		if (raw.stream !== undefined) throw badRequest('Embeddings are not streamed', 'stream')
 		const chat = { model: raw.model, messages: [{ role: 'user' as const, content: inputText(input) }] }
-		return { chat, untranslatable: NO_TRANSLATION, native: raw, nativeHeaders: {} }
+		return { chat, untranslatable: NO_TRANSLATION, native: raw, nativeHeaders: {}, sent: raw }
 	},
 	render: neverTranslated,
 	encoder: neverTranslated,

@@ -27,14 +27,30 @@ export const createMessagesDoor = (messagesApi: NativeApi): FrontDoor => ({
 			if (value) nativeHeaders[name] = value
 		}
 		try {
-			return { chat: messagesToChat(raw), untranslatable: null, native: raw, nativeHeaders }
+			return { chat: messagesToChat(raw), untranslatable: null, native: raw, nativeHeaders, sent: raw }
 		} catch (error) {
 			if (!(error instanceof GatewayError) || error.code !== ANTHROPIC_ONLY) throw error
 			// Valid, but only Anthropic runs it: the rules still see the rest of the request.
-			return { chat: messagesForRules(raw), untranslatable: error, native: raw, nativeHeaders }
+			return { chat: messagesForRules(raw), untranslatable: error, native: raw, nativeHeaders, sent: raw }
 		}
 	},
 	render: (response) => JSON.stringify(chatToMessage(response, response.model)),
 	encoder: ({ request }) => createMessagesEncoder(request.chat.model),
 	errorBody: anthropicError,
+	withoutThinking,
 })
+
+const THINKING = new Set(['thinking', 'redacted_thinking'])
+
+/** Assistant turns without their thinking blocks: signed by another model, they would be refused. */
+function withoutThinking(body: Record<string, unknown>): Record<string, unknown> {
+	if (!Array.isArray(body.messages)) return body
+	const messages = body.messages.map((message: unknown) => {
+		if (!message || typeof message !== 'object') return message
+		const { role, content } = message as { role?: unknown; content?: unknown }
+		if (role !== 'assistant' || !Array.isArray(content)) return message
+		const kept = content.filter((block) => !(block && typeof block === 'object' && THINKING.has(block.type)))
+		return { ...message, content: kept }
+	})
+	return { ...body, messages }
+}

@@ -58,16 +58,22 @@ export function createResponsesDoor(
 			const current = { ...raw }
 			delete current.previous_response_id
 			try {
-				return { chat: responsesToChat(current, history), untranslatable: null, native, nativeHeaders: {} }
+				return {
+					chat: responsesToChat(current, history),
+					untranslatable: null,
+					native,
+					nativeHeaders: {},
+					sent: raw,
+				}
 			} catch (error) {
 				if (!(error instanceof GatewayError) || error.code !== OPENAI_ONLY) throw error
 				const chat = responsesForRules(current, history)
-				return { chat, untranslatable: error, native, nativeHeaders: {} }
+				return { chat, untranslatable: error, native, nativeHeaders: {}, sent: raw }
 			}
 		},
 		render: (response, _raw, { requestId, request }) =>
-			JSON.stringify(chatToResponse(response, request.native, responseId(requestId))),
-		encoder: ({ requestId, request }) => createResponsesEncoder(request.native, responseId(requestId)),
+			JSON.stringify(chatToResponse(response, request.sent, responseId(requestId))),
+		encoder: ({ requestId, request }) => createResponsesEncoder(request.sent, responseId(requestId)),
 		errorBody: () => undefined,
 		async completed(answer, { principal, request, model }) {
 			if (request.native.store !== true || typeof answer.id !== 'string') return

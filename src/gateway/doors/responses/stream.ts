@@ -53,6 +53,7 @@ export function createResponsesEncoder(request: Record<string, unknown>, id: str
 	let finish: FinishReason | null = null
 	let usage: ChatChunk['usage'] = null
 	let ended = false
+	let completed: Json | null = null
 	const output: Json[] = []
 	// Chat tool-call index → the call's output item, so that its later argument pieces find it.
 	const calls = new Map<number, Open & { kind: 'call' }>()
@@ -253,6 +254,7 @@ export function createResponsesEncoder(request: Record<string, unknown>, id: str
 			out += finishOutput()
 			const { status, incomplete_details } = endState(finish)
 			const response = final(status, { completed_at: Math.floor(Date.now() / 1000), incomplete_details })
+			completed = response
 			const type = status === 'incomplete' ? 'response.incomplete' : 'response.completed'
 			return out + event(type, { response })
 		},
@@ -266,5 +268,7 @@ export function createResponsesEncoder(request: Record<string, unknown>, id: str
 			const failed = final('failed', { error: { code: failureCode(error), message: error.message } })
 			return out + event('response.failed', { response: failed })
 		},
+
+		final: () => completed,
 	}
 }
