@@ -22,6 +22,7 @@ import type {
 } from '../providers/types'
 import { toUpstreamError, UpstreamError } from '../providers/upstream-error'
 import type { RequestLog } from '../request-log/request-log'
+import { aliasOf } from '../rules/aliases'
 import { checkCapabilities } from '../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../rules/features'
 import type { LiveRules } from '../rules/store'
@@ -120,7 +121,10 @@ async function enforceKeyLimit(deps: GatewayDeps, keyId: number, perMinute: numb
 	)
 }
 
-/** `auto` asks the live rules for a tier; anything else must be a catalog model, tried alone. */
+/**
+ * `auto` asks the live rules for a tier, and so does a name the rules' aliases send to `auto`; an alias of
+ * a tier goes there. Anything else must be a catalog model, tried alone.
+ */
 function selectRoute(
 	deps: GatewayDeps,
 	door: FrontDoor,
@@ -130,15 +134,16 @@ function selectRoute(
 ): Route {
 	const model = parsed.chat.model
 	const live = deps.rules.current()
-	if (model === 'auto') {
-		const decision = live.compiled.classify(features, text)
-		const models = live.compiled.document.tiers[decision.tier]?.models ?? []
-		const candidates = models.flatMap((id) => deps.catalog.model(id) ?? [])
-		const { tier, rule } = decision
+	const { document } = live.compiled
+	const alias = model === 'auto' ? 'auto' : aliasOf(document, model)
+	if (alias !== undefined) {
+		const decision = alias === 'auto' ? live.compiled.classify(features, text) : null
+		const tier = decision?.tier ?? alias
+		const models = document.tiers[tier]?.models ?? []
 		return {
-			candidates,
+			candidates: models.flatMap((id) => deps.catalog.model(id) ?? []),
 			tier,
-			rule,
+			rule: decision?.rule ?? `alias ${model}`,
 			rulesRevision: live.revision,
 			reference: live.reference,
 			textPatterns: live.compiled.textPatterns,

@@ -107,6 +107,12 @@ export const RulesDocumentSchema = Type.Object(
 					'The model savings are measured against: what a routed request would have cost without routing. Default: the first model of the strongest tier (the tier whose first model has the highest list price).',
 			}),
 		),
+		aliases: Type.Optional(
+			Type.Record(Type.String({ minLength: 1, maxLength: 200 }), Type.String({ minLength: 1 }), {
+				description:
+					'Model names callers send (Claude Code sends its own, such as claude-sonnet-5-5) mapped to "auto" (classified by the rules) or to a tier. A name ending in * matches every name that starts with what comes before it; an exact name wins over a pattern, a longer pattern over a shorter one.',
+			}),
+		),
 		defaultTier: Type.String({ ...tierName, description: 'The tier used when no rule matches.' }),
 		tiers: Type.Record(Type.String(tierName), TierSchema, {
 			title: 'Tiers',

@@ -270,6 +270,11 @@ function semanticErrors(doc: Json, catalog: Catalog): RuleError[] {
 
 	if (typeof doc.baseline === 'string' && doc.baseline !== '' && !catalog.model(doc.baseline))
 		errors.push({ path: '/baseline', message: unknownModel(doc.baseline) })
+	if (isObject(doc.aliases))
+		for (const [name, target] of Object.entries(doc.aliases)) {
+			if (typeof target === 'string' && target !== 'auto' && !Object.hasOwn(tiers, target))
+				errors.push({ path: pointer('aliases', name), message: `${unknownTier(target)}, or auto` })
+		}
 	// A name the schema refused is reported once, there, and not again as unknown.
 	if (
 		typeof doc.defaultTier === 'string' &&

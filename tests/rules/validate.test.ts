@@ -139,6 +139,18 @@ describe('validateRules', () => {
 			[{ path: '/rules/0/tier', message: 'unknown tier "hard"; tiers: simple, medium, complex' }],
 		],
 		[
+			'an alias to an unknown tier',
+			(doc) => {
+				doc.aliases = { 'claude-sonnet-5-5': 'auto', 'claude-haiku-*': 'fast' }
+			},
+			[
+				{
+					path: '/aliases/claude-haiku-*',
+					message: 'unknown tier "fast"; tiers: simple, medium, complex, or auto',
+				},
+			],
+		],
+		[
 			'an unknown default tier',
 			(doc) => {
 				doc.defaultTier = 'cheap'
@@ -312,7 +324,7 @@ describe('validateRules', () => {
 				{
 					path: '/defaultTeir',
 					message:
-						'unknown field "defaultTeir"; known fields: $schema, version, baseline, defaultTier, tiers, rules',
+						'unknown field "defaultTeir"; known fields: $schema, version, baseline, aliases, defaultTier, tiers, rules',
 				},
 			],
 		],

@@ -26,31 +26,45 @@ export const createMessagesDoor = (messagesApi: NativeApi): FrontDoor => ({
 			const value = headers.get(name)
 			if (value) nativeHeaders[name] = value
 		}
+		const native = withoutThinking(raw, unsigned)
 		try {
-			return { chat: messagesToChat(raw), untranslatable: null, native: raw, nativeHeaders, sent: raw }
+			return { chat: messagesToChat(raw), untranslatable: null, native, nativeHeaders, sent: raw }
 		} catch (error) {
 			if (!(error instanceof GatewayError) || error.code !== ANTHROPIC_ONLY) throw error
 			// Valid, but only Anthropic runs it: the rules still see the rest of the request.
-			return { chat: messagesForRules(raw), untranslatable: error, native: raw, nativeHeaders, sent: raw }
+			return { chat: messagesForRules(raw), untranslatable: error, native, nativeHeaders, sent: raw }
 		}
 	},
 	render: (response) => JSON.stringify(chatToMessage(response, response.model)),
-	encoder: ({ request }) => createMessagesEncoder(request.chat.model),
+	encoder: ({ model }) => createMessagesEncoder(model),
 	errorBody: anthropicError,
-	withoutThinking,
+	withoutThinking: (body) => withoutThinking(body, () => true),
 })
 
-const THINKING = new Set(['thinking', 'redacted_thinking'])
+type Block = { type?: unknown; signature?: unknown }
 
-/** Assistant turns without their thinking blocks: signed by another model, they would be refused. */
-function withoutThinking(body: Record<string, unknown>): Record<string, unknown> {
+const isThinking = (block: Block) => block.type === 'thinking' || block.type === 'redacted_thinking'
+
+/**
+ * Reasoning another provider wrote, given back by the client as a thinking block with no signature
+ * (`chatToMessage` writes them so): Anthropic refuses it, and it carries nothing Anthropic can use.
+ */
+const unsigned = (block: Block) => block.type === 'thinking' && block.signature === ''
+
+/** Assistant turns without the thinking blocks `drop` picks; the body as it is when there are none. */
+function withoutThinking(body: Record<string, unknown>, drop: (block: Block) => boolean) {
 	if (!Array.isArray(body.messages)) return body
+	let changed = false
 	const messages = body.messages.map((message: unknown) => {
 		if (!message || typeof message !== 'object') return message
 		const { role, content } = message as { role?: unknown; content?: unknown }
 		if (role !== 'assistant' || !Array.isArray(content)) return message
-		const kept = content.filter((block) => !(block && typeof block === 'object' && THINKING.has(block.type)))
+		const kept = content.filter(
+			(block) => !(block && typeof block === 'object' && isThinking(block) && drop(block)),
+		)
+		if (kept.length === content.length) return message
+		changed = true
 		return { ...message, content: kept }
 	})
-	return { ...body, messages }
+	return changed ? { ...body, messages } : body
 }
