@@ -3,6 +3,7 @@
 import { GatewayError } from '../../errors'
 import type { NativeApi } from '../../providers/types'
 import type { FrontDoor } from './door'
+import type { StreamEncoder } from './encoder'
 import {
 	anthropicError,
 	chatToMessage,
@@ -36,10 +37,27 @@ export const createMessagesDoor = (messagesApi: NativeApi): FrontDoor => ({
 		}
 	},
 	render: (response) => JSON.stringify(chatToMessage(response, response.model)),
-	encoder: ({ model }) => createMessagesEncoder(model),
+	encoder: ({ model }) => answeringModelEncoder(model),
 	errorBody: anthropicError,
 	withoutThinking: (body) => withoutThinking(body, () => true),
 })
+
+/**
+ * The stream's encoder, made at its first chunk, so that `message_start` names the model the upstream
+ * reported, as the JSON answer does (`gpt-6-luna`, not the catalog's `openai/gpt-6-luna`).
+ */
+function answeringModelEncoder(catalogModel: string): StreamEncoder {
+	let encoder: StreamEncoder | undefined
+	const made = (model?: string) => {
+		encoder ??= createMessagesEncoder(model || catalogModel)
+		return encoder
+	}
+	return {
+		chunk: (chunk) => made(chunk.model).chunk(chunk),
+		end: () => made().end(),
+		fail: (error) => made().fail(error),
+	}
+}
 
 type Block = { type?: unknown; signature?: unknown }
 
