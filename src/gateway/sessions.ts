@@ -87,6 +87,10 @@ export interface SessionState extends Session {
 	pinnedModel: string | null
 }
 
+/** A turn the rules send to a stronger model than its session's leaves the pin: it escalates. */
+const escalates = (decided: CatalogModel | undefined, pinned: CatalogModel) =>
+	decided !== undefined && listPrice(decided) > listPrice(pinned)
+
 const isFirstTurn = (chat: ChatRequest) => !chat.messages.some((message) => message.role === 'assistant')
 
 /**
@@ -107,8 +111,7 @@ export async function routeInSession(
 	const pinned = pin ? deps.catalog.model(pin.model) : undefined
 	if (!pin || !pinned || deps.catalog.retiredOn(pinned)) return route
 	exchange.session.pinnedModel = pin.model
-	const decided = route.candidates[0]
-	if (decided && listPrice(decided) > listPrice(pinned)) {
+	if (escalates(route.candidates[0], pinned)) {
 		exchange.pin = `${session.source}: escalated from ${pin.model} (tier ${pin.tier ?? 'none'}) to tier ${route.tier}`
 		return route
 	}
@@ -143,4 +146,44 @@ export function rememberModel(deps: SessionDeps, exchange: Exchange, model: Cata
 	saved.catch((error) =>
 		console.error(`[${exchange.requestId}] could not keep the session pin: ${loggable(error)}`),
 	)
+}
+
+/** What `/api/rules/test` says of a session: its pin, and what this request would do with it. */
+export interface SessionPreview {
+	source: string
+	pinnedModel: string | null
+	pinnedTier: string | null
+	pinnedAt: Date | null
+	expiresAt: Date | null
+	/** `none`: no live pin (routed as decided, then pinned); `stays` on the pin; `escalates` past it. */
+	outcome: 'none' | 'stays' | 'escalates'
+}
+
+/** The caller's pin for the session named `sessionId` (as `x-switchyard-session` names it), and its effect. */
+export async function previewSession(
+	deps: Pick<SessionDeps, 'catalog' | 'sessionPins'>,
+	userId: number,
+	sessionId: string,
+	decidedModel: string | null,
+): Promise<SessionPreview> {
+	const session = sessionOf(
+		new Headers({ 'x-switchyard-session': sessionId }),
+		{},
+		{ model: '', messages: [] },
+	)
+	const source = session?.source ?? 'x-switchyard-session header'
+	const pin = session ? await deps.sessionPins.find(userId, session.key) : null
+	const pinned = pin ? deps.catalog.model(pin.model) : undefined
+	if (!pin || !pinned) {
+		return { source, pinnedModel: null, pinnedTier: null, pinnedAt: null, expiresAt: null, outcome: 'none' }
+	}
+	const decided = decidedModel ? deps.catalog.model(decidedModel) : undefined
+	return {
+		source,
+		pinnedModel: pin.model,
+		pinnedTier: pin.tier,
+		pinnedAt: pin.createdAt,
+		expiresAt: pin.expiresAt,
+		outcome: escalates(decided, pinned) ? 'escalates' : 'stays',
+	}
 }

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia'
 import type { PublicUser } from '../../auth/accounts'
 import type { Config } from '../../config'
 import type { GatewayError } from '../../errors'
+import { type SessionDeps as PinDeps, previewSession } from '../../gateway/sessions'
 import { rulesJsonSchema } from '../../rules/schema'
 import type { RulesStore } from '../../rules/store'
 import { RulesValidationError } from '../../rules/store'
@@ -14,7 +15,7 @@ import { fragmentOrPage, readForm, submitForm, submittedText } from '../forms'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { RulesModel } from './model'
 
-export interface RulesDeps extends SessionDeps {
+export interface RulesDeps extends SessionDeps, Pick<PinDeps, 'catalog' | 'sessionPins'> {
 	workbench: RulesWorkbench
 	rules: Pick<RulesStore, 'path' | 'current' | 'history'>
 	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
@@ -79,7 +80,14 @@ export const rulesPlugin = (deps: RulesDeps) => {
 			)
 			.post(
 				'/api/rules/test',
-				({ body, auth }) => workbench.preview(auth.user, body.request, body.rules, 'request.'),
+				async function testRules({ body, auth }) {
+					const preview = await workbench.preview(auth.user, body.request, body.rules, 'request.')
+					if (!body.session) return preview
+					const session = await previewSession(deps, auth.user.id, body.session, preview.wouldCall)
+					// The pinned model goes first, as the gateway would call it (unless the turn escalates).
+					const wouldCall = session.outcome === 'stays' ? session.pinnedModel : preview.wouldCall
+					return { ...preview, wouldCall, session }
+				},
 				{ session: 'admin', body: RulesModel.test },
 			)
 			.post('/api/rules/simulate', ({ body }) => workbench.simulate(body.days ?? 7, body.rules), {

@@ -10,7 +10,12 @@ const days = t.Integer({
 const checkbox = t.Optional(t.Boolean())
 
 export const RulesModel = {
-	test: t.Object({ request: t.Record(t.String(), t.Unknown()), rules: t.Optional(t.Unknown()) }),
+	test: t.Object({
+		request: t.Record(t.String(), t.Unknown()),
+		rules: t.Optional(t.Unknown()),
+		/** A session id, as `x-switchyard-session` sends it: the preview then says what its pin does. */
+		session: t.Optional(t.String({ minLength: 1, maxLength: 500, error: 'session must be a session id' })),
+	}),
 	simulate: t.Object({ rules: t.Unknown(), days: t.Optional(days) }),
 	revision: t.Object({ revision: t.Numeric({ error: 'the revision must be a number' }) }),
 	/** The editor's text, for the validate and save forms. */

@@ -85,6 +85,34 @@ describe('sessions stay on one model', () => {
 		expect(pins[3]).toBeNull()
 	})
 
+	it('is explained by /api/rules/test for a session id', async () => {
+		await using g = await startGateway()
+		await tieredRules(g)
+		const openai = client(g, 'conv-test')
+		const first = await turn(openai, [], 'Please prove it')
+		expect(first.model).toBe('openai/gpt-4.1')
+		const test = async (session: string) => {
+			const res = await g.t.call('POST', '/api/rules/test', {
+				token: g.token,
+				body: { session, request: { model: 'auto', messages: [{ role: 'user', content: 'thanks' }] } },
+			})
+			expect(res.status).toBe(200)
+			return (await res.json()) as { tier: string; wouldCall: string; session: Record<string, unknown> }
+		}
+		const pinned = await test('conv-test')
+		expect(pinned.tier).toBe('light')
+		expect(pinned.wouldCall).toBe('openai/gpt-4.1')
+		expect(pinned.session).toMatchObject({
+			source: 'x-switchyard-session header',
+			pinnedModel: 'openai/gpt-4.1',
+			pinnedTier: 'heavy',
+			outcome: 'stays',
+		})
+		const fresh = await test('conv-unknown')
+		expect(fresh.wouldCall).toBe('openai/gpt-4o-mini')
+		expect(fresh.session).toMatchObject({ pinnedModel: null, outcome: 'none' })
+	})
+
 	it('falls back inside a session and stays on the model that answered', async () => {
 		await using g = await startGateway()
 		await tieredRules(g)
