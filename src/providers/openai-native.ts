@@ -15,6 +15,9 @@ import type {
 import { UpstreamError } from './upstream-error'
 import { type AnswerLimits, parseJson, postJson, postJsonForText, readEvents } from './upstream-http'
 
+/** The prefix of the `encrypted_content` the Responses door gives Claude's thinking (doors/responses/output.ts). */
+const SWITCHYARD_SEALED = 'switchyard.'
+
 const authorization = (target: UpstreamTarget) => ({ authorization: `Bearer ${target.apiKey}` })
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 const meta = () => ({ id: `chatcmpl-${crypto.randomUUID()}`, created: nowSeconds() })
@@ -26,10 +29,23 @@ const meta = () => ({ id: `chatcmpl-${crypto.randomUUID()}`, created: nowSeconds
  */
 const bodyFor = (request: NativeRequest, target: UpstreamTarget, stream: boolean) => ({
 	...request.body,
+	...(Array.isArray(request.body.input) && { input: request.body.input.filter(readableUnstored) }),
 	model: target.model.id,
 	store: false,
 	stream,
 })
+
+/**
+ * Whether OpenAI can read an input item with `store: false`. A reasoning item without OpenAI's own
+ * `encrypted_content` is looked up by id among stored items, which the upstream never kept (404 "Items are
+ * not persisted when `store` is set to false"); one Switchyard sealed holds Claude's thinking, which OpenAI
+ * cannot decrypt. Such items are left out: the turn goes on without that reasoning, as it would elsewhere.
+ */
+function readableUnstored(item: unknown): boolean {
+	if (!item || typeof item !== 'object' || (item as { type?: unknown }).type !== 'reasoning') return true
+	const sealed = (item as { encrypted_content?: unknown }).encrypted_content
+	return typeof sealed === 'string' && sealed !== '' && !sealed.startsWith(SWITCHYARD_SEALED)
+}
 
 const responsesUrl = (target: UpstreamTarget) => `${target.provider.baseUrl}/responses`
 
