@@ -28,12 +28,25 @@ function problemsOf(load: () => unknown): string[] {
 describe('the shipped catalog', () => {
 	const catalog = loadCatalog({ ...BASE, catalogPath: undefined })
 
-	it('says what every OpenAI and Anthropic model accepts', () => {
+	it('says what every OpenAI and Anthropic chat model accepts', () => {
 		const undescribed = catalog.models
 			.filter((model) => model.provider === 'openai' || model.provider === 'anthropic')
+			.filter((model) => model.kind !== 'embedding')
 			.filter((model) => model.accepts?.reasoning === undefined)
 			.map((model) => model.qualifiedId)
 		expect(undescribed).toEqual([])
+	})
+
+	it('prices embedding models by their input alone', () => {
+		const embedding = catalog.models.filter((model) => model.kind === 'embedding')
+		expect(embedding.map((model) => model.qualifiedId)).toEqual([
+			'openai/text-embedding-3-small',
+			'openai/text-embedding-3-large',
+		])
+		for (const model of embedding) {
+			expect(model.inputPerMTok).toBeGreaterThan(0)
+			expect(model.outputPerMTok).toBe(0)
+		}
 	})
 
 	it('names a replacement for every model with a shutdown date', () => {
