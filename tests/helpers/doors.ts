@@ -90,3 +90,25 @@ export function namedEvents(text: string): NamedEvent[] {
 export function switchyardHeaders(headers: Headers): Record<string, string> {
 	return Object.fromEntries([...headers].filter(([name]) => name.startsWith('x-switchyard-')))
 }
+
+/** A message's content blocks as a client assembles them from Anthropic's stream events. */
+export function contentFromEvents(events: NamedEvent[]): Record<string, unknown>[] {
+	const blocks: Record<string, unknown>[] = []
+	const json = new Map<number, string>()
+	for (const { data } of events) {
+		if (data.type === 'content_block_start') blocks[data.index] = { ...data.content_block }
+		if (data.type === 'content_block_stop' && json.has(data.index)) {
+			const block = blocks[data.index] as Record<string, unknown>
+			block.input = JSON.parse(json.get(data.index) || '{}')
+		}
+		if (data.type !== 'content_block_delta') continue
+		const block = blocks[data.index] as Record<string, string>
+		const { delta } = data
+		if (delta.type === 'text_delta') block.text += delta.text
+		if (delta.type === 'thinking_delta') block.thinking += delta.thinking
+		if (delta.type === 'signature_delta') block.signature = delta.signature
+		if (delta.type === 'input_json_delta')
+			json.set(data.index, (json.get(data.index) ?? '') + delta.partial_json)
+	}
+	return blocks
+}
