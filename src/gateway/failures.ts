@@ -53,9 +53,16 @@ export function noAnswer(
 	)
 }
 
+/**
+ * The error that ends a stream after it began. Its status is never sent (the answer's 200 went out); it
+ * keeps the upstream's own 429 or 5xx, so that a door that names error types by status says what the
+ * upstream said (Anthropic's `overloaded_error` for its 529), and 502 otherwise.
+ */
 export function midStreamError(error: unknown): GatewayError {
 	const upstream = toUpstreamError(error)
-	return new GatewayError(502, 'upstream_error', `The upstream failed mid-stream: ${upstream.message}`, {
+	const status =
+		upstream.upstreamStatus === 429 || upstream.upstreamStatus >= 500 ? upstream.upstreamStatus : 502
+	return new GatewayError(status, 'upstream_error', `The upstream failed mid-stream: ${upstream.message}`, {
 		code: 'upstream_error',
 	})
 }

@@ -10,7 +10,8 @@ export type UpstreamFailureKind = 'http' | 'timeout' | 'connection' | 'aborted' 
 const MAX_MESSAGE = 200
 // 401/403 mean a bad provider key and 402 an unpaid account: the next candidate may have a good one (never
 // the caller's own 401). The gateway only calls catalog models at fixed paths, so a 404 means the model was
-// retired or the base URL is wrong, neither of which the caller can fix.
+// retired or the base URL is wrong, neither of which the caller can fix; unless the upstream names a field
+// of the body other than the model (a Responses item the caller refers to that OpenAI does not hold).
 const RETRYABLE_STATUSES = new Set([401, 402, 403, 404, 408, 409, 429])
 
 export const isRetryableStatus = (status: number) => status >= 500 || RETRYABLE_STATUSES.has(status)
@@ -34,8 +35,11 @@ export class UpstreamError extends GatewayError {
 		message: string,
 		caller: { type?: ErrorType; param?: string | null; code?: string | null } = {},
 	) {
+		const callersItem = upstreamStatus === 404 && Boolean(caller.param) && caller.param !== 'model'
 		const retryable =
-			kind !== 'aborted' && kind !== 'interrupted' && (kind !== 'http' || isRetryableStatus(upstreamStatus))
+			kind !== 'aborted' &&
+			kind !== 'interrupted' &&
+			(kind !== 'http' || (isRetryableStatus(upstreamStatus) && !callersItem))
 		const callersFault = kind === 'http' && !retryable
 		super(
 			callersFault ? upstreamStatus : 502,

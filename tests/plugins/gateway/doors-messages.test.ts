@@ -303,7 +303,9 @@ describe('POST /v1/messages failures', () => {
 		await using g = await startGateway()
 		g.upstream.script('claude-haiku-5-5', { kind: 'stream-error', afterChunks: 5 })
 		g.upstream.script('gpt-6-luna', { kind: 'fail-mid-stream', afterChunks: 3 })
-		for (const model of ['anthropic/claude-haiku-5-5', 'openai/gpt-6-luna']) {
+		// Anthropic's own error type passes through (its overloaded_error); a broken OpenAI stream is api_error.
+		const expected = { 'anthropic/claude-haiku-5-5': 'overloaded_error', 'openai/gpt-6-luna': 'api_error' }
+		for (const [model, type] of Object.entries(expected)) {
 			const res = await g.fetch('/messages', {
 				method: 'POST',
 				body: JSON.stringify({ model, max_tokens: 256, stream: true, messages: [question] }),
@@ -316,7 +318,7 @@ describe('POST /v1/messages failures', () => {
 				data: {
 					type: 'error',
 					error: {
-						type: 'api_error',
+						type,
 						message: expect.stringContaining('failed mid-stream'),
 						details: { error_code: 'upstream_error' },
 					},
@@ -332,7 +334,7 @@ describe('POST /v1/messages failures', () => {
 		})
 		const failed = await stream.finalMessage().catch((error) => error)
 		expect(failed).toBeInstanceOf(Anthropic.APIError)
-		expect(failed.error).toMatchObject({ type: 'error', error: { type: 'api_error' } })
+		expect(failed.error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } })
 		const rows = await loggedRequests(g)
 		expect(rows.map(({ door, status }) => ({ door, status }))).toEqual([
 			{ door: 'messages', status: 502 },
