@@ -25,6 +25,9 @@ function inputItems(input: unknown): unknown[] {
 /** The response id a translated answer gets: its request's, so the log row and the response match. */
 const responseId = (requestId: string) => `resp_${requestId.replace(/[^A-Za-z0-9]/g, '')}`
 
+/** What a translated answer echoes: the caller's request, with `store` as Switchyard did it. */
+const echoed = (request: DoorRequest) => ({ ...request.sent, store: request.sent.store === true })
+
 /** Every input item of this turn, earlier turns' included: what a stored response keeps. */
 const turnInput = (request: DoorRequest) => inputItems(request.native.input)
 
@@ -72,8 +75,8 @@ export function createResponsesDoor(
 			}
 		},
 		render: (response, _raw, { requestId, request }) =>
-			JSON.stringify(chatToResponse(response, request.sent, responseId(requestId))),
-		encoder: ({ requestId, request }) => createResponsesEncoder(request.sent, responseId(requestId)),
+			JSON.stringify(chatToResponse(response, echoed(request), responseId(requestId))),
+		encoder: ({ requestId, request }) => createResponsesEncoder(echoed(request), responseId(requestId)),
 		errorBody: () => undefined,
 		async completed(answer, { principal, request, model }) {
 			if (request.native.store !== true || typeof answer.id !== 'string') return

@@ -311,6 +311,11 @@ function itemEvents(item: Record<string, unknown>, output_index: number, send: S
 	const item_id = item.id
 	if (item.type === 'reasoning') {
 		const summary = item.summary as { type: string; text: string }[]
+		// Numbered in the order they are sent: the item is added before its summary parts.
+		const added = send('response.output_item.added', {
+			output_index,
+			item: { id: item_id, type: 'reasoning', summary: [] },
+		})
 		const parts = summary.flatMap((part, summary_index) => {
 			const at = { item_id, output_index, summary_index }
 			return [
@@ -320,14 +325,7 @@ function itemEvents(item: Record<string, unknown>, output_index: number, send: S
 				send('response.reasoning_summary_part.done', { ...at, part }),
 			]
 		})
-		return [
-			send('response.output_item.added', {
-				output_index,
-				item: { id: item_id, type: 'reasoning', summary: [] },
-			}),
-			...parts,
-			send('response.output_item.done', { output_index, item }),
-		]
+		return [added, ...parts, send('response.output_item.done', { output_index, item })]
 	}
 	if (item.type === 'function_call') {
 		const args = item.arguments as string

@@ -136,7 +136,13 @@ describe('POST /v1/responses to Anthropic, translated', () => {
 			})
 			.withResponse()
 		expect(JSON.parse(data.output_text)).toEqual({ answer: 42 })
-		expect(data).toMatchObject({ object: 'response', status: 'completed', model: 'claude-haiku-5-5' })
+		// Nothing was stored (the request did not say store: true), and the answer says so.
+		expect(data).toMatchObject({
+			object: 'response',
+			status: 'completed',
+			model: 'claude-haiku-5-5',
+			store: false,
+		})
 		expect(data.usage?.input_tokens).toBeGreaterThan(0)
 		expect(response.headers.get('x-switchyard-provider')).toBe('anthropic')
 		const [sent] = received(g, 'anthropic')
