@@ -16,7 +16,7 @@ import {
 	timestamp,
 	uniqueIndex,
 } from 'drizzle-orm/pg-core'
-import type { AttemptRecord, Door, KeyScope, RevisionSource, Role } from './schema'
+import type { AttemptRecord, BudgetScope, BudgetWindow, Door, KeyScope, RevisionSource, Role } from './schema'
 
 /** `bytea`, read and written as a Buffer like SQLite's blob in buffer mode. */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -267,5 +267,56 @@ export const storedResponses = pgTable(
 	(table) => [
 		index('stored_responses_created_at_idx').on(table.createdAt),
 		index('stored_responses_user_id_idx').on(table.userId),
+	],
+)
+
+export const budgets = pgTable(
+	'budgets',
+	{
+		id: id(),
+		scope: text('scope').$type<BudgetScope>().notNull(),
+		scopeId: integer('scope_id').notNull(),
+		window: text('window').$type<BudgetWindow>().notNull(),
+		limitMicros: big('limit_micros').notNull(),
+		createdBy: integer('created_by').notNull(),
+		createdAt: createdAt(),
+	},
+	(table) => [uniqueIndex('budgets_scope_idx').on(table.scope, table.scopeId, table.window)],
+)
+
+export const budgetUsage = pgTable(
+	'budget_usage',
+	{
+		budgetId: integer('budget_id').notNull(),
+		windowStart: instant('window_start').notNull(),
+		spentMicros: big('spent_micros').notNull().default(0),
+		reservedMicros: big('reserved_micros').notNull().default(0),
+	},
+	(table) => [primaryKey({ columns: [table.budgetId, table.windowStart] })],
+)
+
+export const budgetReservations = pgTable(
+	'budget_reservations',
+	{
+		requestId: text('request_id').primaryKey(),
+		amountMicros: big('amount_micros').notNull(),
+		createdAt: instant('created_at').notNull(),
+		expiresAt: instant('expires_at').notNull(),
+	},
+	(table) => [index('budget_reservations_expires_at_idx').on(table.expiresAt)],
+)
+
+export const budgetHolds = pgTable(
+	'budget_holds',
+	{
+		requestId: text('request_id').notNull(),
+		budgetId: integer('budget_id').notNull(),
+		windowStart: instant('window_start').notNull(),
+		amountMicros: big('amount_micros').notNull(),
+		expiresAt: instant('expires_at').notNull(),
+	},
+	(table) => [
+		primaryKey({ columns: [table.requestId, table.budgetId] }),
+		index('budget_holds_expires_at_idx').on(table.expiresAt),
 	],
 )

@@ -315,3 +315,81 @@ export const storedResponses = sqliteTable(
 		index('stored_responses_user_id_idx').on(table.userId),
 	],
 )
+
+export type BudgetScope = 'key' | 'user' | 'org'
+export type BudgetWindow = 'day' | 'month' | 'total'
+
+/**
+ * Spending limits (SPEC "Spend control"): one per scope and window. Money is in micro-dollars, integers,
+ * so sums are exact. `scope_id` is the gateway key's id, the user's id, or 0 for the organisation; it has
+ * no foreign key, since it points at one of two tables or at none.
+ */
+export const budgets = sqliteTable(
+	'budgets',
+	{
+		id: integer('id').primaryKey({ autoIncrement: true }),
+		scope: text('scope').$type<BudgetScope>().notNull(),
+		scopeId: integer('scope_id').notNull(),
+		window: text('window').$type<BudgetWindow>().notNull(),
+		limitMicros: integer('limit_micros').notNull(),
+		/** The user who set it; kept when that account goes. */
+		createdBy: integer('created_by').notNull(),
+		createdAt: createdAt(),
+	},
+	(table) => [uniqueIndex('budgets_scope_idx').on(table.scope, table.scopeId, table.window)],
+)
+
+/**
+ * What each budget's window has spent and holds reserved, created on demand by the first reservation in
+ * the window (an upsert). Reservations add to `reserved_micros` only by a conditional statement that keeps
+ * spent + reserved within the limit (`src/budgets/ledger.ts`). No foreign key: a reservation against a
+ * budget deleted a moment ago must not fail the request; deleting a budget deletes its rows.
+ */
+export const budgetUsage = sqliteTable(
+	'budget_usage',
+	{
+		budgetId: integer('budget_id').notNull(),
+		/** The UTC day's or month's first instant; the epoch for a total. */
+		windowStart: integer('window_start', { mode: 'timestamp_ms' }).notNull(),
+		spentMicros: integer('spent_micros').notNull().default(0),
+		reservedMicros: integer('reserved_micros').notNull().default(0),
+	},
+	(table) => [primaryKey({ columns: [table.budgetId, table.windowStart] })],
+)
+
+/**
+ * A request's reservation, written before any budget counter moves, so a crash at any point leaves a row
+ * the sweeper finds; it lives until the request settles or releases it, or until `expires_at` (the
+ * request's deadline) has passed and the sweeper releases it.
+ */
+export const budgetReservations = sqliteTable(
+	'budget_reservations',
+	{
+		requestId: text('request_id').primaryKey(),
+		amountMicros: integer('amount_micros').notNull(),
+		createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+		expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+	},
+	(table) => [index('budget_reservations_expires_at_idx').on(table.expiresAt)],
+)
+
+/**
+ * One row per budget counter a reservation actually raised, written just after the raise: settle, release
+ * and the sweeper each take a row by deleting it (one statement), so each raise is undone exactly once and
+ * nothing that was never raised is ever lowered. Self-contained (amount, deadline), so the sweeper needs
+ * no join and finds rows whose reservation row is already gone.
+ */
+export const budgetHolds = sqliteTable(
+	'budget_holds',
+	{
+		requestId: text('request_id').notNull(),
+		budgetId: integer('budget_id').notNull(),
+		windowStart: integer('window_start', { mode: 'timestamp_ms' }).notNull(),
+		amountMicros: integer('amount_micros').notNull(),
+		expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+	},
+	(table) => [
+		primaryKey({ columns: [table.requestId, table.budgetId] }),
+		index('budget_holds_expires_at_idx').on(table.expiresAt),
+	],
+)
