@@ -55,7 +55,7 @@ export interface DataStore {
 }
 
 /** What instances tell each other about. */
-export type Channel = 'keys' | 'provider-keys' | 'rules'
+export type Channel = 'keys' | 'provider-keys' | 'rules' | 'budgets'
 
 /** The payload a subscriber gets when it may have missed changes: forget everything cached. */
 export const RESYNC = '*'

@@ -1,0 +1,583 @@
+import { and, asc, eq, lte, notInArray, or, sql } from 'drizzle-orm'
+import { type DataStore, isUniqueViolation } from '../../db/client'
+import type { BudgetScope, BudgetWindow } from '../../db/schema'
+import { badRequest, GatewayError, notFound } from '../errors'
+import { BUDGET_WINDOWS, windowReset, windowStart } from './windows'
+
+export const BUDGET_SCOPES: readonly BudgetScope[] = ['key', 'user', 'org']
+/** The scope id of the organisation's budgets. */
+export const ORG_SCOPE_ID = 0
+/** $1,000,000,000: far above any real budget, far below where a double stops counting micro-dollars exactly. */
+export const MAX_LIMIT_MICROS = 1_000_000_000_000_000
+/** How often the owner of the ledger sweeps reservations whose request outlived its deadline. */
+export const SWEEP_INTERVAL_MS = 30_000
+/** Cached principals; past it the cache starts again rather than grow without bound. */
+const MAX_CACHED_PRINCIPALS = 10_000
+
+export interface Budget {
+	id: number
+	scope: BudgetScope
+	/** The gateway key's id, the user's id, or 0 for the organisation. */
+	scopeId: number
+	window: BudgetWindow
+	limitMicros: number
+	createdBy: number
+	createdAt: Date
+}
+
+/** Whose budgets apply to a request: its gateway key's, its user's, and the organisation's. */
+export interface BudgetPrincipal {
+	keyId: number
+	userId: number
+}
+
+export type ReserveResult =
+	| { ok: true }
+	| {
+			ok: false
+			/** The budget that refused (the first in key, user, organisation order, then day, month, total). */
+			budget: Budget
+			limitMicros: number
+			/** What a request could still reserve in the budget's window when it refused. */
+			remainingMicros: number
+			/** When the window starts afresh; null for a total. */
+			resetsAt: Date | null
+	  }
+
+export interface BudgetStatus {
+	budget: Budget
+	windowStart: Date
+	/** Null for a total. */
+	resetsAt: Date | null
+	limitMicros: number
+	/** Settled: the real cost of the requests that finished in this window. */
+	spentMicros: number
+	/** Held by requests in flight. */
+	reservedMicros: number
+	/** What a new request can reserve: limit − spent − reserved, never below 0. */
+	remainingMicros: number
+	/** Spent as a percentage of the limit (over 100 when real costs exceeded their reservations); 100 for a limit of 0. */
+	percentSpent: number
+}
+
+export interface NewBudget {
+	scope: BudgetScope
+	/** The key's or user's id; 0 (or absent) for the organisation. */
+	scopeId?: number
+	window: BudgetWindow
+	limitMicros: number
+	/** The user setting it. */
+	createdBy: number
+}
+
+export interface BudgetFilter {
+	scope?: BudgetScope
+	scopeId?: number
+}
+
+/** What a sweep released. */
+export interface SweepResult {
+	/** Reservation rows past their deadline, deleted. */
+	reservations: number
+	/** Budget counters those (or earlier crashed) requests had raised, lowered again. */
+	holds: number
+}
+
+interface Hold {
+	budgetId: number
+	windowStart: Date
+	amountMicros: number
+}
+
+const SCOPE_ORDER: Record<BudgetScope, number> = { key: 0, user: 1, org: 2 }
+const WINDOW_ORDER: Record<BudgetWindow, number> = { day: 0, month: 1, total: 2 }
+const byScopeAndWindow = (a: Budget, b: Budget) =>
+	SCOPE_ORDER[a.scope] - SCOPE_ORDER[b.scope] ||
+	a.scopeId - b.scopeId ||
+	WINDOW_ORDER[a.window] - WINDOW_ORDER[b.window]
+
+function checkAmount(name: string, micros: number, minimum: number) {
+	if (!Number.isSafeInteger(micros) || micros < minimum)
+		throw new RangeError(`${name} is a whole number of micro-dollars of at least ${minimum}`)
+}
+
+function checkScope(scope: unknown, param: string): BudgetScope {
+	if (!BUDGET_SCOPES.includes(scope as BudgetScope))
+		throw badRequest(`A budget's scope is one of ${BUDGET_SCOPES.join(', ')}`, param)
+	return scope as BudgetScope
+}
+
+function checkWindow(window: unknown, param: string): BudgetWindow {
+	if (!BUDGET_WINDOWS.includes(window as BudgetWindow))
+		throw badRequest(`A budget's window is one of ${BUDGET_WINDOWS.join(', ')}`, param)
+	return window as BudgetWindow
+}
+
+function checkLimit(limitMicros: unknown, param: string): number {
+	if (
+		typeof limitMicros !== 'number' ||
+		!Number.isSafeInteger(limitMicros) ||
+		limitMicros < 0 ||
+		limitMicros > MAX_LIMIT_MICROS
+	)
+		throw badRequest(
+			`A budget's limit is a whole number of micro-dollars from 0 to ${MAX_LIMIT_MICROS} ($1,000,000,000)`,
+			param,
+		)
+	return limitMicros
+}
+
+/**
+ * Budgets and what is spent and reserved against them (SPEC "Spend control", issue 22), on either database
+ * and across any number of instances, with no transactions: every change that must be atomic is one
+ * statement (docs/architecture.md, "Budgets", has the whole argument).
+ *
+ * - **Admission** (`reserve`) raises each applicable budget's `reserved` by the request's worst-case cost
+ *   in one conditional upsert that refuses when spent + reserved + amount would pass the limit, so
+ *   concurrent requests, on any instance, can never together reserve more than a limit: at every moment
+ *   spent + reserved ≤ limit for each window, as long as each request's cost stays within what it reserved.
+ * - **Completion** (`settle`) turns the reservation into the real cost; **failure** (`release`) gives it
+ *   back; a **crash** leaves rows the sweeper (`sweep`, every 30 s) gives back once the request's deadline
+ *   has passed.
+ * - **Bookkeeping that survives a crash at any point.** The reservation row is written before any counter
+ *   moves, and a hold row just after each counter was raised. Whoever undoes a raise (settle, release, the
+ *   refusal path, the sweeper) first takes its hold row by deleting it, one statement that exactly one
+ *   caller wins, and only then lowers the counter. So a counter is never lowered for a raise that did not
+ *   happen, nor twice for one that did: a crash can only leave a raise without its hold row (between the
+ *   two statements), which keeps that amount reserved, never less. Budgets fail closed.
+ */
+export class BudgetLedger {
+	private readonly cache = new Map<string, Budget[]>()
+	/** Bumped by every change: a lookup that raced a change does not cache what it read before it. */
+	private generation = 0
+	private unsubscribe: (() => Promise<void>) | undefined
+	private timer: ReturnType<typeof setInterval> | undefined
+	private sweeping: Promise<SweepResult> | undefined
+
+	private constructor(private readonly store: DataStore) {}
+
+	/** A ledger whose cache follows budget changes made on any instance (the `budgets` channel). */
+	static async open(store: DataStore): Promise<BudgetLedger> {
+		const ledger = new BudgetLedger(store)
+		ledger.unsubscribe = await store.subscribe('budgets', () => ledger.forget())
+		return ledger
+	}
+
+	/** Stops sweeping and listening. */
+	async close() {
+		this.stop()
+		await this.unsubscribe?.()
+	}
+
+	/**
+	 * The budgets that apply to a request: its key's, its user's and the organisation's, in the order
+	 * `reserve` checks them. From memory after the first request of a key; any change on any instance
+	 * empties the cache.
+	 */
+	async applicable(principal: BudgetPrincipal): Promise<Budget[]> {
+		const cacheKey = `${principal.keyId}:${principal.userId}`
+		const cached = this.cache.get(cacheKey)
+		if (cached) return cached
+		const generation = this.generation
+		const { budgets } = this.store.tables
+		const found = await this.select(
+			or(
+				and(eq(budgets.scope, 'key'), eq(budgets.scopeId, principal.keyId)),
+				and(eq(budgets.scope, 'user'), eq(budgets.scopeId, principal.userId)),
+				and(eq(budgets.scope, 'org'), eq(budgets.scopeId, ORG_SCOPE_ID)),
+			),
+		)
+		if (generation === this.generation) {
+			if (this.cache.size >= MAX_CACHED_PRINCIPALS) this.cache.clear()
+			this.cache.set(cacheKey, found)
+		}
+		return found
+	}
+
+	/**
+	 * Reserves `amountMicros` against every budget given, in the window `now` falls in, or against none.
+	 * Refused when any of them cannot fit it: what this request had reserved on the others is given back
+	 * before this returns. A request reserves once; `expiresAt` is its total deadline, after which the
+	 * sweeper gives the reservation back if nothing else did.
+	 */
+	async reserve(
+		requestId: string,
+		budgets: readonly Budget[],
+		amountMicros: number,
+		now: number,
+		expiresAt: number,
+	): Promise<ReserveResult> {
+		checkAmount('A reservation', amountMicros, 1)
+		if (expiresAt <= now) throw new RangeError('A reservation expires after it is made')
+		if (budgets.length === 0) return { ok: true }
+		const { db, tables } = this.store
+		const { budgetReservations: reservations, budgetHolds: holds } = tables
+		// First, so that a crash from here on leaves a row for the sweeper.
+		await db.insert(reservations).values({
+			requestId,
+			amountMicros,
+			createdAt: new Date(now),
+			expiresAt: new Date(expiresAt),
+		})
+		for (const budget of [...budgets].sort(byScopeAndWindow)) {
+			const start = windowStart(budget.window, now)
+			if (!(await this.raise(budget, start, amountMicros))) {
+				await this.release(requestId)
+				const status = await this.status(budget, now)
+				return {
+					ok: false,
+					budget,
+					limitMicros: budget.limitMicros,
+					remainingMicros: status.remainingMicros,
+					resetsAt: status.resetsAt,
+				}
+			}
+			// Just after the raise: a crash between the two keeps the amount reserved (fails closed).
+			await db.insert(holds).values({
+				requestId,
+				budgetId: budget.id,
+				windowStart: start,
+				amountMicros,
+				expiresAt: new Date(expiresAt),
+			})
+		}
+		return { ok: true }
+	}
+
+	/**
+	 * The request finished: each budget it reserved against counts its real cost (which may be more or less
+	 * than it reserved) and no longer holds the reservation, in the window the reservation was made in. Does
+	 * nothing for a request already settled, released or swept.
+	 */
+	async settle(requestId: string, costMicros: number): Promise<void> {
+		checkAmount('A cost', costMicros, 0)
+		await this.undo(requestId, costMicros)
+	}
+
+	/** The request failed or was abandoned: what it reserved is given back. Does nothing the second time. */
+	async release(requestId: string): Promise<void> {
+		await this.undo(requestId, 0)
+	}
+
+	/**
+	 * Gives back every reservation whose deadline has passed by `now`: a crashed instance's, or a request's
+	 * that ran past its deadline (a settle after that finds nothing to settle). Every instance may sweep at
+	 * any time; each hold is given back once, by whoever takes it.
+	 */
+	sweep(now = Date.now()): Promise<SweepResult> {
+		this.sweeping ??= this.sweepExpired(now).finally(() => {
+			this.sweeping = undefined
+		})
+		return this.sweeping
+	}
+
+	/** Sweeps every `intervalMs` until `stop()`. */
+	startSweeping(intervalMs = SWEEP_INTERVAL_MS) {
+		this.stop()
+		this.timer = setInterval(() => {
+			this.sweep().catch((error) => console.error('budgets: could not sweep reservations', error))
+		}, intervalMs)
+		this.timer.unref?.()
+	}
+
+	stop() {
+		if (this.timer) clearInterval(this.timer)
+		this.timer = undefined
+	}
+
+	/** Where a budget stands in the window `now` falls in. */
+	async status(budget: Budget, now = Date.now()): Promise<BudgetStatus> {
+		const [status] = await this.statuses([budget], now)
+		if (!status) throw new Error('a status per budget')
+		return status
+	}
+
+	/** Where each budget stands in the window `now` falls in, in one query. */
+	async statuses(budgets: readonly Budget[], now = Date.now()): Promise<BudgetStatus[]> {
+		if (budgets.length === 0) return []
+		const { db, tables } = this.store
+		const { budgetUsage: usage } = tables
+		const starts = budgets.map((budget) => windowStart(budget.window, now))
+		const rows = await db
+			.select({
+				budgetId: usage.budgetId,
+				windowStart: usage.windowStart,
+				spentMicros: usage.spentMicros,
+				reservedMicros: usage.reservedMicros,
+			})
+			.from(usage)
+			.where(
+				or(
+					...budgets.map((budget, i) =>
+						and(eq(usage.budgetId, budget.id), eq(usage.windowStart, starts[i] ?? new Date(0))),
+					),
+				),
+			)
+		return budgets.map((budget, i) => {
+			const start = starts[i] ?? new Date(0)
+			const row = rows.find((r) => r.budgetId === budget.id && r.windowStart.getTime() === start.getTime())
+			const spentMicros = row?.spentMicros ?? 0
+			const reservedMicros = row?.reservedMicros ?? 0
+			return {
+				budget,
+				windowStart: start,
+				resetsAt: windowReset(budget.window, now),
+				limitMicros: budget.limitMicros,
+				spentMicros,
+				reservedMicros,
+				remainingMicros: Math.max(0, budget.limitMicros - spentMicros - reservedMicros),
+				percentSpent: budget.limitMicros > 0 ? (spentMicros / budget.limitMicros) * 100 : 100,
+			}
+		})
+	}
+
+	/** Adds a budget; 400 with the faulty field as `param`, 409 when the scope already has one for that window. */
+	async create(input: NewBudget): Promise<Budget> {
+		const scope = checkScope(input.scope, 'scope')
+		const scopeId = await this.checkScopeId(scope, input.scopeId, 'scopeId')
+		const window = checkWindow(input.window, 'window')
+		const limitMicros = checkLimit(input.limitMicros, 'limitMicros')
+		const { db, tables } = this.store
+		const { budgets } = tables
+		let created: { id: number } | undefined
+		try {
+			;[created] = await db
+				.insert(budgets)
+				.values({ scope, scopeId, window, limitMicros, createdBy: input.createdBy })
+				.returning({ id: budgets.id })
+		} catch (error) {
+			if (!isUniqueViolation(error)) throw error
+			throw new GatewayError(
+				409,
+				'invalid_request_error',
+				`There is already a ${window} budget for this ${scope}`,
+				{
+					param: 'window',
+					code: 'budget_exists',
+				},
+			)
+		}
+		if (!created) throw new Error('the new budget was not returned')
+		await this.changed()
+		return this.get(created.id)
+	}
+
+	/**
+	 * Sets a scope's budgets to exactly `entries` (one per window): the windows listed get their limit, the
+	 * others are deleted. Nothing changes when an entry is invalid; its `param` is `<param>[i].<field>`.
+	 */
+	async replace(
+		scope: BudgetScope,
+		scopeId: number,
+		entries: readonly { window: BudgetWindow; limitMicros: number }[],
+		createdBy: number,
+		param = 'budgets',
+	): Promise<Budget[]> {
+		const checkedScope = checkScope(scope, 'scope')
+		const checkedId = await this.checkScopeId(checkedScope, scopeId, 'scopeId')
+		const seen = new Set<BudgetWindow>()
+		const wanted = entries.map((entry, i) => {
+			const window = checkWindow(entry.window, `${param}[${i}].window`)
+			if (seen.has(window))
+				throw badRequest(`Only one ${window} budget per ${scope}`, `${param}[${i}].window`)
+			seen.add(window)
+			return { window, limitMicros: checkLimit(entry.limitMicros, `${param}[${i}].limitMicros`) }
+		})
+		const { db, tables } = this.store
+		const { budgets } = tables
+		const ofScope = and(eq(budgets.scope, checkedScope), eq(budgets.scopeId, checkedId))
+		for (const { window, limitMicros } of wanted) {
+			await db
+				.insert(budgets)
+				.values({ scope: checkedScope, scopeId: checkedId, window, limitMicros, createdBy })
+				.onConflictDoUpdate({
+					target: [budgets.scope, budgets.scopeId, budgets.window],
+					set: { limitMicros },
+				})
+		}
+		const dropped = await db
+			.delete(budgets)
+			.where(and(ofScope, wanted.length ? notInArray(budgets.window, [...seen]) : undefined))
+			.returning({ id: budgets.id })
+		for (const { id } of dropped) await this.deleteUsage(id)
+		await this.changed()
+		return this.select(ofScope)
+	}
+
+	/** Budgets by scope (and scope id), ordered by scope, scope id and window. */
+	list(filter: BudgetFilter = {}): Promise<Budget[]> {
+		const { budgets } = this.store.tables
+		return this.select(
+			and(
+				filter.scope === undefined ? undefined : eq(budgets.scope, checkScope(filter.scope, 'scope')),
+				filter.scopeId === undefined ? undefined : eq(budgets.scopeId, filter.scopeId),
+			),
+		)
+	}
+
+	/** Changes a budget's limit; what is spent and reserved in its windows stays. */
+	async update(id: number, limitMicros: number): Promise<Budget> {
+		const limit = checkLimit(limitMicros, 'limitMicros')
+		const { db, tables } = this.store
+		const { budgets } = tables
+		const updated = await db
+			.update(budgets)
+			.set({ limitMicros: limit })
+			.where(eq(budgets.id, id))
+			.returning({ id: budgets.id })
+		if (updated.length === 0) throw notFound('No such budget')
+		await this.changed()
+		return this.get(id)
+	}
+
+	/** Deletes a budget and its windows' counters; requests in flight settle against nothing. */
+	async delete(id: number): Promise<void> {
+		const { db, tables } = this.store
+		const { budgets } = tables
+		const deleted = await db.delete(budgets).where(eq(budgets.id, id)).returning({ id: budgets.id })
+		if (deleted.length === 0) throw notFound('No such budget')
+		await this.deleteUsage(id)
+		await this.changed()
+	}
+
+	/**
+	 * Raises a budget's reserved amount in one window, unless it would pass the limit: one upsert, which
+	 * creates the window's row on the first reservation in it. On PostgreSQL the conflict branch locks the
+	 * row and checks its latest version, so concurrent raises queue on it and each sees the ones before.
+	 */
+	private async raise(budget: Budget, start: Date, amountMicros: number): Promise<boolean> {
+		// The insert branch has no condition of its own: a window's first reservation must fit an empty window.
+		if (amountMicros > budget.limitMicros) return false
+		const { db, tables } = this.store
+		const { budgetUsage: usage } = tables
+		const raised = await db
+			.insert(usage)
+			.values({ budgetId: budget.id, windowStart: start, spentMicros: 0, reservedMicros: amountMicros })
+			.onConflictDoUpdate({
+				target: [usage.budgetId, usage.windowStart],
+				set: { reservedMicros: sql`${usage.reservedMicros} + ${amountMicros}` },
+				setWhere: sql`${usage.spentMicros} + ${usage.reservedMicros} + ${amountMicros} <= ${budget.limitMicros}`,
+			})
+			.returning({ budgetId: usage.budgetId })
+		return raised.length > 0
+	}
+
+	/**
+	 * Settles (`costMicros` spent) or releases (nothing spent) a request's reservation: takes each of its
+	 * holds by deleting it, then lowers the counter it raised, then deletes the reservation row.
+	 */
+	private async undo(requestId: string, costMicros: number) {
+		const { db, tables } = this.store
+		const { budgetReservations: reservations, budgetHolds: holds } = tables
+		const taken = await db.delete(holds).where(eq(holds.requestId, requestId)).returning({
+			budgetId: holds.budgetId,
+			windowStart: holds.windowStart,
+			amountMicros: holds.amountMicros,
+		})
+		for (const hold of taken) await this.lower(hold, costMicros)
+		await db.delete(reservations).where(eq(reservations.requestId, requestId))
+	}
+
+	private async sweepExpired(now: number): Promise<SweepResult> {
+		const { db, tables } = this.store
+		const { budgetReservations: reservations, budgetHolds: holds } = tables
+		const at = new Date(now)
+		// Holds carry their own deadline: one whose request wrote it after its reservation row was swept is
+		// still found here.
+		const taken = await db.delete(holds).where(lte(holds.expiresAt, at)).returning({
+			budgetId: holds.budgetId,
+			windowStart: holds.windowStart,
+			amountMicros: holds.amountMicros,
+		})
+		const perWindow = new Map<string, Hold>()
+		for (const hold of taken) {
+			const key = `${hold.budgetId}:${hold.windowStart.getTime()}`
+			const sum = perWindow.get(key)
+			if (sum) sum.amountMicros += hold.amountMicros
+			else perWindow.set(key, { ...hold })
+		}
+		for (const sum of perWindow.values()) await this.lower(sum, 0)
+		const gone = await db
+			.delete(reservations)
+			.where(lte(reservations.expiresAt, at))
+			.returning({ requestId: reservations.requestId })
+		return { reservations: gone.length, holds: taken.length }
+	}
+
+	/** Gives back a hold that was taken, counting `costMicros` as spent. */
+	private async lower(hold: Hold, costMicros: number) {
+		const { db, tables } = this.store
+		const { budgetUsage: usage } = tables
+		await db
+			.update(usage)
+			.set({
+				spentMicros: sql`${usage.spentMicros} + ${costMicros}`,
+				// Never below zero, whatever happened before.
+				reservedMicros: sql`CASE WHEN ${usage.reservedMicros} > ${hold.amountMicros} THEN ${usage.reservedMicros} - ${hold.amountMicros} ELSE 0 END`,
+			})
+			.where(and(eq(usage.budgetId, hold.budgetId), eq(usage.windowStart, hold.windowStart)))
+	}
+
+	private async checkScopeId(
+		scope: BudgetScope,
+		scopeId: number | undefined,
+		param: string,
+	): Promise<number> {
+		if (scope === 'org') {
+			if (scopeId !== undefined && scopeId !== ORG_SCOPE_ID)
+				throw badRequest(`The organisation's budgets have scope id ${ORG_SCOPE_ID}`, param)
+			return ORG_SCOPE_ID
+		}
+		if (typeof scopeId !== 'number' || !Number.isSafeInteger(scopeId) || scopeId < 1)
+			throw badRequest(`A ${scope} budget names its ${scope} by id`, param)
+		const { db, tables } = this.store
+		const { gatewayKeys, users } = tables
+		const found =
+			scope === 'key'
+				? await db.select({ id: gatewayKeys.id }).from(gatewayKeys).where(eq(gatewayKeys.id, scopeId))
+				: await db.select({ id: users.id }).from(users).where(eq(users.id, scopeId))
+		if (found.length === 0) throw badRequest(`No such ${scope}`, param)
+		return scopeId
+	}
+
+	private async get(id: number): Promise<Budget> {
+		const [budget] = await this.select(eq(this.store.tables.budgets.id, id))
+		if (!budget) throw notFound('No such budget')
+		return budget
+	}
+
+	private async select(where: ReturnType<typeof and>): Promise<Budget[]> {
+		const { db, tables } = this.store
+		const { budgets } = tables
+		const rows = await db
+			.select({
+				id: budgets.id,
+				scope: budgets.scope,
+				scopeId: budgets.scopeId,
+				window: budgets.window,
+				limitMicros: budgets.limitMicros,
+				createdBy: budgets.createdBy,
+				createdAt: budgets.createdAt,
+			})
+			.from(budgets)
+			.where(where)
+			.orderBy(asc(budgets.id))
+		return rows.sort(byScopeAndWindow)
+	}
+
+	private async deleteUsage(budgetId: number) {
+		const { db, tables } = this.store
+		await db.delete(tables.budgetUsage).where(eq(tables.budgetUsage.budgetId, budgetId))
+	}
+
+	/** Every instance, this one first, forgets the budgets it cached. */
+	private async changed() {
+		this.forget()
+		await this.store.publish('budgets', '*')
+	}
+
+	private forget() {
+		this.generation++
+		this.cache.clear()
+	}
+}
