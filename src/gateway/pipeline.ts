@@ -12,14 +12,7 @@ import type { AttemptSpan, GatewayTracer } from '../observability/tracing'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import type { ProviderAdapters } from '../providers/index'
 import { costUsd } from '../providers/pricing'
-import type {
-	ChatChunk,
-	ChatStream,
-	NativeApi,
-	NativeStream,
-	PreparedCall,
-	StreamPiece,
-} from '../providers/types'
+import type { NativeApi, NativeStream, PreparedCall } from '../providers/types'
 import { toUpstreamError, UpstreamError } from '../providers/upstream-error'
 import type { RequestLog } from '../request-log/request-log'
 import { aliasOf } from '../rules/aliases'
