@@ -52,6 +52,9 @@ const EnvSchema = Type.Object({
 	CATALOG_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	LOG_RETENTION_DAYS: Type.Optional(integer('must be a number of days (1 to 3650)', 1, 3650)),
 	SESSION_IDLE_MINUTES: Type.Optional(integer('must be a number of minutes (0 to 10080)', 0, 10_080)),
+	BUDGET_RESERVE_MAX_OUTPUT_TOKENS: Type.Optional(
+		integer('must be a number of tokens (1 to 10000000)', 1, 10_000_000),
+	),
 	LOG_PROMPT_TEXT: Type.Optional(
 		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
 	),
@@ -172,6 +175,12 @@ export interface Config {
 	 * turn; 0 turns session pins off.
 	 */
 	readonly sessionIdleMs: number
+	/**
+	 * BUDGET_RESERVE_MAX_OUTPUT_TOKENS: the output a request without `max_tokens` reserves against its budgets
+	 * at most; null (the default) reserves the model's maximum output, so concurrent requests can never
+	 * together exceed a budget.
+	 */
+	readonly budgetReserveMaxOutputTokens: number | null
 	readonly logPromptText: boolean
 	/**
 	 * LOG_TEXT_DIGEST: keep a keyed digest of each `auto` request's words and of its live patterns'
@@ -340,6 +349,10 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
 		sessionIdleMs: Number(valid.SESSION_IDLE_MINUTES ?? 60) * 60_000,
+		budgetReserveMaxOutputTokens:
+			valid.BUDGET_RESERVE_MAX_OUTPUT_TOKENS === undefined
+				? null
+				: Number(valid.BUDGET_RESERVE_MAX_OUTPUT_TOKENS),
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
 		logTextDigest: valid.LOG_TEXT_DIGEST !== 'false' && valid.LOG_TEXT_DIGEST !== '0',
 		runtimeTuning: valid.RUNTIME_TUNING !== 'off',

@@ -6,6 +6,7 @@ import { Accounts, argon2idHasher } from './auth/accounts'
 import { Invites } from './auth/invites'
 import { LoginThrottle } from './auth/login-throttle'
 import { SessionStore } from './auth/sessions'
+import { BudgetLedger } from './budgets/ledger'
 import type { Config } from './config'
 import { Deadlines } from './gateway/deadlines'
 import { KeyRateLimiter, type RateLimiter, SharedKeyRateLimiter } from './gateway/rate-limit'
@@ -49,6 +50,7 @@ export interface AppDeps {
 	readonly providerKeys: ProviderKeyVault
 	readonly adapters: ProviderAdapters
 	readonly natives: NativeApis
+	readonly budgets: BudgetLedger
 	readonly requestLog: RequestLogWriter
 	/** Per-key request limits: in memory on SQLite (one process), in the database on PostgreSQL. */
 	readonly rateLimiter: RateLimiter
@@ -121,6 +123,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		instances.stamp().catch((error) => console.error('instances: could not record the rules revision', error))
 	})
 	const sessionPins = new SessionPins(store)
+	const budgets = await BudgetLedger.open(store)
+	budgets.startSweeping()
 	const storedResponses = new StoredResponses(store)
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)
@@ -137,6 +141,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		providerKeys,
 		adapters,
 		natives: createNativeApis(answerLimits),
+		budgets,
 		requestLog,
 		rateLimiter: store.postgres ? new SharedKeyRateLimiter(store.postgres) : new KeyRateLimiter(),
 		deadlines: new Deadlines(),
@@ -169,6 +174,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 export async function closeDeps(deps: AppDeps) {
 	await deps.rules.close()
 	deps.retention.stop()
+	await deps.budgets.close()
 	// Both bounded: the log's last rows, and the last spans (a collector that is down gets 5 s).
 	await Promise.all([deps.requestLog.close(), deps.tracer?.shutdown()])
 	await deps.gatewayKeys.flushLastUsed(true)

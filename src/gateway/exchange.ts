@@ -13,6 +13,7 @@ import { costUsd, sumUsage } from '../providers/pricing'
 import type { TokenUsage } from '../providers/types'
 import type { RequestLog } from '../request-log/request-log'
 import type { RequestFeatures, RequestText } from '../rules/features'
+import { type AdmissionDeps, settleSpend } from './admission'
 import type { SessionState } from './sessions'
 
 const PROMPT_TEXT_LIMIT = 2000
@@ -67,6 +68,8 @@ export interface Exchange {
 	pin?: string
 	/** The conversation a routed request belongs to, when it was recognised. */
 	session?: SessionState
+	/** Its worst case is reserved against its budgets: its log row settles it. */
+	reserved?: boolean
 }
 
 export interface Outcome {
@@ -95,6 +98,7 @@ export function newExchange(principal: Principal, door: Door): Exchange {
 /** What writing a log row needs. */
 export interface RowDeps {
 	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
+	budgets: AdmissionDeps['budgets']
 	requestLog: Pick<RequestLog, 'record'>
 	metrics: Pick<GatewayMetrics, 'usage' | 'requestEnded'>
 }
@@ -158,6 +162,7 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
 		textDigest: patterns && exchange.text ? { input: digestInput(exchange.text), patterns } : null,
 	})
+	settleSpend(deps, exchange, cost)
 	// After the row: the row is the record of the request, whatever the tracing SDK does.
 	exchange.trace?.end(exchange, outcome, usage, cost)
 	return cost

@@ -19,6 +19,7 @@ import { aliasOf } from '../rules/aliases'
 import { checkCapabilities } from '../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../rules/features'
 import type { LiveRules } from '../rules/store'
+import { type AdmissionDeps, admit } from './admission'
 import { jsonResponse, streamResponse } from './answers'
 import type { Attempt, Deadlines } from './deadlines'
 import { type DoorRequest, type FrontDoor, wrongKind } from './doors/door'
@@ -37,7 +38,9 @@ export interface GatewayDeps {
 		| 'logTextDigest'
 		| 'envKeys'
 		| 'sessionIdleMs'
+		| 'budgetReserveMaxOutputTokens'
 	>
+	budgets: AdmissionDeps['budgets']
 	sessionPins: SessionDeps['sessionPins']
 	rateLimiter: RateLimiter
 	deadlines: Pick<Deadlines, 'watch'>
@@ -85,6 +88,7 @@ export async function runDoor(
 		if (recognised) {
 			exchange.route = await routeInSession(deps, exchange, exchange.route, recognised, parsed.chat)
 		}
+		await admit(deps, exchange, exchange.route.candidates, features)
 		return await execute(deps, door, exchange, parsed, request.signal)
 	} catch (error) {
 		const failure = asGatewayError(error, exchange, request.signal)

@@ -1,0 +1,104 @@
+// Spend admission: before any upstream call, a request reserves its worst-case cost against every budget
+// that applies (its key's, its user's, the organisation's) in the ledger's atomic statements; its one log
+// row settles the reservation with the real cost, whatever the outcome. See README, "Budgets".
+import type { BudgetLedger } from '../budgets/ledger'
+import { MICROS_PER_USD, microsToUsd } from '../budgets/windows'
+import type { Config } from '../config'
+import { GatewayError } from '../errors'
+import { loggable } from '../lib/redact'
+import type { CatalogModel } from '../providers/catalog'
+import { costUsd } from '../providers/pricing'
+import type { RequestFeatures } from '../rules/features'
+import type { Exchange } from './exchange'
+
+export interface AdmissionDeps {
+	config: Pick<Config, 'upstreamTotalTimeoutMs' | 'budgetReserveMaxOutputTokens'>
+	budgets: Pick<BudgetLedger, 'applicable' | 'reserve' | 'settle'>
+}
+
+/** A sweeper never releases a reservation whose request may still settle it: a margin past its deadline. */
+const SETTLE_MARGIN_MS = 60_000
+
+/** Money in micro-dollars, rounded up: a budget never counts less than was spent. */
+export const microsOf = (usd: number) => Math.ceil(usd * MICROS_PER_USD - 1e-6)
+
+/**
+ * The most this request can cost on any of its candidates: its estimated prompt, and its `max_tokens`, or
+ * else the model's maximum output (capped by BUDGET_RESERVE_MAX_OUTPUT_TOKENS when set).
+ */
+export function worstCaseUsd(
+	candidates: readonly CatalogModel[],
+	features: Pick<RequestFeatures, 'promptTokens' | 'maxTokens'>,
+	outputCap: number | null,
+): number {
+	let worst = 0
+	for (const model of candidates) {
+		const output =
+			features.maxTokens ?? Math.min(model.maxOutputTokens, outputCap ?? Number.POSITIVE_INFINITY)
+		const usage = {
+			promptTokens: features.promptTokens,
+			completionTokens: output,
+			cachedTokens: 0,
+			cacheWriteTokens: 0,
+			cacheWrite1hTokens: 0,
+			reasoningTokens: 0,
+		}
+		worst = Math.max(worst, costUsd(model, usage))
+	}
+	return worst
+}
+
+const WINDOW_NAMES = { day: 'daily', month: 'monthly', total: 'total' } as const
+
+const usd = (micros: number) => `$${microsToUsd(micros).toFixed(4)}`
+
+/**
+ * Reserves the request's worst case against its budgets, or refuses it: 429 `budget_exceeded` with what
+ * is left, when the window resets, and `x-should-retry: false` (an SDK must not retry a budget that will not
+ * refill for hours). A request whose principal has no budget costs no database work.
+ */
+export async function admit(
+	deps: AdmissionDeps,
+	exchange: Exchange,
+	candidates: readonly CatalogModel[],
+	features: RequestFeatures,
+): Promise<void> {
+	const budgets = await deps.budgets.applicable(exchange.principal)
+	if (budgets.length === 0) return
+	const amount = Math.max(
+		1,
+		microsOf(worstCaseUsd(candidates, features, deps.config.budgetReserveMaxOutputTokens)),
+	)
+	const now = Date.now()
+	const deadline =
+		now + deps.config.upstreamTotalTimeoutMs * Math.max(1, candidates.length) + SETTLE_MARGIN_MS
+	const result = await deps.budgets.reserve(exchange.requestId, budgets, amount, now, deadline)
+	if (result.ok) {
+		exchange.reserved = true
+		return
+	}
+	const { budget, limitMicros, remainingMicros, resetsAt } = result
+	const whose = budget.scope === 'org' ? "the organisation's" : `this ${budget.scope}'s`
+	const window = WINDOW_NAMES[budget.window]
+	const resets = resetsAt ? `; it resets at ${resetsAt.toISOString()}` : ''
+	throw new GatewayError(
+		429,
+		'rate_limit_error',
+		`Budget exceeded: ${whose} ${window} budget is ${usd(limitMicros)}, ${usd(remainingMicros)} is left and this request may cost up to ${usd(amount)}${resets}`,
+		{
+			code: 'budget_exceeded',
+			headers: {
+				'x-should-retry': 'false',
+				...(resetsAt && { 'retry-after': String(Math.max(1, Math.ceil((resetsAt.getTime() - now) / 1000))) }),
+			},
+		},
+	)
+}
+
+/** The request's reservation becomes its real cost (0 for a failure that billed nothing). Never awaited. */
+export function settleSpend(deps: Pick<AdmissionDeps, 'budgets'>, exchange: Exchange, cost: number) {
+	if (!exchange.reserved) return
+	deps.budgets.settle(exchange.requestId, microsOf(cost)).catch((error) => {
+		console.error(`[${exchange.requestId}] could not settle the budget reservation: ${loggable(error)}`)
+	})
+}
