@@ -45,10 +45,10 @@ describe('budgets hold under concurrency', () => {
 		expect(statuses.filter((status) => status === 200)).toHaveLength(20)
 		expect(statuses.filter((status) => status === 429)).toHaveLength(180)
 		const refused = answers.find((res) => res.status === 429)
-		expect(refused?.headers.get('x-should-retry')).toBe('false')
-		expect(refused?.headers.get('retry-after')).toMatch(/^\d+$/)
-		const error = ((await refused?.json()) as { error: { code: string; type: string; message: string } })
-			.error
+		if (!refused) throw new Error('nothing was refused')
+		expect(refused.headers.get('x-should-retry')).toBe('false')
+		expect(refused.headers.get('retry-after')).toMatch(/^\d+$/)
+		const { error } = (await refused.json()) as { error: { code: string; type: string; message: string } }
 		expect(error.code).toBe('budget_exceeded')
 		expect(error.type).toBe('rate_limit_error')
 		expect(error.message).toMatch(
