@@ -111,10 +111,13 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const providerKeys = await ProviderKeyVault.open(store, secrets.encryptionKey, catalog, config.envKeys)
 	const answerLimits = { maxAnswerBytes: config.upstreamMaxAnswerBytes }
 	const adapters = createProviderAdapters(answerLimits)
+	const budgets = await BudgetLedger.open(store)
+	budgets.startSweeping()
 	const metrics = new GatewayMetrics({
 		catalog,
 		requestLog,
 		rulesRevision: () => rules.current().revision,
+		budgets: async () => budgets.statuses(await budgets.list()),
 	})
 	const tracer = await startTracing(config.tracing, catalog)
 	const instances = new InstanceRegistry(store, () => rules.current().revision, requestLog)
@@ -123,8 +126,6 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		instances.stamp().catch((error) => console.error('instances: could not record the rules revision', error))
 	})
 	const sessionPins = new SessionPins(store)
-	const budgets = await BudgetLedger.open(store)
-	budgets.startSweeping()
 	const storedResponses = new StoredResponses(store)
 	// Last, so a start that fails before serving anything leaves the previous run's marker as it was.
 	const runMarker = RunMarker.open(config.dataDir)

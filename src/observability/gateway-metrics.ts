@@ -1,10 +1,19 @@
 // The gateway's Prometheus metrics: what `GET /metrics` serves. Every label value comes from a bounded
 // set (front doors, catalog models and providers, the rules' tiers, HTTP status codes, failure kinds):
 // never a user, a key, a request id or text from a request.
+import type { BudgetStatus } from '../budgets/ledger'
+import { microsToUsd } from '../budgets/windows'
 import type { Catalog, CatalogModel } from '../providers/catalog'
 import type { TokenUsage } from '../providers/types'
 import type { UpstreamError } from '../providers/upstream-error'
-import { type Counter, type CounterNode, type Gauge, type Histogram, Registry } from './prometheus'
+import {
+	type Counter,
+	type CounterNode,
+	type Gauge,
+	type Histogram,
+	type ObservedSample,
+	Registry,
+} from './prometheus'
 
 /**
  * The API a request came in through: `chat` is `POST /v1/chat/completions`. The front doors to come
@@ -52,6 +61,8 @@ export interface LogHealth {
 export interface MetricsSources {
 	catalog: Pick<Catalog, 'model'>
 	requestLog: LogHealth
+	/** Every budget's state now, read before each scrape; absent: no budget metrics. */
+	budgets?: () => Promise<readonly BudgetStatus[]>
 	/** The live rules' revision. */
 	rulesRevision(): number | null
 	/** @default performance.timeOrigin + performance.now() */
@@ -84,7 +95,12 @@ export class GatewayMetrics {
 	private readonly byModel = new Map<string, ModelSeries>()
 	private readonly catalog: Pick<Catalog, 'model'>
 
-	constructor(sources: MetricsSources) {
+	private budgetSamples: { remaining: ObservedSample[]; limit: ObservedSample[] } = {
+		remaining: [],
+		limit: [],
+	}
+
+	constructor(private readonly sources: MetricsSources) {
 		this.catalog = sources.catalog
 		const r = this.registry
 		this.requests = r.counter(
@@ -148,6 +164,19 @@ export class GatewayMetrics {
 			'Request log rows given up on and never written.',
 			'counter',
 			() => log.dropped ?? 0,
+		)
+		const budgetLabels = ['scope', 'scope_id', 'window']
+		r.observedSet(
+			'switchyard_budget_remaining_usd',
+			'What a request can still reserve in each budget’s current window, in USD; scope_id is the key or user id (0: the organisation).',
+			budgetLabels,
+			() => this.budgetSamples.remaining,
+		)
+		r.observedSet(
+			'switchyard_budget_limit_usd',
+			'Each budget’s limit per window, in USD.',
+			budgetLabels,
+			() => this.budgetSamples.limit,
 		)
 		r.observed(
 			'switchyard_rules_revision',
@@ -246,6 +275,20 @@ export class GatewayMetrics {
 	/** The exposition text of every metric. */
 	render(): string {
 		return this.registry.render()
+	}
+
+	/** Reads what a scrape shows from the database (the budgets), just before `render`. */
+	async refresh(): Promise<void> {
+		if (!this.sources.budgets) return
+		const statuses = await this.sources.budgets()
+		const labels = ({ budget }: BudgetStatus) => [budget.scope, budget.scopeId, budget.window]
+		this.budgetSamples = {
+			remaining: statuses.map((status) => ({
+				labels: labels(status),
+				value: microsToUsd(status.remainingMicros),
+			})),
+			limit: statuses.map((status) => ({ labels: labels(status), value: microsToUsd(status.limitMicros) })),
+		}
 	}
 
 	/** The catalog model a request named, whether or not it answered; null for `auto` and unknown names. */

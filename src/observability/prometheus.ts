@@ -156,6 +156,35 @@ export class Observed {
 	}
 }
 
+/** One series of an `ObservedSet`: its label values, in the family's label order, and its value. */
+export interface ObservedSample {
+	readonly labels: readonly LabelValue[]
+	readonly value: number
+}
+
+/**
+ * Series kept elsewhere, read at each scrape with their labels: a set that changes as a whole (the
+ * budgets an admin configured), so a series that is gone is gone from the scrape too.
+ */
+export class ObservedSet {
+	constructor(
+		readonly name: string,
+		readonly help: string,
+		readonly labelNames: readonly string[],
+		private readonly read: () => readonly ObservedSample[],
+	) {}
+
+	render(out: string[]) {
+		const samples = this.read()
+		if (samples.length === 0) return
+		out.push(`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} gauge`)
+		for (const { labels, value } of samples) {
+			const pairs = this.labelNames.map((name, i) => `${name}="${escapeLabel(String(labels[i] ?? ''))}"`)
+			out.push(sample(this.name, pairs.join(','), value))
+		}
+	}
+}
+
 export class HistogramNode extends Node<HistogramNode> {
 	/** Observations per bucket, not cumulative (the last one is +Inf); summed up when rendered. */
 	readonly counts: Float64Array
@@ -219,7 +248,7 @@ export class Histogram extends Family<HistogramNode> {
 	}
 }
 
-type AnyFamily = Counter | Gauge | Histogram | Observed
+type AnyFamily = Counter | Gauge | Histogram | Observed | ObservedSet
 
 /** The metrics of one process, rendered in registration order. */
 export class Registry {
@@ -241,6 +270,16 @@ export class Registry {
 	/** A value kept elsewhere, read when scraped: a count (`counter`, name ending in `_total`) or a gauge. */
 	observed(name: string, help: string, type: 'counter' | 'gauge', read: () => number | null): Observed {
 		return this.add(new Observed(name, help, type, read))
+	}
+
+	/** Gauges kept elsewhere, with labels, read when scraped. */
+	observedSet(
+		name: string,
+		help: string,
+		labelNames: readonly string[],
+		read: () => readonly ObservedSample[],
+	): ObservedSet {
+		return this.add(new ObservedSet(name, help, labelNames, read))
 	}
 
 	/** The exposition text, ending with a line feed. */

@@ -1,12 +1,13 @@
 import { Elysia } from 'elysia'
 import type { Config } from '../config'
+import { loggable } from '../lib/redact'
 import type { GatewayMetrics } from '../observability/gateway-metrics'
 import { metricsGuard } from '../observability/metrics-access'
 import { EXPOSITION_CONTENT_TYPE } from '../observability/prometheus'
 
 export interface MetricsDeps {
 	config: Pick<Config, 'metricsToken'>
-	metrics: Pick<GatewayMetrics, 'render'>
+	metrics: Pick<GatewayMetrics, 'render' | 'refresh'>
 }
 
 interface ServerLike {
@@ -23,7 +24,7 @@ export const metricsPlugin = (deps: MetricsDeps) => {
 	const access = metricsGuard(deps.config.metricsToken)
 	return new Elysia({ name: 'metrics' }).get(
 		'/metrics',
-		function metrics({ request, server }: { request: Request; server: ServerLike | null }) {
+		async function metrics({ request, server }: { request: Request; server: ServerLike | null }) {
 			const verdict = access(request, server?.requestIP(request)?.address)
 			if (verdict === 'unauthorized') {
 				return new Response(
@@ -40,6 +41,10 @@ export const metricsPlugin = (deps: MetricsDeps) => {
 					{ status: 403, headers: TEXT },
 				)
 			}
+			// A database that does not answer leaves the budgets as last read; the rest of the scrape stands.
+			await deps.metrics
+				.refresh()
+				.catch((error) => console.error(`metrics: could not read the budgets: ${loggable(error)}`))
 			return new Response(deps.metrics.render(), {
 				headers: { 'content-type': EXPOSITION_CONTENT_TYPE, 'cache-control': 'no-store' },
 			})

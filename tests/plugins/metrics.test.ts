@@ -204,6 +204,50 @@ describe('GET /metrics', () => {
 		expect(sampleValue(m, 'switchyard_requests_total', { model: 'unknown', code: '404' })).toBe(2)
 	})
 
+	it('shows each budget’s limit and what is left of it, and drops a deleted budget', async () => {
+		await using g = await startGateway()
+		const [key] = await g.t.deps.gatewayKeys.list(g.userId)
+		if (!key) throw new Error('no key')
+		const budget = await g.t.deps.budgets.create({
+			scope: 'key',
+			scopeId: key.id,
+			window: 'day',
+			limitMicros: 2_000_000,
+			createdBy: g.userId,
+		})
+		await g.t.deps.budgets.create({
+			scope: 'org',
+			window: 'month',
+			limitMicros: 50_000_000,
+			createdBy: g.userId,
+		})
+		const res = await chat(g, { model: 'gpt-4o-mini', messages: hello, max_tokens: 10 })
+		const cost = Number(res.headers.get('x-switchyard-cost-usd'))
+		await res.text()
+		const labels = { scope: 'key', scope_id: String(key.id), window: 'day' }
+		let families = await scrape(g)
+		const until = Date.now() + 3000
+		// The reservation settles just after the answer.
+		while (
+			sampleValue(families, 'switchyard_budget_remaining_usd', labels) !==
+			2 - Math.ceil(cost * 1e6) / 1e6
+		) {
+			if (Date.now() > until) break
+			await Bun.sleep(20)
+			families = await scrape(g)
+		}
+		expect(sampleValue(families, 'switchyard_budget_limit_usd', labels)).toBe(2)
+		expect(sampleValue(families, 'switchyard_budget_remaining_usd', labels)).toBe(
+			2 - Math.ceil(cost * 1e6) / 1e6,
+		)
+		expect(
+			sampleValue(families, 'switchyard_budget_limit_usd', { scope: 'org', scope_id: '0', window: 'month' }),
+		).toBe(50)
+		await g.t.deps.budgets.delete(budget.id)
+		families = await scrape(g)
+		expect(sampleValue(families, 'switchyard_budget_limit_usd', labels)).toBeUndefined()
+	})
+
 	it('answers only this machine when no METRICS_TOKEN is set', async () => {
 		await using g = await startGateway()
 		expect((await fetch(`${originOf(g)}/metrics`)).status).toBe(200)
