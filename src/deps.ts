@@ -11,6 +11,7 @@ import type { Config } from './config'
 import { Deadlines } from './gateway/deadlines'
 import { KeyRateLimiter, type RateLimiter, SharedKeyRateLimiter } from './gateway/rate-limit'
 import { SessionPins } from './gateway/session-pins'
+import { OpeningPins } from './gateway/sessions'
 import { StoredResponses } from './gateway/stored-responses'
 import { GatewayKeyStore } from './keys/gateway-keys'
 import { ProviderKeyVault } from './keys/provider-keys'
@@ -57,6 +58,7 @@ export interface AppDeps {
 	readonly deadlines: Deadlines
 	/** The model each conversation stays on, shared by every instance on the database. */
 	readonly sessionPins: SessionPins
+	readonly openingPins: OpeningPins
 	/** Responses API turns kept for `previous_response_id`. */
 	readonly storedResponses: StoredResponses
 	readonly rules: RulesStore
@@ -147,6 +149,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		rateLimiter: store.postgres ? new SharedKeyRateLimiter(store.postgres) : new KeyRateLimiter(),
 		deadlines: new Deadlines(),
 		sessionPins,
+		openingPins: new OpeningPins(),
 		storedResponses,
 		rules,
 		workbench: new RulesWorkbench({

@@ -42,6 +42,7 @@ export interface GatewayDeps {
 	>
 	budgets: AdmissionDeps['budgets']
 	sessionPins: SessionDeps['sessionPins']
+	openingPins: SessionDeps['openingPins']
 	rateLimiter: RateLimiter
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog

@@ -10,7 +10,7 @@ import type { ChatRequest } from '../providers/types'
 import { listPrice } from '../rules/reference'
 import type { LiveRules } from '../rules/store'
 import type { Exchange, Route } from './exchange'
-import type { SessionPins } from './session-pins'
+import type { PinChoice, SessionPin, SessionPins } from './session-pins'
 
 /** Where a conversation recognised by its opening messages was recognised from. */
 const OPENING = 'conversation opening'
@@ -75,16 +75,48 @@ export function sessionOf(
 	return start === null ? null : found(OPENING, start)
 }
 
+/**
+ * The pins of conversations recognised only by their opening, after their first turn: kept in this
+ * process, not written. Most such "conversations" are single requests, and a database write for each
+ * would cost every `auto` request (docs/performance.md, "Sessions"); a conversation that does continue is
+ * written from its second turn on. Bounded: past `capacity` the oldest is forgotten.
+ */
+export class OpeningPins {
+	private readonly pins = new Map<string, SessionPin>()
+
+	constructor(private readonly capacity = 50_000) {}
+
+	find(userId: number, key: string, now = Date.now()): SessionPin | null {
+		const pin = this.pins.get(`${userId}:${key}`)
+		return pin && pin.expiresAt.getTime() > now ? pin : null
+	}
+
+	remember(userId: number, key: string, choice: PinChoice, idleMs: number, now = Date.now()) {
+		const id = `${userId}:${key}`
+		const earlier = this.pins.get(id)
+		this.pins.delete(id)
+		if (this.pins.size >= this.capacity) {
+			const oldest = this.pins.keys().next()
+			if (!oldest.done) this.pins.delete(oldest.value)
+		}
+		const createdAt = earlier?.model === choice.model ? earlier.createdAt : new Date(now)
+		this.pins.set(id, { ...choice, createdAt, lastSeenAt: new Date(now), expiresAt: new Date(now + idleMs) })
+	}
+}
+
 export interface SessionDeps {
 	config: Pick<Config, 'sessionIdleMs'>
 	catalog: Catalog
 	rules: LiveRules
 	sessionPins: Pick<SessionPins, 'find' | 'pin' | 'touch'>
+	openingPins: OpeningPins
 }
 
 /** The session of a routed request, and the model it was pinned to when it came (null: none yet). */
 export interface SessionState extends Session {
 	pinnedModel: string | null
+	/** The first turn of a conversation known only by its opening: its pin stays in this process. */
+	local: boolean
 }
 
 /** A turn the rules send to a stronger model than its session's leaves the pin: it escalates. */
@@ -105,9 +137,14 @@ export async function routeInSession(
 	session: Session,
 	chat: ChatRequest,
 ): Promise<Route> {
-	exchange.session = { ...session, pinnedModel: null }
-	if (session.source === OPENING && isFirstTurn(chat)) return route
-	const pin = await deps.sessionPins.find(exchange.principal.userId, session.key)
+	const opening = session.source === OPENING
+	const local = opening && isFirstTurn(chat)
+	exchange.session = { ...session, pinnedModel: null, local }
+	if (local) return route
+	const { userId } = exchange.principal
+	const pin =
+		(opening ? deps.openingPins.find(userId, session.key) : null) ??
+		(await deps.sessionPins.find(userId, session.key))
 	const pinned = pin ? deps.catalog.model(pin.model) : undefined
 	if (!pin || !pinned || deps.catalog.retiredOn(pinned)) return route
 	exchange.session.pinnedModel = pin.model
@@ -130,19 +167,17 @@ export function rememberModel(deps: SessionDeps, exchange: Exchange, model: Cata
 	if (!session) return
 	const { userId } = exchange.principal
 	const idleMs = deps.config.sessionIdleMs
+	const choice = {
+		model: model.qualifiedId,
+		tier: exchange.route?.tier ?? null,
+		reason: exchange.pin ?? `${session.source}: first answered by ${model.qualifiedId}`,
+	}
+	if (session.source === OPENING) deps.openingPins.remember(userId, session.key, choice, idleMs)
+	if (session.local) return
 	const saved =
 		session.pinnedModel === model.qualifiedId
 			? deps.sessionPins.touch(userId, session.key, idleMs)
-			: deps.sessionPins.pin(
-					userId,
-					session.key,
-					{
-						model: model.qualifiedId,
-						tier: exchange.route?.tier ?? null,
-						reason: exchange.pin ?? `${session.source}: first answered by ${model.qualifiedId}`,
-					},
-					idleMs,
-				)
+			: deps.sessionPins.pin(userId, session.key, choice, idleMs)
 	saved.catch((error) =>
 		console.error(`[${exchange.requestId}] could not keep the session pin: ${loggable(error)}`),
 	)
