@@ -16,7 +16,16 @@ import {
 	timestamp,
 	uniqueIndex,
 } from 'drizzle-orm/pg-core'
-import type { AttemptRecord, BudgetScope, BudgetWindow, Door, KeyScope, RevisionSource, Role } from './schema'
+import type {
+	AttemptRecord,
+	BudgetAlertThreshold,
+	BudgetScope,
+	BudgetWindow,
+	Door,
+	KeyScope,
+	RevisionSource,
+	Role,
+} from './schema'
 
 /** `bytea`, read and written as a Buffer like SQLite's blob in buffer mode. */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -98,6 +107,9 @@ export const gatewayKeys = pgTable(
 		prefix: text('prefix').notNull(),
 		keyHash: text('key_hash').notNull(),
 		rateLimitPerMinute: integer('rate_limit_per_minute'),
+		tokensPerMinute: integer('tokens_per_minute'),
+		maxConcurrent: integer('max_concurrent'),
+		cacheTtlSeconds: integer('cache_ttl_seconds'),
 		createdAt: createdAt(),
 		lastUsedAt: instant('last_used_at'),
 		revokedAt: instant('revoked_at'),
@@ -319,4 +331,18 @@ export const budgetHolds = pgTable(
 		primaryKey({ columns: [table.requestId, table.budgetId] }),
 		index('budget_holds_expires_at_idx').on(table.expiresAt),
 	],
+)
+
+export const budgetAlerts = pgTable(
+	'budget_alerts',
+	{
+		budgetId: integer('budget_id').notNull(),
+		windowStart: instant('window_start').notNull(),
+		threshold: integer('threshold').$type<BudgetAlertThreshold>().notNull(),
+		createdAt: createdAt(),
+		notifiedAt: instant('notified_at'),
+		attempts: integer('attempts').notNull().default(0),
+		lastError: text('last_error'),
+	},
+	(table) => [primaryKey({ columns: [table.budgetId, table.windowStart, table.threshold] })],
 )

@@ -82,6 +82,12 @@ export const gatewayKeys = sqliteTable(
 		keyHash: text('key_hash').notNull(),
 		/** The key's own limit; null for none. Past it the gateway answers 429 rate_limit_exceeded. */
 		rateLimitPerMinute: integer('rate_limit_per_minute'),
+		/** Input plus output tokens a minute; null for none. Past it: 429 `tokens_exceeded`. */
+		tokensPerMinute: integer('tokens_per_minute'),
+		/** Requests in flight at once; null for none. Past it: 429 `concurrency_exceeded`. */
+		maxConcurrent: integer('max_concurrent'),
+		/** How long the key's exact-match response cache keeps an answer; null: no cache. */
+		cacheTtlSeconds: integer('cache_ttl_seconds'),
 		createdAt: createdAt(),
 		lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
 		revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
@@ -392,4 +398,28 @@ export const budgetHolds = sqliteTable(
 		primaryKey({ columns: [table.requestId, table.budgetId] }),
 		index('budget_holds_expires_at_idx').on(table.expiresAt),
 	],
+)
+
+/** The share of a budget's limit an alert is sent at, in percent. */
+export type BudgetAlertThreshold = 80 | 100
+
+/**
+ * One row per budget, window and threshold crossed: inserted once (the primary key makes a second insert
+ * a no-op, so one alert per crossing however many instances see it), then delivered, retried with
+ * `attempts` and `last_error` until `notified_at` is set. No foreign key, like `budget_usage`.
+ */
+export const budgetAlerts = sqliteTable(
+	'budget_alerts',
+	{
+		budgetId: integer('budget_id').notNull(),
+		/** The window's first instant, as in `budget_usage`. */
+		windowStart: integer('window_start', { mode: 'timestamp_ms' }).notNull(),
+		threshold: integer('threshold').$type<BudgetAlertThreshold>().notNull(),
+		createdAt: createdAt(),
+		/** When delivery succeeded; null while it has not. */
+		notifiedAt: integer('notified_at', { mode: 'timestamp_ms' }),
+		attempts: integer('attempts').notNull().default(0),
+		lastError: text('last_error'),
+	},
+	(table) => [primaryKey({ columns: [table.budgetId, table.windowStart, table.threshold] })],
 )
