@@ -5,6 +5,7 @@ import { analyticsPlugin } from './plugins/analytics'
 import { assetsPlugin } from './plugins/assets'
 import { authPlugin } from './plugins/auth'
 import { bodyLimitsPlugin } from './plugins/body-limits'
+import { budgetsPlugin } from './plugins/budgets'
 import { errorsPlugin } from './plugins/error-responses'
 import { gatewayPlugin } from './plugins/gateway'
 import { healthPlugin } from './plugins/health'
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps) {
 		.use(rulesPlugin(deps))
 		.use(analyticsPlugin(deps))
 		.use(usersPlugin(deps))
+		.use(budgetsPlugin(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm'
+import { and, desc, eq, isNull, sql } from 'drizzle-orm'
 import { type DataStore, RESYNC } from '../../db/client'
 import type { Role } from '../../db/schema'
 import { badRequest, GatewayError, notFound } from '../errors'
@@ -147,6 +147,55 @@ export class GatewayKeyStore {
 		if (!row) throw notFound('No such key')
 		if (!row.revokedAt) {
 			await db.update(gatewayKeys).set({ revokedAt: new Date() }).where(eq(gatewayKeys.id, keyId))
+		}
+		this.cache.delete(row.keyHash)
+		await this.store.publish('keys', row.keyHash)
+		const view = (await this.list(userId)).find((key) => key.id === keyId)
+		if (!view) throw notFound('No such key')
+		return view
+	}
+
+	/**
+	 * Renames one of the user's own keys (any key for `null`, an admin) or changes its requests-per-minute
+	 * limit (`null`: none), in one statement that also refuses a name another live key of its owner has.
+	 * Another user's key is "not found"; every instance drops its cached lookup before this returns.
+	 */
+	async update(
+		userId: number | null,
+		keyId: number,
+		change: { name?: string; rateLimitPerMinute?: number | null },
+	): Promise<GatewayKeyView> {
+		const { db, tables } = this.store
+		const { gatewayKeys } = tables
+		const name = change.name === undefined ? undefined : checkKeyName(change.name)
+		const values = {
+			...(name !== undefined && { name }),
+			...(change.rateLimitPerMinute !== undefined && {
+				rateLimitPerMinute: checkRateLimit(change.rateLimitPerMinute),
+			}),
+		}
+		if (Object.keys(values).length === 0) throw badRequest('Nothing to change', null)
+		const owned = userId === null ? undefined : eq(gatewayKeys.userId, userId)
+		// Parameters only, no correlated column: the subquery reads the same table under another name.
+		const nameFree =
+			name === undefined
+				? undefined
+				: sql`NOT EXISTS (SELECT 1 FROM ${gatewayKeys} other WHERE other.user_id = (SELECT k.user_id FROM ${gatewayKeys} k WHERE k.id = ${keyId}) AND other.name = ${name} AND other.revoked_at IS NULL AND other.id <> ${keyId})`
+		const [row] = await db
+			.update(gatewayKeys)
+			.set(values)
+			.where(and(eq(gatewayKeys.id, keyId), owned, nameFree))
+			.returning({ keyHash: gatewayKeys.keyHash })
+		if (!row) {
+			const [exists] = await db
+				.select({ id: gatewayKeys.id })
+				.from(gatewayKeys)
+				.where(and(eq(gatewayKeys.id, keyId), owned))
+			if (!exists) throw notFound('No such key')
+			throw new GatewayError(409, 'invalid_request_error', `You already have a key named "${name}"`, {
+				param: 'name',
+				code: 'key_name_taken',
+			})
 		}
 		this.cache.delete(row.keyHash)
 		await this.store.publish('keys', row.keyHash)

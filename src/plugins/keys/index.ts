@@ -1,15 +1,25 @@
 import { Elysia } from 'elysia'
 import { scopeFor } from '../../analytics/scope'
 import type { PublicUser } from '../../auth/accounts'
+import type { BudgetLedger } from '../../budgets/ledger'
+import { BUDGET_WINDOWS } from '../../budgets/windows'
 import type { Config } from '../../config'
-import type { GatewayError } from '../../errors'
-import type { GatewayKeyStore } from '../../keys/gateway-keys'
+import { badRequest, type GatewayError, notFound } from '../../errors'
+import type { GatewayKeyStore, GatewayKeyView } from '../../keys/gateway-keys'
 import { KEY_CHECK_CODES, KEY_CHECK_TIMEOUT_MS, ProviderKeyChecker } from '../../keys/key-check'
 import type { ProviderKeyVault } from '../../keys/provider-keys'
 import type { Catalog } from '../../providers/catalog'
 import { type CreatedKey, GatewayKeysSection, KeyRow } from '../../views/fragments/gateway-keys'
 import { type ProviderKeyForm, ProviderKeysSection } from '../../views/fragments/provider-keys'
 import { KeysPage } from '../../views/pages/keys'
+import { BudgetsModel } from '../budgets/model'
+import {
+	type BudgetEntry,
+	budgetsBy,
+	type KeyWithLimits,
+	toLedgerEntries,
+	withLimits,
+} from '../budgets/service'
 import { formSuccess, fragmentOrPage, readForm, submitForm, submittedText } from '../forms'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { KeysModel } from './model'
@@ -19,7 +29,31 @@ export interface KeysDeps extends SessionDeps {
 	providerKeys: ProviderKeyVault
 	catalog: Catalog
 	config: Pick<Config, 'upstreamTimeoutMs'>
+	budgets: BudgetLedger
 }
+
+/** A change to a key's name and limits (`PATCH /api/keys/:id`, the Keys page's limits form). */
+interface KeyChange {
+	name?: string
+	/** Replaces the key's budgets; `null` or `[]` removes them. */
+	budgets?: BudgetEntry[] | null
+	rpm?: number | null
+	tpm?: unknown
+	concurrency?: unknown
+	cacheTtlSeconds?: unknown
+}
+
+/**
+ * `budgets: null` clears a key's budgets, as `[]` does. Made `[]` before validation: as a nullable list,
+ * TypeBox would report a bad entry at `budgets` rather than at `budgets[i].usd`.
+ */
+function nullBudgetsAsNone({ body }: { body: unknown }) {
+	if (body && typeof body === 'object' && 'budgets' in body && body.budgets === null)
+		(body as { budgets: unknown }).budgets = []
+}
+
+/** Limits the SPEC lists that are not built yet: refused by name, never silently dropped. */
+const NOT_YET = ['tpm', 'concurrency', 'cacheTtlSeconds'] as const
 
 /** Whose keys a request is about: the caller's, or with `scope=all` everyone's, which only an admin may ask. */
 function ownerOf(user: PublicUser, scope: 'mine' | 'all' | undefined): number | null {
@@ -28,12 +62,48 @@ function ownerOf(user: PublicUser, scope: 'mine' | 'all' | undefined): number | 
 
 /** Gateway keys and provider keys: the JSON API and the dashboard's Keys page with its forms. */
 export const keysPlugin = (deps: KeysDeps) => {
-	const { gatewayKeys, providerKeys, catalog } = deps
+	const { gatewayKeys, providerKeys, catalog, budgets } = deps
 	const keyedProviders = catalog.providers.filter((provider) => provider.keyEnv)
 	// A check waits for the provider's first byte no longer than the gateway's own calls do.
 	const keyChecker = new ProviderKeyChecker({
 		timeoutMs: Math.min(KEY_CHECK_TIMEOUT_MS, deps.config.upstreamTimeoutMs),
 	})
+
+	async function findKey(owner: number | null, keyId: number): Promise<GatewayKeyView> {
+		const found = (await gatewayKeys.list(owner)).find((key) => key.id === keyId)
+		if (!found) throw notFound('No such key')
+		return found
+	}
+
+	const budgetsOf = (keys: readonly GatewayKeyView[]) =>
+		budgetsBy(
+			budgets,
+			'key',
+			keys.map((key) => key.id),
+		)
+
+	/**
+	 * Sets a key's name and limits. Every value is checked before anything is written, so a 400 changes
+	 * nothing; the name and request limit change in one statement, then the budgets are replaced.
+	 */
+	async function updateKey(
+		owner: number | null,
+		by: number,
+		keyId: number,
+		change: KeyChange,
+	): Promise<{ key: GatewayKeyView; budgets: Awaited<ReturnType<typeof budgetsOf>> }> {
+		for (const field of NOT_YET)
+			if (change[field] !== undefined)
+				throw badRequest(`${field} is not available yet: only rpm and budgets are limits today`, field)
+		const entries =
+			change.budgets === undefined ? undefined : toLedgerEntries(change.budgets ?? [], 'budgets')
+		const key =
+			change.name !== undefined || change.rpm !== undefined
+				? await gatewayKeys.update(owner, keyId, { name: change.name, rateLimitPerMinute: change.rpm })
+				: await findKey(owner, keyId)
+		if (entries) await budgets.replace('key', keyId, entries, by, 'budgets')
+		return { key, budgets: await budgetsOf([key]) }
+	}
 
 	async function page(
 		user: PublicUser,
@@ -44,13 +114,16 @@ export const keysPlugin = (deps: KeysDeps) => {
 			refusedForm?: ProviderKeyForm
 		},
 	) {
+		const own = await gatewayKeys.list(user.id)
+		const everyonesKeys = user.role === 'admin' ? await gatewayKeys.list(null) : undefined
 		return KeysPage({
 			user,
-			gatewayKeys: await gatewayKeys.list(user.id),
+			gatewayKeys: own,
+			keyBudgets: await budgetsOf(everyonesKeys ?? own),
 			providers: keyedProviders,
 			providerKeys: await providerKeys.list(user),
 			keysInUse: await providerKeys.keysInUse(user),
-			everyonesKeys: user.role === 'admin' ? await gatewayKeys.list(null) : undefined,
+			everyonesKeys,
 			...shown,
 		})
 	}
@@ -62,9 +135,10 @@ export const keysPlugin = (deps: KeysDeps) => {
 		shown: { created?: CreatedKey; error?: string },
 	) => {
 		const keys = await gatewayKeys.list(user.id)
+		const keyBudgets = await budgetsOf(keys)
 		return fragmentOrPage(
 			request,
-			() => GatewayKeysSection({ keys, ...shown }),
+			() => GatewayKeysSection({ keys, budgets: keyBudgets, ...shown }),
 			() => page(user, { created: shown.created, gatewayError: shown.error }),
 		)
 	}
@@ -131,6 +205,20 @@ export const keysPlugin = (deps: KeysDeps) => {
 				},
 				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
 			)
+			.patch(
+				'/api/keys/:id',
+				async ({ auth, params, query, body }): Promise<KeyWithLimits> => {
+					const updated = await updateKey(ownerOf(auth.user, query.scope), auth.user.id, params.id, body)
+					return withLimits(updated.key, updated.budgets.get(updated.key.id) ?? [])
+				},
+				{
+					session: 'user',
+					params: KeysModel.idParam,
+					query: KeysModel.listScope,
+					body: KeysModel.update,
+					transform: nullBudgetsAsNone,
+				},
+			)
 			.get(
 				'/api/provider-keys',
 				async ({ auth }) =>
@@ -187,11 +275,61 @@ export const keysPlugin = (deps: KeysDeps) => {
 				async ({ auth, params, query, request, set }) => {
 					const revoked = await gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
 					const keys = query.scope === 'all' ? [] : await gatewayKeys.list(auth.user.id)
+					const keyBudgets = await budgetsOf(query.scope === 'all' ? [revoked] : keys)
 					const fragment = () =>
 						query.scope === 'all'
-							? KeyRow({ gatewayKey: revoked, everyone: true })
-							: GatewayKeysSection({ keys })
+							? KeyRow({ gatewayKey: revoked, everyone: true, budgets: keyBudgets.get(revoked.id) })
+							: GatewayKeysSection({ keys, budgets: keyBudgets })
 					return formSuccess(request, set, fragment, '/keys')
+				},
+				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
+			)
+			.post(
+				'/keys/:id/limits',
+				async ({ auth, params, query, body, request, set }) => {
+					const owner = ownerOf(auth.user, query.scope)
+					const everyone = query.scope === 'all'
+					return submitForm(
+						set,
+						async () => {
+							const form = readForm(BudgetsModel.keyLimitsForm, body)
+							const entries: BudgetEntry[] = []
+							for (const window of BUDGET_WINDOWS) {
+								const usd = form[window]
+								if (usd !== undefined) entries.push({ window, usd })
+							}
+							const updated = await updateKey(owner, auth.user.id, params.id, {
+								rpm: form.rpm ?? null,
+								budgets: entries,
+							})
+							return formSuccess(
+								request,
+								set,
+								() =>
+									KeyRow({
+										gatewayKey: updated.key,
+										everyone,
+										budgets: updated.budgets.get(updated.key.id),
+									}),
+								'/keys',
+							)
+						},
+						async (error) => {
+							const key = await findKey(owner, params.id)
+							const keyBudgets = await budgetsOf([key])
+							return fragmentOrPage(
+								request,
+								() =>
+									KeyRow({
+										gatewayKey: key,
+										everyone,
+										budgets: keyBudgets.get(key.id),
+										limitsError: error.message,
+									}),
+								() => page(auth.user, { gatewayError: error.message }),
+							)
+						},
+					)
 				},
 				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
 			)

@@ -4,6 +4,7 @@ import type { BreakdownRow, Integrity, Overview } from '../../analytics/usage-re
 import type { UncleanStop } from '../../runtime/run-marker'
 import { QuickStart } from '../components/quick-start'
 import { breakdownLabel, formatDateTime, formatInteger, formatMs, formatPercent, formatUsd } from '../format'
+import { BudgetStatusPlaceholder } from './budgets'
 
 /** The region the period switch re-renders. */
 const OVERVIEW_ID = 'overview'
@@ -321,6 +322,7 @@ export function OverviewPanel(props: OverviewProps) {
 		<div id={OVERVIEW_ID} class="overview">
 			<PeriodSwitch days={props.days} everyone={props.everyone} isAdmin={props.isAdmin} />
 			<Cards overview={props.overview} reference={props.reference} />
+			<BudgetStatusPlaceholder />
 			{props.overview.requests === 0 ? (
 				<QuickStart baseUrl={props.baseUrl} hasKeys={props.hasKeys} readyProviders={props.readyProviders} />
 			) : (

@@ -1,4 +1,6 @@
 import type { UserView } from '../../auth/accounts'
+import type { BudgetView } from '../../plugins/budgets/service'
+import { BudgetBar, BudgetFields } from '../components/budget-bar'
 import { ErrorBanner } from '../components/error-banner'
 import { ShowOnce } from '../components/show-once'
 import { formatDateTime, formatUsd } from '../format'
@@ -61,15 +63,50 @@ function NewInvitePanel({ invite }: { invite: CreatedInvite }) {
 	)
 }
 
+/** A user's budgets with their bars, and the admin's form to set them (open when the last try was refused). */
+function UserBudgets({
+	user,
+	budgets,
+	error,
+}: {
+	user: UserRowView
+	budgets: readonly BudgetView[]
+	error?: string
+}) {
+	const url = `/users/${user.id}/budgets`
+	return (
+		<div class="limits">
+			{budgets.length === 0 ? <div class="hint">No budget</div> : ''}
+			{budgets.map((budget) => (
+				<BudgetBar budget={budget} />
+			))}
+			{error ? <ErrorBanner message={error} /> : ''}
+			<details class="limits-edit" open={error !== undefined}>
+				<summary>Set budgets</summary>
+				<form class="limits-form" method="post" action={url} hx-post={url} {...SECTION_TARGET}>
+					<BudgetFields budgets={budgets} />
+					<button type="submit" class="primary small">
+						Save budgets
+					</button>
+				</form>
+			</details>
+		</div>
+	)
+}
+
 interface UsersSectionProps {
 	users: UserRowView[]
+	/** Each user's budgets, by user id. */
+	budgets?: ReadonlyMap<number, readonly BudgetView[]>
+	/** The budget form the last try refused, and why. */
+	budgetsError?: { userId: number; message: string }
 	/** The admin looking at the page, who cannot demote or deactivate themselves. */
 	selfId: number
 	invite?: CreatedInvite
 	error?: string
 }
 
-export function UsersSection({ users, selfId, invite, error }: UsersSectionProps) {
+export function UsersSection({ users, budgets, budgetsError, selfId, invite, error }: UsersSectionProps) {
 	return (
 		<section id={SECTION_ID} class="card">
 			<h2>Users</h2>
@@ -100,6 +137,7 @@ export function UsersSection({ users, selfId, invite, error }: UsersSectionProps
 						<th>Role</th>
 						<th>Status</th>
 						<th>Spend, 30 days</th>
+						<th>Budgets</th>
 						<th>Since</th>
 						<th />
 					</tr>
@@ -114,6 +152,13 @@ export function UsersSection({ users, selfId, invite, error }: UsersSectionProps
 							<td data-label="Status">{user.active ? 'active' : 'deactivated'}</td>
 							<td data-label="Spend, 30 days" safe>
 								{formatUsd(user.spentUsd30d)}
+							</td>
+							<td data-label="Budgets">
+								<UserBudgets
+									user={user}
+									budgets={budgets?.get(user.id) ?? []}
+									error={budgetsError?.userId === user.id ? budgetsError.message : undefined}
+								/>
 							</td>
 							<td data-label="Since" safe>
 								{formatDateTime(user.createdAt)}

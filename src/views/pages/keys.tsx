@@ -1,13 +1,20 @@
 import type { GatewayKeyView } from '../../keys/gateway-keys'
 import type { KeyInUse, ProviderKeyView } from '../../keys/provider-keys'
 import type { CatalogProvider } from '../../providers/catalog'
-import { type CreatedKey, EveryonesKeysSection, GatewayKeysSection } from '../fragments/gateway-keys'
+import {
+	type CreatedKey,
+	EveryonesKeysSection,
+	GatewayKeysSection,
+	type KeyBudgets,
+} from '../fragments/gateway-keys'
 import { type ProviderKeyForm, ProviderKeysSection } from '../fragments/provider-keys'
 import { Layout, type ViewUser } from '../layout'
 
 interface KeysPageProps {
 	user: ViewUser
 	gatewayKeys: GatewayKeyView[]
+	/** Every listed key's budgets, by key id. */
+	keyBudgets?: KeyBudgets
 	created?: CreatedKey
 	gatewayError?: string
 	providers: readonly CatalogProvider[]
@@ -23,7 +30,12 @@ interface KeysPageProps {
 export function KeysPage(props: KeysPageProps) {
 	return (
 		<Layout title="Keys" user={props.user} active="keys">
-			<GatewayKeysSection keys={props.gatewayKeys} created={props.created} error={props.gatewayError} />
+			<GatewayKeysSection
+				keys={props.gatewayKeys}
+				budgets={props.keyBudgets}
+				created={props.created}
+				error={props.gatewayError}
+			/>
 			<ProviderKeysSection
 				providers={props.providers}
 				keys={props.providerKeys}
@@ -32,7 +44,11 @@ export function KeysPage(props: KeysPageProps) {
 				error={props.providerError}
 				refusedForm={props.refusedForm}
 			/>
-			{props.everyonesKeys ? <EveryonesKeysSection keys={props.everyonesKeys} /> : ''}
+			{props.everyonesKeys ? (
+				<EveryonesKeysSection keys={props.everyonesKeys} budgets={props.keyBudgets} />
+			) : (
+				''
+			)}
 		</Layout>
 	)
 }

@@ -1,10 +1,18 @@
+import type { BudgetView } from '../../plugins/budgets/service'
+import { OrgBudgetsSection } from '../fragments/budgets'
 import { UsersSection } from '../fragments/users'
 import { Layout, type ViewUser } from '../layout'
 
-export function UsersPage(props: { user: ViewUser } & Omit<Parameters<typeof UsersSection>[0], 'selfId'>) {
-	const { user, ...section } = props
+export function UsersPage(
+	props: { user: ViewUser; orgBudgets: BudgetView[]; orgError?: string } & Omit<
+		Parameters<typeof UsersSection>[0],
+		'selfId'
+	>,
+) {
+	const { user, orgBudgets, orgError, ...section } = props
 	return (
 		<Layout title="Users" user={user} active="users">
+			<OrgBudgetsSection budgets={orgBudgets} error={orgError} />
 			<UsersSection {...section} selfId={user.id} />
 		</Layout>
 	)
