@@ -14,9 +14,9 @@ export const WINDOW_ADJECTIVES: Record<BudgetWindow, string> = {
 	total: 'total',
 }
 
-/** A part of the limit as a bar width in percent, within 0–100; a limit of 0 is full from the start. */
+/** A part of the limit as a bar width in percent, within 0–100; a limit of 0 is full (spent) from the start. */
 function share(part: number, whole: number): number {
-	if (whole <= 0) return part > 0 ? 100 : 0
+	if (whole <= 0) return 100
 	return Math.round(Math.min(100, Math.max(0, (part / whole) * 100)) * 100) / 100
 }
 
@@ -34,10 +34,11 @@ function level(budget: BudgetView): 'ok' | 'near' | 'over' {
 export function BudgetBar({ budget, label }: { budget: BudgetView; label?: string }) {
 	const name = label ?? WINDOW_LABELS[budget.window]
 	const spent = share(budget.spentUsd, budget.usd)
-	const reserved = Math.min(100 - spent, share(budget.reservedUsd, budget.usd))
+	const reserved = budget.usd > 0 ? Math.min(100 - spent, share(budget.reservedUsd, budget.usd)) : 0
 	const figures = `${formatUsd(budget.spentUsd)} of ${formatUsd(budget.usd)}`
 	const held = budget.reservedUsd > 0 ? `${formatUsd(budget.reservedUsd)} reserved in flight · ` : ''
 	const resets = budget.resetsAt ? `resets ${formatDateTime(budget.resetsAt)}` : 'never resets'
+	const refuses = budget.usd > 0 ? '' : 'refuses every request · '
 	return (
 		<div class={`budget budget-${level(budget)}`} data-window={budget.window}>
 			<div class="budget-head">
@@ -54,7 +55,7 @@ export function BudgetBar({ budget, label }: { budget: BudgetView; label?: strin
 				<span class="budget-reserved" style={`width: ${reserved}%`} />
 			</div>
 			<div class="budget-detail" safe>
-				{`${held}${resets}`}
+				{`${refuses}${held}${resets}`}
 			</div>
 		</div>
 	)
