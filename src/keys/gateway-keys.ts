@@ -31,9 +31,36 @@ export interface Principal {
 	userId: number
 	role: Role
 	rateLimitPerMinute: number | null
+	/** Input plus output tokens a minute (`gateway/key-limits.ts`); null for none. */
+	tokensPerMinute: number | null
+	/** Requests in flight at once; null for none. */
+	maxConcurrent: number | null
+	/** The response cache's time to live for this key's answers; null: the cache is off. */
+	cacheTtlSeconds: number | null
+}
+
+/** A key's limits, as `update` changes them; `null` is "none" (for the cache, "off"). */
+export interface KeyLimitSettings {
+	rateLimitPerMinute: number | null
+	tokensPerMinute: number | null
+	maxConcurrent: number | null
+	cacheTtlSeconds: number | null
 }
 
 export const MAX_RATE_LIMIT = 1_000_000
+/** Within a 32-bit column, and beyond any provider's per-key limit. */
+export const MAX_TOKENS_PER_MINUTE = 1_000_000_000
+export const MAX_CONCURRENT = 10_000
+/** 30 days: an answer older than that is not worth serving as "the same request". */
+export const MAX_CACHE_TTL_SECONDS = 30 * 24 * 3600
+
+/** A whole number from 1 to `max`, or null (none); 400 with `param` otherwise. */
+function checkLimit(value: number | null, max: number, param: string, what: string): number | null {
+	if (value === null) return null
+	if (!Number.isInteger(value) || value < 1 || value > max)
+		throw badRequest(`${what} must be a whole number from 1 to ${max}, or null for none`, param)
+	return value
+}
 
 function checkRateLimit(limit: number | null | undefined): number | null {
 	if (limit === null || limit === undefined) return null
@@ -156,22 +183,44 @@ export class GatewayKeyStore {
 	}
 
 	/**
-	 * Renames one of the user's own keys (any key for `null`, an admin) or changes its requests-per-minute
-	 * limit (`null`: none), in one statement that also refuses a name another live key of its owner has.
-	 * Another user's key is "not found"; every instance drops its cached lookup before this returns.
+	 * Renames one of the user's own keys (any key for `null`, an admin) or changes its limits (`null`: none;
+	 * absent: unchanged), in one statement that also refuses a name another live key of its owner has. Every
+	 * value is checked before anything is written (400 with the field as `param`). Another user's key is
+	 * "not found"; every instance drops its cached lookup before this returns, so the next request of the
+	 * key runs under the new limits.
 	 */
 	async update(
 		userId: number | null,
 		keyId: number,
-		change: { name?: string; rateLimitPerMinute?: number | null },
+		change: { name?: string } & Partial<KeyLimitSettings>,
 	): Promise<GatewayKeyView> {
 		const { db, tables } = this.store
 		const { gatewayKeys } = tables
 		const name = change.name === undefined ? undefined : checkKeyName(change.name)
+		const { tokensPerMinute, maxConcurrent, cacheTtlSeconds } = change
 		const values = {
 			...(name !== undefined && { name }),
 			...(change.rateLimitPerMinute !== undefined && {
 				rateLimitPerMinute: checkRateLimit(change.rateLimitPerMinute),
+			}),
+			...(tokensPerMinute !== undefined && {
+				tokensPerMinute: checkLimit(
+					tokensPerMinute,
+					MAX_TOKENS_PER_MINUTE,
+					'tokensPerMinute',
+					'tokensPerMinute',
+				),
+			}),
+			...(maxConcurrent !== undefined && {
+				maxConcurrent: checkLimit(maxConcurrent, MAX_CONCURRENT, 'maxConcurrent', 'maxConcurrent'),
+			}),
+			...(cacheTtlSeconds !== undefined && {
+				cacheTtlSeconds: checkLimit(
+					cacheTtlSeconds,
+					MAX_CACHE_TTL_SECONDS,
+					'cacheTtlSeconds',
+					'cacheTtlSeconds',
+				),
 			}),
 		}
 		if (Object.keys(values).length === 0) throw badRequest('Nothing to change', null)
@@ -204,6 +253,23 @@ export class GatewayKeyStore {
 		return view
 	}
 
+	/** A key's limits, for an answer that shows them; another user's key is "not found" (`null`: an admin). */
+	async limits(userId: number | null, keyId: number): Promise<KeyLimitSettings> {
+		const { db, tables } = this.store
+		const { gatewayKeys } = tables
+		const [row] = await db
+			.select({
+				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
+				tokensPerMinute: gatewayKeys.tokensPerMinute,
+				maxConcurrent: gatewayKeys.maxConcurrent,
+				cacheTtlSeconds: gatewayKeys.cacheTtlSeconds,
+			})
+			.from(gatewayKeys)
+			.where(and(eq(gatewayKeys.id, keyId), userId === null ? undefined : eq(gatewayKeys.userId, userId)))
+		if (!row) throw notFound('No such key')
+		return row
+	}
+
 	/** The hot path of every gateway request: a map hit, or one indexed query the first time. */
 	async authenticate(key: string, now = Date.now()): Promise<Principal | null> {
 		if (!key.startsWith(KEY_PREFIX)) return null
@@ -228,6 +294,9 @@ export class GatewayKeyStore {
 				userId: users.id,
 				role: users.role,
 				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
+				tokensPerMinute: gatewayKeys.tokensPerMinute,
+				maxConcurrent: gatewayKeys.maxConcurrent,
+				cacheTtlSeconds: gatewayKeys.cacheTtlSeconds,
 			})
 			.from(gatewayKeys)
 			.innerJoin(users, eq(users.id, gatewayKeys.userId))
