@@ -8,6 +8,13 @@ FormatRegistry.Set('base64-32', (value) => {
 	if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false
 	return Buffer.from(value, 'base64').length === 32
 })
+FormatRegistry.Set('webhook-secret', (value) => {
+	// Standard Webhooks' secret: whsec_ and the base64 of 24 to 64 random bytes.
+	const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value)
+	if (!match?.[1]) return false
+	const bytes = Buffer.from(match[1], 'base64').length
+	return bytes >= 24 && bytes <= 64
+})
 
 const integer = (description: string, minimum: number, maximum: number) =>
 	Type.String({ pattern: '^[0-9]+$', description, minimum, maximum })
@@ -55,6 +62,16 @@ const EnvSchema = Type.Object({
 	BUDGET_RESERVE_MAX_OUTPUT_TOKENS: Type.Optional(
 		integer('must be a number of tokens (1 to 10000000)', 1, 10_000_000),
 	),
+	BUDGET_WEBHOOK_URL: Type.Optional(
+		Type.String({ format: 'http-url', description: 'must be an http(s) URL' }),
+	),
+	BUDGET_WEBHOOK_SECRET: Type.Optional(
+		Type.String({
+			format: 'webhook-secret',
+			description:
+				'must be whsec_ and the base64 of 24 to 64 random bytes (echo whsec_$(openssl rand -base64 32))',
+		}),
+	),
 	LOG_PROMPT_TEXT: Type.Optional(
 		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
 	),
@@ -101,6 +118,9 @@ const EnvSchema = Type.Object({
 /** Variables whose value is never repeated in an error message: they hold secrets. */
 const SECRET_VARIABLES = new Set([
 	'METRICS_TOKEN',
+	// A webhook URL often carries its token (user info, query string, or a path like Slack's).
+	'BUDGET_WEBHOOK_URL',
+	'BUDGET_WEBHOOK_SECRET',
 	'OTEL_EXPORTER_OTLP_HEADERS',
 	'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
 ])
@@ -181,6 +201,12 @@ export interface Config {
 	 * together exceed a budget.
 	 */
 	readonly budgetReserveMaxOutputTokens: number | null
+	/**
+	 * BUDGET_WEBHOOK_URL and BUDGET_WEBHOOK_SECRET: where each budget alert (80 % and 100 % of a limit) is
+	 * POSTed as JSON, and the key its `webhook-signature` is made with (none: unsigned). Undefined: alerts
+	 * are only shown in the dashboard.
+	 */
+	readonly budgetWebhook: { readonly url: string; readonly secret: string | undefined } | undefined
 	readonly logPromptText: boolean
 	/**
 	 * LOG_TEXT_DIGEST: keep a keyed digest of each `auto` request's words and of its live patterns'
@@ -318,6 +344,8 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 				: 'ADMIN_EMAIL must be set together with ADMIN_PASSWORD',
 		)
 	}
+	if (valid.BUDGET_WEBHOOK_SECRET && !valid.BUDGET_WEBHOOK_URL)
+		problems.push('BUDGET_WEBHOOK_SECRET is set but BUDGET_WEBHOOK_URL is not')
 	const tracing = tracingConfig(valid, problems)
 	if (problems.length > 0) throw new ConfigError(problems)
 
@@ -353,6 +381,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 			valid.BUDGET_RESERVE_MAX_OUTPUT_TOKENS === undefined
 				? null
 				: Number(valid.BUDGET_RESERVE_MAX_OUTPUT_TOKENS),
+		budgetWebhook: valid.BUDGET_WEBHOOK_URL
+			? Object.freeze({ url: valid.BUDGET_WEBHOOK_URL, secret: valid.BUDGET_WEBHOOK_SECRET })
+			: undefined,
 		logPromptText: valid.LOG_PROMPT_TEXT === 'true' || valid.LOG_PROMPT_TEXT === '1',
 		logTextDigest: valid.LOG_TEXT_DIGEST !== 'false' && valid.LOG_TEXT_DIGEST !== '0',
 		runtimeTuning: valid.RUNTIME_TUNING !== 'off',
