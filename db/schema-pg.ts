@@ -10,6 +10,7 @@ import {
 	doublePrecision,
 	index,
 	integer,
+	jsonb,
 	pgTable,
 	primaryKey,
 	text,
@@ -234,6 +235,24 @@ export const rateLimitBuckets = pgTable('rate_limit_buckets', {
 	tokens: doublePrecision('tokens').notNull(),
 	/** Milliseconds since the epoch, by the clock of the instance that took the last token. */
 	updatedAt: big('updated_at').notNull(),
+})
+
+/**
+ * Each limited gateway key's per-minute buckets and requests in flight, shared by every instance
+ * (PostgreSQL only: one SQLite process keeps them in memory, `gateway/key-limits.ts`). One row per key, so
+ * a request's admission is one conditional upsert and its completion one update; docs/architecture.md,
+ * "Key limits", has the argument.
+ */
+export const keyLimitState = pgTable('key_limit_state', {
+	keyId: integer('key_id').primaryKey(),
+	/** Requests left in the bucket at `updated_at`; null when the key had no such limit (a full bucket). */
+	requests: doublePrecision('requests'),
+	/** Tokens left at `updated_at`, below zero when answers used more than they reserved; null as above. */
+	tokens: doublePrecision('tokens'),
+	/** Milliseconds since the epoch, by the clock of the instance that last admitted a request. */
+	updatedAt: big('updated_at').notNull(),
+	/** The requests in flight: `{"<lease id>": <expiry in epoch ms>}`; expired leases count for nothing. */
+	leases: jsonb('leases').$type<Record<string, number>>().notNull().default({}),
 })
 
 export const instances = pgTable('instances', {

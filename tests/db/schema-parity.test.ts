@@ -11,8 +11,8 @@ import * as pg from '../../db/schema-pg'
 import type { Door } from '../../src/observability/gateway-metrics'
 
 /** Tables only PostgreSQL has, for what one SQLite process keeps in memory, with the reason in schema-pg.ts. */
-type PostgresOnly = 'rateLimitBuckets'
-const POSTGRES_ONLY = ['rate_limit_buckets']
+type PostgresOnly = 'rateLimitBuckets' | 'keyLimitState'
+const POSTGRES_ONLY = ['rate_limit_buckets', 'key_limit_state']
 
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 type Twins = {
