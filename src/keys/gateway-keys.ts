@@ -50,7 +50,8 @@ export interface KeyLimitSettings {
 export const MAX_RATE_LIMIT = 1_000_000
 /** Within a 32-bit column, and beyond any provider's per-key limit. */
 export const MAX_TOKENS_PER_MINUTE = 1_000_000_000
-export const MAX_CONCURRENT = 10_000
+/** Each admission on PostgreSQL rewrites the key's set of leases: kept small (docs/architecture.md, "Key limits"). */
+export const MAX_CONCURRENT = 1000
 /** 30 days: an answer older than that is not worth serving as "the same request". */
 export const MAX_CACHE_TTL_SECONDS = 30 * 24 * 3600
 
