@@ -59,6 +59,9 @@ const EnvSchema = Type.Object({
 	CATALOG_PATH: Type.Optional(Type.String({ minLength: 1, description: 'must be a file path' })),
 	LOG_RETENTION_DAYS: Type.Optional(integer('must be a number of days (1 to 3650)', 1, 3650)),
 	SESSION_IDLE_MINUTES: Type.Optional(integer('must be a number of minutes (0 to 10080)', 0, 10_080)),
+	RESPONSE_CACHE_SHARED: Type.Optional(
+		Type.String({ pattern: '^(true|false|1|0)$', description: 'must be true or false' }),
+	),
 	BUDGET_RESERVE_MAX_OUTPUT_TOKENS: Type.Optional(
 		integer('must be a number of tokens (1 to 10000000)', 1, 10_000_000),
 	),
@@ -201,6 +204,11 @@ export interface Config {
 	 * together exceed a budget.
 	 */
 	readonly budgetReserveMaxOutputTokens: number | null
+	/**
+	 * RESPONSE_CACHE_SHARED: cached answers serve identical requests of every user (the organisation's
+	 * prompts are not secret from each other); by default each user's answers serve only that user.
+	 */
+	readonly responseCacheShared: boolean
 	/**
 	 * BUDGET_WEBHOOK_URL and BUDGET_WEBHOOK_SECRET: where each budget alert (80 % and 100 % of a limit) is
 	 * POSTed as JSON, and the key its `webhook-signature` is made with (none: unsigned). Undefined: alerts
@@ -377,6 +385,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined>): Config {
 		catalogPath: valid.CATALOG_PATH ? resolve(valid.CATALOG_PATH) : undefined,
 		logRetentionDays: Number(valid.LOG_RETENTION_DAYS ?? 90),
 		sessionIdleMs: Number(valid.SESSION_IDLE_MINUTES ?? 60) * 60_000,
+		responseCacheShared: valid.RESPONSE_CACHE_SHARED === 'true' || valid.RESPONSE_CACHE_SHARED === '1',
 		budgetReserveMaxOutputTokens:
 			valid.BUDGET_RESERVE_MAX_OUTPUT_TOKENS === undefined
 				? null

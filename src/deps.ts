@@ -6,10 +6,12 @@ import { Accounts, argon2idHasher } from './auth/accounts'
 import { Invites } from './auth/invites'
 import { LoginThrottle } from './auth/login-throttle'
 import { SessionStore } from './auth/sessions'
+import { BudgetAlerts } from './budgets/alerts'
 import { BudgetLedger } from './budgets/ledger'
 import type { Config } from './config'
 import { Deadlines } from './gateway/deadlines'
 import { KeyRateLimiter, type RateLimiter, SharedKeyRateLimiter } from './gateway/rate-limit'
+import { ResponseCache } from './gateway/response-cache'
 import { SessionPins } from './gateway/session-pins'
 import { OpeningPins } from './gateway/sessions'
 import { StoredResponses } from './gateway/stored-responses'
@@ -52,6 +54,8 @@ export interface AppDeps {
 	readonly adapters: ProviderAdapters
 	readonly natives: NativeApis
 	readonly budgets: BudgetLedger
+	readonly budgetAlerts: BudgetAlerts
+	readonly responseCache: ResponseCache
 	readonly requestLog: RequestLogWriter
 	/** Per-key request limits: in memory on SQLite (one process), in the database on PostgreSQL. */
 	readonly rateLimiter: RateLimiter
@@ -115,6 +119,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const adapters = createProviderAdapters(answerLimits)
 	const budgets = await BudgetLedger.open(store)
 	budgets.startSweeping()
+	const budgetAlerts = new BudgetAlerts(store, budgets, { webhook: config.budgetWebhook })
+	budgetAlerts.start()
 	const metrics = new GatewayMetrics({
 		catalog,
 		requestLog,
@@ -145,6 +151,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		adapters,
 		natives: createNativeApis(answerLimits),
 		budgets,
+		budgetAlerts,
+		responseCache: new ResponseCache(),
 		requestLog,
 		rateLimiter: store.postgres ? new SharedKeyRateLimiter(store.postgres) : new KeyRateLimiter(),
 		deadlines: new Deadlines(),
@@ -178,6 +186,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 export async function closeDeps(deps: AppDeps) {
 	await deps.rules.close()
 	deps.retention.stop()
+	await deps.budgetAlerts.stop()
 	await deps.budgets.close()
 	// Both bounded: the log's last rows, and the last spans (a collector that is down gets 5 s).
 	await Promise.all([deps.requestLog.close(), deps.tracer?.shutdown()])

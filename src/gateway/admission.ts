@@ -1,6 +1,7 @@
 // Spend admission: before any upstream call, a request reserves its worst-case cost against every budget
 // that applies (its key's, its user's, the organisation's) in the ledger's atomic statements; its one log
 // row settles the reservation with the real cost, whatever the outcome. See README, "Budgets".
+import type { BudgetAlerts } from '../budgets/alerts'
 import type { BudgetLedger } from '../budgets/ledger'
 import { MICROS_PER_USD, microsToUsd } from '../budgets/windows'
 import type { Config } from '../config'
@@ -14,6 +15,7 @@ import type { Exchange } from './exchange'
 export interface AdmissionDeps {
 	config: Pick<Config, 'upstreamTotalTimeoutMs' | 'budgetReserveMaxOutputTokens'>
 	budgets: Pick<BudgetLedger, 'applicable' | 'reserve' | 'settle'>
+	budgetAlerts: Pick<BudgetAlerts, 'check'>
 }
 
 /** A sweeper never releases a reservation whose request may still settle it: a margin past its deadline. */
@@ -74,7 +76,7 @@ export async function admit(
 		now + deps.config.upstreamTotalTimeoutMs * Math.max(1, candidates.length) + SETTLE_MARGIN_MS
 	const result = await deps.budgets.reserve(exchange.requestId, budgets, amount, now, deadline)
 	if (result.ok) {
-		exchange.reserved = true
+		exchange.reserved = budgets
 		return
 	}
 	const { budget, limitMicros, remainingMicros, resetsAt } = result
@@ -95,10 +97,22 @@ export async function admit(
 	)
 }
 
-/** The request's reservation becomes its real cost (0 for a failure that billed nothing). Never awaited. */
-export function settleSpend(deps: Pick<AdmissionDeps, 'budgets'>, exchange: Exchange, cost: number) {
-	if (!exchange.reserved) return
-	deps.budgets.settle(exchange.requestId, microsOf(cost)).catch((error) => {
-		console.error(`[${exchange.requestId}] could not settle the budget reservation: ${loggable(error)}`)
-	})
+/**
+ * The request's reservation becomes its real cost (0 for a failure that billed nothing); a cost then
+ * checks the budgets for their 80 % and 100 % alerts. Never awaited.
+ */
+export function settleSpend(
+	deps: Pick<AdmissionDeps, 'budgets' | 'budgetAlerts'>,
+	exchange: Exchange,
+	cost: number,
+) {
+	const budgets = exchange.reserved
+	if (!budgets) return
+	const micros = microsOf(cost)
+	deps.budgets
+		.settle(exchange.requestId, micros)
+		.then(() => (micros > 0 ? deps.budgetAlerts.check([...budgets]) : undefined))
+		.catch((error) => {
+			console.error(`[${exchange.requestId}] could not settle the budget reservation: ${loggable(error)}`)
+		})
 }

@@ -3,6 +3,7 @@
 import { loggable } from '../lib/redact'
 import type { AttemptSpan } from '../observability/tracing'
 import type { CatalogModel } from '../providers/catalog'
+import { costUsd } from '../providers/pricing'
 import type {
 	ChatResult,
 	NativeResult,
@@ -13,12 +14,15 @@ import type {
 } from '../providers/types'
 import { toUpstreamError, UpstreamError } from '../providers/upstream-error'
 import { toTokenUsage } from '../providers/usage'
+import { keepJson, streamRecorder } from './caching'
 import type { Attempt } from './deadlines'
 import type { AnswerContext, DoorRequest, FrontDoor } from './doors/door'
 import type { StreamEncoder } from './doors/encoder'
 import { type Exchange, elapsedMs, type Route, recordUsage } from './exchange'
 import { CLIENT_CLOSED, clientGone, maskSecrets, midStreamError } from './failures'
 import type { GatewayDeps } from './pipeline'
+import type { CachedAnswer } from './response-cache'
+import { hitResponse } from './response-cache-replay'
 import { relayStream, SSE_HEADERS, type StreamEnd } from './sse'
 
 /**
@@ -100,9 +104,31 @@ export async function jsonResponse(
 	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel, usage: answer.usage })
 	await keep(door, exchange, () => (translated ? JSON.parse(body) : answer.answer), context)
 	const headers = successHeaders(exchange, model, prepared)
+	keepJson(deps, exchange, door, model, answer, body, headers)
 	headers['content-type'] = 'application/json'
 	headers['x-switchyard-cost-usd'] = cost.toFixed(8)
 	return new Response(body, { status: 200, headers })
+}
+
+/**
+ * A request answered from the response cache: logged at $0, with the cost it avoided as its saving, and
+ * answered with the stored bytes under this request's own id and routing headers.
+ */
+export function cachedResponse(
+	deps: GatewayDeps,
+	exchange: Exchange,
+	model: CatalogModel,
+	prepared: PreparedCall,
+	hit: CachedAnswer,
+): Response {
+	exchange.cacheHit = { savedUsd: hit.usage ? costUsd(model, hit.usage) : 0 }
+	recordUsage(deps, exchange, {
+		status: 200,
+		model,
+		upstreamModel: hit.upstreamModel ?? undefined,
+		usage: null,
+	})
+	return hitResponse(hit, successHeaders(exchange, model, prepared))
 }
 
 /** A stream committed to a model: what it relays, and what its failure must not reveal. */
@@ -143,11 +169,15 @@ export function streamResponse(
 	let usage: TokenUsage | null = null
 	let upstreamModel = opening[0]?.chunks[0]?.model
 	let upstreamFailure: UpstreamError | undefined
+	const headers = successHeaders(exchange, model, prepared)
+	const recorder = streamRecorder(deps, exchange, door, model, headers)
 	const relayed = relayStream({
 		opening,
 		rest,
 		encoder: relay.native ? untouched(encoder) : encoder,
+		onWrite: recorder?.write,
 		onChunk(chunk) {
+			recorder?.observe(chunk)
 			if (chunk.usage) usage = toTokenUsage(chunk.usage)
 			if (chunk.model) upstreamModel = chunk.model
 		},
@@ -162,23 +192,23 @@ export function streamResponse(
 			attempt.settle()
 			const outcome = { model, upstreamModel, usage: usage ?? stream.usageSoFar(), ttftMs }
 			if (end.kind === 'completed') {
+				recorder?.complete({ usage: outcome.usage, upstreamModel: upstreamModel ?? null })
 				span?.succeeded(upstreamModel, outcome.usage)
 				recordUsage(deps, exchange, { ...outcome, status: 200 })
 				void keep(door, exchange, () => stream.final() ?? encoder.final?.() ?? null, context)
 			} else if (end.kind === 'cancelled') {
+				recorder?.abandon()
 				span?.failed(new UpstreamError('aborted', 0, 'the client closed the connection'), outcome.usage)
 				recordUsage(deps, exchange, { ...outcome, status: CLIENT_CLOSED, error: clientGone() })
 			} else {
+				recorder?.abandon()
 				span?.failed(upstreamFailure ?? toUpstreamError(end.error), outcome.usage)
 				recordUsage(deps, exchange, { ...outcome, status: 502, error: end.error })
 			}
 		},
 		cancelUpstream: () => attempt.abort(),
 	})
-	return new Response(relayed, {
-		status: 200,
-		headers: Object.assign(successHeaders(exchange, model, prepared), SSE_HEADERS),
-	})
+	return new Response(relayed, { status: 200, headers: Object.assign(headers, SSE_HEADERS) })
 }
 
 /** A relayed stream that broke off, as an upstream failure: the total time limit in its own words. */

@@ -1,6 +1,7 @@
 // What is known about one gateway request as it goes, and the one log row it ends as.
 
 import type { AttemptRecord } from '../../db/schema'
+import type { Budget } from '../budgets/ledger'
 import type { Config } from '../config'
 import type { GatewayError } from '../errors'
 import type { Principal } from '../keys/gateway-keys'
@@ -14,6 +15,7 @@ import type { TokenUsage } from '../providers/types'
 import type { RequestLog } from '../request-log/request-log'
 import type { RequestFeatures, RequestText } from '../rules/features'
 import { type AdmissionDeps, settleSpend } from './admission'
+import type { CacheUse } from './caching'
 import type { SessionState } from './sessions'
 
 const PROMPT_TEXT_LIMIT = 2000
@@ -68,8 +70,12 @@ export interface Exchange {
 	pin?: string
 	/** The conversation a routed request belongs to, when it was recognised. */
 	session?: SessionState
-	/** Its worst case is reserved against its budgets: its log row settles it. */
-	reserved?: boolean
+	/** The budgets its worst case is reserved against: its log row settles it. */
+	reserved?: readonly Budget[]
+	/** It may be answered from, and its answer kept in, the response cache. */
+	cache?: CacheUse
+	/** It was answered from the cache, saving what the stored answer cost. */
+	cacheHit?: { savedUsd: number }
 }
 
 export interface Outcome {
@@ -99,6 +105,7 @@ export function newExchange(principal: Principal, door: Door): Exchange {
 export interface RowDeps {
 	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
 	budgets: AdmissionDeps['budgets']
+	budgetAlerts: AdmissionDeps['budgetAlerts']
 	requestLog: Pick<RequestLog, 'record'>
 	metrics: Pick<GatewayMetrics, 'usage' | 'requestEnded'>
 }

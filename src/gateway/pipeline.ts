@@ -20,7 +20,8 @@ import { checkCapabilities } from '../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../rules/features'
 import type { LiveRules } from '../rules/store'
 import { type AdmissionDeps, admit } from './admission'
-import { jsonResponse, streamResponse } from './answers'
+import { cachedResponse, jsonResponse, streamResponse } from './answers'
+import { type CachingDeps, cachedAnswer, cacheUse } from './caching'
 import type { Attempt, Deadlines } from './deadlines'
 import { type DoorRequest, type FrontDoor, wrongKind } from './doors/door'
 import { type Exchange, elapsedMs, newExchange, type Route, recordUsage } from './exchange'
@@ -39,8 +40,11 @@ export interface GatewayDeps {
 		| 'envKeys'
 		| 'sessionIdleMs'
 		| 'budgetReserveMaxOutputTokens'
+		| 'responseCacheShared'
 	>
 	budgets: AdmissionDeps['budgets']
+	budgetAlerts: AdmissionDeps['budgetAlerts']
+	responseCache: CachingDeps['responseCache']
 	sessionPins: SessionDeps['sessionPins']
 	openingPins: SessionDeps['openingPins']
 	rateLimiter: RateLimiter
@@ -79,6 +83,7 @@ export async function runDoor(
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
 		exchange.stream = raw.stream === true
 		const parsed = await door.parse(raw, principal, request.headers)
+		exchange.cache = cacheUse(deps, door, principal, parsed, request.headers)
 		const { features, text } = extractFeatures(parsed.chat)
 		exchange.features = features
 		exchange.text = text
@@ -246,6 +251,11 @@ async function execute(
 			missingKeys.push(model)
 			skipped.push(`${model.qualifiedId}: no ${model.provider} key`)
 			continue
+		}
+		const hit = cachedAnswer(deps, exchange, model)
+		if (hit) {
+			rememberModel(deps, exchange, model)
+			return cachedResponse(deps, exchange, model, prepared, hit)
 		}
 		const target = { provider, model, apiKey: key.apiKey }
 		const attemptStart = performance.now()

@@ -25,6 +25,8 @@ export interface RelayOptions {
 	/** Writes translated chunks in the door's format; an untouched upstream event is relayed as it came. */
 	encoder: StreamEncoder
 	onChunk(chunk: ChatChunk): void
+	/** Each write to the client, just before it is enqueued (the response cache records them). */
+	onWrite?(bytes: Uint8Array): void
 	/** Turns a mid-stream failure into the error the client receives as the last event, and the log keeps. */
 	toFailure(error: unknown): GatewayError
 	onEnd(end: StreamEnd): void
@@ -39,6 +41,11 @@ export interface RelayOptions {
 export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 	const pending = [...options.opening]
 	let ended = false
+	const write = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+		const bytes = encoder.encode(text)
+		options.onWrite?.(bytes)
+		controller.enqueue(bytes)
+	}
 	const end = (how: StreamEnd) => {
 		if (ended) return
 		ended = true
@@ -55,7 +62,7 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 						: await options.rest.next()
 					if (next.done) {
 						const closing = options.encoder.end()
-						if (closing) controller.enqueue(encoder.encode(closing))
+						if (closing) write(controller, closing)
 						controller.close()
 						end({ kind: 'completed' })
 						return
@@ -67,14 +74,14 @@ export function relayStream(options: RelayOptions): ReadableStream<Uint8Array> {
 						if (piece.native === null) text += options.encoder.chunk(chunk)
 					}
 					if (text) {
-						controller.enqueue(encoder.encode(text))
+						write(controller, text)
 						return
 					}
 				}
 			} catch (error) {
 				if (ended) return
 				const failure = options.toFailure(error)
-				controller.enqueue(encoder.encode(options.encoder.fail(failure)))
+				write(controller, options.encoder.fail(failure))
 				controller.close()
 				end({ kind: 'failed', error: failure })
 			}
