@@ -173,6 +173,8 @@ export const requestLog = pgTable(
 		textDigest: bytea('text_digest'),
 		door: text('door').$type<Door>().notNull().default('chat'),
 		pin: text('pin'),
+		cacheHit: boolean('cache_hit').notNull().default(false),
+		cacheSavedUsd: doublePrecision('cache_saved_usd').notNull().default(0),
 	},
 	(table) => [
 		index('request_log_user_id_idx').on(table.userId, table.id),
@@ -210,6 +212,8 @@ export const usageDaily = pgTable(
 		latencyMsSum: big('latency_ms_sum').notNull(),
 		unpriced: big('unpriced').notNull(),
 		missingUsage: big('missing_usage').notNull(),
+		cacheHits: big('cache_hits').notNull().default(0),
+		cacheSavedUsd: doublePrecision('cache_saved_usd').notNull().default(0),
 	},
 	(table) => [primaryKey({ columns: [table.day, table.userId, table.keyId, table.model, table.tier] })],
 )

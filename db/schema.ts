@@ -179,6 +179,10 @@ export const requestLog = sqliteTable(
 		 * session, the pinned model and tier, when, any escalation); null when no pin applied.
 		 */
 		pin: text('pin'),
+		/** Answered from the response cache: no upstream call, no cost. */
+		cacheHit: integer('cache_hit', { mode: 'boolean' }).notNull().default(false),
+		/** What a cache hit avoided: the cached answer's usage at its model's prices; 0 for other rows. */
+		cacheSavedUsd: real('cache_saved_usd').notNull().default(0),
 	},
 	// The requests page walks (user, id), (key, id) or (model, id) newest first. Status and tier filters ride
 	// on those walks, and time windows on the id order (rows are written in time order): every index here
@@ -234,6 +238,10 @@ export const usageDaily = sqliteTable(
 		unpriced: integer('unpriced').notNull(),
 		/** Successful answers whose upstream never reported usage. */
 		missingUsage: integer('missing_usage').notNull(),
+		/** Requests answered from the response cache. */
+		cacheHits: integer('cache_hits').notNull().default(0),
+		/** What those cache hits avoided spending. */
+		cacheSavedUsd: real('cache_saved_usd').notNull().default(0),
 	},
 	(table) => [primaryKey({ columns: [table.day, table.userId, table.keyId, table.model, table.tier] })],
 )

@@ -42,6 +42,8 @@ const COLUMNS = [
 	'text_digest',
 	'door',
 	'pin',
+	'cache_hit',
+	'cache_saved_usd',
 ] as const
 
 const at = (name: (typeof COLUMNS)[number]) => COLUMNS.indexOf(name)
@@ -59,6 +61,8 @@ const USAGE_REPORTED = at('usage_reported')
 const COST_USD = at('cost_usd')
 const BASELINE_COST_USD = at('baseline_cost_usd')
 const LATENCY_MS = at('latency_ms')
+const CACHE_HIT = at('cache_hit')
+const CACHE_SAVED_USD = at('cache_saved_usd')
 
 /**
  * A log row in column order. `attempts` and `features` stay objects until the writer thread turns them
@@ -105,6 +109,8 @@ export function toRow(entry: RequestLogEntry, patternSet: number): LogRow {
 		entry.textDigest ? ({ input: entry.textDigest.input, patternSet } satisfies DigestRequest) : null,
 		entry.door ?? 'chat',
 		entry.pin ?? null,
+		entry.cacheHit ? 1 : 0,
+		entry.cacheSavedUsd ?? 0,
 	]
 }
 
@@ -135,8 +141,8 @@ export class LogStore {
 		this.upsertUsage = sqlite.prepare(
 			`INSERT INTO usage_daily (day, user_id, key_id, model, provider, tier, requests, errors, upstream_errors,
 			   cost_usd, baseline_cost_usd, prompt_tokens, completion_tokens, cached_tokens, latency_ms_sum, unpriced,
-			   missing_usage)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			   missing_usage, cache_hits, cache_saved_usd)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			 ON CONFLICT (day, user_id, key_id, model, tier) DO UPDATE SET
 			   requests = requests + excluded.requests,
 			   errors = errors + excluded.errors,
@@ -148,7 +154,9 @@ export class LogStore {
 			   cached_tokens = cached_tokens + excluded.cached_tokens,
 			   latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum,
 			   unpriced = unpriced + excluded.unpriced,
-			   missing_usage = missing_usage + excluded.missing_usage`,
+			   missing_usage = missing_usage + excluded.missing_usage,
+			   cache_hits = cache_hits + excluded.cache_hits,
+			   cache_saved_usd = cache_saved_usd + excluded.cache_saved_usd`,
 		)
 		this.upsertLatency = sqlite.prepare(
 			`INSERT INTO latency_daily (day, user_id, bucket, count) VALUES (?, ?, ?, ?)
@@ -205,5 +213,7 @@ function rollupInput(row: LogRow): RollupInput {
 		baselineCostUsd: num(row[BASELINE_COST_USD]),
 		latencyMs: num(row[LATENCY_MS]),
 		usageReported: Boolean(row[USAGE_REPORTED]),
+		cacheHit: Boolean(row[CACHE_HIT]),
+		cacheSavedUsd: num(row[CACHE_SAVED_USD]),
 	}
 }

@@ -33,6 +33,8 @@ const USAGE_COUNTERS = [
 	'latency_ms_sum',
 	'unpriced',
 	'missing_usage',
+	'cache_hits',
+	'cache_saved_usd',
 ] as const
 
 /** An upsert adds a batch's counts to the row's (fixed text, so the statement stays the same). */
@@ -225,6 +227,8 @@ export class PostgresRequestLog {
 					: null,
 			door: entry.door ?? 'chat',
 			pin: entry.pin ?? null,
+			cache_hit: entry.cacheHit ?? false,
+			cache_saved_usd: entry.cacheSavedUsd ?? 0,
 		}
 	}
 }
@@ -245,5 +249,7 @@ function rollupInput(entry: RequestLogEntry): RollupInput {
 		baselineCostUsd: entry.baselineCostUsd ?? 0,
 		latencyMs: entry.latencyMs,
 		usageReported: entry.usageReported ?? false,
+		cacheHit: entry.cacheHit ?? false,
+		cacheSavedUsd: entry.cacheSavedUsd ?? 0,
 	}
 }

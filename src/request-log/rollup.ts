@@ -50,6 +50,10 @@ export interface RollupInput {
 	baselineCostUsd: number
 	latencyMs: number
 	usageReported: boolean
+	/** Answered from the response cache (no upstream call, so no usage either). */
+	cacheHit: boolean
+	/** What the cache hit avoided spending; 0 for other rows. */
+	cacheSavedUsd: number
 }
 
 /** One `usage_daily` row's increments, in its columns' order. */
@@ -71,6 +75,8 @@ export type UsageTotals = [
 	latencyMsSum: number,
 	unpriced: number,
 	missingUsage: number,
+	cacheHits: number,
+	cacheSavedUsd: number,
 ]
 
 /** One `latency_daily` row's increment. */
@@ -106,6 +112,8 @@ export function rollupsOf(rows: Iterable<RollupInput>): { usage: UsageTotals[]; 
 				0,
 				0,
 				0,
+				0,
+				0,
 			]
 			usage.set(id, totals)
 		}
@@ -119,7 +127,10 @@ export function rollupsOf(rows: Iterable<RollupInput>): { usage: UsageTotals[]; 
 		totals[13] += row.cachedTokens
 		totals[14] += row.latencyMs
 		if (row.promptTokens + row.completionTokens > 0 && row.costUsd === 0) totals[15]++
-		if (row.status === 200 && !row.usageReported) totals[16]++
+		// A cache hit has no usage because no upstream was asked, not because one failed to report it.
+		if (row.status === 200 && !row.usageReported && !row.cacheHit) totals[16]++
+		if (row.cacheHit) totals[17]++
+		totals[18] += row.cacheSavedUsd
 		const bucket = latencyBucket(row.latencyMs)
 		const latencyId = `${day}\u0000${row.userId}\u0000${bucket}`
 		const counted = latency.get(latencyId)
