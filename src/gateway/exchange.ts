@@ -168,6 +168,8 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		promptText: keepText ? exchange.text?.lastUserMessage.slice(0, PROMPT_TEXT_LIMIT) : null,
 		systemText: keepText ? exchange.text?.system.slice(0, PROMPT_TEXT_LIMIT) : null,
 		textDigest: patterns && exchange.text ? { input: digestInput(exchange.text), patterns } : null,
+		cacheHit: exchange.cacheHit !== undefined,
+		cacheSavedUsd: exchange.cacheHit?.savedUsd ?? 0,
 	})
 	settleSpend(deps, exchange, cost)
 	// After the row: the row is the record of the request, whatever the tracing SDK does.

@@ -50,6 +50,8 @@ describe('the response cache', () => {
 		expect(g.upstream.requests).toHaveLength(1)
 		const rows = await g.rows()
 		expect(rows.map((row) => row.costUsd)).toEqual([Number(cost), 0])
+		expect(rows[1]?.cacheHit).toBe(true)
+		expect(rows[1]?.cacheSavedUsd).toBeCloseTo(Number(cost), 8)
 	})
 
 	it('keeps each user’s answers to that user', async () => {
