@@ -10,7 +10,7 @@ import { BudgetAlerts } from './budgets/alerts'
 import { BudgetLedger } from './budgets/ledger'
 import type { Config } from './config'
 import { Deadlines } from './gateway/deadlines'
-import { KeyRateLimiter, type RateLimiter, SharedKeyRateLimiter } from './gateway/rate-limit'
+import { createKeyLimits, type KeyLimits } from './gateway/key-limits'
 import { ResponseCache } from './gateway/response-cache'
 import { SessionPins } from './gateway/session-pins'
 import { OpeningPins } from './gateway/sessions'
@@ -58,7 +58,7 @@ export interface AppDeps {
 	readonly responseCache: ResponseCache
 	readonly requestLog: RequestLogWriter
 	/** Per-key request limits: in memory on SQLite (one process), in the database on PostgreSQL. */
-	readonly rateLimiter: RateLimiter
+	readonly keyLimits: KeyLimits
 	readonly deadlines: Deadlines
 	/** The model each conversation stays on, shared by every instance on the database. */
 	readonly sessionPins: SessionPins
@@ -154,7 +154,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 		budgetAlerts,
 		responseCache: new ResponseCache(),
 		requestLog,
-		rateLimiter: store.postgres ? new SharedKeyRateLimiter(store.postgres) : new KeyRateLimiter(),
+		// A slot outlives no request: two total deadlines and a margin, then a crashed instance's slot is free.
+		keyLimits: createKeyLimits(store, { leaseMs: 2 * config.upstreamTotalTimeoutMs + 60_000 }),
 		deadlines: new Deadlines(),
 		sessionPins,
 		openingPins: new OpeningPins(),

@@ -53,6 +53,10 @@ export interface RequestListItem {
 	latencyMs: number
 	attempts: AttemptRecord[]
 	error: string | null
+	/** Answered from the response cache: no upstream call, at $0. */
+	cacheHit: boolean
+	/** What the cache hit avoided spending; 0 for other requests. */
+	cacheSavedUsd: number
 }
 
 export interface RequestDetail extends RequestListItem {
@@ -96,6 +100,8 @@ function listColumns({ requestLog: log, gatewayKeys, users }: Tables) {
 		latencyMs: log.latencyMs,
 		attempts: log.attempts,
 		error: log.error,
+		cacheHit: log.cacheHit,
+		cacheSavedUsd: log.cacheSavedUsd,
 	}
 }
 
@@ -210,5 +216,7 @@ function toListItem(row: ListRow): RequestListItem {
 		latencyMs: row.latencyMs,
 		attempts: row.attempts,
 		error: row.error,
+		cacheHit: row.cacheHit,
+		cacheSavedUsd: row.cacheSavedUsd,
 	}
 }

@@ -17,6 +17,12 @@ export interface Overview {
 	completionTokens: number
 	avgLatencyMs: number
 	p95LatencyMs: number
+	/** Requests answered from the response cache, at $0. */
+	cacheHits: number
+	/** Cache hits as a share of all requests (0 to 1); 0 without requests. */
+	cacheHitRate: number
+	/** What the cache hits would have cost at their models' prices: spend the cache avoided. */
+	cacheSavingsUsd: number
 }
 
 export interface BreakdownRow {
@@ -137,6 +143,8 @@ const NO_TOTALS: TotalsRow = {
 	latency: 0,
 }
 
+const NO_CACHE_TOTALS = { ...NO_TOTALS, cacheHits: 0, cacheSaved: 0 }
+
 type Grouped = TotalsRow & { grouping: string | number; answered: number }
 
 /**
@@ -177,9 +185,13 @@ export class UsageReports {
 	async overview(scope: Scope, window: Window): Promise<Overview> {
 		const { db, tables } = this.store
 		const { usageDaily, latencyDaily } = tables
-		const [[totals = NO_TOTALS], histogram] = await Promise.all([
+		const [[totals = NO_CACHE_TOTALS], histogram] = await Promise.all([
 			db
-				.select(rollupTotals(usageDaily))
+				.select({
+					...rollupTotals(usageDaily),
+					cacheHits: total(usageDaily.cacheHits),
+					cacheSaved: total(usageDaily.cacheSavedUsd),
+				})
 				.from(usageDaily)
 				.where(and(inWindow(usageDaily.day, window), inScope(scope, usageDaily.userId))),
 			db
@@ -203,6 +215,9 @@ export class UsageReports {
 				histogram.map((row): [number, number] => [row.bucket, row.count]),
 				0.95,
 			),
+			cacheHits: totals.cacheHits,
+			cacheHitRate: totals.requests > 0 ? round(totals.cacheHits / totals.requests, 6) : 0,
+			cacheSavingsUsd: round(totals.cacheSaved),
 		}
 	}
 

@@ -24,6 +24,13 @@ const SETTLE_MARGIN_MS = 60_000
 /** Money in micro-dollars, rounded up: a budget never counts less than was spent. */
 export const microsOf = (usd: number) => Math.ceil(usd * MICROS_PER_USD - 1e-6)
 
+/** The output a request may produce on a model: its `max_tokens`, or the model's maximum (capped when set). */
+export const worstCaseOutputTokens = (
+	model: CatalogModel,
+	features: Pick<RequestFeatures, 'maxTokens'>,
+	outputCap: number | null,
+) => features.maxTokens ?? Math.min(model.maxOutputTokens, outputCap ?? Number.POSITIVE_INFINITY)
+
 /**
  * The most this request can cost on any of its candidates: its estimated prompt, and its `max_tokens`, or
  * else the model's maximum output (capped by BUDGET_RESERVE_MAX_OUTPUT_TOKENS when set).
@@ -35,11 +42,9 @@ export function worstCaseUsd(
 ): number {
 	let worst = 0
 	for (const model of candidates) {
-		const output =
-			features.maxTokens ?? Math.min(model.maxOutputTokens, outputCap ?? Number.POSITIVE_INFINITY)
 		const usage = {
 			promptTokens: features.promptTokens,
-			completionTokens: output,
+			completionTokens: worstCaseOutputTokens(model, features, outputCap),
 			cachedTokens: 0,
 			cacheWriteTokens: 0,
 			cacheWrite1hTokens: 0,
@@ -47,6 +52,18 @@ export function worstCaseUsd(
 		}
 		worst = Math.max(worst, costUsd(model, usage))
 	}
+	return worst
+}
+
+/** The most tokens (input and output) this request can use on any of its candidates: what a TPM limit reserves. */
+export function worstCaseTokens(
+	candidates: readonly CatalogModel[],
+	features: Pick<RequestFeatures, 'promptTokens' | 'maxTokens'>,
+	outputCap: number | null,
+): number {
+	let worst = 0
+	for (const model of candidates)
+		worst = Math.max(worst, features.promptTokens + worstCaseOutputTokens(model, features, outputCap))
 	return worst
 }
 

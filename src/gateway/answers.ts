@@ -40,14 +40,16 @@ function percentEncoded(char: string): string {
 	}
 }
 
-/** The headers of an answer: where it went, and how the request was shaped for it. */
+/** The headers of an answer: where it went, how the request was shaped for it, and its key's limits. */
 function successHeaders(
+	deps: GatewayDeps,
 	exchange: Exchange,
 	model: CatalogModel,
 	prepared: PreparedCall,
 ): Record<string, string> {
 	const route = exchange.route as Route
 	const headers: Record<string, string> = {
+		...(exchange.limits && deps.keyLimits.headers(exchange.limits)),
 		'x-switchyard-request-id': exchange.requestId,
 		'x-switchyard-provider': headerValue(model.provider),
 		'x-switchyard-model': headerValue(model.qualifiedId),
@@ -103,7 +105,7 @@ export async function jsonResponse(
 	const upstreamModel = translated ? answer.response.model : answer.model
 	const cost = recordUsage(deps, exchange, { status: 200, model, upstreamModel, usage: answer.usage })
 	await keep(door, exchange, () => (translated ? JSON.parse(body) : answer.answer), context)
-	const headers = successHeaders(exchange, model, prepared)
+	const headers = successHeaders(deps, exchange, model, prepared)
 	keepJson(deps, exchange, door, model, answer, body, headers)
 	headers['content-type'] = 'application/json'
 	headers['x-switchyard-cost-usd'] = cost.toFixed(8)
@@ -128,7 +130,7 @@ export function cachedResponse(
 		upstreamModel: hit.upstreamModel ?? undefined,
 		usage: null,
 	})
-	return hitResponse(hit, successHeaders(exchange, model, prepared))
+	return hitResponse(hit, successHeaders(deps, exchange, model, prepared))
 }
 
 /** A stream committed to a model: what it relays, and what its failure must not reveal. */
@@ -169,7 +171,7 @@ export function streamResponse(
 	let usage: TokenUsage | null = null
 	let upstreamModel = opening[0]?.chunks[0]?.model
 	let upstreamFailure: UpstreamError | undefined
-	const headers = successHeaders(exchange, model, prepared)
+	const headers = successHeaders(deps, exchange, model, prepared)
 	const recorder = streamRecorder(deps, exchange, door, model, headers)
 	const relayed = relayStream({
 		opening,

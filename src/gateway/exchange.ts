@@ -16,6 +16,7 @@ import type { RequestLog } from '../request-log/request-log'
 import type { RequestFeatures, RequestText } from '../rules/features'
 import { type AdmissionDeps, settleSpend } from './admission'
 import type { CacheUse } from './caching'
+import type { Grant, KeyLimits } from './key-limits'
 import type { SessionState } from './sessions'
 
 const PROMPT_TEXT_LIMIT = 2000
@@ -74,6 +75,8 @@ export interface Exchange {
 	reserved?: readonly Budget[]
 	/** It may be answered from, and its answer kept in, the response cache. */
 	cache?: CacheUse
+	/** What it took from its key's limits: its log row gives back what it did not use, and its slot. */
+	limits?: Grant
 	/** It was answered from the cache, saving what the stored answer cost. */
 	cacheHit?: { savedUsd: number }
 }
@@ -106,6 +109,7 @@ export interface RowDeps {
 	config: Pick<Config, 'logPromptText' | 'logTextDigest'>
 	budgets: AdmissionDeps['budgets']
 	budgetAlerts: AdmissionDeps['budgetAlerts']
+	keyLimits: Pick<KeyLimits, 'settle'>
 	requestLog: Pick<RequestLog, 'record'>
 	metrics: Pick<GatewayMetrics, 'usage' | 'requestEnded'>
 }
@@ -172,6 +176,8 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		cacheSavedUsd: exchange.cacheHit?.savedUsd ?? 0,
 	})
 	settleSpend(deps, exchange, cost)
+	if (exchange.limits)
+		void deps.keyLimits.settle(exchange.limits, usage ? usage.promptTokens + usage.completionTokens : 0)
 	// After the row: the row is the record of the request, whatever the tracing SDK does.
 	exchange.trace?.end(exchange, outcome, usage, cost)
 	return cost

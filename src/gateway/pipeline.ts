@@ -19,14 +19,14 @@ import { aliasOf } from '../rules/aliases'
 import { checkCapabilities } from '../rules/capabilities'
 import { extractFeatures, type RequestFeatures, type RequestText } from '../rules/features'
 import type { LiveRules } from '../rules/store'
-import { type AdmissionDeps, admit } from './admission'
+import { type AdmissionDeps, admit, worstCaseTokens } from './admission'
 import { cachedResponse, jsonResponse, streamResponse } from './answers'
 import { type CachingDeps, cachedAnswer, cacheUse } from './caching'
 import type { Attempt, Deadlines } from './deadlines'
 import { type DoorRequest, type FrontDoor, wrongKind } from './doors/door'
 import { type Exchange, elapsedMs, newExchange, type Route, recordUsage } from './exchange'
 import { clientGone, maskSecrets, noAnswer } from './failures'
-import type { RateLimiter } from './rate-limit'
+import type { KeyLimits } from './key-limits'
 import { rememberModel, routeInSession, type SessionDeps, sessionOf } from './sessions'
 import { piecesOf, untilContent } from './stream-pieces'
 
@@ -47,7 +47,7 @@ export interface GatewayDeps {
 	responseCache: CachingDeps['responseCache']
 	sessionPins: SessionDeps['sessionPins']
 	openingPins: SessionDeps['openingPins']
-	rateLimiter: RateLimiter
+	keyLimits: Pick<KeyLimits, 'take' | 'settle' | 'headers'>
 	deadlines: Pick<Deadlines, 'watch'>
 	catalog: Catalog
 	providerKeys: Pick<ProviderKeyVault, 'cached' | 'resolve'>
@@ -76,9 +76,6 @@ export async function runDoor(
 	deps.metrics.requestStarted(exchange.door)
 	try {
 		if (deps.tracer) exchange.trace = deps.tracer.startRequest(exchange.door, request, exchange.startedAt)
-		// Most keys have no limit: they skip the limiter, and its await, altogether.
-		if (principal.rateLimitPerMinute)
-			await enforceKeyLimit(deps, principal.keyId, principal.rateLimitPerMinute)
 		const raw = parseJsonObject(await readGatewayBody(request))
 		exchange.requestedModel = typeof raw.model === 'string' ? raw.model : null
 		exchange.stream = raw.stream === true
@@ -94,13 +91,15 @@ export async function runDoor(
 		if (recognised) {
 			exchange.route = await routeInSession(deps, exchange, exchange.route, recognised, parsed.chat)
 		}
+		await enforceKeyLimits(deps, exchange, features)
 		await admit(deps, exchange, exchange.route.candidates, features)
 		return await execute(deps, door, exchange, parsed, request.signal)
 	} catch (error) {
 		const failure = asGatewayError(error, exchange, request.signal)
 		// A failure after the row was written (the answer could not be built) must not log the request twice.
 		if (!exchange.logged) recordUsage(deps, exchange, { status: failure.status, error: failure })
-		throw withHeaders(failure, { 'x-switchyard-request-id': exchange.requestId })
+		const limits = exchange.limits ? deps.keyLimits.headers(exchange.limits) : undefined
+		throw withHeaders(failure, { ...limits, 'x-switchyard-request-id': exchange.requestId })
 	}
 }
 
@@ -112,16 +111,25 @@ function asGatewayError(error: unknown, exchange: Exchange, clientSignal: AbortS
 	return new GatewayError(500, 'api_error', 'Internal error')
 }
 
-/** A key's own limit (requests per minute): past it, 429 `rate_limit_exceeded` with `Retry-After`. */
-async function enforceKeyLimit(deps: GatewayDeps, keyId: number, perMinute: number) {
-	const retryAfter = await deps.rateLimiter.take(keyId, perMinute)
-	if (retryAfter === 0) return
-	throw new GatewayError(
-		429,
-		'rate_limit_error',
-		`Rate limit reached for this key: ${perMinute} requests per minute`,
-		{ code: 'rate_limit_exceeded', headers: { 'retry-after': String(retryAfter) } },
-	)
+/**
+ * The key's own limits (requests and tokens per minute, requests in flight): past one, 429 with OpenAI's
+ * message, `Retry-After` and `x-ratelimit-*`. Most keys have none: they skip the limiter and its await.
+ */
+async function enforceKeyLimits(deps: GatewayDeps, exchange: Exchange, features: RequestFeatures) {
+	const { principal } = exchange
+	if (!principal.rateLimitPerMinute && !principal.tokensPerMinute && !principal.maxConcurrent) return
+	const candidates = exchange.route?.candidates ?? []
+	const cap = deps.config.budgetReserveMaxOutputTokens
+	const estimate = principal.tokensPerMinute ? worstCaseTokens(candidates, features, cap) : 0
+	const pending = deps.keyLimits.take(principal, estimate, Date.now())
+	const taken = pending instanceof Promise ? await pending : pending
+	if (!taken.ok) {
+		throw new GatewayError(429, 'rate_limit_error', taken.message, {
+			code: taken.code,
+			headers: taken.headers,
+		})
+	}
+	exchange.limits = taken.grant
 }
 
 /**

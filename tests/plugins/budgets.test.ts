@@ -72,6 +72,9 @@ describe.each(BACKENDS)('budgets JSON API on %s', (backend) => {
 			prefix: expect.any(String),
 			rateLimitPerMinute: 60,
 			rpm: 60,
+			tpm: null,
+			concurrency: null,
+			cacheTtlSeconds: null,
 			createdAt: expect.any(String),
 			lastUsedAt: null,
 			revokedAt: null,
@@ -132,9 +135,9 @@ describe.each(BACKENDS)('budgets JSON API on %s', (backend) => {
 		[{ rpm: 0 }, 'rpm'],
 		[{ rpm: 1.5 }, 'rpm'],
 		[{ name: ' ' }, 'name'],
-		[{ tpm: 1000 }, 'tpm'],
-		[{ concurrency: 2 }, 'concurrency'],
-		[{ cacheTtlSeconds: null }, 'cacheTtlSeconds'],
+		[{ tpm: 0 }, 'tpm'],
+		[{ concurrency: 1001 }, 'concurrency'],
+		[{ cacheTtlSeconds: 'long' }, 'cacheTtlSeconds'],
 	])('refuses %j with 400 and param %s, changing nothing', async (body, param) => {
 		const { t, dev, devKey } = await setup()
 		await using _ = t
@@ -143,8 +146,6 @@ describe.each(BACKENDS)('budgets JSON API on %s', (backend) => {
 		expect(res.status).toBe(400)
 		const { error } = (await res.json()) as ErrorAnswer
 		expect([error.type, error.param]).toEqual(['invalid_request_error', param])
-		if (['tpm', 'concurrency', 'cacheTtlSeconds'].includes(param))
-			expect(error.message).toContain('not available yet')
 		const [key] = (await (await t.call('GET', '/api/keys', { token: dev.token })).json()) as KeyAnswer[]
 		expect([key?.name, key?.rateLimitPerMinute]).toEqual(['dev app', 5])
 		const budgets = await t.deps.budgets.list({ scope: 'key' })

@@ -4,7 +4,7 @@ import type { PublicUser } from '../../auth/accounts'
 import type { BudgetLedger } from '../../budgets/ledger'
 import { BUDGET_WINDOWS } from '../../budgets/windows'
 import type { Config } from '../../config'
-import { badRequest, type GatewayError, notFound } from '../../errors'
+import { type GatewayError, notFound } from '../../errors'
 import type { GatewayKeyStore, GatewayKeyView } from '../../keys/gateway-keys'
 import { KEY_CHECK_CODES, KEY_CHECK_TIMEOUT_MS, ProviderKeyChecker } from '../../keys/key-check'
 import type { ProviderKeyVault } from '../../keys/provider-keys'
@@ -16,7 +16,6 @@ import { BudgetsModel } from '../budgets/model'
 import {
 	type BudgetEntry,
 	budgetsBy,
-	type KeyWithLimits,
 	toLedgerEntries,
 	withLimits,
 } from '../budgets/service'
@@ -38,9 +37,9 @@ interface KeyChange {
 	/** Replaces the key's budgets; `null` or `[]` removes them. */
 	budgets?: BudgetEntry[] | null
 	rpm?: number | null
-	tpm?: unknown
-	concurrency?: unknown
-	cacheTtlSeconds?: unknown
+	tpm?: number | null
+	concurrency?: number | null
+	cacheTtlSeconds?: number | null
 }
 
 /**
@@ -51,9 +50,6 @@ function nullBudgetsAsNone({ body }: { body: unknown }) {
 	if (body && typeof body === 'object' && 'budgets' in body && body.budgets === null)
 		(body as { budgets: unknown }).budgets = []
 }
-
-/** Limits the SPEC lists that are not built yet: refused by name, never silently dropped. */
-const NOT_YET = ['tpm', 'concurrency', 'cacheTtlSeconds'] as const
 
 /** Whose keys a request is about: the caller's, or with `scope=all` everyone's, which only an admin may ask. */
 function ownerOf(user: PublicUser, scope: 'mine' | 'all' | undefined): number | null {
@@ -92,14 +88,18 @@ export const keysPlugin = (deps: KeysDeps) => {
 		keyId: number,
 		change: KeyChange,
 	): Promise<{ key: GatewayKeyView; budgets: Awaited<ReturnType<typeof budgetsOf>> }> {
-		for (const field of NOT_YET)
-			if (change[field] !== undefined)
-				throw badRequest(`${field} is not available yet: only rpm and budgets are limits today`, field)
 		const entries =
 			change.budgets === undefined ? undefined : toLedgerEntries(change.budgets ?? [], 'budgets')
+		const { name, rpm, tpm, concurrency, cacheTtlSeconds } = change
+		const limits = {
+			...(rpm !== undefined && { rateLimitPerMinute: rpm }),
+			...(tpm !== undefined && { tokensPerMinute: tpm }),
+			...(concurrency !== undefined && { maxConcurrent: concurrency }),
+			...(cacheTtlSeconds !== undefined && { cacheTtlSeconds }),
+		}
 		const key =
-			change.name !== undefined || change.rpm !== undefined
-				? await gatewayKeys.update(owner, keyId, { name: change.name, rateLimitPerMinute: change.rpm })
+			name !== undefined || Object.keys(limits).length > 0
+				? await gatewayKeys.update(owner, keyId, { name, ...limits })
 				: await findKey(owner, keyId)
 		if (entries) await budgets.replace('key', keyId, entries, by, 'budgets')
 		return { key, budgets: await budgetsOf([key]) }
@@ -207,9 +207,16 @@ export const keysPlugin = (deps: KeysDeps) => {
 			)
 			.patch(
 				'/api/keys/:id',
-				async ({ auth, params, query, body }): Promise<KeyWithLimits> => {
-					const updated = await updateKey(ownerOf(auth.user, query.scope), auth.user.id, params.id, body)
-					return withLimits(updated.key, updated.budgets.get(updated.key.id) ?? [])
+				async ({ auth, params, query, body }) => {
+					const owner = ownerOf(auth.user, query.scope)
+					const updated = await updateKey(owner, auth.user.id, params.id, body)
+					const limits = await gatewayKeys.limits(owner, params.id)
+					return {
+						...withLimits(updated.key, updated.budgets.get(updated.key.id) ?? []),
+						tpm: limits.tokensPerMinute,
+						concurrency: limits.maxConcurrent,
+						cacheTtlSeconds: limits.cacheTtlSeconds,
+					}
 				},
 				{
 					session: 'user',

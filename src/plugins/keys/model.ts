@@ -1,9 +1,23 @@
 import { t } from 'elysia'
-import { MAX_RATE_LIMIT } from '../../keys/gateway-keys'
+import {
+	MAX_CACHE_TTL_SECONDS,
+	MAX_CONCURRENT,
+	MAX_RATE_LIMIT,
+	MAX_TOKENS_PER_MINUTE,
+} from '../../keys/gateway-keys'
 import { BudgetsModel } from '../budgets/model'
 
-/** In the SPEC, not built yet: refused with 400 rather than ignored (README, "Where this differs from the SPEC"). */
-const notYet = t.Optional(t.Unknown())
+/** A key's limit: a whole number from 1 to `maximum`, or `null` for none. */
+const limit = (name: string, unit: string, maximum: number) =>
+	t.Optional(
+		t.Nullable(
+			t.Integer({
+				minimum: 1,
+				maximum,
+				error: `${name} must be a whole number of ${unit} from 1 to ${maximum}`,
+			}),
+		),
+	)
 
 export const KeysModel = {
 	create: t.Object({
@@ -36,9 +50,9 @@ export const KeysModel = {
 				}),
 			),
 		),
-		tpm: notYet,
-		concurrency: notYet,
-		cacheTtlSeconds: notYet,
+		tpm: limit('tpm', 'tokens per minute', MAX_TOKENS_PER_MINUTE),
+		concurrency: limit('concurrency', 'requests in flight', MAX_CONCURRENT),
+		cacheTtlSeconds: limit('cacheTtlSeconds', 'seconds', MAX_CACHE_TTL_SECONDS),
 	}),
 	idParam: t.Object({ id: t.Numeric({ error: 'the key id must be a number' }) }),
 	providerParam: t.Object({ provider: t.String() }),
