@@ -114,6 +114,8 @@ interface Options {
 	json: boolean
 	/** PostgreSQL's URL: also run Switchyard on it (a fresh database per deployment). */
 	postgres: string | undefined
+	/** The benchmark key has a budget and every key limit, far above the load: what spend control costs. */
+	spendControl: boolean
 }
 
 function parseOptions(argv: string[]): Options {
@@ -124,6 +126,7 @@ function parseOptions(argv: string[]): Options {
 		rounds: undefined,
 		json: false,
 		postgres: process.env.BENCH_DATABASE_URL || undefined,
+		spendControl: false,
 	}
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i]
@@ -131,6 +134,7 @@ function parseOptions(argv: string[]): Options {
 		if (arg === '--quick') options.quick = true
 		else if (arg === '--json') options.json = true
 		else if (arg === '--profile') options.profile = true
+		else if (arg === '--spend-control') options.spendControl = true
 		else if (arg === '--soak') {
 			options.soakMinutes = 10
 			if (next !== undefined && /^\d+(\.\d+)?$/.test(next)) {
@@ -147,7 +151,7 @@ function parseOptions(argv: string[]): Options {
 			i++
 		} else {
 			fail(
-				`unknown option ${arg}: use --quick, --soak [minutes], --rounds N, --json, --profile, ` +
+				`unknown option ${arg}: use --quick, --soak [minutes], --rounds N, --json, --profile, --spend-control, ` +
 					'--postgres postgres://user:password@host:5432/database',
 				2,
 			)
@@ -291,7 +295,7 @@ async function main() {
 
 	let outcome: Report & { ok: boolean }
 	try {
-		const servers = await startServers(serverCpu, loadCpu, profileFlags, postgres)
+		const servers = await startServers(serverCpu, loadCpu, profileFlags, postgres, options.spendControl)
 		await Bun.sleep(SETTLE_MS)
 		const idle: Idle = {
 			floor: readMemory(servers.floor.child.pid),
@@ -412,6 +416,7 @@ async function startServers(
 	loadCpu: number,
 	bunFlags: string[],
 	postgres: Servers['postgres'],
+	spendControl: boolean,
 ): Promise<Servers> {
 	const upstream = await startReady(loadCpu, 'upstream.ts', {})
 	const floor = await startReady(serverCpu, 'floor-proxy.ts', { UPSTREAM_URL: upstream.url })
@@ -423,6 +428,7 @@ async function startServers(
 			bunFlags,
 			...(databaseUrl && { databaseUrl }),
 			noKey,
+			spendControl,
 		})
 		children.add(instance.child)
 		running.add(instance)

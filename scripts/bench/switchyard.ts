@@ -56,6 +56,8 @@ export interface StartOptions {
 	databaseUrl?: string
 	/** Skip creating a gateway key (a second instance on the same database uses the first one's). */
 	noKey?: boolean
+	/** Give the key a budget and every key limit, far above the load (`--spend-control`). */
+	spendControl?: boolean
 }
 
 let built: Promise<string> | undefined
@@ -93,7 +95,9 @@ export async function startSwitchyard(options: StartOptions) {
 	try {
 		const match = await waitForLine(child.stdout, /dashboard at (http:\/\/\S+)/, 30_000, log)
 		const origin = match[1] ?? ''
-		const key = options.noKey ? '' : await createGatewayKey(origin, ADMIN, 'benchmark')
+		const key = options.noKey
+			? ''
+			: await createGatewayKey(origin, ADMIN, 'benchmark', options.spendControl ?? false)
 		return {
 			child,
 			origin,
@@ -110,11 +114,26 @@ export async function startSwitchyard(options: StartOptions) {
 	}
 }
 
-/** Logs `admin` in through the JSON API and creates a gateway key (`sy_…`) named `name`. */
+/**
+ * A budget and limits no benchmark reaches: every request then reserves and settles its cost, takes and
+ * gives back its tokens and holds a slot, which is what spend control costs.
+ */
+const SPEND_CONTROL = {
+	budgets: [{ window: 'total', usd: 1_000_000 }],
+	rpm: 1_000_000,
+	tpm: 1_000_000_000,
+	concurrency: 1000,
+}
+
+/**
+ * Logs `admin` in through the JSON API and creates a gateway key (`sy_…`) named `name`, with a budget and
+ * every limit when `spendControl` is set.
+ */
 export async function createGatewayKey(
 	origin: string,
 	admin: { email: string; password: string },
 	name: string,
+	spendControl = false,
 ): Promise<string> {
 	const login = await fetch(`${origin}/api/auth/login`, {
 		method: 'POST',
@@ -130,7 +149,16 @@ export async function createGatewayKey(
 	})
 	if (!created.ok)
 		throw new Error(`creating the gateway key failed: ${created.status} ${await created.text()}`)
-	const { key } = (await created.json()) as { key: string }
+	const { id, key } = (await created.json()) as { id: number; key: string }
+	if (spendControl) {
+		const limited = await fetch(`${origin}/api/keys/${id}`, {
+			method: 'PATCH',
+			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+			body: JSON.stringify(SPEND_CONTROL),
+		})
+		if (!limited.ok)
+			throw new Error(`limiting the gateway key failed: ${limited.status} ${await limited.text()}`)
+	}
 	return key
 }
 
