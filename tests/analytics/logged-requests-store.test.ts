@@ -105,7 +105,17 @@ async function seed(store: DataStore) {
 			pin: PIN,
 		},
 		{ ...row(5, alice.id, aliceApp.id), ...named, model: null, provider: null, status: 502 },
-		row(6, alice.id, aliceCli.id),
+		// Answered from the response cache: no upstream, no usage, $0, and what it saved.
+		{
+			...row(6, alice.id, aliceCli.id),
+			promptTokens: 0,
+			completionTokens: 0,
+			usageReported: false,
+			costUsd: 0,
+			baselineCostUsd: 0,
+			cacheHit: true,
+			cacheSavedUsd: 0.0125,
+		},
 	])
 	return {
 		requests: new LoggedRequests(store),
@@ -139,6 +149,8 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 			latencyMs: 100,
 			attempts: FAILED_THEN_ANSWERED,
 			error: 'the stream broke off',
+			cacheHit: false,
+			cacheSavedUsd: 0,
 		})
 		expect(list[4]).toMatchObject({
 			id: 2,
@@ -214,6 +226,8 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 			latencyMs: 100,
 			attempts: FAILED_THEN_ANSWERED,
 			error: 'the stream broke off',
+			cacheHit: false,
+			cacheSavedUsd: 0,
 			requestId: 'req_4',
 			keyId: keys.bobApp,
 			userId: bob,
@@ -241,6 +255,18 @@ describe.each(BACKENDS)('LoggedRequests on %s', (backend) => {
 			promptText: null,
 			door: 'chat',
 			pin: null,
+		})
+	})
+
+	it('marks a request the cache answered, with what it saved, in the list and in detail', async () => {
+		await using test = await openTestStore(backend)
+		const { requests } = await seed(test.store)
+		const [hit] = await requests.requests(EVERYONE, {}, 1)
+		expect(hit).toMatchObject({ id: 6, costUsd: 0, cacheHit: true, cacheSavedUsd: 0.0125 })
+		expect(await requests.request(EVERYONE, 6)).toMatchObject({
+			cacheHit: true,
+			cacheSavedUsd: 0.0125,
+			usageReported: false,
 		})
 	})
 

@@ -65,6 +65,9 @@ async function seed(store: DataStore) {
 			completionTokens: 30,
 			latencyMsSum: 600,
 			missingUsage: 1,
+			// One of the three was answered from the response cache.
+			cacheHits: 1,
+			cacheSavedUsd: 0.15,
 		},
 		// Refused before routing: no model, no tier.
 		{
@@ -128,6 +131,8 @@ async function seed(store: DataStore) {
 			promptTokens: 1000,
 			completionTokens: 100,
 			latencyMsSum: 10_000,
+			cacheHits: 50,
+			cacheSavedUsd: 5,
 		},
 	])
 	await db.insert(tables.latencyDaily).values([
@@ -183,6 +188,9 @@ describe.each(BACKENDS)('UsageReports on %s', (backend) => {
 			avgLatencyMs: 171,
 			// 16 latencies (50 ms ×12, 80 ms ×3, 90 ms): the 16th is the 95th percentile.
 			p95LatencyMs: 90,
+			cacheHits: 1,
+			cacheHitRate: 0.142857,
+			cacheSavingsUsd: 0.15,
 		})
 		expect(await reports.overview({ userId: alice }, WINDOW)).toEqual({
 			requests: 5,
@@ -196,6 +204,9 @@ describe.each(BACKENDS)('UsageReports on %s', (backend) => {
 			avgLatencyMs: 140,
 			// 13 latencies (50 ms ×10, 80 ms ×3): the 13th.
 			p95LatencyMs: 80,
+			cacheHits: 1,
+			cacheHitRate: 0.2,
+			cacheSavingsUsd: 0.15,
 		})
 	})
 
@@ -214,6 +225,9 @@ describe.each(BACKENDS)('UsageReports on %s', (backend) => {
 			completionTokens: 0,
 			avgLatencyMs: 0,
 			p95LatencyMs: 0,
+			cacheHits: 0,
+			cacheHitRate: 0,
+			cacheSavingsUsd: 0,
 		})
 		expect(await reports.breakdown(EVERYONE, 'model', empty)).toEqual([])
 	})

@@ -169,6 +169,47 @@ describe('GET /api/analytics/overview', () => {
 		await using _ = f.t
 		expect((await f.t.call('GET', '/api/analytics/overview')).status).toBe(401)
 	})
+
+	it('counts the cache’s hits, its hit rate and what it saved, keeping every other figure', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		const d = { userId: f.devId, keyId: f.devKey }
+		// Answered from the cache: no usage, $0, and the cost of the answer it replayed as its saving.
+		const hit = { ...d, usageReported: false, latencyMs: 1, cacheHit: true }
+		f.t.deps.requestLog.record(entry({ ...hit, cacheSavedUsd: 0.02 }))
+		f.t.deps.requestLog.record(entry({ ...hit, createdAt: daysAgo(20), cacheSavedUsd: 3 }))
+		const overview = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=7', f.dev)
+		expect(Object.keys(overview).sort()).toEqual(
+			[
+				'requests',
+				'errors',
+				'upstreamErrors',
+				'costUsd',
+				'baselineCostUsd',
+				'savingsUsd',
+				'promptTokens',
+				'completionTokens',
+				'avgLatencyMs',
+				'p95LatencyMs',
+				'cacheHits',
+				'cacheHitRate',
+				'cacheSavingsUsd',
+			].sort(),
+		)
+		expect(overview).toMatchObject({ requests: 5, cacheHits: 1, cacheHitRate: 0.2, cacheSavingsUsd: 0.02 })
+		// A hit costs nothing and saves nothing by routing: spend and savings are as before.
+		expect(overview.costUsd).toBeCloseTo(0.13, 10)
+		expect(overview.savingsUsd).toBeCloseTo(0.16, 10)
+		const month = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=30', f.dev)
+		expect(month).toMatchObject({ requests: 7, cacheHits: 2, cacheSavingsUsd: 3.02 })
+		expect(month.cacheHitRate).toBeCloseTo(2 / 7, 5)
+		const all = await json<Record<string, number>>(f.t, '/api/analytics/overview?days=7&scope=all', f.admin)
+		expect(all).toMatchObject({ requests: 7, cacheHits: 1 })
+		expect(all.cacheHitRate).toBeCloseTo(1 / 7, 5)
+		const integrity = await json<Record<string, unknown>>(f.t, '/api/analytics/integrity?days=7', f.dev)
+		// The hit has no usage because no upstream was asked: not an answer that lost its usage.
+		expect(integrity.missingUsageRequests).toBe(0)
+	})
 })
 
 describe('GET /api/analytics/breakdown', () => {
@@ -266,7 +307,23 @@ describe('GET /api/requests', () => {
 			latencyMs: 10,
 			attempts: [],
 			error: null,
+			cacheHit: false,
+			cacheSavedUsd: 0,
 		})
+	})
+
+	it('marks a request the cache answered, with what it saved, in the list and in its detail', async () => {
+		const f = await fixture()
+		await using _ = f.t
+		f.t.deps.requestLog.record(
+			entry({ userId: f.devId, keyId: f.devKey, usageReported: false, cacheHit: true, cacheSavedUsd: 0.02 }),
+		)
+		const [hit] = await json<Record<string, unknown>[]>(f.t, '/api/requests?limit=1', f.dev)
+		expect(hit).toMatchObject({ costUsd: 0, cacheHit: true, cacheSavedUsd: 0.02 })
+		const detail = await json<Record<string, unknown>>(f.t, `/api/requests/${hit?.id}`, f.dev)
+		expect(detail).toMatchObject({ cacheHit: true, cacheSavedUsd: 0.02 })
+		const page = await f.t.call('GET', `/requests/${hit?.id}`, { token: f.dev })
+		expect(await page.text()).toContain('<dt>Cache</dt><dd>Answered from the cache, saving $0.02</dd>')
 	})
 
 	it('pages with a cursor', async () => {

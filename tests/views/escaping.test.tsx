@@ -108,6 +108,8 @@ describe('the request detail', () => {
 			{ model: 'openai/gpt-6-luna', provider: 'openai', status: 200, latencyMs: 20 },
 		],
 		error: null,
+		cacheHit: false,
+		cacheSavedUsd: 0,
 		requestId: 'req_1',
 		keyId: 1,
 		userId: 1,
@@ -145,6 +147,9 @@ describe('the cost-integrity panel', () => {
 		completionTokens: 0,
 		avgLatencyMs: 0,
 		p95LatencyMs: 0,
+		cacheHits: 0,
+		cacheHitRate: 0,
+		cacheSavingsUsd: 0,
 	}
 	const panel = (uncleanStop: { startedAt: string | null; pid: number | null; noticedAt: string } | null) =>
 		render(

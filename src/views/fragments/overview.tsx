@@ -135,6 +135,13 @@ function Cards({ overview, reference }: { overview: Overview; reference: string 
 				definition={`Routed (auto) requests only: what their tokens would have cost at ${against} minus what they cost. Requests to a named model never count as savings.`}
 			/>
 			<Card
+				id="cache"
+				label="Cache hit rate"
+				value={formatPercent(overview.cacheHitRate)}
+				detail={`${formatInteger(overview.cacheHits)} ${overview.cacheHits === 1 ? 'hit' : 'hits'} · saved ${formatUsd(overview.cacheSavingsUsd)}`}
+				definition="Requests answered from the response cache (keys or requests with a cache TTL), as a share of all requests, and what their answers would have cost had a provider been asked again. A hit costs $0; its saving is apart from routing's."
+			/>
+			<Card
 				id="tokens"
 				label="Tokens"
 				value={formatInteger(overview.promptTokens + overview.completionTokens)}

@@ -193,6 +193,16 @@ export function RequestRow({ request, everyone }: { request: RequestListItem; ev
 					{modelLabel(request)}
 				</span>
 				{request.requestedModel === 'auto' ? <span class="badge">auto</span> : ''}
+				{request.cacheHit ? (
+					<span
+						class="badge cache-hit"
+						title={`Answered from the cache, saving ${formatUsd(request.cacheSavedUsd)}`}
+					>
+						cache hit
+					</span>
+				) : (
+					''
+				)}
 				{request.model === null && request.requestedModel && request.requestedModel !== 'auto' ? (
 					<span class="hint asked" safe>
 						{`asked for ${request.requestedModel}`}
@@ -325,9 +335,17 @@ export function RequestDetailView({ request }: { request: RequestDetail }) {
 				<Field label="Stream" value={request.stream ? 'yes' : 'no'} />
 				<Field
 					label="Tokens"
-					value={`${formatInteger(request.promptTokens)} in (${formatInteger(request.cachedTokens)} cached, ${formatInteger(request.cacheWriteTokens)} cache writes) · ${formatInteger(request.completionTokens)} out${request.usageReported ? '' : ' · no usage reported'}`}
+					value={`${formatInteger(request.promptTokens)} in (${formatInteger(request.cachedTokens)} cached, ${formatInteger(request.cacheWriteTokens)} cache writes) · ${formatInteger(request.completionTokens)} out${request.usageReported || request.cacheHit ? '' : ' · no usage reported'}`}
 				/>
 				<Field label="Cost" value={`${formatUsd(request.costUsd)}${costNote(request)}`} />
+				{request.cacheHit ? (
+					<Field
+						label="Cache"
+						value={`Answered from the cache, saving ${formatUsd(request.cacheSavedUsd)}`}
+					/>
+				) : (
+					''
+				)}
 				<Field
 					label="Latency"
 					value={`${formatMs(request.latencyMs)} total${request.ttftMs !== null ? ` · first token after ${formatMs(request.ttftMs)}` : ''}`}
@@ -340,7 +358,9 @@ export function RequestDetailView({ request }: { request: RequestDetail }) {
 			</dl>
 			<h3>Attempts</h3>
 			{request.attempts.length === 0 ? (
-				<p class="hint">No upstream was called.</p>
+				<p class="hint">
+					{request.cacheHit ? 'No upstream was called: the cache answered.' : 'No upstream was called.'}
+				</p>
 			) : (
 				<table class="table">
 					<thead>

@@ -21,6 +21,9 @@ const overview: Overview = {
 	completionTokens: 60,
 	avgLatencyMs: 40,
 	p95LatencyMs: 90,
+	cacheHits: 1,
+	cacheHitRate: 1 / 3,
+	cacheSavingsUsd: 0.0015,
 }
 
 /** A breakdown row for `key`, a model, tier or key name that a user or an upstream chose. */
@@ -94,6 +97,26 @@ function chartSeries(html: string): {
 	const [, attribute = ''] = /data-series="([^"]*)"/.exec(html) ?? []
 	return JSON.parse(attribute.replaceAll('&#34;', '"').replaceAll('&quot;', '"'))
 }
+
+describe('OverviewPanel cache card', () => {
+	it('shows the hit rate, the hits and what they saved, next to the savings', () => {
+		const html = panel({})
+		expect(html).toContain(
+			'<div class="metric-label">Cache hit rate</div><div class="metric-value">33.3%</div><div class="metric-detail">1 hit · saved $0.0015</div>',
+		)
+		const order = [...html.matchAll(/id="metric-(\w+)"/g)].map((match) => match[1])
+		expect(order).toEqual(['requests', 'spend', 'savings', 'cache', 'tokens', 'latency', 'errors'])
+	})
+
+	it('counts hits in the plural, and a period without requests at 0 %', () => {
+		const html = panel({
+			overview: { ...overview, requests: 0, cacheHits: 0, cacheHitRate: 0, cacheSavingsUsd: 0 },
+		})
+		expect(html).toContain(
+			'<div class="metric-value">0.0%</div><div class="metric-detail">0 hits · saved $0.00</div>',
+		)
+	})
+})
 
 describe('OverviewPanel labels', () => {
 	it('names a missing tier or model by what it means, never "none"', () => {

@@ -30,6 +30,8 @@ const listItem: RequestListItem = {
 	latencyMs: 40,
 	attempts: [],
 	error: hostile('error'),
+	cacheHit: false,
+	cacheSavedUsd: 0,
 }
 
 /** One that never reached a model: the list shows the model it asked for instead. */
@@ -153,6 +155,37 @@ function cells(html: string, label: string): string[] {
 		(match) => match[1] ?? '',
 	)
 }
+
+/** Answered from the response cache: $0, no usage, no attempt, and what it saved. */
+const cached: RequestListItem = {
+	...routed,
+	id: 14,
+	promptTokens: 0,
+	completionTokens: 0,
+	costUsd: 0,
+	cacheHit: true,
+	cacheSavedUsd: 0.000402,
+}
+
+describe('cache hits', () => {
+	it('marks a cache hit in the list, and only a cache hit', () => {
+		const html = render(
+			<RequestsList requests={[cached, routed]} query={{ everyone: false }} pageSize={50} />,
+		)
+		expect(cells(html, 'Model')).toEqual([
+			'<span>openai/gpt-4o-mini</span><span class="badge">auto</span><span class="badge cache-hit" title="Answered from the cache, saving $0.000402">cache hit</span>',
+			'<span>openai/gpt-4o-mini</span><span class="badge">auto</span>',
+		])
+	})
+
+	it('says in the detail that the cache answered, and what it saved, with no missing usage', () => {
+		const html = render(<RequestDetailView request={{ ...detailOf(cached), usageReported: false }} />)
+		expect(html).toContain('<dt>Cache</dt><dd>Answered from the cache, saving $0.000402</dd>')
+		expect(html).toContain('No upstream was called: the cache answered.')
+		expect(html).not.toContain('no usage reported')
+		expect(render(<RequestDetailView request={detailOf(routed)} />)).not.toContain('<dt>Cache</dt>')
+	})
+})
 
 describe('route labels', () => {
 	it('says in the list whether a request was routed, named its model, or failed before routing', () => {
