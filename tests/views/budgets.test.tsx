@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'bun:test'
-import type { BudgetView } from '../../src/plugins/budgets/service'
+import type { BudgetAlertView, BudgetView } from '../../src/plugins/budgets/service'
 import { BudgetBar } from '../../src/views/components/budget-bar'
-import { BudgetStatusCard, OrgBudgetsSection } from '../../src/views/fragments/budgets'
+import {
+	type BudgetGroup,
+	BudgetStatusCard,
+	type LabelledAlert,
+	OrgBudgetsSection,
+} from '../../src/views/fragments/budgets'
 import { KeyRow } from '../../src/views/fragments/gateway-keys'
 import { UsersSection } from '../../src/views/fragments/users'
 
@@ -121,5 +126,77 @@ describe('budget views', () => {
 		expectEscaped(html)
 		expect(html).toContain('hx-post="/users/2/budgets"')
 		expectEscaped(render(<OrgBudgetsSection budgets={[budget({ scope: 'org', id: 0 })]} error={HOSTILE} />))
+	})
+})
+
+const alert = (change: Partial<BudgetAlertView> = {}): BudgetAlertView => ({
+	budgetId: 7,
+	scope: 'key',
+	scopeId: 1,
+	window: 'day',
+	threshold: 80,
+	limitUsd: 1,
+	spentUsd: 0.85,
+	windowStart: new Date('2026-12-03T00:00:00Z'),
+	resetsAt: new Date('2026-12-04T00:00:00Z'),
+	createdAt: new Date('2026-12-03T10:15:00Z'),
+	notifiedAt: null,
+	attempts: 0,
+	lastError: null,
+	delivery: 'off',
+	...change,
+})
+
+const card = (alerts: LabelledAlert[], groups: BudgetGroup[] = [{ title: 'Yours', budgets: [] }]) =>
+	render(<BudgetStatusCard groups={groups} alerts={alerts} />)
+
+describe('budget alerts on the budget card', () => {
+	it('escapes the budget’s name and the webhook’s last error', () => {
+		const html = card([
+			{
+				owner: HOSTILE,
+				alert: alert({ threshold: 100, delivery: 'failed', attempts: 6, lastError: HOSTILE }),
+			},
+		])
+		expectEscaped(html)
+		expect(html).toContain(
+			'<div class="budget-alert-error">Last error: &lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;</div>',
+		)
+		expect(html).toContain('<li class="budget-alert budget-alert-100" data-threshold="100">')
+	})
+
+	it('says which threshold, which budget and window, when, and how far the webhook got', () => {
+		const html = card([
+			{
+				owner: 'Key app',
+				alert: alert({ threshold: 100, delivery: 'pending', attempts: 1, spentUsd: 1.02 }),
+			},
+			{
+				owner: 'Organisation',
+				alert: alert({
+					window: 'month',
+					windowStart: new Date('2026-12-01T00:00:00Z'),
+					delivery: 'delivered',
+					attempts: 1,
+					notifiedAt: new Date('2026-12-03T10:15:02Z'),
+				}),
+			},
+			{ owner: 'You', alert: alert({ window: 'total', windowStart: new Date(0), resetsAt: null }) },
+		])
+		const items = [...html.matchAll(/<li class="budget-alert[^"]*"[^>]*>(.*?)<\/li>/g)].map((match) =>
+			(match[1] ?? '').replace(/<[^>]+>/g, '|').replace(/\|+/g, '|'),
+		)
+		expect(items).toEqual([
+			'|100 %|Key app · daily budget of 2026-12-03|$1.02 of $1.00 · 2026-12-03 10:15 UTC|webhook pending (1 attempt so far)|',
+			'|80 %|Organisation · monthly budget of 2026-12|$0.85 of $1.00 · 2026-12-03 10:15 UTC|webhook delivered 2026-12-03 10:15 UTC|',
+			'|80 %|You · total budget|$0.85 of $1.00 · 2026-12-03 10:15 UTC|no webhook configured|',
+		])
+	})
+
+	it('says when no budget has passed 80 %, and shows no alerts section without budgets or alerts', () => {
+		const withBudget = card([], [{ title: 'Yours', budgets: [{ label: 'Key app', budget: budget() }] }])
+		expect(withBudget).toContain('No budget has passed 80 % of its limit in the last 30 days.')
+		expect(card([])).not.toContain('Recent alerts')
+		expect(card([])).toContain('No budget applies to your requests.')
 	})
 })

@@ -1,23 +1,35 @@
 import { Elysia } from 'elysia'
+import type { BudgetScope } from '../../../db/schema'
 import { scopeFor } from '../../analytics/scope'
 import type { Accounts, PublicUser } from '../../auth/accounts'
+import type { BudgetAlerts } from '../../budgets/alerts'
 import type { BudgetLedger } from '../../budgets/ledger'
 import { ORG_SCOPE_ID } from '../../budgets/ledger'
+import { badRequest } from '../../errors'
 import type { GatewayKeyStore } from '../../keys/gateway-keys'
 import { WINDOW_LABELS } from '../../views/components/budget-bar'
-import { type BudgetGroup, BudgetStatusCard, type LabelledBudget } from '../../views/fragments/budgets'
+import {
+	type BudgetGroup,
+	BudgetStatusCard,
+	type LabelledAlert,
+	type LabelledBudget,
+} from '../../views/fragments/budgets'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { BudgetsModel } from './model'
-import { type BudgetView, replaceBudgets, visibleBudgets } from './service'
+import { type BudgetOwner, type BudgetView, replaceBudgets, visibleAlerts, visibleBudgets } from './service'
 
 export interface BudgetsDeps extends SessionDeps {
 	budgets: BudgetLedger
+	budgetAlerts: Pick<BudgetAlerts, 'list'>
 	gatewayKeys: Pick<GatewayKeyStore, 'list'>
 	accounts: Pick<Accounts, 'list'>
 }
 
 /** How many of everyone's budgets an admin's overview card lists, closest to their limit first. */
 const MOST_SPENT = 5
+/** How many alerts the overview's card lists, newest first, and how far back it looks. */
+const RECENT_ALERTS = 5
+const RECENT_ALERTS_MS = 30 * 24 * 60 * 60_000
 
 /**
  * Budgets across scopes: `GET /api/budgets` (what the caller may see), the organisation's budgets, and the
@@ -27,36 +39,60 @@ const MOST_SPENT = 5
 export const budgetsPlugin = (deps: BudgetsDeps) => {
 	const { budgets, gatewayKeys } = deps
 
-	/** The caller's own: their keys', theirs and the organisation's; everyone's for `null`. */
-	async function visibleTo(userId: number | null) {
-		if (userId === null) return visibleBudgets(budgets, null)
+	/** Whose budgets `userId` sees: their keys', theirs and the organisation's; everyone's for `null`. */
+	async function ownerOf(userId: number | null): Promise<BudgetOwner> {
+		if (userId === null) return null
 		const keys = await gatewayKeys.list(userId)
-		return visibleBudgets(budgets, { userId, keyIds: keys.map((key) => key.id) })
+		return { userId, keyIds: keys.map((key) => key.id) }
 	}
 
-	/** Each budget named for the card: its key's name (and owner, across users), "You", a user, or "Organisation". */
-	async function labeller(user: PublicUser, everyone: boolean) {
+	async function visibleTo(userId: number | null) {
+		return visibleBudgets(budgets, await ownerOf(userId))
+	}
+
+	/** Names what a budget belongs to: its key's name (and owner, across users), "You", a user, or "Organisation". */
+	async function namer(user: PublicUser, everyone: boolean) {
 		const keys = new Map((await gatewayKeys.list(everyone ? null : user.id)).map((key) => [key.id, key]))
 		const emails = everyone
 			? new Map((await deps.accounts.list()).map((each) => [each.id, each.email]))
 			: null
-		return (budget: BudgetView): LabelledBudget => {
-			const window = WINDOW_LABELS[budget.window]
-			const key = keys.get(budget.id)
-			let owner = 'Organisation'
-			if (budget.scope === 'key')
-				owner = key
+		return (scope: BudgetScope, id: number): string => {
+			const key = keys.get(id)
+			if (scope === 'key')
+				return key
 					? `Key ${key.name}${everyone && key.ownerEmail !== user.email ? ` (${key.ownerEmail})` : ''}`
-					: `Key #${budget.id}`
-			else if (budget.scope === 'user')
-				owner = budget.id === user.id ? 'You' : (emails?.get(budget.id) ?? `User #${budget.id}`)
-			return { label: `${owner} · ${window}`, budget }
+					: `Key #${id}`
+			if (scope === 'user') return id === user.id ? 'You' : (emails?.get(id) ?? `User #${id}`)
+			return 'Organisation'
 		}
 	}
 
-	async function statusGroups(user: PublicUser): Promise<BudgetGroup[]> {
+	/** The card's budgets and its recent alerts: an admin's alerts are everyone's, a developer's their own. */
+	async function statusCard(user: PublicUser) {
+		const everyone = user.role === 'admin'
+		const name = await namer(user, everyone)
+		const [groups, alerts] = await Promise.all([
+			statusGroups(user, (budget) => ({
+				label: `${name(budget.scope, budget.id)} · ${WINDOW_LABELS[budget.window]}`,
+				budget,
+			})),
+			visibleAlerts(budgets, deps.budgetAlerts, await ownerOf(everyone ? null : user.id), {
+				since: new Date(Date.now() - RECENT_ALERTS_MS),
+				limit: RECENT_ALERTS,
+			}),
+		])
+		const labelled: LabelledAlert[] = alerts.map((alert) => ({
+			owner: name(alert.scope, alert.scopeId),
+			alert,
+		}))
+		return BudgetStatusCard({ groups, alerts: labelled })
+	}
+
+	async function statusGroups(
+		user: PublicUser,
+		label: (budget: BudgetView) => LabelledBudget,
+	): Promise<BudgetGroup[]> {
 		const own = await visibleTo(user.id)
-		const label = await labeller(user, user.role === 'admin')
 		const groups: BudgetGroup[] = [{ title: 'Your requests count against', budgets: own.map(label) }]
 		if (user.role !== 'admin') return groups
 		const shown = new Set(own.map((budget) => `${budget.scope}:${budget.id}:${budget.window}`))
@@ -80,7 +116,25 @@ export const budgetsPlugin = (deps: BudgetsDeps) => {
 			({ auth, body }) => replaceBudgets(budgets, 'org', ORG_SCOPE_ID, body, auth.user.id, ''),
 			{ session: 'admin', body: BudgetsModel.entries },
 		)
-		.get('/budgets/status', async ({ auth }) => BudgetStatusCard({ groups: await statusGroups(auth.user) }), {
-			session: 'user',
-		})
+		.get(
+			'/api/budget-alerts',
+			async ({ auth, query }) => {
+				// An admin sees everyone's alerts unless asking for their own (`scope=mine`); `scope=all` is 403
+				// for a developer, as everywhere.
+				const everyone =
+					query.scope === undefined
+						? auth.user.role === 'admin'
+						: scopeFor(auth.user, query.scope).userId === null
+				let since: Date | undefined
+				if (query.since !== undefined) {
+					since = new Date(query.since)
+					if (Number.isNaN(since.getTime()))
+						throw badRequest('since must be an ISO 8601 date or date and time', 'since')
+				}
+				const owner = await ownerOf(everyone ? null : auth.user.id)
+				return visibleAlerts(budgets, deps.budgetAlerts, owner, { since, limit: query.limit })
+			},
+			{ session: 'user', query: BudgetsModel.alerts },
+		)
+		.get('/budgets/status', ({ auth }) => statusCard(auth.user), { session: 'user' })
 }

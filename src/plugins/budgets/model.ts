@@ -11,6 +11,9 @@ const entry = t.Object({
 	usd: t.Number({ minimum: 0, error: 'usd must be a number of dollars, 0 or more' }),
 })
 
+/** The most alerts one `GET /api/budget-alerts` answers (the store's own ceiling). */
+export const MAX_ALERTS_PAGE = 500
+
 const dollars = (what: string) =>
 	t.Optional(t.Number({ minimum: 0, error: `${what} must be a number of dollars, 0 or more` }))
 
@@ -20,6 +23,27 @@ export const BudgetsModel = {
 	entries: t.Array(entry, { maxItems: 3, error: 'budgets are a list of at most 3 {window, usd}' }),
 	/** `all`: every budget, for an admin. */
 	listScope: t.Object({
+		scope: t.Optional(
+			t.Union([t.Literal('mine'), t.Literal('all')], { error: 'scope must be "mine" or "all"' }),
+		),
+	}),
+	/** `GET /api/budget-alerts`: an admin sees everyone's unless `scope=mine`; a developer their own. */
+	alerts: t.Object({
+		since: t.Optional(
+			t.String({
+				pattern: '^\\d{4}-\\d{2}-\\d{2}',
+				error: 'since must be an ISO 8601 date or date and time, such as 2026-12-01T00:00:00Z',
+				param: 'since',
+			}),
+		),
+		limit: t.Optional(
+			t.Integer({
+				minimum: 1,
+				maximum: MAX_ALERTS_PAGE,
+				error: `limit must be a whole number from 1 to ${MAX_ALERTS_PAGE}`,
+				param: 'limit',
+			}),
+		),
 		scope: t.Optional(
 			t.Union([t.Literal('mine'), t.Literal('all')], { error: 'scope must be "mine" or "all"' }),
 		),

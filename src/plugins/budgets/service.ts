@@ -1,7 +1,8 @@
 // Budgets as the dashboard and its JSON API show them: in dollars, with where each stands in its current
 // window. The money itself is the ledger's (src/budgets/ledger.ts), in micro-dollars.
 
-import type { BudgetScope, BudgetWindow } from '../../../db/schema'
+import type { BudgetAlertThreshold, BudgetScope, BudgetWindow } from '../../../db/schema'
+import type { AlertDelivery, BudgetAlertEntry, BudgetAlerts } from '../../budgets/alerts'
 import type { Budget, BudgetLedger, BudgetStatus } from '../../budgets/ledger'
 import { MAX_LIMIT_MICROS, ORG_SCOPE_ID } from '../../budgets/ledger'
 import { microsToUsd, usdToMicros } from '../../budgets/windows'
@@ -103,24 +104,84 @@ export async function budgetViews(ledger: BudgetLedger, budgets: readonly Budget
 	return (await ledger.statuses(budgets, now)).map(toBudgetView)
 }
 
+/** Whose budgets a caller sees: a user's (with their keys' ids), or everyone's for `null`. */
+export type BudgetOwner = { userId: number; keyIds: readonly number[] } | null
+
 /** Everyone's budgets, or those that concern one user: their keys', their own, and the organisation's. */
+export async function visibleLedgerBudgets(ledger: BudgetLedger, owner: BudgetOwner): Promise<Budget[]> {
+	const all = await ledger.list()
+	if (owner === null) return all
+	const keyIds = new Set(owner.keyIds)
+	return all.filter(
+		(budget) =>
+			(budget.scope === 'key' && keyIds.has(budget.scopeId)) ||
+			(budget.scope === 'user' && budget.scopeId === owner.userId) ||
+			(budget.scope === 'org' && budget.scopeId === ORG_SCOPE_ID),
+	)
+}
+
+/** `visibleLedgerBudgets`, with where each stands now (`GET /api/budgets`). */
 export async function visibleBudgets(
 	ledger: BudgetLedger,
-	owner: { userId: number; keyIds: readonly number[] } | null,
+	owner: BudgetOwner,
 	now = Date.now(),
 ): Promise<BudgetView[]> {
-	const all = await ledger.list()
-	const keyIds = new Set(owner?.keyIds)
-	const visible =
-		owner === null
-			? all
-			: all.filter(
-					(budget) =>
-						(budget.scope === 'key' && keyIds.has(budget.scopeId)) ||
-						(budget.scope === 'user' && budget.scopeId === owner.userId) ||
-						(budget.scope === 'org' && budget.scopeId === ORG_SCOPE_ID),
-				)
-	return budgetViews(ledger, visible, now)
+	return budgetViews(ledger, await visibleLedgerBudgets(ledger, owner), now)
+}
+
+/** A budget alert as `GET /api/budget-alerts` answers it: money in dollars, as every budget figure. */
+export interface BudgetAlertView {
+	/** The budget's own id (the webhook's `budget.id`). */
+	budgetId: number
+	scope: BudgetScope
+	/** The gateway key's id, the user's id, or 0 for the organisation. */
+	scopeId: number
+	window: BudgetWindow
+	/** 80 or 100: the share of the limit the window had spent. */
+	threshold: BudgetAlertThreshold
+	/** The budget's limit now. */
+	limitUsd: number
+	/** What the alert's window has spent so far (its final spend once the window is over). */
+	spentUsd: number
+	windowStart: Date
+	resetsAt: Date | null
+	/** When the budget was first seen past the threshold. */
+	createdAt: Date
+	notifiedAt: Date | null
+	attempts: number
+	lastError: string | null
+	/** The webhook's delivery: `off` when no webhook is configured. */
+	delivery: AlertDelivery
+}
+
+export function toAlertView(alert: BudgetAlertEntry): BudgetAlertView {
+	return {
+		budgetId: alert.budgetId,
+		scope: alert.scope,
+		scopeId: alert.scopeId,
+		window: alert.window,
+		threshold: alert.threshold,
+		limitUsd: microsToUsd(alert.limitMicros),
+		spentUsd: microsToUsd(alert.spentMicros),
+		windowStart: alert.windowStart,
+		resetsAt: alert.resetsAt,
+		createdAt: alert.createdAt,
+		notifiedAt: alert.notifiedAt,
+		attempts: alert.attempts,
+		lastError: alert.lastError,
+		delivery: alert.delivery,
+	}
+}
+
+/** Recent alerts, newest first, of the budgets `owner` sees (`visibleLedgerBudgets`): everyone's for `null`. */
+export async function visibleAlerts(
+	ledger: BudgetLedger,
+	alerts: Pick<BudgetAlerts, 'list'>,
+	owner: BudgetOwner,
+	options: { since?: Date; limit?: number } = {},
+): Promise<BudgetAlertView[]> {
+	const budgetIds = owner === null ? undefined : (await visibleLedgerBudgets(ledger, owner)).map((b) => b.id)
+	return (await alerts.list({ ...options, budgetIds })).map(toAlertView)
 }
 
 /** A scope's budgets set to exactly `entries`, answered as views. */
