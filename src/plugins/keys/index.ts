@@ -13,12 +13,7 @@ import { type CreatedKey, GatewayKeysSection, KeyRow } from '../../views/fragmen
 import { type ProviderKeyForm, ProviderKeysSection } from '../../views/fragments/provider-keys'
 import { KeysPage } from '../../views/pages/keys'
 import { BudgetsModel } from '../budgets/model'
-import {
-	type BudgetEntry,
-	budgetsBy,
-	toLedgerEntries,
-	withLimits,
-} from '../budgets/service'
+import { type BudgetEntry, budgetsBy, toLedgerEntries, withLimits } from '../budgets/service'
 import { formSuccess, fragmentOrPage, readForm, submitForm, submittedText } from '../forms'
 import { type SessionDeps, sessionPlugin } from '../session'
 import { KeysModel } from './model'

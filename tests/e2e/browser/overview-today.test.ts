@@ -90,7 +90,10 @@ describe('the overview, Today, in a real browser', () => {
 			await logIn(page, origin)
 			await page.click('a.segment:has-text("Today")')
 			await page.waitForURL(`${origin}/?days=1`)
-			await page.waitForFunction(() => document.querySelector('h2')?.textContent?.includes('by hour'))
+			// The chart's heading, whichever card comes first (the budget card has its own).
+			await page.waitForFunction(() =>
+				[...document.querySelectorAll('h2')].some((heading) => heading.textContent?.includes('by hour')),
+			)
 			await page.waitForFunction(() => document.querySelector('#cost-chart')?.getAttribute('height') !== null)
 			const chart = await page.evaluate(() => {
 				const drawn = (
