@@ -42,7 +42,7 @@ const SERVICES = [
 	'lib',
 ]
 /** The plugin modules every controller may use; a feature plugin never imports another feature plugin. */
-const SHARED_PLUGIN_MODULES = ['forms', 'request-info', 'session', 'client-address']
+const SHARED_PLUGIN_MODULES = ['forms', 'request-info', 'session', 'client-address', 'budget-model']
 
 interface Import {
 	from: string

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'bun:test'
-import type { BudgetAlertView, BudgetView } from '../../src/plugins/budgets/service'
+import type { BudgetAlertView, BudgetView } from '../../src/budgets/budget-views'
 import { BudgetBar } from '../../src/views/components/budget-bar'
 import {
 	type BudgetGroup,

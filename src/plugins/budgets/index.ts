@@ -3,6 +3,13 @@ import type { BudgetScope } from '../../../db/schema'
 import { scopeFor } from '../../analytics/scope'
 import type { Accounts, PublicUser } from '../../auth/accounts'
 import type { BudgetAlerts } from '../../budgets/alerts'
+import {
+	type BudgetOwner,
+	type BudgetView,
+	replaceBudgets,
+	visibleAlerts,
+	visibleBudgets,
+} from '../../budgets/budget-views'
 import type { BudgetLedger } from '../../budgets/ledger'
 import { ORG_SCOPE_ID } from '../../budgets/ledger'
 import { badRequest } from '../../errors'
@@ -14,9 +21,8 @@ import {
 	type LabelledAlert,
 	type LabelledBudget,
 } from '../../views/fragments/budgets'
+import { BudgetsModel } from '../budget-model'
 import { type SessionDeps, sessionPlugin } from '../session'
-import { BudgetsModel } from './model'
-import { type BudgetOwner, type BudgetView, replaceBudgets, visibleAlerts, visibleBudgets } from './service'
 
 export interface BudgetsDeps extends SessionDeps {
 	budgets: BudgetLedger

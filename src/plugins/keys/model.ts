@@ -5,7 +5,7 @@ import {
 	MAX_RATE_LIMIT,
 	MAX_TOKENS_PER_MINUTE,
 } from '../../keys/gateway-keys'
-import { BudgetsModel } from '../budgets/model'
+import { BudgetsModel } from '../budget-model'
 
 /** A key's limit: a whole number from 1 to `maximum`, or `null` for none. */
 const limit = (name: string, unit: string, maximum: number) =>

@@ -1,5 +1,5 @@
 import type { BudgetWindow } from '../../../db/schema'
-import type { BudgetView } from '../../plugins/budgets/service'
+import type { BudgetView } from '../../budgets/budget-views'
 import { formatDateTime, formatUsd } from '../format'
 
 export const WINDOW_LABELS: Record<BudgetWindow, string> = {

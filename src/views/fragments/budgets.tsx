@@ -1,4 +1,4 @@
-import type { BudgetAlertView, BudgetView } from '../../plugins/budgets/service'
+import type { BudgetAlertView, BudgetView } from '../../budgets/budget-views'
 import { BudgetBar, BudgetFields, WINDOW_ADJECTIVES } from '../components/budget-bar'
 import { ErrorBanner } from '../components/error-banner'
 import { formatDateTime, formatInteger, formatUsd } from '../format'

@@ -1,5 +1,5 @@
+import type { BudgetView } from '../../budgets/budget-views'
 import type { GatewayKeyView } from '../../keys/gateway-keys'
-import type { BudgetView } from '../../plugins/budgets/service'
 import { BudgetBar, BudgetFields } from '../components/budget-bar'
 import { ErrorBanner } from '../components/error-banner'
 import { ShowOnce } from '../components/show-once'

@@ -1,5 +1,5 @@
 import type { UserView } from '../../auth/accounts'
-import type { BudgetView } from '../../plugins/budgets/service'
+import type { BudgetView } from '../../budgets/budget-views'
 import { BudgetBar, BudgetFields } from '../components/budget-bar'
 import { ErrorBanner } from '../components/error-banner'
 import { ShowOnce } from '../components/show-once'

@@ -1,4 +1,4 @@
-import type { BudgetView } from '../../plugins/budgets/service'
+import type { BudgetView } from '../../budgets/budget-views'
 import { OrgBudgetsSection } from '../fragments/budgets'
 import { UsersSection } from '../fragments/users'
 import { Layout, type ViewUser } from '../layout'

@@ -1,5 +1,5 @@
 import { t } from 'elysia'
-import { MAX_RATE_LIMIT } from '../../keys/gateway-keys'
+import { MAX_RATE_LIMIT } from '../keys/gateway-keys'
 
 // Not t.UnionEnum: Elysia would fill an absent one with its first value.
 const window = t.Union([t.Literal('day'), t.Literal('month'), t.Literal('total')], {

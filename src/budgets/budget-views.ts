@@ -1,13 +1,13 @@
 // Budgets as the dashboard and its JSON API show them: in dollars, with where each stands in its current
 // window. The money itself is the ledger's (src/budgets/ledger.ts), in micro-dollars.
 
-import type { BudgetAlertThreshold, BudgetScope, BudgetWindow } from '../../../db/schema'
-import type { AlertDelivery, BudgetAlertEntry, BudgetAlerts } from '../../budgets/alerts'
-import type { Budget, BudgetLedger, BudgetStatus } from '../../budgets/ledger'
-import { MAX_LIMIT_MICROS, ORG_SCOPE_ID } from '../../budgets/ledger'
-import { microsToUsd, usdToMicros } from '../../budgets/windows'
-import { badRequest } from '../../errors'
-import type { GatewayKeyView } from '../../keys/gateway-keys'
+import type { BudgetAlertThreshold, BudgetScope, BudgetWindow } from '../../db/schema'
+import { badRequest } from '../errors'
+import type { GatewayKeyView } from '../keys/gateway-keys'
+import type { AlertDelivery, BudgetAlertEntry, BudgetAlerts } from './alerts'
+import type { Budget, BudgetLedger, BudgetStatus } from './ledger'
+import { MAX_LIMIT_MICROS, ORG_SCOPE_ID } from './ledger'
+import { microsToUsd, usdToMicros } from './windows'
 
 /** A budget and where it stands in the window now falls in (`GET /api/budgets`). */
 export interface BudgetView {
