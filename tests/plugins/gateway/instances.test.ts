@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'bun:test'
 import OpenAI from 'openai'
+import { microsOf, worstCaseUsd } from '../../../src/gateway/admission'
+import { extractFeatures } from '../../../src/rules/features'
 import { makeApp, type TestApp } from '../../helpers/app'
 import { type GatewayHarness, startGateway } from '../../helpers/gateway'
 import { SUITE_BACKEND } from '../../helpers/stores'
@@ -99,5 +101,47 @@ describe('two instances on one PostgreSQL database', () => {
 					.catch((error: { status?: number }) => error.status === 401),
 			1000,
 		)
+	})
+
+	it('hold a budget together: 200 requests over two instances never spend past it', async () => {
+		await using g = await startGateway()
+		const second = await secondInstance(g)
+		await using _ = second.t
+		const body = { model: 'gpt-4o-mini', max_tokens: 1000, messages: hello }
+		const model = g.t.deps.catalog.model('gpt-4o-mini')
+		if (!model) throw new Error('gpt-4o-mini is not in the catalog')
+		const perRequest = microsOf(worstCaseUsd([model], extractFeatures(body).features, null))
+		const [key] = await g.t.deps.gatewayKeys.list(g.userId)
+		if (!key) throw new Error('no key')
+		const patched = await g.t.call('PATCH', `/api/keys/${key.id}`, {
+			token: g.token,
+			body: { budgets: [{ window: 'day', usd: (perRequest * 20) / 1_000_000 }] },
+		})
+		expect(patched.status).toBe(200)
+		const origins = [g.baseURL, second.baseURL]
+		const answers = await Promise.all(
+			Array.from({ length: 200 }, (_, i) =>
+				fetch(`${origins[i % 2]}/chat/completions`, {
+					method: 'POST',
+					headers: { authorization: `Bearer ${g.key}`, 'content-type': 'application/json' },
+					body: JSON.stringify(body),
+				}),
+			),
+		)
+		const statuses = answers.map((res) => res.status)
+		expect(statuses.filter((status) => status === 200)).toHaveLength(20)
+		expect(statuses.filter((status) => status === 429)).toHaveLength(180)
+		// Both instances admitted some: the budget is one, not one per instance.
+		const admittedBy = [0, 1].map(
+			(side) => answers.filter((res, i) => i % 2 === side && res.status === 200).length,
+		)
+		expect(admittedBy.every((count) => count > 0)).toBe(true)
+		await Promise.all(answers.map((res) => res.text()))
+		const [budget] = await g.t.deps.budgets.list({ scope: 'key' })
+		if (!budget) throw new Error('no budget')
+		await until(async () => (await g.t.deps.budgets.status(budget)).reservedMicros === 0, 3000)
+		const status = await g.t.deps.budgets.status(budget)
+		expect(status.spentMicros).toBeGreaterThan(0)
+		expect(status.spentMicros).toBeLessThanOrEqual(status.limitMicros)
 	})
 })
