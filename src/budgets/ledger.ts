@@ -1,7 +1,10 @@
-import { and, asc, eq, lte, notInArray, or, sql } from 'drizzle-orm'
+import { and, asc, eq, notInArray, or } from 'drizzle-orm'
 import { type DataStore, isUniqueViolation } from '../../db/client'
 import type { BudgetScope, BudgetWindow } from '../../db/schema'
 import { badRequest, GatewayError, notFound } from '../errors'
+import { LocalSpendBook } from './local-spend-book'
+import { SharedSpendBook } from './shared-spend-book'
+import type { Pending, SpendBook } from './spend-book'
 import { BUDGET_WINDOWS, windowReset, windowStart } from './windows'
 
 export const BUDGET_SCOPES: readonly BudgetScope[] = ['key', 'user', 'org']
@@ -83,11 +86,7 @@ export interface SweepResult {
 	holds: number
 }
 
-interface Hold {
-	budgetId: number
-	windowStart: Date
-	amountMicros: number
-}
+const ADMITTED: ReserveResult = Object.freeze({ ok: true })
 
 const SCOPE_ORDER: Record<BudgetScope, number> = { key: 0, user: 1, org: 2 }
 const WINDOW_ORDER: Record<BudgetWindow, number> = { day: 0, month: 1, total: 2 }
@@ -95,6 +94,10 @@ const byScopeAndWindow = (a: Budget, b: Budget) =>
 	SCOPE_ORDER[a.scope] - SCOPE_ORDER[b.scope] ||
 	a.scopeId - b.scopeId ||
 	WINDOW_ORDER[a.window] - WINDOW_ORDER[b.window]
+
+/** What a new request can reserve in a window: limit − spent − reserved, never below 0. */
+const remaining = (budget: Budget, spentMicros: number, reservedMicros: number) =>
+	Math.max(0, budget.limitMicros - spentMicros - reservedMicros)
 
 function checkAmount(name: string, micros: number, minimum: number) {
 	if (!Number.isSafeInteger(micros) || micros < minimum)
@@ -129,22 +132,18 @@ function checkLimit(limitMicros: unknown, param: string): number {
 
 /**
  * Budgets and what is spent and reserved against them (SPEC "Spend control", issue 22), on either database
- * and across any number of instances, with no transactions: every change that must be atomic is one
- * statement (docs/architecture.md, "Budgets", has the whole argument).
+ * (docs/architecture.md, "Budgets", has the whole argument).
  *
- * - **Admission** (`reserve`) raises each applicable budget's `reserved` by the request's worst-case cost
- *   in one conditional upsert that refuses when spent + reserved + amount would pass the limit, so
- *   concurrent requests, on any instance, can never together reserve more than a limit: at every moment
- *   spent + reserved ≤ limit for each window, as long as each request's cost stays within what it reserved.
+ * - **Admission** (`reserve`) raises each applicable budget's `reserved` by the request's worst-case cost,
+ *   refusing when spent + reserved + amount would pass the limit, so concurrent requests can never together
+ *   reserve more than a limit: at every moment spent + reserved ≤ limit for each window, as long as each
+ *   request's cost stays within what it reserved.
  * - **Completion** (`settle`) turns the reservation into the real cost; **failure** (`release`) gives it
- *   back; a **crash** leaves rows the sweeper (`sweep`, every 30 s) gives back once the request's deadline
- *   has passed.
- * - **Bookkeeping that survives a crash at any point.** The reservation row is written before any counter
- *   moves, and a hold row just after each counter was raised. Whoever undoes a raise (settle, release, the
- *   refusal path, the sweeper) first takes its hold row by deleting it, one statement that exactly one
- *   caller wins, and only then lowers the counter. So a counter is never lowered for a raise that did not
- *   happen, nor twice for one that did: a crash can only leave a raise without its hold row (between the
- *   two statements), which keeps that amount reserved, never less. Budgets fail closed.
+ *   back; a request that outlives its deadline is given back by the sweeper (`sweep`, every 30 s).
+ * - **Where the counters live** is the one thing that differs between the databases, behind `SpendBook`:
+ *   on SQLite one process owns the file, so reservations live in memory and a restart starts from none
+ *   (`LocalSpendBook`); on PostgreSQL any number of instances share them in rows changed by single
+ *   statements, with a sweeper for a crashed instance's (`SharedSpendBook`).
  */
 export class BudgetLedger {
 	private readonly cache = new Map<string, Budget[]>()
@@ -154,11 +153,19 @@ export class BudgetLedger {
 	private timer: ReturnType<typeof setInterval> | undefined
 	private sweeping: Promise<SweepResult> | undefined
 
-	private constructor(private readonly store: DataStore) {}
+	private constructor(
+		private readonly store: DataStore,
+		private readonly book: SpendBook,
+	) {}
 
-	/** A ledger whose cache follows budget changes made on any instance (the `budgets` channel). */
+	/**
+	 * A ledger whose cache follows budget changes made on any instance (the `budgets` channel). On SQLite the
+	 * first ledger opened on a connection gives back everything a previous run had reserved: no request of
+	 * that run can still be in flight.
+	 */
 	static async open(store: DataStore): Promise<BudgetLedger> {
-		const ledger = new BudgetLedger(store)
+		const book = store.sqlite ? LocalSpendBook.of(store.sqlite) : new SharedSpendBook(store)
+		const ledger = new BudgetLedger(store, book)
 		ledger.unsubscribe = await store.subscribe('budgets', () => ledger.forget())
 		return ledger
 	}
@@ -209,39 +216,20 @@ export class BudgetLedger {
 	): Promise<ReserveResult> {
 		checkAmount('A reservation', amountMicros, 1)
 		if (expiresAt <= now) throw new RangeError('A reservation expires after it is made')
-		if (budgets.length === 0) return { ok: true }
-		const { db, tables } = this.store
-		const { budgetReservations: reservations, budgetHolds: holds } = tables
-		// First, so that a crash from here on leaves a row for the sweeper.
-		await db.insert(reservations).values({
-			requestId,
-			amountMicros,
-			createdAt: new Date(now),
-			expiresAt: new Date(expiresAt),
-		})
-		for (const budget of [...budgets].sort(byScopeAndWindow)) {
-			const start = windowStart(budget.window, now)
-			if (!(await this.raise(budget, start, amountMicros))) {
-				await this.release(requestId)
-				const status = await this.status(budget, now)
-				return {
-					ok: false,
-					budget,
-					limitMicros: budget.limitMicros,
-					remainingMicros: status.remainingMicros,
-					resetsAt: status.resetsAt,
-				}
-			}
-			// Just after the raise: a crash between the two keeps the amount reserved (fails closed).
-			await db.insert(holds).values({
-				requestId,
-				budgetId: budget.id,
-				windowStart: start,
-				amountMicros,
-				expiresAt: new Date(expiresAt),
-			})
+		if (budgets.length === 0) return ADMITTED
+		const ordered = [...budgets].sort(byScopeAndWindow)
+		const starts = ordered.map((budget) => windowStart(budget.window, now))
+		const refused = await this.book.reserve(requestId, ordered, starts, amountMicros, now, expiresAt)
+		const budget = ordered[refused]
+		if (!budget) return ADMITTED
+		const [usage] = await this.book.usage([budget], [starts[refused] ?? new Date(0)])
+		return {
+			ok: false,
+			budget,
+			limitMicros: budget.limitMicros,
+			remainingMicros: remaining(budget, usage?.spentMicros ?? 0, usage?.reservedMicros ?? 0),
+			resetsAt: windowReset(budget.window, now),
 		}
-		return { ok: true }
 	}
 
 	/**
@@ -251,12 +239,12 @@ export class BudgetLedger {
 	 */
 	async settle(requestId: string, costMicros: number): Promise<void> {
 		checkAmount('A cost', costMicros, 0)
-		await this.undo(requestId, costMicros)
+		await this.book.settle(requestId, costMicros)
 	}
 
 	/** The request failed or was abandoned: what it reserved is given back. Does nothing the second time. */
 	async release(requestId: string): Promise<void> {
-		await this.undo(requestId, 0)
+		await this.book.settle(requestId, 0)
 	}
 
 	/**
@@ -265,7 +253,7 @@ export class BudgetLedger {
 	 * any time; each hold is given back once, by whoever takes it.
 	 */
 	sweep(now = Date.now()): Promise<SweepResult> {
-		this.sweeping ??= this.sweepExpired(now).finally(() => {
+		this.sweeping ??= this.book.sweep(now).finally(() => {
 			this.sweeping = undefined
 		})
 		return this.sweeping
@@ -292,43 +280,30 @@ export class BudgetLedger {
 		return status
 	}
 
-	/** Where each budget stands in the window `now` falls in, in one query. */
+	/** Where each budget stands in the window `now` falls in (in one query on PostgreSQL). */
 	async statuses(budgets: readonly Budget[], now = Date.now()): Promise<BudgetStatus[]> {
 		if (budgets.length === 0) return []
-		const { db, tables } = this.store
-		const { budgetUsage: usage } = tables
 		const starts = budgets.map((budget) => windowStart(budget.window, now))
-		const rows = await db
-			.select({
-				budgetId: usage.budgetId,
-				windowStart: usage.windowStart,
-				spentMicros: usage.spentMicros,
-				reservedMicros: usage.reservedMicros,
-			})
-			.from(usage)
-			.where(
-				or(
-					...budgets.map((budget, i) =>
-						and(eq(usage.budgetId, budget.id), eq(usage.windowStart, starts[i] ?? new Date(0))),
-					),
-				),
-			)
+		const usage = await this.book.usage(budgets, starts)
 		return budgets.map((budget, i) => {
-			const start = starts[i] ?? new Date(0)
-			const row = rows.find((r) => r.budgetId === budget.id && r.windowStart.getTime() === start.getTime())
-			const spentMicros = row?.spentMicros ?? 0
-			const reservedMicros = row?.reservedMicros ?? 0
+			const spentMicros = usage[i]?.spentMicros ?? 0
+			const reservedMicros = usage[i]?.reservedMicros ?? 0
 			return {
 				budget,
-				windowStart: start,
+				windowStart: starts[i] ?? new Date(0),
 				resetsAt: windowReset(budget.window, now),
 				limitMicros: budget.limitMicros,
 				spentMicros,
 				reservedMicros,
-				remainingMicros: Math.max(0, budget.limitMicros - spentMicros - reservedMicros),
+				remainingMicros: remaining(budget, spentMicros, reservedMicros),
 				percentSpent: budget.limitMicros > 0 ? (spentMicros / budget.limitMicros) * 100 : 100,
 			}
 		})
+	}
+
+	/** What requests in flight hold: reservations, and the budget counters they raised (tests, diagnostics). */
+	pending(): Promise<Pending> {
+		return this.book.pending()
 	}
 
 	/** Adds a budget; 400 with the faulty field as `param`, 409 when the scope already has one for that window. */
@@ -440,84 +415,6 @@ export class BudgetLedger {
 		await this.changed()
 	}
 
-	/**
-	 * Raises a budget's reserved amount in one window, unless it would pass the limit: one upsert, which
-	 * creates the window's row on the first reservation in it. On PostgreSQL the conflict branch locks the
-	 * row and checks its latest version, so concurrent raises queue on it and each sees the ones before.
-	 */
-	private async raise(budget: Budget, start: Date, amountMicros: number): Promise<boolean> {
-		// The insert branch has no condition of its own: a window's first reservation must fit an empty window.
-		if (amountMicros > budget.limitMicros) return false
-		const { db, tables } = this.store
-		const { budgetUsage: usage } = tables
-		const raised = await db
-			.insert(usage)
-			.values({ budgetId: budget.id, windowStart: start, spentMicros: 0, reservedMicros: amountMicros })
-			.onConflictDoUpdate({
-				target: [usage.budgetId, usage.windowStart],
-				set: { reservedMicros: sql`${usage.reservedMicros} + ${amountMicros}` },
-				setWhere: sql`${usage.spentMicros} + ${usage.reservedMicros} + ${amountMicros} <= ${budget.limitMicros}`,
-			})
-			.returning({ budgetId: usage.budgetId })
-		return raised.length > 0
-	}
-
-	/**
-	 * Settles (`costMicros` spent) or releases (nothing spent) a request's reservation: takes each of its
-	 * holds by deleting it, then lowers the counter it raised, then deletes the reservation row.
-	 */
-	private async undo(requestId: string, costMicros: number) {
-		const { db, tables } = this.store
-		const { budgetReservations: reservations, budgetHolds: holds } = tables
-		const taken = await db.delete(holds).where(eq(holds.requestId, requestId)).returning({
-			budgetId: holds.budgetId,
-			windowStart: holds.windowStart,
-			amountMicros: holds.amountMicros,
-		})
-		for (const hold of taken) await this.lower(hold, costMicros)
-		await db.delete(reservations).where(eq(reservations.requestId, requestId))
-	}
-
-	private async sweepExpired(now: number): Promise<SweepResult> {
-		const { db, tables } = this.store
-		const { budgetReservations: reservations, budgetHolds: holds } = tables
-		const at = new Date(now)
-		// Holds carry their own deadline: one whose request wrote it after its reservation row was swept is
-		// still found here.
-		const taken = await db.delete(holds).where(lte(holds.expiresAt, at)).returning({
-			budgetId: holds.budgetId,
-			windowStart: holds.windowStart,
-			amountMicros: holds.amountMicros,
-		})
-		const perWindow = new Map<string, Hold>()
-		for (const hold of taken) {
-			const key = `${hold.budgetId}:${hold.windowStart.getTime()}`
-			const sum = perWindow.get(key)
-			if (sum) sum.amountMicros += hold.amountMicros
-			else perWindow.set(key, { ...hold })
-		}
-		for (const sum of perWindow.values()) await this.lower(sum, 0)
-		const gone = await db
-			.delete(reservations)
-			.where(lte(reservations.expiresAt, at))
-			.returning({ requestId: reservations.requestId })
-		return { reservations: gone.length, holds: taken.length }
-	}
-
-	/** Gives back a hold that was taken, counting `costMicros` as spent. */
-	private async lower(hold: Hold, costMicros: number) {
-		const { db, tables } = this.store
-		const { budgetUsage: usage } = tables
-		await db
-			.update(usage)
-			.set({
-				spentMicros: sql`${usage.spentMicros} + ${costMicros}`,
-				// Never below zero, whatever happened before.
-				reservedMicros: sql`CASE WHEN ${usage.reservedMicros} > ${hold.amountMicros} THEN ${usage.reservedMicros} - ${hold.amountMicros} ELSE 0 END`,
-			})
-			.where(and(eq(usage.budgetId, hold.budgetId), eq(usage.windowStart, hold.windowStart)))
-	}
-
 	private async checkScopeId(
 		scope: BudgetScope,
 		scopeId: number | undefined,
@@ -566,6 +463,7 @@ export class BudgetLedger {
 	}
 
 	private async deleteUsage(budgetId: number) {
+		this.book.forget(budgetId)
 		const { db, tables } = this.store
 		await db.delete(tables.budgetUsage).where(eq(tables.budgetUsage.budgetId, budgetId))
 	}
