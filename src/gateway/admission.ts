@@ -93,7 +93,7 @@ export async function admit(
 		now + deps.config.upstreamTotalTimeoutMs * Math.max(1, candidates.length) + SETTLE_MARGIN_MS
 	const result = await deps.budgets.reserve(exchange.requestId, budgets, amount, now, deadline)
 	if (result.ok) {
-		exchange.reserved = budgets
+		exchange.reserved = { budgets, micros: amount }
 		return
 	}
 	const { budget, limitMicros, remainingMicros, resetsAt } = result
@@ -115,20 +115,22 @@ export async function admit(
 }
 
 /**
- * The request's reservation becomes its real cost (0 for a failure that billed nothing); a cost then
- * checks the budgets for their 80 % and 100 % alerts. Never awaited.
+ * The request's reservation becomes its real cost (0 for a failure that billed nothing); an answer whose
+ * cost is not known (`unpriced`: no usage reported) keeps its whole reservation as spent, never $0. A cost
+ * then checks the budgets for their 80 % and 100 % alerts. Never awaited.
  */
 export function settleSpend(
 	deps: Pick<AdmissionDeps, 'budgets' | 'budgetAlerts'>,
 	exchange: Exchange,
 	cost: number,
+	unpriced: boolean,
 ) {
-	const budgets = exchange.reserved
-	if (!budgets) return
-	const micros = microsOf(cost)
+	const reserved = exchange.reserved
+	if (!reserved) return
+	const micros = unpriced ? reserved.micros : microsOf(cost)
 	deps.budgets
 		.settle(exchange.requestId, micros)
-		.then(() => (micros > 0 ? deps.budgetAlerts.check([...budgets]) : undefined))
+		.then(() => (micros > 0 ? deps.budgetAlerts.check([...reserved.budgets]) : undefined))
 		.catch((error) => {
 			console.error(`[${exchange.requestId}] could not settle the budget reservation: ${loggable(error)}`)
 		})

@@ -71,8 +71,8 @@ export interface Exchange {
 	pin?: string
 	/** The conversation a routed request belongs to, when it was recognised. */
 	session?: SessionState
-	/** The budgets its worst case is reserved against: its log row settles it. */
-	reserved?: readonly Budget[]
+	/** The budgets its worst case (`micros`) is reserved against: its log row settles it. */
+	reserved?: { budgets: readonly Budget[]; micros: number }
 	/** It may be answered from, and its answer kept in, the response cache. */
 	cache?: CacheUse
 	/** What it took from its key's limits: its log row gives back what it did not use, and its slot. */
@@ -175,7 +175,9 @@ export function recordUsage(deps: RowDeps, exchange: Exchange, outcome: Outcome)
 		cacheHit: exchange.cacheHit !== undefined,
 		cacheSavedUsd: exchange.cacheHit?.savedUsd ?? 0,
 	})
-	settleSpend(deps, exchange, cost)
+	// An answer whose upstream reported no usage has no known cost: it keeps its worst case, never $0.
+	const unpriced = outcome.status === 200 && !outcome.usage && !exchange.cacheHit
+	settleSpend(deps, exchange, cost, unpriced)
 	if (exchange.limits)
 		void deps.keyLimits.settle(exchange.limits, usage ? usage.promptTokens + usage.completionTokens : 0)
 	// After the row: the row is the record of the request, whatever the tracing SDK does.

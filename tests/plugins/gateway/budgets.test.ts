@@ -86,6 +86,18 @@ describe('budgets hold under concurrency', () => {
 		expect(again.map((res) => res.status)).toEqual([200, 200])
 	})
 
+	it('counts an answer without usage at its whole reservation, never at $0', async () => {
+		await using g = await startGateway()
+		const perRequest = reservedPerRequest(g)
+		const budget = await keyBudget(g, perRequest * 10)
+		g.upstream.script('gpt-4o-mini', { kind: 'reply', omitUsage: true })
+		const res = await post(g)
+		expect(res.status).toBe(200)
+		await res.text()
+		const status = await settled(g, budget.id)
+		expect(status.spentMicros).toBe(perRequest)
+	})
+
 	it('refuses in the door’s own shape: Anthropic’s for /v1/messages', async () => {
 		await using g = await startGateway()
 		await keyBudget(g, 0, 'total')
