@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm'
 import { type DataStore, RESYNC } from '../../db/client'
 import type { Role } from '../../db/schema'
 import { badRequest, GatewayError, notFound } from '../errors'
@@ -269,6 +269,24 @@ export class GatewayKeyStore {
 			.where(and(eq(gatewayKeys.id, keyId), userId === null ? undefined : eq(gatewayKeys.userId, userId)))
 		if (!row) throw notFound('No such key')
 		return row
+	}
+
+	/** The limits of keys already listed for the caller (the Keys page's rows), by key id, in one statement. */
+	async limitsOf(keyIds: readonly number[]): Promise<Map<number, KeyLimitSettings>> {
+		if (keyIds.length === 0) return new Map()
+		const { db, tables } = this.store
+		const { gatewayKeys } = tables
+		const rows = await db
+			.select({
+				id: gatewayKeys.id,
+				rateLimitPerMinute: gatewayKeys.rateLimitPerMinute,
+				tokensPerMinute: gatewayKeys.tokensPerMinute,
+				maxConcurrent: gatewayKeys.maxConcurrent,
+				cacheTtlSeconds: gatewayKeys.cacheTtlSeconds,
+			})
+			.from(gatewayKeys)
+			.where(inArray(gatewayKeys.id, [...keyIds]))
+		return new Map(rows.map(({ id, ...limits }) => [id, limits]))
 	}
 
 	/** The hot path of every gateway request: a map hit, or one indexed query the first time. */

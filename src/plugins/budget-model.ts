@@ -1,5 +1,10 @@
 import { t } from 'elysia'
-import { MAX_RATE_LIMIT } from '../keys/gateway-keys'
+import {
+	MAX_CACHE_TTL_SECONDS,
+	MAX_CONCURRENT,
+	MAX_RATE_LIMIT,
+	MAX_TOKENS_PER_MINUTE,
+} from '../keys/gateway-keys'
 
 // Not t.UnionEnum: Elysia would fill an absent one with its first value.
 const window = t.Union([t.Literal('day'), t.Literal('month'), t.Literal('total')], {
@@ -13,6 +18,21 @@ const entry = t.Object({
 
 /** The most alerts one `GET /api/budget-alerts` answers (the store's own ceiling). */
 export const MAX_ALERTS_PAGE = 500
+
+/**
+ * A whole-number limit from 1 to `max`, as `PATCH /api/keys/:id` takes it; empty for none. A number that
+ * must be whole rather than `t.Integer`: converting form text to an integer truncates "2.5" to 2, which
+ * would save a limit nobody typed.
+ */
+const wholeLimit = (what: string, max: number) =>
+	t.Optional(
+		t.Number({
+			minimum: 1,
+			maximum: max,
+			multipleOf: 1,
+			error: `${what} is a whole number from 1 to ${max}`,
+		}),
+	)
 
 const dollars = (what: string) =>
 	t.Optional(t.Number({ minimum: 0, error: `${what} must be a number of dollars, 0 or more` }))
@@ -54,15 +74,15 @@ export const BudgetsModel = {
 		month: dollars('The monthly budget'),
 		total: dollars('The total budget'),
 	}),
-	/** The Keys page's limits form: the budgets and the requests per minute, empty for none. */
+	/**
+	 * The Keys page's limits form: the budgets, the requests and tokens per minute, the requests in flight and
+	 * the cache's time to live, each empty for none (the cache: off).
+	 */
 	keyLimitsForm: t.Object({
-		rpm: t.Optional(
-			t.Integer({
-				minimum: 1,
-				maximum: MAX_RATE_LIMIT,
-				error: `Requests per minute is a whole number from 1 to ${MAX_RATE_LIMIT}`,
-			}),
-		),
+		rpm: wholeLimit('Requests per minute', MAX_RATE_LIMIT),
+		tpm: wholeLimit('Tokens per minute', MAX_TOKENS_PER_MINUTE),
+		concurrency: wholeLimit('Requests in flight', MAX_CONCURRENT),
+		cacheTtlSeconds: wholeLimit('The cache TTL in seconds', MAX_CACHE_TTL_SECONDS),
 		day: dollars('The daily budget'),
 		month: dollars('The monthly budget'),
 		total: dollars('The total budget'),

@@ -81,6 +81,92 @@ describe('budgets on the dashboard', () => {
 		expect(await plain.text()).toContain('<title>Keys · Switchyard</title>')
 	})
 
+	it('sets, shows and clears a key’s tokens per minute, requests in flight and cache TTL', async () => {
+		const { t, dev, devKey } = await setup()
+		await using _ = t
+		const page = await (await t.call('GET', '/keys', { cookie: dev.cookie })).text()
+		expect(page).toContain('No token limit')
+		expect(page).toContain('No in-flight limit')
+		expect(page).toContain('Cache off')
+
+		const res = await postForm(t, dev.cookie, `/keys/${devKey.id}/limits`, {
+			rpm: '',
+			tpm: '50000',
+			concurrency: '4',
+			cacheTtlSeconds: '300',
+			day: '',
+		})
+		expect(res.status).toBe(200)
+		const row = await res.text()
+		expect(row).toStartWith(`<tr id="key-${devKey.id}"`)
+		expect(row).toContain('<li class="limit-tpm">50,000 tokens/min</li>')
+		expect(row).toContain('<li class="limit-concurrency">4 in flight at most</li>')
+		expect(row).toContain('<li class="limit-cache">Cache TTL 300 s</li>')
+		expect(row).toContain('name="tpm" type="number" min="1" max="1000000000" step="1" value="50000"')
+		expect(row).toContain('name="cacheTtlSeconds" type="number" min="1" max="2592000" step="1" value="300"')
+		expect(await t.deps.gatewayKeys.limits(dev.user.id, devKey.id)).toEqual({
+			rateLimitPerMinute: null,
+			tokensPerMinute: 50_000,
+			maxConcurrent: 4,
+			cacheTtlSeconds: 300,
+		})
+		const shown = await (await t.call('GET', '/keys', { cookie: dev.cookie })).text()
+		expect(shown).toContain('<li class="limit-concurrency">4 in flight at most</li>')
+
+		const cleared = await postForm(
+			t,
+			dev.cookie,
+			`/keys/${devKey.id}/limits`,
+			{ rpm: '', tpm: '', concurrency: '', cacheTtlSeconds: '', day: '' },
+			false,
+		)
+		expect([cleared.status, cleared.headers.get('location')]).toEqual([303, '/keys'])
+		expect(await t.deps.gatewayKeys.limits(dev.user.id, devKey.id)).toEqual({
+			rateLimitPerMinute: null,
+			tokensPerMinute: null,
+			maxConcurrent: null,
+			cacheTtlSeconds: null,
+		})
+		expect(await t.deps.gatewayKeys.authenticate(devKey.key)).toMatchObject({
+			tokensPerMinute: null,
+			maxConcurrent: null,
+			cacheTtlSeconds: null,
+		})
+	})
+
+	it.each([
+		['tpm', '1000000001', 'Tokens per minute is a whole number from 1 to 1000000000'],
+		['tpm', '0', 'Tokens per minute is a whole number from 1 to 1000000000'],
+		['rpm', '2.5', 'Requests per minute is a whole number from 1 to 1000000'],
+		['concurrency', '2.5', 'Requests in flight is a whole number from 1 to 1000'],
+		['concurrency', '1001', 'Requests in flight is a whole number from 1 to 1000'],
+		['cacheTtlSeconds', '2592001', 'The cache TTL in seconds is a whole number from 1 to 2592000'],
+		['cacheTtlSeconds', 'soon', 'The cache TTL in seconds is a whole number from 1 to 2592000'],
+	])('refuses %s=%s in the row with 422 and changes nothing', async (field, value, message) => {
+		const { t, dev, devKey } = await setup()
+		await using _ = t
+		const before = { rpm: '30', tpm: '1000', concurrency: '2', cacheTtlSeconds: '60', day: '1' }
+		await postForm(t, dev.cookie, `/keys/${devKey.id}/limits`, before)
+		const res = await postForm(t, dev.cookie, `/keys/${devKey.id}/limits`, {
+			...before,
+			rpm: '45',
+			day: '',
+			[field]: value,
+		})
+		expect(res.status).toBe(422)
+		const row = await res.text()
+		expect(row).toStartWith(`<tr id="key-${devKey.id}"`)
+		expect(row).toContain(message)
+		expect(row).toContain('<details class="limits-edit" open>')
+		expect(await t.deps.gatewayKeys.limits(dev.user.id, devKey.id)).toEqual({
+			rateLimitPerMinute: 30,
+			tokensPerMinute: 1000,
+			maxConcurrent: 2,
+			cacheTtlSeconds: 60,
+		})
+		expect((await t.deps.budgets.list()).map((budget) => budget.limitMicros)).toEqual([1_000_000])
+	})
+
 	it('refuses another user’s key: 404 for a developer, scope=all for an admin', async () => {
 		const { t, admin, dev, devKey } = await setup()
 		await using _ = t
@@ -88,14 +174,19 @@ describe('budgets on the dashboard', () => {
 		const { id } = (await theirs.json()) as { id: number }
 		expect((await postForm(t, dev.cookie, `/keys/${id}/limits`, { day: '1' })).status).toBe(404)
 		expect((await postForm(t, dev.cookie, `/keys/${id}/limits?scope=all`, { day: '1' })).status).toBe(403)
-		const res = await postForm(t, admin.cookie, `/keys/${devKey.id}/limits?scope=all`, { day: '4' })
+		const res = await postForm(t, admin.cookie, `/keys/${devKey.id}/limits?scope=all`, {
+			day: '4',
+			concurrency: '3',
+		})
 		expect(res.status).toBe(200)
 		const row = await res.text()
 		expect(row).toStartWith(`<tr id="any-key-${devKey.id}"`)
 		expect(row).toContain(`hx-post="/keys/${devKey.id}/limits?scope=all"`)
-		// The admin's Keys page shows everyone's keys with their budgets.
+		expect(row).toContain('3 in flight at most')
+		// The admin's Keys page shows everyone's keys with their budgets and limits.
 		const page = await (await t.call('GET', '/keys', { cookie: admin.cookie })).text()
 		expect(page).toContain('$0.00 of $4.00')
+		expect(page).toContain('3 in flight at most')
 	})
 
 	it('lets an admin set a user’s and the organisation’s budgets on the Users page', async () => {

@@ -85,7 +85,8 @@ describe('budget views', () => {
 		const html = render(<KeyRow gatewayKey={hostileKey} budgets={[budget({ usd: 0.000001 })]} />)
 		expectEscaped(html)
 		expect(html).toContain('hx-post="/keys/1/limits"')
-		expect(html).toContain('name="rpm" type="number" min="1" step="1" value="60"')
+		expect(html).toContain('name="rpm" type="number" min="1" max="1000000" step="1" value="60"')
+		expect(html).toContain('name="tpm" type="number" min="1" max="1000000000" step="1" value=""')
 		expect(html).toContain(
 			'name="day" type="number" min="0" step="0.000001" inputmode="decimal" value="0.000001"',
 		)
@@ -94,6 +95,36 @@ describe('budget views', () => {
 		expectEscaped(refused)
 		expect(refused).toContain('<details class="limits-edit" open>')
 		expect(refused).toContain('hx-post="/keys/1/limits?scope=all"')
+	})
+
+	it('shows a key’s tokens per minute, requests in flight and cache TTL, and fills their fields', () => {
+		const limits = { tokensPerMinute: 1_250_000, maxConcurrent: 8, cacheTtlSeconds: 86_400 }
+		const html = render(<KeyRow gatewayKey={hostileKey} limits={limits} limitsError={HOSTILE} />)
+		expectEscaped(html)
+		const shown = [...html.matchAll(/<li class="(limit-[a-z]+)">([^<]*)<\/li>/g)].map((match) => [
+			match[1],
+			match[2],
+		])
+		expect(shown).toEqual([
+			['limit-rpm', '60 requests/min'],
+			['limit-tpm', '1,250,000 tokens/min'],
+			['limit-concurrency', '8 in flight at most'],
+			['limit-cache', 'Cache TTL 86,400 s'],
+		])
+		expect(html).toContain('name="tpm" type="number" min="1" max="1000000000" step="1" value="1250000"')
+		expect(html).toContain('name="concurrency" type="number" min="1" max="1000" step="1" value="8"')
+		expect(html).toContain(
+			'name="cacheTtlSeconds" type="number" min="1" max="2592000" step="1" value="86400" placeholder="off"',
+		)
+	})
+
+	it('says a key without limits has none and its cache is off', () => {
+		const html = render(<KeyRow gatewayKey={{ ...hostileKey, rateLimitPerMinute: null }} />)
+		expect(html).toContain('<li class="limit-rpm">No request limit</li>')
+		expect(html).toContain('<li class="limit-tpm">No token limit</li>')
+		expect(html).toContain('<li class="limit-concurrency">No in-flight limit</li>')
+		expect(html).toContain('<li class="limit-cache">Cache off</li>')
+		expect(html).toContain('name="concurrency" type="number" min="1" max="1000" step="1" value=""')
 	})
 
 	it('offers no limits form on a revoked key', () => {

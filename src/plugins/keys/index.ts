@@ -73,6 +73,24 @@ export const keysPlugin = (deps: KeysDeps) => {
 			keys.map((key) => key.id),
 		)
 
+	/** What the rows of these keys show beside them: their budgets and their other limits, by key id. */
+	const rowsOf = async (keys: readonly GatewayKeyView[]) => ({
+		budgets: await budgetsOf(keys),
+		limits: await gatewayKeys.limitsOf(keys.map((key) => key.id)),
+	})
+
+	/** One key's row, with its budgets and limits read afresh. */
+	const keyRow = async (gatewayKey: GatewayKeyView, everyone: boolean, limitsError?: string) => {
+		const rows = await rowsOf([gatewayKey])
+		return KeyRow({
+			gatewayKey,
+			everyone,
+			budgets: rows.budgets.get(gatewayKey.id),
+			limits: rows.limits.get(gatewayKey.id),
+			limitsError,
+		})
+	}
+
 	/**
 	 * Sets a key's name and limits. Every value is checked before anything is written, so a 400 changes
 	 * nothing; the name and request limit change in one statement, then the budgets are replaced.
@@ -111,10 +129,12 @@ export const keysPlugin = (deps: KeysDeps) => {
 	) {
 		const own = await gatewayKeys.list(user.id)
 		const everyonesKeys = user.role === 'admin' ? await gatewayKeys.list(null) : undefined
+		const rows = await rowsOf(everyonesKeys ?? own)
 		return KeysPage({
 			user,
 			gatewayKeys: own,
-			keyBudgets: await budgetsOf(everyonesKeys ?? own),
+			keyBudgets: rows.budgets,
+			keyLimits: rows.limits,
 			providers: keyedProviders,
 			providerKeys: await providerKeys.list(user),
 			keysInUse: await providerKeys.keysInUse(user),
@@ -130,10 +150,10 @@ export const keysPlugin = (deps: KeysDeps) => {
 		shown: { created?: CreatedKey; error?: string },
 	) => {
 		const keys = await gatewayKeys.list(user.id)
-		const keyBudgets = await budgetsOf(keys)
+		const rows = await rowsOf(keys)
 		return fragmentOrPage(
 			request,
-			() => GatewayKeysSection({ keys, budgets: keyBudgets, ...shown }),
+			() => GatewayKeysSection({ keys, ...rows, ...shown }),
 			() => page(user, { created: shown.created, gatewayError: shown.error }),
 		)
 	}
@@ -276,13 +296,10 @@ export const keysPlugin = (deps: KeysDeps) => {
 				'/keys/:id/revoke',
 				async ({ auth, params, query, request, set }) => {
 					const revoked = await gatewayKeys.revoke(ownerOf(auth.user, query.scope), params.id)
-					const keys = query.scope === 'all' ? [] : await gatewayKeys.list(auth.user.id)
-					const keyBudgets = await budgetsOf(query.scope === 'all' ? [revoked] : keys)
-					const fragment = () =>
-						query.scope === 'all'
-							? KeyRow({ gatewayKey: revoked, everyone: true, budgets: keyBudgets.get(revoked.id) })
-							: GatewayKeysSection({ keys, budgets: keyBudgets })
-					return formSuccess(request, set, fragment, '/keys')
+					if (query.scope === 'all') return formSuccess(request, set, () => keyRow(revoked, true), '/keys')
+					const keys = await gatewayKeys.list(auth.user.id)
+					const rows = await rowsOf(keys)
+					return formSuccess(request, set, () => GatewayKeysSection({ keys, ...rows }), '/keys')
 				},
 				{ session: 'user', params: KeysModel.idParam, query: KeysModel.listScope },
 			)
@@ -300,34 +317,21 @@ export const keysPlugin = (deps: KeysDeps) => {
 								const usd = form[window]
 								if (usd !== undefined) entries.push({ window, usd })
 							}
+							// An empty field clears its limit: the form always sends them all.
 							const updated = await updateKey(owner, auth.user.id, params.id, {
 								rpm: form.rpm ?? null,
+								tpm: form.tpm ?? null,
+								concurrency: form.concurrency ?? null,
+								cacheTtlSeconds: form.cacheTtlSeconds ?? null,
 								budgets: entries,
 							})
-							return formSuccess(
-								request,
-								set,
-								() =>
-									KeyRow({
-										gatewayKey: updated.key,
-										everyone,
-										budgets: updated.budgets.get(updated.key.id),
-									}),
-								'/keys',
-							)
+							return formSuccess(request, set, () => keyRow(updated.key, everyone), '/keys')
 						},
 						async (error) => {
 							const key = await findKey(owner, params.id)
-							const keyBudgets = await budgetsOf([key])
 							return fragmentOrPage(
 								request,
-								() =>
-									KeyRow({
-										gatewayKey: key,
-										everyone,
-										budgets: keyBudgets.get(key.id),
-										limitsError: error.message,
-									}),
+								() => keyRow(key, everyone, error.message),
 								() => page(auth.user, { gatewayError: error.message }),
 							)
 						},

@@ -1,5 +1,12 @@
 import type { BudgetView } from '../../budgets/budget-views'
-import type { GatewayKeyView } from '../../keys/gateway-keys'
+import {
+	type GatewayKeyView,
+	type KeyLimitSettings,
+	MAX_CACHE_TTL_SECONDS,
+	MAX_CONCURRENT,
+	MAX_RATE_LIMIT,
+	MAX_TOKENS_PER_MINUTE,
+} from '../../keys/gateway-keys'
 import { BudgetBar, BudgetFields } from '../components/budget-bar'
 import { ErrorBanner } from '../components/error-banner'
 import { ShowOnce } from '../components/show-once'
@@ -35,26 +42,74 @@ export type KeyBudgets = ReadonlyMap<number, readonly BudgetView[]>
 
 const NO_BUDGETS: readonly BudgetView[] = []
 
+/** A key's limits beside its requests per minute (which its view carries); `null` is none, for the cache off. */
+export type KeyLimitValues = Pick<KeyLimitSettings, 'tokensPerMinute' | 'maxConcurrent' | 'cacheTtlSeconds'>
+
+/** Each listed key's limits, by key id; a key absent shows none. */
+export type KeyLimitsByKey = ReadonlyMap<number, KeyLimitValues>
+
+const NO_LIMITS: KeyLimitValues = { tokensPerMinute: null, maxConcurrent: null, cacheTtlSeconds: null }
+
+/** A limit as a form field's value: empty for none. */
+const fieldValue = (limit: number | null) => (limit ? String(limit) : '')
+
+/** One whole-number limit of the form, empty for none. */
+function LimitField(props: {
+	label: string
+	name: string
+	value: number | null
+	max: number
+	empty: string
+}) {
+	return (
+		<label>
+			<span safe>{props.label}</span>
+			<input
+				name={props.name}
+				type="number"
+				min="1"
+				max={String(props.max)}
+				step="1"
+				value={fieldValue(props.value)}
+				placeholder={props.empty}
+			/>
+		</label>
+	)
+}
+
 /**
- * A key's requests-per-minute limit and budgets, each with its bar, and (for a live key) the form that sets
- * them: a disclosure, open when the last try was refused. The form swaps the whole row.
+ * A key's limits (requests and tokens per minute, requests in flight, the cache's TTL) and budgets, each
+ * with its bar, and (for a live key) the form that sets them: a disclosure, open when the last try was
+ * refused. The form swaps the whole row.
  */
 function KeyLimits({
 	gatewayKey,
+	limits,
 	budgets,
 	everyone,
 	error,
 }: {
 	gatewayKey: GatewayKeyView
+	limits: KeyLimitValues
 	budgets: readonly BudgetView[]
 	everyone: boolean
 	error?: string
 }) {
 	const url = `/keys/${gatewayKey.id}/limits${everyone ? '?scope=all' : ''}`
 	const rpm = gatewayKey.rateLimitPerMinute
+	const { tokensPerMinute: tpm, maxConcurrent, cacheTtlSeconds } = limits
 	return (
 		<div class="limits">
-			<div class="limit-rpm">{rpm ? `${formatInteger(rpm)} requests/min` : 'No request limit'}</div>
+			<ul class="limit-list">
+				<li class="limit-rpm">{rpm ? `${formatInteger(rpm)} requests/min` : 'No request limit'}</li>
+				<li class="limit-tpm">{tpm ? `${formatInteger(tpm)} tokens/min` : 'No token limit'}</li>
+				<li class="limit-concurrency">
+					{maxConcurrent ? `${formatInteger(maxConcurrent)} in flight at most` : 'No in-flight limit'}
+				</li>
+				<li class="limit-cache">
+					{cacheTtlSeconds ? `Cache TTL ${formatInteger(cacheTtlSeconds)} s` : 'Cache off'}
+				</li>
+			</ul>
 			{budgets.length === 0 ? <div class="hint">No budget</div> : ''}
 			{budgets.map((budget) => (
 				<BudgetBar budget={budget} />
@@ -71,17 +126,28 @@ function KeyLimits({
 						hx-target="closest tr"
 						hx-swap="outerHTML"
 					>
-						<label>
-							Requests/min
-							<input
-								name="rpm"
-								type="number"
-								min="1"
-								step="1"
-								value={rpm ? String(rpm) : ''}
-								placeholder="no limit"
-							/>
-						</label>
+						<LimitField label="Requests/min" name="rpm" value={rpm} max={MAX_RATE_LIMIT} empty="no limit" />
+						<LimitField
+							label="Tokens/min"
+							name="tpm"
+							value={tpm}
+							max={MAX_TOKENS_PER_MINUTE}
+							empty="no limit"
+						/>
+						<LimitField
+							label="In flight"
+							name="concurrency"
+							value={maxConcurrent}
+							max={MAX_CONCURRENT}
+							empty="no limit"
+						/>
+						<LimitField
+							label="Cache TTL, s"
+							name="cacheTtlSeconds"
+							value={cacheTtlSeconds}
+							max={MAX_CACHE_TTL_SECONDS}
+							empty="off"
+						/>
 						<BudgetFields budgets={budgets} />
 						<button type="submit" class="primary small">
 							Save limits
@@ -103,11 +169,14 @@ export function KeyRow({
 	gatewayKey,
 	everyone = false,
 	budgets = NO_BUDGETS,
+	limits = NO_LIMITS,
 	limitsError,
 }: {
 	gatewayKey: GatewayKeyView
 	everyone?: boolean
 	budgets?: readonly BudgetView[]
+	/** Its tokens per minute, requests in flight and cache TTL; none when absent. */
+	limits?: KeyLimitValues
 	/** Why the limits form was refused, shown in the row. */
 	limitsError?: string
 }) {
@@ -129,7 +198,13 @@ export function KeyRow({
 				<code safe>{`${gatewayKey.prefix}…`}</code>
 			</td>
 			<td data-label="Limits">
-				<KeyLimits gatewayKey={gatewayKey} budgets={budgets} everyone={everyone} error={limitsError} />
+				<KeyLimits
+					gatewayKey={gatewayKey}
+					limits={limits}
+					budgets={budgets}
+					everyone={everyone}
+					error={limitsError}
+				/>
 			</td>
 			<td data-label="Created" safe>
 				{formatDateTime(gatewayKey.createdAt)}
@@ -171,17 +246,20 @@ function NewKeyPanel({ created }: { created: CreatedKey }) {
 interface GatewayKeysProps {
 	keys: GatewayKeyView[]
 	budgets?: KeyBudgets
+	limits?: KeyLimitsByKey
 	created?: CreatedKey
 	error?: string
 }
 
-export function GatewayKeysSection({ keys, budgets, created, error }: GatewayKeysProps) {
+export function GatewayKeysSection({ keys, budgets, limits, created, error }: GatewayKeysProps) {
 	return (
 		<section id={SECTION_ID} class="card">
 			<h2>Gateway keys</h2>
 			<p class="hint">
-				Your apps send one of these as their OpenAI API key. Each key can have a limit of requests per minute
-				and budgets in USD per UTC day, per UTC month and in total: past one, its requests are refused.
+				Your apps send one of these as their OpenAI API key. Each key can have limits of requests and tokens
+				per minute and of requests in flight, and budgets in USD per UTC day, per UTC month and in total: past
+				one, its requests are refused. A cache TTL turns on the response cache for the key's identical
+				requests.
 			</p>
 			<form
 				class="inline-form"
@@ -212,7 +290,11 @@ export function GatewayKeysSection({ keys, budgets, created, error }: GatewayKey
 					<KeyTableHead everyone={false} />
 					<tbody>
 						{keys.map((gatewayKey) => (
-							<KeyRow gatewayKey={gatewayKey} budgets={budgets?.get(gatewayKey.id)} />
+							<KeyRow
+								gatewayKey={gatewayKey}
+								budgets={budgets?.get(gatewayKey.id)}
+								limits={limits?.get(gatewayKey.id)}
+							/>
 						))}
 					</tbody>
 				</table>
@@ -222,7 +304,15 @@ export function GatewayKeysSection({ keys, budgets, created, error }: GatewayKey
 }
 
 /** An admin's view of every user's gateway keys, to revoke any of them. */
-export function EveryonesKeysSection({ keys, budgets }: { keys: GatewayKeyView[]; budgets?: KeyBudgets }) {
+export function EveryonesKeysSection({
+	keys,
+	budgets,
+	limits,
+}: {
+	keys: GatewayKeyView[]
+	budgets?: KeyBudgets
+	limits?: KeyLimitsByKey
+}) {
 	return (
 		<section class="card">
 			<h2>Everyone's gateway keys</h2>
@@ -233,7 +323,12 @@ export function EveryonesKeysSection({ keys, budgets }: { keys: GatewayKeyView[]
 				<KeyTableHead everyone />
 				<tbody>
 					{keys.map((gatewayKey) => (
-						<KeyRow gatewayKey={gatewayKey} everyone budgets={budgets?.get(gatewayKey.id)} />
+						<KeyRow
+							gatewayKey={gatewayKey}
+							everyone
+							budgets={budgets?.get(gatewayKey.id)}
+							limits={limits?.get(gatewayKey.id)}
+						/>
 					))}
 				</tbody>
 			</table>

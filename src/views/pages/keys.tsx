@@ -6,6 +6,7 @@ import {
 	EveryonesKeysSection,
 	GatewayKeysSection,
 	type KeyBudgets,
+	type KeyLimitsByKey,
 } from '../fragments/gateway-keys'
 import { type ProviderKeyForm, ProviderKeysSection } from '../fragments/provider-keys'
 import { Layout, type ViewUser } from '../layout'
@@ -15,6 +16,8 @@ interface KeysPageProps {
 	gatewayKeys: GatewayKeyView[]
 	/** Every listed key's budgets, by key id. */
 	keyBudgets?: KeyBudgets
+	/** Every listed key's tokens per minute, requests in flight and cache TTL, by key id. */
+	keyLimits?: KeyLimitsByKey
 	created?: CreatedKey
 	gatewayError?: string
 	providers: readonly CatalogProvider[]
@@ -33,6 +36,7 @@ export function KeysPage(props: KeysPageProps) {
 			<GatewayKeysSection
 				keys={props.gatewayKeys}
 				budgets={props.keyBudgets}
+				limits={props.keyLimits}
 				created={props.created}
 				error={props.gatewayError}
 			/>
@@ -45,7 +49,11 @@ export function KeysPage(props: KeysPageProps) {
 				refusedForm={props.refusedForm}
 			/>
 			{props.everyonesKeys ? (
-				<EveryonesKeysSection keys={props.everyonesKeys} budgets={props.keyBudgets} />
+				<EveryonesKeysSection
+					keys={props.everyonesKeys}
+					budgets={props.keyBudgets}
+					limits={props.keyLimits}
+				/>
 			) : (
 				''
 			)}

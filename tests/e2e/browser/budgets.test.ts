@@ -70,9 +70,20 @@ describe('budgets in a real browser', () => {
 			await page.click(`${row} summary`)
 			await page.fill(`${row} input[name=day]`, '1')
 			await page.fill(`${row} input[name=rpm]`, '120')
+			await page.fill(`${row} input[name=tpm]`, '40000')
+			await page.fill(`${row} input[name=concurrency]`, '3')
+			await page.fill(`${row} input[name=cacheTtlSeconds]`, '600')
 			await page.click(`${row} .limits-form button[type=submit]`)
 			await page.waitForSelector(`${row} .budget[data-window="day"]`)
-			await expect(page.textContent(`${row} .limit-rpm`)).resolves.toBe('120 requests/min')
+			expect(
+				await page.$$eval(`${row} .limit-list li`, (items) => items.map((item) => item.textContent)),
+			).toEqual(['120 requests/min', '40,000 tokens/min', '3 in flight at most', 'Cache TTL 600 s'])
+			expect(await g.t.deps.gatewayKeys.authenticate(g.key)).toMatchObject({
+				rateLimitPerMinute: 120,
+				tokensPerMinute: 40_000,
+				maxConcurrent: 3,
+				cacheTtlSeconds: 600,
+			})
 			expect(await dayBar(page, key.id)).toEqual({ spent: 0, reserved: 0, figures: '$0.00 of $1.00' })
 
 			// A refused amount shows in the row and leaves the budget as it was.
@@ -83,6 +94,18 @@ describe('budgets in a real browser', () => {
 			await page.waitForSelector(`${row} .error-banner`)
 			await expect(page.textContent(`${row} .error-banner`)).resolves.toContain('from 0 to 1000000000')
 			expect(await dayBar(page, key.id)).toEqual({ spent: 0, reserved: 0, figures: '$0.00 of $1.00' })
+			await expect(page.textContent(`${row} .limit-tpm`)).resolves.toBe('40,000 tokens/min')
+
+			// Emptied, the three limits are gone again: no token limit, none in flight, the cache off.
+			await page.fill(`${row} input[name=day]`, '1')
+			await page.fill(`${row} input[name=tpm]`, '')
+			await page.fill(`${row} input[name=concurrency]`, '')
+			await page.fill(`${row} input[name=cacheTtlSeconds]`, '')
+			await page.click(`${row} .limits-form button[type=submit]`)
+			await page.waitForSelector(`${row} .limit-cache:has-text("Cache off")`)
+			expect(
+				await page.$$eval(`${row} .limit-list li`, (items) => items.map((item) => item.textContent)),
+			).toEqual(['120 requests/min', 'No token limit', 'No in-flight limit', 'Cache off'])
 
 			// gpt-4o-mini: (975,000 × $0.15 + 12,345 × $0.60) / 1M = $0.153657 of the $1 budget.
 			g.upstream.script('gpt-4o-mini', { kind: 'reply', usage: { prompt: 975_000, completion: 12_345 } })
@@ -136,7 +159,11 @@ describe('budgets in a real browser', () => {
 			{ window: 'month', usd: 0 },
 			{ window: 'total', usd: 999_999_999 },
 		]
-		await g.t.call('PATCH', `/api/keys/${id}`, { token: g.token, body: { rpm: 1_000_000, budgets } })
+		// The widest limits there are: their figures must fit the row too.
+		await g.t.call('PATCH', `/api/keys/${id}`, {
+			token: g.token,
+			body: { rpm: 1_000_000, tpm: 1_000_000_000, concurrency: 1000, cacheTtlSeconds: 2_592_000, budgets },
+		})
 		await g.t.call('PUT', `/api/users/${g.userId}/budgets`, { token: g.token, body: budgets })
 		await g.t.call('PUT', '/api/org/budgets', { token: g.token, body: budgets })
 		const problems: string[] = []
@@ -160,6 +187,8 @@ describe('budgets in a real browser', () => {
 					problems.push(...(await overflowing(page)).map((found) => `${width}px ${path}: ${found}`))
 					const name = path === '/' ? 'overview' : path.slice(1)
 					await screenshot(page, `budgets-${name}-${width}`)
+					if (path === '/keys')
+						await screenshotOf(page.locator(`#gateway-keys #key-${id}`), `budgets-key-limits-${width}`)
 				}
 				expect(await page.$('td img')).toBeNull()
 				expect(console).toEqual([])
