@@ -19,20 +19,9 @@ const entry = t.Object({
 /** The most alerts one `GET /api/budget-alerts` answers (the store's own ceiling). */
 export const MAX_ALERTS_PAGE = 500
 
-/**
- * A whole-number limit from 1 to `max`, as `PATCH /api/keys/:id` takes it; empty for none. A number that
- * must be whole rather than `t.Integer`: converting form text to an integer truncates "2.5" to 2, which
- * would save a limit nobody typed.
- */
+/** A whole-number limit from 1 to `max`, as `PATCH /api/keys/:id` takes it; empty for none. */
 const wholeLimit = (what: string, max: number) =>
-	t.Optional(
-		t.Number({
-			minimum: 1,
-			maximum: max,
-			multipleOf: 1,
-			error: `${what} is a whole number from 1 to ${max}`,
-		}),
-	)
+	t.Optional(t.Integer({ minimum: 1, maximum: max, error: `${what} is a whole number from 1 to ${max}` }))
 
 const dollars = (what: string) =>
 	t.Optional(t.Number({ minimum: 0, error: `${what} must be a number of dollars, 0 or more` }))

@@ -30,11 +30,16 @@ function checkerFor(schema: TSchema): TypeCheck<TSchema> {
  * schema's own words (its `error` option).
  */
 export function readForm<Schema extends TSchema>(schema: Schema, body: unknown): Static<Schema> {
+	const properties: Record<string, TSchema> = schema.properties ?? {}
 	const present = Object.entries(body && typeof body === 'object' ? body : {}).filter(
 		([, text]) => text !== '',
 	)
-	const converted = Value.Convert(schema, Object.fromEntries(present)) as Record<string, unknown>
-	const properties: Record<string, TSchema> = schema.properties ?? {}
+	// TypeBox's conversion truncates "2.5" to the integer 2: such text is kept, for the check to refuse.
+	const notWhole = present.filter(([name, text]) => takesInteger(properties[name]) && !isWholeText(text))
+	const converted = {
+		...(Value.Convert(schema, Object.fromEntries(present)) as Record<string, unknown>),
+		...Object.fromEntries(notWhole),
+	}
 	const value = Object.fromEntries(
 		Object.entries(converted).map(([name, field]) => [name, asNumberWhereExpected(properties[name], field)]),
 	)
@@ -56,6 +61,12 @@ function asNumberWhereExpected(schema: TSchema | undefined, value: unknown): unk
 	const number = Number(value)
 	return value.trim() !== '' && Number.isFinite(number) ? number : value
 }
+
+const takesInteger = (schema: TSchema | undefined): boolean =>
+	schema !== undefined &&
+	(schema.type === 'integer' || (Array.isArray(schema.anyOf) && schema.anyOf.some(takesInteger)))
+
+const isWholeText = (text: unknown) => typeof text !== 'string' || /^\s*[-+]?\d+\s*$/.test(text)
 
 const takesNumber = (schema: TSchema): boolean =>
 	schema.type === 'number' ||

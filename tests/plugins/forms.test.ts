@@ -50,6 +50,18 @@ describe('readForm', () => {
 		})
 	})
 
+	it('refuses a fraction where a whole number belongs, instead of truncating it', () => {
+		const Whole = t.Object({
+			rpm: t.Optional(t.Nullable(t.Integer({ minimum: 1, error: 'rpm must be whole' }))),
+		})
+		expect(refusalOf(() => readForm(Whole, { rpm: '2.5' }))).toEqual({
+			status: 400,
+			message: 'rpm must be whole',
+			param: 'rpm',
+		})
+		expect(readForm(Whole, { rpm: ' 3 ' })).toEqual({ rpm: 3 })
+	})
+
 	it('applies a number’s bounds to numeric text', () => {
 		expect(refusalOf(() => readForm(Form, { name: 'ci', limit: '500' }))).toEqual({
 			status: 400,
