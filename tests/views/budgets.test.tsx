@@ -85,8 +85,8 @@ describe('budget views', () => {
 		const html = render(<KeyRow gatewayKey={hostileKey} budgets={[budget({ usd: 0.000001 })]} />)
 		expectEscaped(html)
 		expect(html).toContain('hx-post="/keys/1/limits"')
-		expect(html).toContain('name="rpm" type="number" min="1" max="1000000" step="1" value="60"')
-		expect(html).toContain('name="tpm" type="number" min="1" max="1000000000" step="1" value=""')
+		expect(html).toContain('name="rpm" type="number" min="1" step="1" value="60"')
+		expect(html).toContain('name="tpm" type="number" min="1" step="1" value=""')
 		expect(html).toContain(
 			'name="day" type="number" min="0" step="0.000001" inputmode="decimal" value="0.000001"',
 		)
@@ -111,10 +111,10 @@ describe('budget views', () => {
 			['limit-concurrency', '8 in flight at most'],
 			['limit-cache', 'Cache TTL 86,400 s'],
 		])
-		expect(html).toContain('name="tpm" type="number" min="1" max="1000000000" step="1" value="1250000"')
-		expect(html).toContain('name="concurrency" type="number" min="1" max="1000" step="1" value="8"')
+		expect(html).toContain('name="tpm" type="number" min="1" step="1" value="1250000"')
+		expect(html).toContain('name="concurrency" type="number" min="1" step="1" value="8"')
 		expect(html).toContain(
-			'name="cacheTtlSeconds" type="number" min="1" max="2592000" step="1" value="86400" placeholder="off"',
+			'name="cacheTtlSeconds" type="number" min="1" step="1" value="86400" placeholder="off"',
 		)
 	})
 
@@ -124,7 +124,7 @@ describe('budget views', () => {
 		expect(html).toContain('<li class="limit-tpm">No token limit</li>')
 		expect(html).toContain('<li class="limit-concurrency">No in-flight limit</li>')
 		expect(html).toContain('<li class="limit-cache">Cache off</li>')
-		expect(html).toContain('name="concurrency" type="number" min="1" max="1000" step="1" value=""')
+		expect(html).toContain('name="concurrency" type="number" min="1" step="1" value=""')
 	})
 
 	it('offers no limits form on a revoked key', () => {

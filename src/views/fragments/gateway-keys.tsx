@@ -1,12 +1,5 @@
 import type { BudgetView } from '../../budgets/budget-views'
-import {
-	type GatewayKeyView,
-	type KeyLimitSettings,
-	MAX_CACHE_TTL_SECONDS,
-	MAX_CONCURRENT,
-	MAX_RATE_LIMIT,
-	MAX_TOKENS_PER_MINUTE,
-} from '../../keys/gateway-keys'
+import type { GatewayKeyView, KeyLimitSettings } from '../../keys/gateway-keys'
 import { BudgetBar, BudgetFields } from '../components/budget-bar'
 import { ErrorBanner } from '../components/error-banner'
 import { ShowOnce } from '../components/show-once'
@@ -54,13 +47,7 @@ const NO_LIMITS: KeyLimitValues = { tokensPerMinute: null, maxConcurrent: null, 
 const fieldValue = (limit: number | null) => (limit ? String(limit) : '')
 
 /** One whole-number limit of the form, empty for none. */
-function LimitField(props: {
-	label: string
-	name: string
-	value: number | null
-	max: number
-	empty: string
-}) {
+function LimitField(props: { label: string; name: string; value: number | null; empty: string }) {
 	return (
 		<label>
 			<span safe>{props.label}</span>
@@ -68,7 +55,6 @@ function LimitField(props: {
 				name={props.name}
 				type="number"
 				min="1"
-				max={String(props.max)}
 				step="1"
 				value={fieldValue(props.value)}
 				placeholder={props.empty}
@@ -126,28 +112,10 @@ function KeyLimits({
 						hx-target="closest tr"
 						hx-swap="outerHTML"
 					>
-						<LimitField label="Requests/min" name="rpm" value={rpm} max={MAX_RATE_LIMIT} empty="no limit" />
-						<LimitField
-							label="Tokens/min"
-							name="tpm"
-							value={tpm}
-							max={MAX_TOKENS_PER_MINUTE}
-							empty="no limit"
-						/>
-						<LimitField
-							label="In flight"
-							name="concurrency"
-							value={maxConcurrent}
-							max={MAX_CONCURRENT}
-							empty="no limit"
-						/>
-						<LimitField
-							label="Cache TTL, s"
-							name="cacheTtlSeconds"
-							value={cacheTtlSeconds}
-							max={MAX_CACHE_TTL_SECONDS}
-							empty="off"
-						/>
+						<LimitField label="Requests/min" name="rpm" value={rpm} empty="no limit" />
+						<LimitField label="Tokens/min" name="tpm" value={tpm} empty="no limit" />
+						<LimitField label="In flight" name="concurrency" value={maxConcurrent} empty="no limit" />
+						<LimitField label="Cache TTL, s" name="cacheTtlSeconds" value={cacheTtlSeconds} empty="off" />
 						<BudgetFields budgets={budgets} />
 						<button type="submit" class="primary small">
 							Save limits

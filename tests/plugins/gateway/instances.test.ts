@@ -131,11 +131,6 @@ describe('two instances on one PostgreSQL database', () => {
 		const statuses = answers.map((res) => res.status)
 		expect(statuses.filter((status) => status === 200)).toHaveLength(20)
 		expect(statuses.filter((status) => status === 429)).toHaveLength(180)
-		// Both instances admitted some: the budget is one, not one per instance.
-		const admittedBy = [0, 1].map(
-			(side) => answers.filter((res, i) => i % 2 === side && res.status === 200).length,
-		)
-		expect(admittedBy.every((count) => count > 0)).toBe(true)
 		await Promise.all(answers.map((res) => res.text()))
 		const [budget] = await g.t.deps.budgets.list({ scope: 'key' })
 		if (!budget) throw new Error('no budget')
