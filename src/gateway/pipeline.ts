@@ -91,7 +91,9 @@ export async function runDoor(
 		if (recognised) {
 			exchange.route = await routeInSession(deps, exchange, exchange.route, recognised, parsed.chat)
 		}
-		await enforceKeyLimits(deps, exchange, features)
+		// Most keys have no limit: they skip the limiter, and its await, altogether.
+		if (principal.rateLimitPerMinute || principal.tokensPerMinute || principal.maxConcurrent)
+			await enforceKeyLimits(deps, exchange, features)
 		await admit(deps, exchange, exchange.route.candidates, features)
 		return await execute(deps, door, exchange, parsed, request.signal)
 	} catch (error) {
@@ -113,11 +115,10 @@ function asGatewayError(error: unknown, exchange: Exchange, clientSignal: AbortS
 
 /**
  * The key's own limits (requests and tokens per minute, requests in flight): past one, 429 with OpenAI's
- * message, `Retry-After` and `x-ratelimit-*`. Most keys have none: they skip the limiter and its await.
+ * message, `Retry-After` and `x-ratelimit-*`.
  */
 async function enforceKeyLimits(deps: GatewayDeps, exchange: Exchange, features: RequestFeatures) {
 	const { principal } = exchange
-	if (!principal.rateLimitPerMinute && !principal.tokensPerMinute && !principal.maxConcurrent) return
 	const candidates = exchange.route?.candidates ?? []
 	const cap = deps.config.budgetReserveMaxOutputTokens
 	const estimate = principal.tokensPerMinute ? worstCaseTokens(candidates, features, cap) : 0
