@@ -15,6 +15,11 @@ export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1
 export const MAX_DELIVERY_AGE_MS = 24 * 60 * 60_000
 /** How often the delivery loop looks for alerts other instances recorded, or a restart left undelivered. */
 export const DELIVERY_POLL_MS = 10_000
+/**
+ * The least time between two reads of the budgets' statuses: under load, the requests settled meanwhile are
+ * checked together in the next read, so an alert comes at most this late and a request pays no query.
+ */
+export const CHECK_INTERVAL_MS = 1000
 /** Undelivered alerts one delivery pass takes on; the next pass takes the rest. */
 const DELIVERY_BATCH = 20
 /** Budgets and windows remembered; past it the memory starts again (it only saves queries). */
@@ -69,6 +74,8 @@ export interface BudgetAlertsOptions {
 	now?: () => number
 	/** @default the global fetch */
 	fetch?: (url: string, init: RequestInit) => Promise<Response>
+	/** @default CHECK_INTERVAL_MS */
+	checkIntervalMs?: number
 }
 
 /**
@@ -119,10 +126,10 @@ interface PendingAlert {
  * - **One alert per budget, window and threshold.** `check` inserts each crossing with one
  *   `INSERT … ON CONFLICT DO NOTHING RETURNING` on the table's primary key: however many requests and
  *   instances see the crossing at once, one insert creates the row and the others change nothing.
- * - **Cheap after each request.** `check` never throws and never waits for the webhook. Calls made while
- *   one is reading are merged into its next read, so an instance has one status query in flight at most,
- *   whatever the request rate; a budget whose window already has its 100 % alert is skipped without a
- *   query (that memory is refreshed by each check).
+ * - **Cheap after each request.** `check` never throws and never waits for the webhook. It only queues the
+ *   budgets: one read of their statuses takes everything queued, at most once a second (CHECK_INTERVAL_MS),
+ *   so an instance reads once a second at most, whatever the request rate. A budget whose window already
+ *   has its 100 % alert is not even queued (that memory is refreshed by each read).
  * - **Delivery that survives restarts** (when a webhook is configured): the state is in the row
  *   (`attempts`, `last_error`, `notified_at`), so any instance resumes what another left. An attempt is
  *   claimed by one conditional `UPDATE … SET attempts = attempts + 1 WHERE attempts = <seen> AND
@@ -137,7 +144,15 @@ export class BudgetAlerts {
 	private readonly recorded = new Map<string, BudgetAlertThreshold>()
 	private readonly queued = new Map<number, Budget>()
 	private queuedNow = 0
-	private checking: Promise<void> | undefined
+	private readonly checkIntervalMs: number
+	/** The read that will take what is queued now; undefined when nothing is queued. */
+	private nextRead: Promise<void> | undefined
+	private reading: Promise<void> = Promise.resolve()
+	/** When the last read started, on the monotonic clock. */
+	private lastReadAt = Number.NEGATIVE_INFINITY
+	/** Ends the wait for the next read early (at `stop`). */
+	private hurry: (() => void) | undefined
+	private stopping = false
 	private delivering: Promise<unknown> = Promise.resolve()
 	private timer: ReturnType<typeof setTimeout> | undefined
 	private running = false
@@ -151,6 +166,7 @@ export class BudgetAlerts {
 	) {
 		this.timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS
 		this.now = options.now ?? Date.now
+		this.checkIntervalMs = options.checkIntervalMs ?? CHECK_INTERVAL_MS
 		this.webhook = options.webhook
 			? new BudgetWebhook({ ...options.webhook, timeoutMs: this.timeoutMs, fetch: options.fetch })
 			: undefined
@@ -159,17 +175,18 @@ export class BudgetAlerts {
 	/**
 	 * Records an alert for each of `budgets` whose window has spent 80 % or 100 % of its limit and has no
 	 * alert for that threshold yet; sends new alerts to the webhook in the background. Call it after a
-	 * request's spend is settled, without awaiting it: it never rejects (failures are logged).
+	 * request's spend is settled, without awaiting it: it never rejects (failures are logged). Resolves
+	 * after the read that takes these budgets, at most CHECK_INTERVAL_MS after the previous read.
 	 */
 	check(budgets: readonly Budget[], now = this.now()): Promise<void> {
 		for (const budget of budgets) {
 			const key = windowKey(budget.id, windowStart(budget.window, now))
 			if (this.recorded.get(key) !== 100) this.queued.set(budget.id, budget)
 		}
-		if (this.queued.size === 0) return this.checking ?? Promise.resolve()
+		if (this.queued.size === 0) return this.nextRead ?? this.reading
 		this.queuedNow = Math.max(this.queuedNow, now)
-		this.checking ??= this.drain()
-		return this.checking
+		this.nextRead ??= this.readQueued()
+		return this.nextRead
 	}
 
 	/** Recent alerts, newest first, with their budget (alerts of a deleted budget are left out). */
@@ -222,30 +239,47 @@ export class BudgetAlerts {
 		this.wake(0)
 	}
 
-	/** Stops the loop and waits for a delivery in flight (at most the 5 s timeout) and a check in flight. */
+	/**
+	 * Stops the loop; checks what is queued at once and waits for that, and for a delivery in flight (at most
+	 * the 5 s timeout).
+	 */
 	async stop() {
 		this.running = false
+		this.stopping = true
 		if (this.timer) clearTimeout(this.timer)
 		this.timer = undefined
-		await Promise.all([this.checking, this.delivering])
+		this.hurry?.()
+		await Promise.all([this.nextRead, this.reading, this.delivering])
 	}
 
-	/** Reads the queued budgets' statuses, one query a round, until nothing is queued. */
-	private async drain() {
-		// The caller assigns `checking` before anything below runs.
-		await Promise.resolve()
-		while (this.queued.size > 0) {
-			const budgets = [...this.queued.values()]
-			const now = this.queuedNow
-			this.queued.clear()
-			this.queuedNow = 0
-			try {
-				await this.record(budgets, now)
-			} catch (error) {
-				console.error(`budgets: could not check budget alerts: ${loggable(error)}`)
-			}
-		}
-		this.checking = undefined
+	/**
+	 * Once the previous read has ended and CHECK_INTERVAL_MS has passed since it started, reads the statuses
+	 * of everything queued by then, in one query.
+	 */
+	private async readQueued() {
+		await this.reading
+		const wait = this.lastReadAt + this.checkIntervalMs - performance.now()
+		if (wait > 0 && !this.stopping)
+			await new Promise<void>((resolve) => {
+				const timer = setTimeout(resolve, wait)
+				timer.unref?.()
+				this.hurry = () => {
+					clearTimeout(timer)
+					resolve()
+				}
+			})
+		// The caller has assigned `nextRead` by now: at least one await came before this line.
+		this.hurry = undefined
+		this.nextRead = undefined
+		const budgets = [...this.queued.values()]
+		const now = this.queuedNow
+		this.queued.clear()
+		this.queuedNow = 0
+		this.lastReadAt = performance.now()
+		this.reading = this.record(budgets, now).catch((error) => {
+			console.error(`budgets: could not check budget alerts: ${loggable(error)}`)
+		})
+		await this.reading
 	}
 
 	private async record(budgets: readonly Budget[], now: number) {

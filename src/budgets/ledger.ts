@@ -170,10 +170,11 @@ export class BudgetLedger {
 		return ledger
 	}
 
-	/** Stops sweeping and listening. */
+	/** Stops sweeping and listening, and writes what is settled and not yet on disk. */
 	async close() {
 		this.stop()
 		await this.unsubscribe?.()
+		await this.book.flush()
 	}
 
 	/**

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'bun:sqlite'
+import { loggable } from '../lib/redact'
 import type { Budget, SweepResult } from './ledger'
 import type { Pending, SpendBook, WindowUsage } from './spend-book'
 
@@ -18,10 +19,20 @@ interface LocalHold {
 	readonly amountMicros: number
 }
 
+/** Costs settled in a window and not yet written. */
+interface UnwrittenSpend {
+	readonly budgetId: number
+	readonly start: number
+	micros: number
+}
+
 interface LocalReservation {
 	readonly expiresAt: number
 	readonly holds: readonly LocalHold[]
 }
+
+/** After a write of spent amounts failed, the wait before they are tried again (they stay counted meanwhile). */
+const RETRY_WRITE_MS = 1000
 
 /** One book per SQLite connection, whichever ledgers open it: they share what is reserved. */
 const books = new WeakMap<Database, LocalSpendBook>()
@@ -33,8 +44,10 @@ const books = new WeakMap<Database, LocalSpendBook>()
  *   nothing to recover from a previous run: opening the book zeroes every `reserved_micros` and empties the
  *   reservation and hold tables (left by a crash, or by a build that kept them there), and a crash loses
  *   only reservations, which is what the sweeper of PostgreSQL would give back anyway.
- * - **What is spent is written at once.** `settle` adds the cost to `budget_usage.spent_micros` of each
- *   window in one transaction before it returns, so a crash loses nothing settled.
+ * - **What is spent is written once per event-loop turn.** `settle` counts the cost in memory at once, so
+ *   the next admission sees it, and the costs settled in one turn are added to `budget_usage.spent_micros`
+ *   in one transaction after it (a commit per request was most of what a budget cost a request). `settle`
+ *   resolves when its cost is on disk; a crash loses at most the turn being written.
  * - **Admission is exact and atomic.** `reserve` reads each window's spent amount and checks and raises the
  *   counters without yielding to the event loop: no other request of the process runs in between, so
  *   spent + reserved ≤ limit holds at every moment, and a refused request never held anything that could
@@ -43,8 +56,11 @@ const books = new WeakMap<Database, LocalSpendBook>()
 export class LocalSpendBook implements SpendBook {
 	private readonly windows = new Map<string, WindowCounter>()
 	private readonly reservations = new Map<string, LocalReservation>()
+	/** Settled and counted, not yet on disk: what `spentIn` adds to the table's amount. */
+	private readonly unwritten = new Map<string, UnwrittenSpend>()
+	private writing: Promise<void> | undefined
 	private readonly readSpent: Statement<{ spent: number }, [number, number]>
-	private readonly addSpent: (holds: readonly LocalHold[], costMicros: number) => void
+	private readonly addSpent: (spends: readonly UnwrittenSpend[]) => void
 
 	/** The book of `sqlite`; the first ledger to open it resets what a previous run had reserved. */
 	static of(sqlite: Database): LocalSpendBook {
@@ -70,10 +86,10 @@ export class LocalSpendBook implements SpendBook {
 			'INSERT INTO budget_usage (budget_id, window_start, spent_micros, reserved_micros) VALUES (?, ?, ?, 0) ' +
 				'ON CONFLICT (budget_id, window_start) DO UPDATE SET spent_micros = spent_micros + excluded.spent_micros',
 		)
-		// One transaction per request: its windows count the cost together, with one commit. It runs without
-		// an await, so no other statement of the process can come between its statements.
-		this.addSpent = sqlite.transaction((holds: readonly LocalHold[], costMicros: number) => {
-			for (const { window } of holds) if (!window.gone) add.run(window.budgetId, window.start, costMicros)
+		// One transaction per turn: every window's settled costs, with one commit. It runs without an await,
+		// so no other statement of the process can come between its statements.
+		this.addSpent = sqlite.transaction((spends: readonly UnwrittenSpend[]) => {
+			for (const { budgetId, start, micros } of spends) add.run(budgetId, start, micros)
 		})
 	}
 
@@ -113,9 +129,18 @@ export class LocalSpendBook implements SpendBook {
 		const reservation = this.reservations.get(requestId)
 		if (!reservation) return
 		this.reservations.delete(requestId)
-		// Spent first: should the write fail, the amount stays reserved until the next start (fails closed).
-		if (costMicros > 0) this.addSpent(reservation.holds, costMicros)
+		// Counted as spent in the same synchronous step that lowers the reservation: no admission in between
+		// sees the amount in neither.
+		if (costMicros > 0)
+			for (const { window } of reservation.holds) if (!window.gone) this.count(window, costMicros)
 		for (const hold of reservation.holds) this.lower(hold)
+		if (costMicros > 0) await this.writeSoon()
+	}
+
+	/** Writes what is settled and not yet on disk (at shutdown). */
+	async flush(): Promise<void> {
+		await this.writing
+		if (this.unwritten.size > 0) this.write()
 	}
 
 	async sweep(now: number): Promise<SweepResult> {
@@ -142,6 +167,7 @@ export class LocalSpendBook implements SpendBook {
 	}
 
 	forget(budgetId: number) {
+		for (const [key, spend] of this.unwritten) if (spend.budgetId === budgetId) this.unwritten.delete(key)
 		for (const window of this.windows.values()) {
 			if (window.budgetId !== budgetId) continue
 			window.gone = true
@@ -156,7 +182,43 @@ export class LocalSpendBook implements SpendBook {
 	}
 
 	private spentIn(budgetId: number, start: number): number {
-		return this.readSpent.get(budgetId, start)?.spent ?? 0
+		const written = this.readSpent.get(budgetId, start)?.spent ?? 0
+		return written + (this.unwritten.get(`${budgetId}:${start}`)?.micros ?? 0)
+	}
+
+	private count(window: WindowCounter, costMicros: number) {
+		const spend = this.unwritten.get(window.key)
+		if (spend) spend.micros += costMicros
+		else
+			this.unwritten.set(window.key, { budgetId: window.budgetId, start: window.start, micros: costMicros })
+	}
+
+	/** The turn's settled costs are written once it ends; every settle of the turn waits for that write. */
+	private writeSoon(): Promise<void> {
+		this.writing ??= new Promise<void>((resolve, reject) => {
+			setImmediate(() => {
+				this.writing = undefined
+				try {
+					this.write()
+					resolve()
+				} catch (error) {
+					// Still counted in memory, so admission fails closed until a later write succeeds.
+					setTimeout(() => {
+						this.writeSoon().catch((retryError) => {
+							console.error(`budgets: could not write settled spend: ${loggable(retryError)}`)
+						})
+					}, RETRY_WRITE_MS).unref()
+					reject(error)
+				}
+			})
+		})
+		return this.writing
+	}
+
+	/** Amounts leave memory only once on disk: a failed write keeps all of them. */
+	private write() {
+		this.addSpent([...this.unwritten.values()])
+		this.unwritten.clear()
 	}
 
 	private openWindow(key: string, budgetId: number, start: number): WindowCounter {

@@ -32,8 +32,13 @@ export interface SpendBook {
 		now: number,
 		expiresAt: number,
 	): Promise<number>
-	/** Gives back what the request holds, counting `costMicros` as spent (0 to release); once. */
+	/**
+	 * Gives back what the request holds, counting `costMicros` as spent (0 to release); once. The cost counts
+	 * for admission at once; the promise resolves when it is on disk.
+	 */
 	settle(requestId: string, costMicros: number): Promise<void>
+	/** Writes every settled cost still in memory (before the database closes). */
+	flush(): Promise<void>
 	/** Gives back, spending nothing, what requests whose deadline has passed by `now` still hold. */
 	sweep(now: number): Promise<SweepResult>
 	/** Each budget's counters in the window starting at `starts[i]`. */

@@ -130,7 +130,10 @@ export function settleSpend(
 	const micros = unpriced ? reserved.micros : microsOf(cost)
 	deps.budgets
 		.settle(exchange.requestId, micros)
-		.then(() => (micros > 0 ? deps.budgetAlerts.check([...reserved.budgets]) : undefined))
+		.then(() => {
+			// Not returned: the check resolves with a read that may be a second away, and nothing waits for it.
+			if (micros > 0) void deps.budgetAlerts.check(reserved.budgets)
+		})
 		.catch((error) => {
 			console.error(`[${exchange.requestId}] could not settle the budget reservation: ${loggable(error)}`)
 		})

@@ -58,6 +58,9 @@ describe('attemptDueAfter', () => {
 	})
 })
 
+/** No wait between reads: each check a test awaits is read before it resolves. */
+const EVERY_CHECK_READS = { checkIntervalMs: 0 }
+
 describe.each(BACKENDS)('budget alerts on %s', (backend) => {
 	async function setup() {
 		const test = await openTestStore(backend)
@@ -70,7 +73,7 @@ describe.each(BACKENDS)('budget alerts on %s', (backend) => {
 			store,
 			principal,
 			ledger,
-			alerts: new BudgetAlerts(store, ledger),
+			alerts: new BudgetAlerts(store, ledger, EVERY_CHECK_READS),
 			budget: (window: BudgetWindow, limitMicros: number, scope: BudgetScope = 'key') =>
 				ledger.create({
 					scope,
@@ -95,7 +98,9 @@ describe.each(BACKENDS)('budget alerts on %s', (backend) => {
 				const other = await BudgetLedger.open(instance)
 				ledgers.push(other)
 				return Array.from({ length: count }, (_, i) =>
-					i % 2 ? new BudgetAlerts(store, ledger) : new BudgetAlerts(instance, other),
+					i % 2
+						? new BudgetAlerts(store, ledger, EVERY_CHECK_READS)
+						: new BudgetAlerts(instance, other, EVERY_CHECK_READS),
 				)
 			},
 			async [Symbol.asyncDispose]() {
@@ -141,7 +146,7 @@ describe.each(BACKENDS)('budget alerts on %s', (backend) => {
 				return s.ledger.statuses(...args)
 			},
 		} as BudgetLedger
-		const alerts = new BudgetAlerts(s.store, counting)
+		const alerts = new BudgetAlerts(s.store, counting, EVERY_CHECK_READS)
 		await s.spend([budget], 500_000)
 		await Promise.all(Array.from({ length: 50 }, () => alerts.check([budget], NOW)))
 		expect(reads).toBeLessThanOrEqual(2)
@@ -151,6 +156,49 @@ describe.each(BACKENDS)('budget alerts on %s', (backend) => {
 		const before = reads
 		await Promise.all(Array.from({ length: 50 }, () => alerts.check([budget], NOW)))
 		expect(reads).toBe(before)
+		expect(await alerts.list()).toHaveLength(2)
+	})
+
+	it('reads at most once per interval under a steady stream of checks, the checks in between together', async () => {
+		await using s = await setup()
+		const budget = await s.budget('day', DOLLAR)
+		const readAt: number[] = []
+		const timed = {
+			statuses: (...args: Parameters<BudgetLedger['statuses']>) => {
+				readAt.push(performance.now())
+				return s.ledger.statuses(...args)
+			},
+		} as BudgetLedger
+		const alerts = new BudgetAlerts(s.store, timed, { checkIntervalMs: 200 })
+		await alerts.check([budget], NOW)
+		expect(readAt).toHaveLength(1)
+		// A request settled every 10 ms for half a second.
+		const checks: Promise<void>[] = []
+		for (let i = 0; i < 50; i++) {
+			checks.push(alerts.check([budget], NOW))
+			await Bun.sleep(10)
+		}
+		await s.spend([budget], DOLLAR)
+		checks.push(alerts.check([budget], NOW))
+		await Promise.all(checks)
+		expect(readAt.length).toBeGreaterThanOrEqual(3)
+		expect(readAt.length).toBeLessThanOrEqual(5)
+		for (let i = 1; i < readAt.length; i++)
+			expect((readAt[i] ?? 0) - (readAt[i - 1] ?? 0)).toBeGreaterThanOrEqual(195)
+		expect((await alerts.list()).map((alert) => alert.threshold)).toEqual([100, 80])
+	})
+
+	it('checks what is queued at once when it stops, rather than wait for the interval', async () => {
+		await using s = await setup()
+		const budget = await s.budget('day', DOLLAR)
+		const alerts = new BudgetAlerts(s.store, s.ledger, { checkIntervalMs: 60_000 })
+		await alerts.check([budget], NOW)
+		await s.spend([budget], DOLLAR)
+		const queued = alerts.check([budget], NOW)
+		const started = performance.now()
+		await alerts.stop()
+		await queued
+		expect(performance.now() - started).toBeLessThan(1_000)
 		expect(await alerts.list()).toHaveLength(2)
 	})
 
