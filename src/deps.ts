@@ -110,14 +110,16 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
 	const rules = await RulesStore.open(store, catalog, config.rulesPath)
 	const tuning = runtimeTuning(config)
 	const textDigestKey = config.logTextDigest ? secrets.textDigestKey : undefined
-	const requestLog: RequestLogWriter = sqlite
+	const sqliteLog = sqlite
 		? new RequestLog(sqlite, config.databasePath, { writerTuning: tuning.logWriter, textDigestKey })
-		: new PostgresRequestLog(store, { textDigestKey })
+		: undefined
+	const requestLog: RequestLogWriter = sqliteLog ?? new PostgresRequestLog(store, { textDigestKey })
 	if (sqlite) tuneServingConnection(sqlite, tuning)
 	const providerKeys = await ProviderKeyVault.open(store, secrets.encryptionKey, catalog, config.envKeys)
 	const answerLimits = { maxAnswerBytes: config.upstreamMaxAnswerBytes }
 	const adapters = createProviderAdapters(answerLimits)
-	const budgets = await BudgetLedger.open(store)
+	// On SQLite a settled cost is written with its request's log row, by the log's writer thread.
+	const budgets = await BudgetLedger.open(store, { spendLog: sqliteLog })
 	budgets.startSweeping()
 	const budgetAlerts = new BudgetAlerts(store, budgets, { webhook: config.budgetWebhook })
 	budgetAlerts.start()

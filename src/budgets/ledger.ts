@@ -2,6 +2,7 @@ import { and, asc, eq, notInArray, or } from 'drizzle-orm'
 import { type DataStore, isUniqueViolation } from '../../db/client'
 import type { BudgetScope, BudgetWindow } from '../../db/schema'
 import { badRequest, GatewayError, notFound } from '../errors'
+import type { SpendLog } from '../request-log/log-store'
 import { LocalSpendBook } from './local-spend-book'
 import { SharedSpendBook } from './shared-spend-book'
 import type { Pending, SpendBook } from './spend-book'
@@ -71,6 +72,15 @@ export interface NewBudget {
 	limitMicros: number
 	/** The user setting it. */
 	createdBy: number
+}
+
+export interface LedgerOptions {
+	/**
+	 * SQLite: where settled costs are written, the request log in the server (they then reach the disk with
+	 * the rows of their requests); each cost in a transaction of its own when absent. The first ledger opened
+	 * on a connection decides. Unused on PostgreSQL, where each settle writes its own statements.
+	 */
+	spendLog?: SpendLog
 }
 
 export interface BudgetFilter {
@@ -163,18 +173,25 @@ export class BudgetLedger {
 	 * first ledger opened on a connection gives back everything a previous run had reserved: no request of
 	 * that run can still be in flight.
 	 */
-	static async open(store: DataStore): Promise<BudgetLedger> {
-		const book = store.sqlite ? LocalSpendBook.of(store.sqlite) : new SharedSpendBook(store)
+	static async open(store: DataStore, options: LedgerOptions = {}): Promise<BudgetLedger> {
+		const book = store.sqlite ? LocalSpendBook.of(store.sqlite, options.spendLog) : new SharedSpendBook(store)
 		const ledger = new BudgetLedger(store, book)
 		ledger.unsubscribe = await store.subscribe('budgets', () => ledger.forget())
 		return ledger
 	}
 
-	/** Stops sweeping and listening, and writes what is settled and not yet on disk. */
+	/** Resolves once every cost settled before the call is on disk. */
+	flush(): Promise<void> {
+		return this.book.flush()
+	}
+
+	/**
+	 * Stops sweeping and listening. On SQLite, costs settled and not yet written are written when the
+	 * request log closes, after this.
+	 */
 	async close() {
 		this.stop()
 		await this.unsubscribe?.()
-		await this.book.flush()
 	}
 
 	/**

@@ -1,14 +1,16 @@
 import type { Database, Statement } from 'bun:sqlite'
-import { loggable } from '../lib/redact'
+import { ADD_SPENT_SQL, type SpendLog } from '../request-log/log-store'
 import type { Budget, SweepResult } from './ledger'
 import type { Pending, SpendBook, WindowUsage } from './spend-book'
 
-/** What requests in flight hold in one budget's window: the sum of their holds on it. */
+/** One budget's window: what it has spent, and what requests in flight hold on it. */
 interface WindowCounter {
 	readonly budgetId: number
 	/** The window's first instant, in ms, as `budget_usage.window_start` stores it. */
 	readonly start: number
 	readonly key: string
+	/** Everything settled in the window, written or not: the table's amount when it was opened, and since. */
+	spentMicros: number
 	reservedMicros: number
 	/** The budget was deleted: its requests in flight settle against nothing. */
 	gone: boolean
@@ -19,60 +21,75 @@ interface LocalHold {
 	readonly amountMicros: number
 }
 
-/** Costs settled in a window and not yet written. */
-interface UnwrittenSpend {
-	readonly budgetId: number
-	readonly start: number
-	micros: number
-}
-
 interface LocalReservation {
 	readonly expiresAt: number
 	readonly holds: readonly LocalHold[]
 }
 
-/** After a write of spent amounts failed, the wait before they are tried again (they stay counted meanwhile). */
-const RETRY_WRITE_MS = 1000
-
-/** One book per SQLite connection, whichever ledgers open it: they share what is reserved. */
+/** One book per SQLite connection, whichever ledgers open it: they share what is spent and reserved. */
 const books = new WeakMap<Database, LocalSpendBook>()
+
+/**
+ * Writes each settled cost in a transaction of its own, at once: for a ledger opened without the request
+ * log (scripts and the ledger's own tests). The server hands costs to its request log instead.
+ */
+export class SpendTable implements SpendLog {
+	private readonly add: Statement<unknown, [number, number, number]>
+
+	constructor(sqlite: Database) {
+		this.add = sqlite.prepare(ADD_SPENT_SQL)
+	}
+
+	recordSpend(budgetId: number, windowStartMs: number, micros: number) {
+		try {
+			this.add.run(budgetId, windowStartMs, micros)
+		} catch (error) {
+			console.error('budgets: could not write a settled cost', error)
+		}
+	}
+
+	async flush() {}
+}
 
 /**
  * The spend book of SQLite, where one process owns the database file (docs/architecture.md, "Budgets").
  *
- * - **What is reserved lives in memory.** No request can be in flight when the process starts, so there is
- *   nothing to recover from a previous run: opening the book zeroes every `reserved_micros` and empties the
- *   reservation and hold tables (left by a crash, or by a build that kept them there), and a crash loses
- *   only reservations, which is what the sweeper of PostgreSQL would give back anyway.
- * - **What is spent is written once per event-loop turn.** `settle` counts the cost in memory at once, so
- *   the next admission sees it, and the costs settled in one turn are added to `budget_usage.spent_micros`
- *   in one transaction after it (a commit per request was most of what a budget cost a request). `settle`
- *   resolves when its cost is on disk; a crash loses at most the turn being written.
- * - **Admission is exact and atomic.** `reserve` reads each window's spent amount and checks and raises the
- *   counters without yielding to the event loop: no other request of the process runs in between, so
- *   spent + reserved ≤ limit holds at every moment, and a refused request never held anything that could
- *   make another one be refused.
+ * - **The counters live in memory.** A window's spent amount is read from `budget_usage` once, when the
+ *   window is first used, and counted in memory from then on: no other process writes the file. What is
+ *   reserved is never written: no request can be in flight when the process starts, so opening the book
+ *   zeroes every `reserved_micros` and empties the reservation and hold tables (left by a build that kept
+ *   them there), and a crash loses only reservations, which the sweeper of PostgreSQL would give back anyway.
+ * - **What is spent reaches the disk with the request log.** `settle` hands each cost to the `SpendLog`:
+ *   in the server the request log, whose writer thread adds it to `spent_micros` in the transaction of its
+ *   next batch (every 10 ms). No write happens on the event loop, a cost reaches the disk with the log rows
+ *   of its turn, and a crash loses at most the costs whose rows it loses too.
+ * - **Admission is exact and atomic.** `reserve` checks and raises the counters without yielding to the
+ *   event loop: no other request of the process runs in between, so spent + reserved ≤ limit holds at
+ *   every moment, and a refused request never held anything that could make another one be refused.
  */
 export class LocalSpendBook implements SpendBook {
+	/** The current window of each budget in use, and older ones until a newer one opens. */
 	private readonly windows = new Map<string, WindowCounter>()
 	private readonly reservations = new Map<string, LocalReservation>()
-	/** Settled and counted, not yet on disk: what `spentIn` adds to the table's amount. */
-	private readonly unwritten = new Map<string, UnwrittenSpend>()
-	private writing: Promise<void> | undefined
 	private readonly readSpent: Statement<{ spent: number }, [number, number]>
-	private readonly addSpent: (spends: readonly UnwrittenSpend[]) => void
 
-	/** The book of `sqlite`; the first ledger to open it resets what a previous run had reserved. */
-	static of(sqlite: Database): LocalSpendBook {
+	/**
+	 * The book of `sqlite`; the first ledger to open it resets what a previous run had reserved, and its
+	 * `spendLog` is where every ledger's costs on this connection are written.
+	 */
+	static of(sqlite: Database, spendLog: SpendLog = new SpendTable(sqlite)): LocalSpendBook {
 		let book = books.get(sqlite)
 		if (!book) {
-			book = new LocalSpendBook(sqlite)
+			book = new LocalSpendBook(sqlite, spendLog)
 			books.set(sqlite, book)
 		}
 		return book
 	}
 
-	private constructor(sqlite: Database) {
+	private constructor(
+		sqlite: Database,
+		private readonly spendLog: SpendLog,
+	) {
 		sqlite.transaction(() => {
 			sqlite.run('UPDATE budget_usage SET reserved_micros = 0 WHERE reserved_micros <> 0')
 			sqlite.run('DELETE FROM budget_holds')
@@ -82,15 +99,6 @@ export class LocalSpendBook implements SpendBook {
 		this.readSpent = sqlite.prepare(
 			'SELECT spent_micros AS spent FROM budget_usage WHERE budget_id = ? AND window_start = ?',
 		)
-		const add = sqlite.prepare<unknown, [number, number, number]>(
-			'INSERT INTO budget_usage (budget_id, window_start, spent_micros, reserved_micros) VALUES (?, ?, ?, 0) ' +
-				'ON CONFLICT (budget_id, window_start) DO UPDATE SET spent_micros = spent_micros + excluded.spent_micros',
-		)
-		// One transaction per turn: every window's settled costs, with one commit. It runs without an await,
-		// so no other statement of the process can come between its statements.
-		this.addSpent = sqlite.transaction((spends: readonly UnwrittenSpend[]) => {
-			for (const { budgetId, start, micros } of spends) add.run(budgetId, start, micros)
-		})
 	}
 
 	async reserve(
@@ -105,20 +113,16 @@ export class LocalSpendBook implements SpendBook {
 		const holds: LocalHold[] = []
 		try {
 			for (const [i, budget] of budgets.entries()) {
-				const start = starts[i]?.getTime() ?? 0
-				const key = `${budget.id}:${start}`
-				const counter = this.windows.get(key)
-				const reserved = counter?.reservedMicros ?? 0
-				if (this.spentIn(budget.id, start) + reserved + amountMicros > budget.limitMicros) {
-					for (const hold of holds) this.lower(hold)
+				const window = this.window(budget.id, starts[i]?.getTime() ?? 0)
+				if (window.spentMicros + window.reservedMicros + amountMicros > budget.limitMicros) {
+					for (const hold of holds) hold.window.reservedMicros -= hold.amountMicros
 					return i
 				}
-				const window = counter ?? this.openWindow(key, budget.id, start)
 				window.reservedMicros += amountMicros
 				holds.push({ window, amountMicros })
 			}
 		} catch (error) {
-			for (const hold of holds) this.lower(hold)
+			for (const hold of holds) hold.window.reservedMicros -= hold.amountMicros
 			throw error
 		}
 		this.reservations.set(requestId, { expiresAt, holds })
@@ -129,18 +133,17 @@ export class LocalSpendBook implements SpendBook {
 		const reservation = this.reservations.get(requestId)
 		if (!reservation) return
 		this.reservations.delete(requestId)
-		// Counted as spent in the same synchronous step that lowers the reservation: no admission in between
-		// sees the amount in neither.
-		if (costMicros > 0)
-			for (const { window } of reservation.holds) if (!window.gone) this.count(window, costMicros)
-		for (const hold of reservation.holds) this.lower(hold)
-		if (costMicros > 0) await this.writeSoon()
+		// Spent and reserved change in one synchronous step: no admission sees the amount in neither.
+		for (const { window, amountMicros } of reservation.holds) {
+			window.reservedMicros -= amountMicros
+			if (costMicros === 0 || window.gone) continue
+			window.spentMicros += costMicros
+			this.spendLog.recordSpend(window.budgetId, window.start, costMicros)
+		}
 	}
 
-	/** Writes what is settled and not yet on disk (at shutdown). */
-	async flush(): Promise<void> {
-		await this.writing
-		if (this.unwritten.size > 0) this.write()
+	flush(): Promise<void> {
+		return this.spendLog.flush()
 	}
 
 	async sweep(now: number): Promise<SweepResult> {
@@ -149,7 +152,7 @@ export class LocalSpendBook implements SpendBook {
 		for (const [requestId, reservation] of this.reservations) {
 			if (reservation.expiresAt > now) continue
 			this.reservations.delete(requestId)
-			for (const hold of reservation.holds) this.lower(hold)
+			for (const hold of reservation.holds) hold.window.reservedMicros -= hold.amountMicros
 			reservations++
 			holds += reservation.holds.length
 		}
@@ -159,15 +162,14 @@ export class LocalSpendBook implements SpendBook {
 	async usage(budgets: readonly Budget[], starts: readonly Date[]): Promise<WindowUsage[]> {
 		return budgets.map((budget, i) => {
 			const start = starts[i]?.getTime() ?? 0
-			return {
-				spentMicros: this.spentIn(budget.id, start),
-				reservedMicros: this.windows.get(`${budget.id}:${start}`)?.reservedMicros ?? 0,
-			}
+			const window = this.windows.get(`${budget.id}:${start}`)
+			if (window) return { spentMicros: window.spentMicros, reservedMicros: window.reservedMicros }
+			// A window no request has used since the start: the table has all of it.
+			return { spentMicros: this.readSpent.get(budget.id, start)?.spent ?? 0, reservedMicros: 0 }
 		})
 	}
 
 	forget(budgetId: number) {
-		for (const [key, spend] of this.unwritten) if (spend.budgetId === budgetId) this.unwritten.delete(key)
 		for (const window of this.windows.values()) {
 			if (window.budgetId !== budgetId) continue
 			window.gone = true
@@ -181,55 +183,26 @@ export class LocalSpendBook implements SpendBook {
 		return { reservations: this.reservations.size, holds }
 	}
 
-	private spentIn(budgetId: number, start: number): number {
-		const written = this.readSpent.get(budgetId, start)?.spent ?? 0
-		return written + (this.unwritten.get(`${budgetId}:${start}`)?.micros ?? 0)
-	}
-
-	private count(window: WindowCounter, costMicros: number) {
-		const spend = this.unwritten.get(window.key)
-		if (spend) spend.micros += costMicros
-		else
-			this.unwritten.set(window.key, { budgetId: window.budgetId, start: window.start, micros: costMicros })
-	}
-
-	/** The turn's settled costs are written once it ends; every settle of the turn waits for that write. */
-	private writeSoon(): Promise<void> {
-		this.writing ??= new Promise<void>((resolve, reject) => {
-			setImmediate(() => {
-				this.writing = undefined
-				try {
-					this.write()
-					resolve()
-				} catch (error) {
-					// Still counted in memory, so admission fails closed until a later write succeeds.
-					setTimeout(() => {
-						this.writeSoon().catch((retryError) => {
-							console.error(`budgets: could not write settled spend: ${loggable(retryError)}`)
-						})
-					}, RETRY_WRITE_MS).unref()
-					reject(error)
-				}
-			})
-		})
-		return this.writing
-	}
-
-	/** Amounts leave memory only once on disk: a failed write keeps all of them. */
-	private write() {
-		this.addSpent([...this.unwritten.values()])
-		this.unwritten.clear()
-	}
-
-	private openWindow(key: string, budgetId: number, start: number): WindowCounter {
-		const window = { budgetId, start, key, reservedMicros: 0, gone: false }
+	/**
+	 * The budget's window starting at `start`, read from the table the first time. A newer window of the
+	 * budget closes its older ones: requests in flight still settle into them through their holds, and the
+	 * log writes those costs, but nothing reserves there any more.
+	 */
+	private window(budgetId: number, start: number): WindowCounter {
+		const key = `${budgetId}:${start}`
+		const known = this.windows.get(key)
+		if (known) return known
+		for (const older of this.windows.values())
+			if (older.budgetId === budgetId && older.start < start) this.windows.delete(older.key)
+		const window: WindowCounter = {
+			budgetId,
+			start,
+			key,
+			spentMicros: this.readSpent.get(budgetId, start)?.spent ?? 0,
+			reservedMicros: 0,
+			gone: false,
+		}
 		this.windows.set(key, window)
 		return window
-	}
-
-	/** A window nothing holds any more is dropped, so past days' windows do not pile up. */
-	private lower({ window, amountMicros }: LocalHold) {
-		window.reservedMicros -= amountMicros
-		if (window.reservedMicros <= 0 && this.windows.get(window.key) === window) this.windows.delete(window.key)
 	}
 }

@@ -128,7 +128,7 @@ export class SharedSpendBook implements SpendBook {
 		})
 	}
 
-	/** Nothing to do: each settle writes before it resolves. */
+	/** Nothing to wait for: each settle writes before it resolves. */
 	async flush() {}
 
 	/** Nothing to do: a deleted budget's rows go, and a later lower matches none. */

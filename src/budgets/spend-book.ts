@@ -33,11 +33,11 @@ export interface SpendBook {
 		expiresAt: number,
 	): Promise<number>
 	/**
-	 * Gives back what the request holds, counting `costMicros` as spent (0 to release); once. The cost counts
-	 * for admission at once; the promise resolves when it is on disk.
+	 * Gives back what the request holds, counting `costMicros` as spent (0 to release); once. On SQLite the
+	 * cost reaches the disk with the request log's next batch (`flush` waits for it).
 	 */
 	settle(requestId: string, costMicros: number): Promise<void>
-	/** Writes every settled cost still in memory (before the database closes). */
+	/** Resolves once every cost settled before the call is on disk. */
 	flush(): Promise<void>
 	/** Gives back, spending nothing, what requests whose deadline has passed by `now` still hold. */
 	sweep(now: number): Promise<SweepResult>

@@ -114,6 +114,39 @@ export function toRow(entry: RequestLogEntry, patternSet: number): LogRow {
 	]
 }
 
+/**
+ * What requests settled against one budget's window, summed over a batch: written in the batch's
+ * transaction, so a budget's spent and the log rows that cost it reach the disk together (SQLite only;
+ * docs/architecture.md, "Budgets").
+ */
+export type SpendRow = [budgetId: number, windowStartMs: number, micros: number]
+
+/** Adds a settled amount to a budget window's spent, creating the window's row on its first cost. */
+export const ADD_SPENT_SQL =
+	'INSERT INTO budget_usage (budget_id, window_start, spent_micros, reserved_micros) VALUES (?, ?, ?, 0) ' +
+	'ON CONFLICT (budget_id, window_start) DO UPDATE SET spent_micros = spent_micros + excluded.spent_micros'
+
+/** Where settled budget costs go to be written (`RequestLog` in the server). */
+export interface SpendLog {
+	/** Counts `micros` as spent in the budget's window on disk, soon; never throws. */
+	recordSpend(budgetId: number, windowStartMs: number, micros: number): void
+	/** Resolves once everything recorded before the call is written. */
+	flush(): Promise<void>
+}
+
+/** Sums spend entries per budget window into `into`. */
+export function addSpend(
+	into: Map<string, SpendRow>,
+	budgetId: number,
+	windowStartMs: number,
+	micros: number,
+) {
+	const key = `${budgetId}:${windowStartMs}`
+	const row = into.get(key)
+	if (row) row[2] += micros
+	else into.set(key, [budgetId, windowStartMs, micros])
+}
+
 /** Rows per INSERT statement: one statement per 32 rows binds and steps less often than one per row. */
 const ROWS_PER_STATEMENT = 32
 
@@ -128,6 +161,7 @@ export class LogStore {
 	private readonly insertMany: Statement
 	private readonly upsertUsage: Statement
 	private readonly upsertLatency: Statement
+	private readonly addSpent: Statement<unknown, SpendRow>
 
 	/** `digester`: null when digests are not kept (a row's text for the digest is then dropped). */
 	constructor(
@@ -162,10 +196,11 @@ export class LogStore {
 			`INSERT INTO latency_daily (day, user_id, bucket, count) VALUES (?, ?, ?, ?)
 			 ON CONFLICT (day, user_id, bucket) DO UPDATE SET count = count + excluded.count`,
 		)
+		this.addSpent = sqlite.prepare(ADD_SPENT_SQL)
 	}
 
-	/** Writes the rows and their rollups in one transaction (all or nothing). */
-	write(rows: readonly LogRow[]) {
+	/** Writes the rows, their rollups and the budget costs settled with them in one transaction (all or nothing). */
+	write(rows: readonly LogRow[], spend: readonly SpendRow[] = []) {
 		this.sqlite.transaction(() => {
 			let next = 0
 			for (; next + ROWS_PER_STATEMENT <= rows.length; next += ROWS_PER_STATEMENT) {
@@ -175,6 +210,7 @@ export class LogStore {
 			}
 			for (; next < rows.length; next++) this.insertOne.run(...this.toSqlValues(rows[next] as LogRow))
 			this.writeRollups(rows)
+			for (const row of spend) this.addSpent.run(...row)
 		})()
 	}
 

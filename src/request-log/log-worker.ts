@@ -1,5 +1,5 @@
 // The request log's writer thread: owns its own SQLite connection, writes each batch of rows the server
-// posts in one transaction with its rollups, and (tuned) runs the WAL checkpoints and their fsyncs, so
+// posts in one transaction with its rollups and the budget costs settled with them, and (tuned) runs the WAL checkpoints and their fsyncs, so
 // none of that ever holds the server's event loop. Tuned, it runs as SCHED_IDLE, so it never holds a
 // request up either (`src/runtime/tuning.ts`); after each batch it publishes the batch's number in
 // `progress`, which the server reads without waiting for a message when it must wait for the writer to
@@ -7,7 +7,7 @@
 import { Database } from 'bun:sqlite'
 import type { TextPattern } from '../lib/text-digest'
 import { type LogWriterTuning, tuneLogWriterConnection, tuneLogWriterThread } from '../runtime/tuning'
-import { type LogRow, LogStore } from './log-store'
+import { type LogRow, LogStore, type SpendRow } from './log-store'
 import { RowDigester } from './text-digests'
 
 declare const self: Worker
@@ -23,7 +23,7 @@ export type ToWriter =
 			digestKey: Uint8Array | null
 	  }
 	| { type: 'patterns'; id: number; patterns: readonly TextPattern[] }
-	| { type: 'rows'; seq: number; rows: string }
+	| { type: 'rows'; seq: number; rows: string; spend: SpendRow[] }
 	| { type: 'close' }
 export type FromWriter =
 	| { type: 'written'; seq: number }
@@ -39,7 +39,7 @@ let digester: RowDigester | null = null
 let checkpoints: ReturnType<typeof setInterval> | undefined
 /** [0]: the number of the last batch written. */
 let progress: Int32Array | undefined
-const queue: { seq: number; rows: LogRow[] }[] = []
+const queue: { seq: number; rows: LogRow[]; spend: SpendRow[] }[] = []
 let retrying = false
 
 const send = (message: FromWriter) => self.postMessage(message)
@@ -68,7 +68,7 @@ function drain() {
 		const batch = queue[0]
 		if (!batch || !store) return
 		try {
-			store.write(batch.rows)
+			store.write(batch.rows, batch.spend)
 		} catch (error) {
 			send({ type: 'failed', message: error instanceof Error ? error.message : String(error) })
 			retrying = true
@@ -92,7 +92,7 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
 	if (message.type === 'open') open(message.path, message.progress, message.tuning, message.digestKey)
 	else if (message.type === 'patterns') digester?.define(message.id, message.patterns)
 	else if (message.type === 'rows') {
-		queue.push({ seq: message.seq, rows: JSON.parse(message.rows) as LogRow[] })
+		queue.push({ seq: message.seq, rows: JSON.parse(message.rows) as LogRow[], spend: message.spend })
 		drain()
 	} else if (message.type === 'close') {
 		if (checkpoints) clearInterval(checkpoints)

@@ -1,6 +1,14 @@
 import type { Database } from 'bun:sqlite'
 import { type LogWriterTuning, TUNED_RUNTIME } from '../runtime/tuning'
-import { type LogRow, LogStore, type RequestLogEntry, toRow } from './log-store'
+import {
+	addSpend,
+	type LogRow,
+	LogStore,
+	type RequestLogEntry,
+	type SpendLog,
+	type SpendRow,
+	toRow,
+} from './log-store'
 import type { FromWriter, ToWriter } from './log-worker'
 import { PatternSets, RowDigester } from './text-digests'
 
@@ -88,8 +96,10 @@ export interface RequestLogOptions {
  * Batches are kept until the writer confirms them. Should the writer thread die, the server writes the
  * unconfirmed batches itself and goes on writing in-process: slower, but no row is lost.
  */
-export class RequestLog {
+export class RequestLog implements SpendLog {
 	private buffer: LogRow[] = []
+	/** Budget costs settled since the last batch, per window: they go with its rows. */
+	private spend = new Map<string, SpendRow>()
 	private timer: ReturnType<typeof setTimeout> | undefined
 	private writer: Worker | undefined
 	private readonly maxBacklogRows: number
@@ -108,7 +118,7 @@ export class RequestLog {
 	 * Batches posted and not yet confirmed, kept as the JSON text that was sent: one string per batch is
 	 * far lighter for the garbage collector than holding every row's objects until the writer answers.
 	 */
-	private readonly unconfirmed = new Map<number, { json: string; count: number }>()
+	private readonly unconfirmed = new Map<number, { json: string; count: number; spend: SpendRow[] }>()
 	private readonly waiters: { seq: number; resolve: () => void }[] = []
 	private closed: (() => void) | undefined
 	private lastFailure = ''
@@ -156,6 +166,15 @@ export class RequestLog {
 		this.timer ??= setTimeout(() => this.post(), POST_INTERVAL_MS)
 	}
 
+	/**
+	 * A budget's window spent `micros` more (SQLite's `LocalSpendBook`): written with the next batch, in its
+	 * transaction, so a crash loses a request's cost only together with its row.
+	 */
+	recordSpend(budgetId: number, windowStartMs: number, micros: number) {
+		addSpend(this.spend, budgetId, windowStartMs, micros)
+		this.timer ??= setTimeout(() => this.post(), POST_INTERVAL_MS)
+	}
+
 	/** Rows recorded but not yet written. */
 	get pending() {
 		let inFlight = 0
@@ -189,22 +208,24 @@ export class RequestLog {
 	private post() {
 		if (this.timer !== undefined) clearTimeout(this.timer)
 		this.timer = undefined
-		if (this.buffer.length === 0) return
+		if (this.buffer.length === 0 && this.spend.size === 0) return
 		const rows = this.buffer
+		const spend = [...this.spend.values()]
 		this.buffer = []
+		this.spend = new Map()
 		if (this.local) {
-			this.writeHere(this.local, rows)
+			this.writeHere(this.local, rows, spend)
 			return
 		}
 		if (this.pending > this.maxBacklogRows) {
 			this.overflow ??= new LogStore(this.sqlite, this.digester)
-			this.writeHere(this.overflow, rows)
+			this.writeHere(this.overflow, rows, spend)
 			return
 		}
 		const seq = ++this.posted
 		const json = JSON.stringify(rows)
-		this.unconfirmed.set(seq, { json, count: rows.length })
-		this.send({ type: 'rows', seq, rows: json })
+		this.unconfirmed.set(seq, { json, count: rows.length, spend })
+		this.send({ type: 'rows', seq, rows: json, spend })
 		this.keepPaceWithWriter()
 	}
 
@@ -231,13 +252,14 @@ export class RequestLog {
 		return count
 	}
 
-	/** In-process writing (the writer thread is gone): a failed write keeps its rows for a later try. */
-	private writeHere(local: LogStore, rows: LogRow[]) {
+	/** In-process writing (the writer thread is gone): a failed write keeps its rows and costs for a later try. */
+	private writeHere(local: LogStore, rows: LogRow[], spend: SpendRow[]) {
 		try {
-			local.write(rows)
+			local.write(rows, spend)
 		} catch (error) {
 			this.writeFailed(error)
 			this.buffer = rows.concat(this.buffer)
+			for (const [budgetId, start, micros] of spend) addSpend(this.spend, budgetId, start, micros)
 			this.timer ??= setTimeout(() => this.post(), RETRY_MS)
 			return
 		}
@@ -285,7 +307,7 @@ export class RequestLog {
 		// A Map iterates in insertion order, which is the order the batches were posted in.
 		for (const [seq, batch] of this.unconfirmed) {
 			try {
-				local.write(JSON.parse(batch.json) as LogRow[])
+				local.write(JSON.parse(batch.json) as LogRow[], batch.spend)
 			} catch (error) {
 				this.writeFailed(error)
 				setTimeout(() => this.writeUnconfirmed(local), RETRY_MS)

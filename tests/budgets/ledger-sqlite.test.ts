@@ -7,7 +7,6 @@ import { type DataStore, openSqlite } from '../../db/client'
 import type { BudgetScope, BudgetWindow } from '../../db/schema'
 import { type Budget, BudgetLedger } from '../../src/budgets/ledger'
 import { windowStart } from '../../src/budgets/windows'
-import { until } from '../helpers/until'
 
 const NOW = new Date('2026-12-03T12:00:00Z').getTime()
 const DEADLINE = NOW + 60_000
@@ -144,7 +143,7 @@ describe('the budget ledger on SQLite', () => {
 		expect((await restarted.ledger.status(day, NOW)).spentMicros).toBe(30_000)
 	})
 
-	it('writes what a request spent before its settle returns, and nothing for a reservation', async () => {
+	it('without the request log, writes what a request spent before its settle returns, and nothing for a reservation', async () => {
 		using file = databaseFile()
 		await using s = await run(file.path)
 		const [budget] = await budgetsOf(s.ledger, s.store, [['org', 'month', DOLLAR]])
@@ -156,66 +155,6 @@ describe('the budget ledger on SQLite', () => {
 			{ budget_id: budget.id, spent_micros: 40_000, reserved_micros: 0 },
 		])
 		expect(await s.ledger.pending()).toEqual({ reservations: 0, holds: 0 })
-	})
-
-	it('counts a cost for admission at once and writes the costs settled in one turn together', async () => {
-		using file = databaseFile()
-		await using s = await run(file.path)
-		const [budget] = await budgetsOf(s.ledger, s.store, [['key', 'day', 200_000]])
-		if (!budget) throw new Error('no budget')
-		for (const id of ['a', 'b', 'c']) await s.ledger.reserve(id, [budget], NICKEL, NOW, DEADLINE)
-		const settled = ['a', 'b', 'c'].map((id) => s.ledger.settle(id, 60_000))
-		// Not on disk yet, but spent: $0.18 of $0.20 leaves no room for a nickel.
-		expect(rowsOnDisk(file.path).usage).toEqual([])
-		expect(await s.ledger.status(budget, NOW)).toMatchObject({ spentMicros: 180_000, reservedMicros: 0 })
-		expect(await s.ledger.reserve('d', [budget], NICKEL, NOW, DEADLINE)).toMatchObject({
-			ok: false,
-			remainingMicros: 20_000,
-		})
-		await Promise.all(settled)
-		expect(rowsOnDisk(file.path).usage).toEqual([
-			{ budget_id: budget.id, spent_micros: 180_000, reserved_micros: 0 },
-		])
-	})
-
-	it('keeps a cost it could not write counted, and writes it when the database takes writes again', async () => {
-		using file = databaseFile()
-		await using s = await run(file.path)
-		const [budget] = await budgetsOf(s.ledger, s.store, [['key', 'day', DOLLAR]])
-		if (!budget) throw new Error('no budget')
-		await s.ledger.reserve('a', [budget], NICKEL, NOW, DEADLINE)
-		s.store.sqlite?.run('ALTER TABLE budget_usage RENAME TO budget_usage_away')
-		const logged: string[] = []
-		const original = console.error
-		console.error = (message: string) => logged.push(message)
-		try {
-			await expect(s.ledger.settle('a', 40_000)).rejects.toThrow('no such table')
-			expect(s.store.sqlite?.query('SELECT count(*) AS n FROM budget_usage_away').get()).toEqual({ n: 0 })
-			s.store.sqlite?.run('ALTER TABLE budget_usage_away RENAME TO budget_usage')
-			expect(await s.ledger.status(budget, NOW)).toMatchObject({ spentMicros: 40_000, reservedMicros: 0 })
-			// The retry, a second later.
-			await until(() => rowsOnDisk(file.path).usage.length > 0, 3_000)
-		} finally {
-			console.error = original
-		}
-		expect(logged).toEqual([])
-		expect(rowsOnDisk(file.path).usage).toEqual([
-			{ budget_id: budget.id, spent_micros: 40_000, reserved_micros: 0 },
-		])
-		expect(await s.ledger.status(budget, NOW)).toMatchObject({ spentMicros: 40_000 })
-	})
-
-	it('writes what is settled and not yet on disk when it closes', async () => {
-		using file = databaseFile()
-		const s = await run(file.path)
-		const [budget] = await budgetsOf(s.ledger, s.store, [['org', 'total', DOLLAR]])
-		if (!budget) throw new Error('no budget')
-		await s.ledger.reserve('a', [budget], NICKEL, NOW, DEADLINE)
-		void s.ledger.settle('a', 30_000)
-		await s[Symbol.asyncDispose]()
-		expect(rowsOnDisk(file.path).usage).toEqual([
-			{ budget_id: budget.id, spent_micros: 30_000, reserved_micros: 0 },
-		])
 	})
 
 	it('admits exactly what fits every budget when 200 requests race for three', async () => {

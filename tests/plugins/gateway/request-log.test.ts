@@ -139,6 +139,24 @@ describe('a writer thread that dies', () => {
 		}
 		expect(writtenIds(t)).toEqual(['req_a', 'req_b', 'req_c'])
 	})
+
+	it('writes the budget costs its batches carried too, with their rows', async () => {
+		await using t = await makeApp({}, { backend: 'sqlite' })
+		{
+			using _silenced = spyOn(console, 'error').mockImplementation(() => {})
+			const log = logWithWriter(t, 'broken-log-writer')
+			log.record(minimalEntry('req_a'))
+			log.recordSpend(7, 0, 1_500)
+			log.recordSpend(7, 0, 500)
+			await log.flush()
+			log.recordSpend(7, 0, 250)
+			await log.close()
+		}
+		expect(writtenIds(t)).toEqual(['req_a'])
+		expect(sqliteOf(t).query('SELECT budget_id, window_start, spent_micros FROM budget_usage').all()).toEqual(
+			[{ budget_id: 7, window_start: 0, spent_micros: 2_250 }],
+		)
+	})
 })
 
 describe('a writer thread that falls behind', () => {
