@@ -1,5 +1,6 @@
 import { and, eq, inArray, lte, or, sql } from 'drizzle-orm'
 import type { DataStore } from '../../db/client'
+import { BatchQueue, type Deferred } from '../lib/batch-queue'
 import type { Budget, SweepResult } from './ledger'
 import type { Pending, SpendBook, WindowUsage } from './spend-book'
 
@@ -7,11 +8,6 @@ interface Hold {
 	budgetId: number
 	windowStart: Date
 	amountMicros: number
-}
-
-interface Deferred<T> {
-	resolve(value: T): void
-	reject(error: unknown): void
 }
 
 interface QueuedReserve extends Deferred<number> {
@@ -26,37 +22,6 @@ interface QueuedReserve extends Deferred<number> {
 interface QueuedSettle extends Deferred<void> {
 	requestId: string
 	costMicros: number
-}
-
-/**
- * Runs queued work in batches, one batch at a time: what arrives while a batch is in the database waits
- * for the next, so under load each statement serves many requests, and alone a request waits for nothing.
- */
-class BatchQueue<T extends Deferred<never>> {
-	private queued: T[] = []
-	private running: Promise<void> | undefined
-
-	constructor(private readonly run: (batch: T[]) => Promise<void>) {}
-
-	add(item: T) {
-		this.queued.push(item)
-		this.running ??= this.drain()
-	}
-
-	private async drain() {
-		// Whatever the current turn queues goes into the first batch.
-		await Promise.resolve()
-		while (this.queued.length > 0) {
-			const batch = this.queued
-			this.queued = []
-			try {
-				await this.run(batch)
-			} catch (error) {
-				for (const item of batch) item.reject(error)
-			}
-		}
-		this.running = undefined
-	}
 }
 
 /** The hold rows of a window, summed: what one statement gives back. */

@@ -249,6 +249,29 @@ describe.each(BACKENDS)('key limits on %s', (backend) => {
 		expect((await take(limits, key({ maxConcurrent: 1 }, 1), 0, T0)).ok).toBe(false)
 	})
 
+	it('gives requests admitted together the headers of one after another, and takes back their tokens together', async () => {
+		await using setup = await open()
+		const { limits } = setup
+		const limited = key({ rateLimitPerMinute: 100, tokensPerMinute: 10_000, maxConcurrent: 20 })
+		const grants = (await Promise.all(Array.from({ length: 10 }, () => take(limits, limited, 100, T0)))).map(
+			granted,
+		)
+		expect(grants.map((grant) => grant.requests?.remaining).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([
+			90, 91, 92, 93, 94, 95, 96, 97, 98, 99,
+		])
+		expect(grants.map((grant) => grant.tokens?.remaining).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([
+			9_000, 9_100, 9_200, 9_300, 9_400, 9_500, 9_600, 9_700, 9_800, 9_900,
+		])
+		// PostgreSQL names each slot; memory counts them.
+		if (backend === 'postgres') expect(new Set(grants.map((grant) => grant.lease)).size).toBe(10)
+		// Each used 40 of its 100: 600 come back, and all ten slots.
+		await Promise.all(grants.map((grant) => limits.settle(grant, 40, T0)))
+		const after = granted(await take(limits, limited, 100, T0))
+		expect(after.tokens?.remaining).toBe(9_500)
+		const slots = await Promise.all(Array.from({ length: 25 }, () => take(limits, limited, 1, T0)))
+		expect(slots.filter((taken) => taken.ok)).toHaveLength(19)
+	})
+
 	it('admits exactly what fits of 200 concurrent requests, wherever they arrive', async () => {
 		await using setup = await open()
 		const { limits, test } = setup

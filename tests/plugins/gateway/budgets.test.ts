@@ -20,6 +20,8 @@ async function keyBudget(g: GatewayHarness, limitMicros: number, window: 'day' |
 	return g.t.deps.budgets.create({ scope: 'key', scopeId: key.id, window, limitMicros, createdBy: g.userId })
 }
 
+const SLOW_ANSWER = { kind: 'slow', firstByteMs: 1_000, chunkMs: 0 } as const
+
 const post = (g: GatewayHarness, extra: Record<string, unknown> = {}) =>
 	g.fetch('/chat/completions', { method: 'POST', body: JSON.stringify({ ...body, ...extra }) })
 
@@ -40,6 +42,9 @@ describe('budgets hold under concurrency', () => {
 		await using g = await startGateway()
 		const perRequest = reservedPerRequest(g)
 		const budget = await keyBudget(g, perRequest * 20)
+		// Answers take a second: every request is admitted or refused before the first one settles and gives
+		// back what it reserved beyond its cost, so exactly the worst cases that fit pass.
+		g.upstream.script('gpt-4o-mini', ...Array.from({ length: 200 }, () => SLOW_ANSWER))
 		const answers = await Promise.all(Array.from({ length: 200 }, () => post(g)))
 		const statuses = answers.map((res) => res.status)
 		expect(statuses.filter((status) => status === 200)).toHaveLength(20)
