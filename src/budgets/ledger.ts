@@ -482,6 +482,8 @@ export class BudgetLedger {
 
 	private async deleteUsage(budgetId: number) {
 		this.book.forget(budgetId)
+		// Costs settled before the forget and not yet written would bring the rows back after the delete.
+		await this.book.flush()
 		const { db, tables } = this.store
 		await db.delete(tables.budgetUsage).where(eq(tables.budgetUsage.budgetId, budgetId))
 	}

@@ -1,4 +1,5 @@
-import { and, eq, inArray, lte, or, sql } from 'drizzle-orm'
+import type { SQL } from 'bun'
+import { and, eq, lte, or, sql } from 'drizzle-orm'
 import type { DataStore } from '../../db/client'
 import { BatchQueue, type Deferred } from '../lib/batch-queue'
 import type { Budget, SweepResult } from './ledger'
@@ -33,25 +34,30 @@ const windowKey = (budgetId: number, start: Date) => `${budgetId}:${start.getTim
  *
  * - **Admission** raises each budget's `reserved` in one conditional upsert that refuses when spent + reserved
  *   + amount would pass the limit, so concurrent requests, on any instance, can never together reserve more
- *   than a limit.
+ *   than a limit. The same statement writes the hold rows of what it raised.
  * - **Batched under load.** Reservations, and settlements, that arrive while the previous batch is in the
- *   database go together: one insert of their reservation rows, one upsert per budget window raising it by
- *   their sum (and, should the sum not fit, one per request, in order, so exactly those that fit pass),
- *   one insert of their hold rows; one delete of their holds, one update per window, one delete of their
- *   reservation rows. A hot budget's row changes once per batch, not twice per request: PostgreSQL spent
- *   over a millisecond of CPU per request on a single budget changed by every request.
+ *   database go together: one insert of their reservation rows, then one statement per budget window
+ *   raising it by their sum and writing their holds (should the sum not fit, one per request, in order, so
+ *   exactly those that fit pass); one statement taking their holds and reservation rows, then one update
+ *   per window. A hot budget's row changes once per batch, not twice per request: PostgreSQL spent over a
+ *   millisecond of CPU per request on a single budget changed by every request.
  * - **Bookkeeping that survives a crash at any point.** The reservation row is written before any counter
- *   moves, and a hold row just after each counter was raised. Whoever undoes a raise (settle, release, the
- *   refusal path, the sweeper) first takes its hold row by deleting it, one statement that exactly one
- *   caller wins, and only then lowers the counter. So a counter is never lowered for a raise that did not
- *   happen, nor twice for one that did: a crash can only leave a raise without its hold row (between the
- *   two statements), which keeps that amount reserved, never less. Budgets fail closed.
+ *   moves, and a raise commits with its hold rows. Whoever undoes a raise (settle, release, the refusal
+ *   path, the sweeper) first takes its hold row by deleting it, one statement that exactly one caller
+ *   wins, and only then lowers the counter. So a counter is never lowered for a raise that did not happen,
+ *   nor twice for one that did: a crash can only leave a hold taken and its counter not yet lowered, which
+ *   keeps that amount reserved, never less. Budgets fail closed.
  */
 export class SharedSpendBook implements SpendBook {
 	private readonly reserves = new BatchQueue<QueuedReserve>((batch) => this.reserveBatch(batch))
 	private readonly settles = new BatchQueue<QueuedSettle>((batch) => this.settleBatch(batch))
 
 	constructor(private readonly store: DataStore) {}
+
+	private get postgres(): SQL {
+		if (!this.store.postgres) throw new Error('the shared spend book needs PostgreSQL')
+		return this.store.postgres
+	}
 
 	reserve(
 		requestId: string,
@@ -67,8 +73,8 @@ export class SharedSpendBook implements SpendBook {
 	}
 
 	/**
-	 * Takes each of the request's holds by deleting it, then lowers the counter it raised (adding the cost to
-	 * spent), then deletes the reservation row.
+	 * Takes the request's holds by deleting them (with its reservation row), then lowers each counter it
+	 * raised, adding the cost to spent.
 	 */
 	settle(requestId: string, costMicros: number): Promise<void> {
 		return new Promise((resolve, reject) => this.settles.add({ requestId, costMicros, resolve, reject }))
@@ -140,7 +146,7 @@ export class SharedSpendBook implements SpendBook {
 
 	private async reserveBatch(batch: QueuedReserve[]) {
 		const { db, tables } = this.store
-		const { budgetReservations: reservations, budgetHolds: holds } = tables
+		const { budgetReservations: reservations } = tables
 		const unique = new Map<string, QueuedReserve>()
 		for (const request of batch) {
 			if (unique.has(request.requestId)) request.reject(alreadyHeld(request.requestId))
@@ -185,20 +191,8 @@ export class SharedSpendBook implements SpendBook {
 			const refused: QueuedReserve[] = []
 			const passed = await Promise.all(
 				[...groups.values()].map(async ({ budget, start, requests }) => {
-					const fits = await this.raiseAll(budget, start, requests)
-					for (const request of requests) if (!fits.has(request)) refused.push(request)
-					const held = requests.filter((request) => fits.has(request))
-					// Just after the raise: a crash between the two keeps the amounts reserved (fails closed).
-					if (held.length > 0)
-						await db.insert(holds).values(
-							held.map((request) => ({
-								requestId: request.requestId,
-								budgetId: budget.id,
-								windowStart: start,
-								amountMicros: request.amountMicros,
-								expiresAt: new Date(request.expiresAt),
-							})),
-						)
+					const held = await this.holdAll(budget, start, requests)
+					for (const request of requests) if (!held.includes(request)) refused.push(request)
 					return held
 				}),
 			)
@@ -212,68 +206,91 @@ export class SharedSpendBook implements SpendBook {
 		}
 	}
 
-	/** Raises the window by every request's amount in one statement when they all fit; else one by one. */
-	private async raiseAll(
-		budget: Budget,
-		start: Date,
-		requests: QueuedReserve[],
-	): Promise<Set<QueuedReserve>> {
-		const sum = requests.reduce((total, request) => total + request.amountMicros, 0)
-		if (requests.length > 1 && (await this.raise(budget, start, sum))) return new Set(requests)
-		const fits = new Set<QueuedReserve>()
-		for (const request of requests)
-			if (await this.raise(budget, start, request.amountMicros)) fits.add(request)
-		return fits
+	/** Holds every request's amount in the window in one statement when they all fit; else one by one. */
+	private async holdAll(budget: Budget, start: Date, requests: QueuedReserve[]): Promise<QueuedReserve[]> {
+		if (requests.length > 1 && (await this.raiseAndHold(budget, start, requests))) return requests
+		const held: QueuedReserve[] = []
+		for (const request of requests) if (await this.raiseAndHold(budget, start, [request])) held.push(request)
+		return held
 	}
 
 	private async settleBatch(batch: QueuedSettle[]) {
-		const { db, tables } = this.store
-		const { budgetReservations: reservations, budgetHolds: holds } = tables
 		// The first settle of a request counts; a second finds its holds gone, as it would alone.
 		const costs = new Map<string, number>()
 		for (const { requestId, costMicros } of batch) if (!costs.has(requestId)) costs.set(requestId, costMicros)
-		const ids = [...costs.keys()]
-		const taken = await db.delete(holds).where(inArray(holds.requestId, ids)).returning({
-			requestId: holds.requestId,
-			budgetId: holds.budgetId,
-			windowStart: holds.windowStart,
-			amountMicros: holds.amountMicros,
-		})
+		const ids = JSON.stringify([...costs.keys()])
+		// One statement takes the holds and drops the reservation rows; the counters follow, a statement per
+		// window, each locking one row, so two instances' settlements can never wait on each other in a cycle.
+		const taken = await this.postgres<
+			{ request_id: string; budget_id: number; start_ms: number; amount: number }[]
+		>`
+			WITH gone AS (
+				DELETE FROM budget_reservations
+				WHERE request_id IN (SELECT jsonb_array_elements_text(${ids}::text::jsonb))
+			)
+			DELETE FROM budget_holds WHERE request_id IN (SELECT jsonb_array_elements_text(${ids}::text::jsonb))
+			RETURNING request_id, budget_id, (extract(epoch FROM window_start) * 1000)::float8 AS start_ms,
+				amount_micros::float8 AS amount`
 		const perWindow = new Map<string, Hold & { costMicros: number }>()
 		for (const hold of taken) {
-			const key = windowKey(hold.budgetId, hold.windowStart)
-			const cost = costs.get(hold.requestId) ?? 0
+			const windowStart = new Date(hold.start_ms)
+			const key = windowKey(hold.budget_id, windowStart)
+			const cost = costs.get(hold.request_id) ?? 0
 			const sum = perWindow.get(key)
 			if (sum) {
-				sum.amountMicros += hold.amountMicros
+				sum.amountMicros += hold.amount
 				sum.costMicros += cost
-			} else perWindow.set(key, { ...hold, costMicros: cost })
+			} else
+				perWindow.set(key, {
+					budgetId: hold.budget_id,
+					windowStart,
+					amountMicros: hold.amount,
+					costMicros: cost,
+				})
 		}
 		await Promise.all([...perWindow.values()].map((sum) => this.lower(sum, sum.costMicros)))
-		await db.delete(reservations).where(inArray(reservations.requestId, ids))
 		for (const settle of batch) settle.resolve()
 	}
 
 	/**
-	 * Raises a budget's reserved amount in one window, unless it would pass the limit: one upsert, which
-	 * creates the window's row on the first reservation in it. On PostgreSQL the conflict branch locks the
-	 * row and checks its latest version, so concurrent raises queue on it and each sees the ones before.
+	 * Raises a budget's reserved amount in one window by the requests' amounts and writes their hold rows,
+	 * in one statement, unless the sum would pass the limit. The upsert creates the window's row on the
+	 * first reservation in it; its conflict branch locks the row and checks its latest version, so
+	 * concurrent raises queue on it and each sees the ones before. Raise and holds commit together: a crash
+	 * cannot leave one without the other.
 	 */
-	private async raise(budget: Budget, start: Date, amountMicros: number): Promise<boolean> {
+	private async raiseAndHold(
+		budget: Budget,
+		start: Date,
+		requests: readonly QueuedReserve[],
+	): Promise<boolean> {
+		const amount = requests.reduce((sum, request) => sum + request.amountMicros, 0)
 		// The insert branch has no condition of its own: a window's first reservation must fit an empty window.
-		if (amountMicros > budget.limitMicros) return false
-		const { db, tables } = this.store
-		const { budgetUsage: usage } = tables
-		const raised = await db
-			.insert(usage)
-			.values({ budgetId: budget.id, windowStart: start, spentMicros: 0, reservedMicros: amountMicros })
-			.onConflictDoUpdate({
-				target: [usage.budgetId, usage.windowStart],
-				set: { reservedMicros: sql`${usage.reservedMicros} + ${amountMicros}` },
-				setWhere: sql`${usage.spentMicros} + ${usage.reservedMicros} + ${amountMicros} <= ${budget.limitMicros}`,
-			})
-			.returning({ budgetId: usage.budgetId })
-		return raised.length > 0
+		if (amount > budget.limitMicros) return false
+		const holds = JSON.stringify(
+			requests.map((request) => ({
+				request_id: request.requestId,
+				amount: request.amountMicros,
+				expires_at: request.expiresAt,
+			})),
+		)
+		const startMs = start.getTime()
+		const held = await this.postgres`
+			WITH raised AS (
+				INSERT INTO budget_usage (budget_id, window_start, spent_micros, reserved_micros)
+				VALUES (${budget.id}, to_timestamp(${startMs}::float8 / 1000), 0, ${amount}::bigint)
+				ON CONFLICT (budget_id, window_start) DO UPDATE
+					SET reserved_micros = budget_usage.reserved_micros + excluded.reserved_micros
+					WHERE budget_usage.spent_micros + budget_usage.reserved_micros + excluded.reserved_micros
+						<= ${budget.limitMicros}::bigint
+				RETURNING budget_id, window_start
+			)
+			INSERT INTO budget_holds (request_id, budget_id, window_start, amount_micros, expires_at)
+			SELECT hold.request_id, raised.budget_id, raised.window_start, hold.amount,
+				to_timestamp(hold.expires_at::float8 / 1000)
+			FROM raised, jsonb_to_recordset(${holds}::text::jsonb) AS hold(request_id text, amount bigint, expires_at bigint)
+			RETURNING request_id`
+		return held.length > 0
 	}
 
 	/** Gives back a hold that was taken, counting `costMicros` as spent. */
