@@ -151,9 +151,10 @@ function checkLimit(limitMicros: unknown, param: string): number {
  * - **Completion** (`settle`) turns the reservation into the real cost; **failure** (`release`) gives it
  *   back; a request that outlives its deadline is given back by the sweeper (`sweep`, every 30 s).
  * - **Where the counters live** is the one thing that differs between the databases, behind `SpendBook`:
- *   on SQLite one process owns the file, so reservations live in memory and a restart starts from none
- *   (`LocalSpendBook`); on PostgreSQL any number of instances share them in rows changed by single
- *   statements, with a sweeper for a crashed instance's (`SharedSpendBook`).
+ *   on SQLite one process owns the file, so the counters live in memory, a restart starts from no
+ *   reservation, and what is spent is written with the request log's rows (`LocalSpendBook`); on
+ *   PostgreSQL any number of instances share them in rows changed by single statements, batched under
+ *   load, with a sweeper for a crashed instance's (`SharedSpendBook`).
  */
 export class BudgetLedger {
 	private readonly cache = new Map<string, Budget[]>()
