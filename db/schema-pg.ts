@@ -366,6 +366,7 @@ export const budgetAlerts = pgTable(
 		notifiedAt: instant('notified_at'),
 		attempts: integer('attempts').notNull().default(0),
 		lastError: text('last_error'),
+		nextAttemptAt: instant('next_attempt_at'),
 	},
 	(table) => [primaryKey({ columns: [table.budgetId, table.windowStart, table.threshold] })],
 )

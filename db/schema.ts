@@ -428,6 +428,11 @@ export const budgetAlerts = sqliteTable(
 		notifiedAt: integer('notified_at', { mode: 'timestamp_ms' }),
 		attempts: integer('attempts').notNull().default(0),
 		lastError: text('last_error'),
+		/**
+		 * When the next attempt may be claimed, set by each claim from the moment it was made: an attempt
+		 * in flight holds off the next one on every instance. Null until the first claim.
+		 */
+		nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }),
 	},
 	(table) => [primaryKey({ columns: [table.budgetId, table.windowStart, table.threshold] })],
 )

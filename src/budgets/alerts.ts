@@ -112,6 +112,7 @@ interface PendingAlert {
 	threshold: BudgetAlertThreshold
 	createdAt: Date
 	attempts: number
+	nextAttemptAt: Date | null
 	scope: BudgetScope
 	scopeId: number
 	window: BudgetWindow
@@ -346,7 +347,7 @@ export class BudgetAlerts {
 		let nextDue = Number.POSITIVE_INFINITY
 		const due: PendingAlert[] = []
 		for (const row of pending) {
-			const at = row.createdAt.getTime() + attemptDueAfter(row.attempts, this.timeoutMs)
+			const at = (row.nextAttemptAt ?? row.createdAt).getTime()
 			if (at <= now) due.push(row)
 			else nextDue = Math.min(nextDue, at)
 		}
@@ -361,7 +362,7 @@ export class BudgetAlerts {
 	/** Claims the alert's next attempt and, if this instance got it, sends it and records the outcome. */
 	private async attempt(alert: PendingAlert, now: number): Promise<{ delivered: boolean; retryAt?: number }> {
 		const webhook = this.webhook
-		if (!webhook || !(await this.claim(alert))) return { delivered: false }
+		if (!webhook || !(await this.claim(alert, now))) return { delivered: false }
 		const { db, tables } = this.store
 		const { budgetAlerts: alerts } = tables
 		const made = alert.attempts + 1
@@ -386,7 +387,7 @@ export class BudgetAlerts {
 			)
 			return { delivered: false }
 		}
-		const retryAt = alert.createdAt.getTime() + attemptDueAfter(made, this.timeoutMs)
+		const retryAt = now + this.gapAfter(made)
 		console.warn(
 			`budgets: could not send ${name} to ${webhook.target} (attempt ${made} of ${MAX_ATTEMPTS}): ${outcome.error}; ` +
 				`next attempt in ${Math.round((retryAt - now) / 1000)} s`,
@@ -400,20 +401,22 @@ export class BudgetAlerts {
 	 * read the same row race on the update; the database applies them one at a time (SQLite runs one
 	 * statement at a time; PostgreSQL re-checks the WHERE on the row's latest version after the first
 	 * updater commits), so the first matches and the rest find `attempts` moved and update nothing. Only
-	 * the instance whose update returned the row sends that attempt. Each attempt is due only once the
-	 * previous one's timeout has passed (`attemptDueAfter`), and one instance's passes run one at a time.
+	 * the instance whose update returned the row sends that attempt.
 	 *
-	 * What this does not cover: an attempt claimed late (a backlog after every instance was down) may still
-	 * be waiting for its answer when the next attempt is already due, and another instance may claim that
-	 * one meanwhile; the receiver then gets the alert twice, with the same `webhook-id`. Closing it needs
-	 * the row to say when its next attempt is due (a `next_attempt_at` the claim sets, serving as a lease).
+	 * The claim also sets `next_attempt_at`: the next attempt is due a whole timeout and the retry delay
+	 * after this claim, whenever it is made, so an attempt in flight holds off the next on every instance.
+	 * On time, that is the schedule of `attemptDueAfter`; an attempt claimed late (a backlog after every
+	 * instance was down) moves the rest of the schedule with it rather than overlapping the next one.
 	 */
-	private async claim(alert: PendingAlert): Promise<boolean> {
+	private async claim(alert: PendingAlert, now: number): Promise<boolean> {
 		const { db, tables } = this.store
 		const { budgetAlerts: alerts } = tables
 		const claimed = await db
 			.update(alerts)
-			.set({ attempts: sql`${alerts.attempts} + 1` })
+			.set({
+				attempts: sql`${alerts.attempts} + 1`,
+				nextAttemptAt: new Date(now + this.gapAfter(alert.attempts + 1)),
+			})
 			.where(and(this.whereAlert(alert), isNull(alerts.notifiedAt), eq(alerts.attempts, alert.attempts)))
 			.returning({ attempts: alerts.attempts })
 		return claimed.length > 0
@@ -428,6 +431,11 @@ export class BudgetAlerts {
 		)
 	}
 
+	/** From the claim of attempt `made` (1 for the first) until the next may be claimed. */
+	private gapAfter(made: number) {
+		return attemptDueAfter(made, this.timeoutMs) - attemptDueAfter(made - 1, this.timeoutMs)
+	}
+
 	private selectWithBudgets(where: ReturnType<typeof and>) {
 		const { db, tables } = this.store
 		const { budgetAlerts: alerts, budgets, budgetUsage: usage } = tables
@@ -439,6 +447,7 @@ export class BudgetAlerts {
 				createdAt: alerts.createdAt,
 				notifiedAt: alerts.notifiedAt,
 				attempts: alerts.attempts,
+				nextAttemptAt: alerts.nextAttemptAt,
 				lastError: alerts.lastError,
 				scope: budgets.scope,
 				scopeId: budgets.scopeId,

@@ -322,6 +322,27 @@ describe.each(BACKENDS)('budget alert delivery on %s', (backend) => {
 		expect((await s.row()).every((row) => row.attempts === 1 && row.notifiedAt !== null)).toBe(true)
 	})
 
+	it('holds the next attempt off while a late one is in flight, on every instance', async () => {
+		await using s = await setup()
+		using hook = receiver(['hang', 'ok'])
+		const budget = await s.budget('total', DOLLAR)
+		await s.spend([budget], 800_000)
+		// Recorded while no instance had the webhook: by the time one has, every attempt is overdue.
+		await (await s.alerts()).check([budget], NOW)
+		const late = NOW + 3_600_000
+		const one = await s.alerts({ webhook: { url: hook.url } })
+		const two = await s.alerts({ webhook: { url: hook.url } }, true)
+		const first = one.deliverPending(late)
+		await until(() => hook.received.length === 1, 5_000, 'the late first attempt is sent')
+		// Counted from the creation, the second attempt would be due long ago: not while the first is in flight.
+		expect(await two.deliverPending(late + 1)).toBe(0)
+		expect(await first).toBe(0)
+		expect(hook.received).toHaveLength(1)
+		expect(await two.deliverPending(late + attemptDueAfter(1, TIMEOUT_MS) - 1)).toBe(0)
+		expect(await two.deliverPending(late + attemptDueAfter(1, TIMEOUT_MS))).toBe(1)
+		expect(hook.received).toHaveLength(2)
+	})
+
 	it('keeps the URL, its token and its credentials out of last_error and the logs', async () => {
 		await using s = await setup()
 		const closed = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response() })

@@ -1,0 +1,1 @@
+ALTER TABLE "budget_alerts" ADD COLUMN "next_attempt_at" timestamp (3) with time zone;

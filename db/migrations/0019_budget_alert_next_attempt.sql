@@ -1,0 +1,1 @@
+ALTER TABLE `budget_alerts` ADD `next_attempt_at` integer;
