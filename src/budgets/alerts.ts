@@ -4,7 +4,7 @@ import type { BudgetAlertThreshold, BudgetScope, BudgetWindow } from '../../db/s
 import { loggable } from '../lib/redact'
 import type { Budget, BudgetLedger } from './ledger'
 import { type BudgetAlertEvent, BudgetWebhook, WEBHOOK_TIMEOUT_MS } from './webhook'
-import { microsToUsd, windowReset, windowStart } from './windows'
+import { microsToUsd, windowKey, windowReset, windowStart } from './windows'
 
 export const ALERT_THRESHOLDS: readonly BudgetAlertThreshold[] = [80, 100]
 /** After a failed delivery, the wait before the next attempt; after the last, the alert is given up. */
@@ -103,8 +103,6 @@ export function attemptDueAfter(attempt: number, timeoutMs = WEBHOOK_TIMEOUT_MS)
 /** The alert's id, the same on every attempt: the webhook's `webhook-id`. */
 export const alertId = (budgetId: number, windowStart: Date, threshold: BudgetAlertThreshold) =>
 	`budget-${budgetId}-${windowStart.getTime()}-${threshold}`
-
-const windowKey = (budgetId: number, windowStart: Date) => `${budgetId}:${windowStart.getTime()}`
 
 interface PendingAlert {
 	budgetId: number

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'bun:sqlite'
 import { ADD_SPENT_SQL, type SpendLog } from '../request-log/log-store'
 import type { Budget, SweepResult } from './ledger'
 import type { Pending, SpendBook, WindowUsage } from './spend-book'
+import { windowKey } from './windows'
 
 /** One budget's window: what it has spent, and what requests in flight hold on it. */
 interface WindowCounter {
@@ -24,6 +25,11 @@ interface LocalHold {
 interface LocalReservation {
 	readonly expiresAt: number
 	readonly holds: readonly LocalHold[]
+}
+
+/** What a hold raised goes back off its window's reserved amount. */
+const giveBack = ({ window, amountMicros }: LocalHold) => {
+	window.reservedMicros -= amountMicros
 }
 
 /** One book per SQLite connection, whichever ledgers open it: they share what is spent and reserved. */
@@ -77,10 +83,10 @@ export class LocalSpendBook implements SpendBook {
 	 * The book of `sqlite`; the first ledger to open it resets what a previous run had reserved, and its
 	 * `spendLog` is where every ledger's costs on this connection are written.
 	 */
-	static of(sqlite: Database, spendLog: SpendLog = new SpendTable(sqlite)): LocalSpendBook {
+	static of(sqlite: Database, spendLog?: SpendLog): LocalSpendBook {
 		let book = books.get(sqlite)
 		if (!book) {
-			book = new LocalSpendBook(sqlite, spendLog)
+			book = new LocalSpendBook(sqlite, spendLog ?? new SpendTable(sqlite))
 			books.set(sqlite, book)
 		}
 		return book
@@ -115,14 +121,14 @@ export class LocalSpendBook implements SpendBook {
 			for (const [i, budget] of budgets.entries()) {
 				const window = this.window(budget.id, starts[i]?.getTime() ?? 0)
 				if (window.spentMicros + window.reservedMicros + amountMicros > budget.limitMicros) {
-					for (const hold of holds) hold.window.reservedMicros -= hold.amountMicros
+					for (const hold of holds) giveBack(hold)
 					return i
 				}
 				window.reservedMicros += amountMicros
 				holds.push({ window, amountMicros })
 			}
 		} catch (error) {
-			for (const hold of holds) hold.window.reservedMicros -= hold.amountMicros
+			for (const hold of holds) giveBack(hold)
 			throw error
 		}
 		this.reservations.set(requestId, { expiresAt, holds })
@@ -134,8 +140,9 @@ export class LocalSpendBook implements SpendBook {
 		if (!reservation) return
 		this.reservations.delete(requestId)
 		// Spent and reserved change in one synchronous step: no admission sees the amount in neither.
-		for (const { window, amountMicros } of reservation.holds) {
-			window.reservedMicros -= amountMicros
+		for (const hold of reservation.holds) {
+			giveBack(hold)
+			const { window } = hold
 			if (costMicros === 0 || window.gone) continue
 			window.spentMicros += costMicros
 			this.spendLog.recordSpend(window.budgetId, window.start, costMicros)
@@ -152,7 +159,7 @@ export class LocalSpendBook implements SpendBook {
 		for (const [requestId, reservation] of this.reservations) {
 			if (reservation.expiresAt > now) continue
 			this.reservations.delete(requestId)
-			for (const hold of reservation.holds) hold.window.reservedMicros -= hold.amountMicros
+			for (const hold of reservation.holds) giveBack(hold)
 			reservations++
 			holds += reservation.holds.length
 		}
@@ -162,7 +169,7 @@ export class LocalSpendBook implements SpendBook {
 	async usage(budgets: readonly Budget[], starts: readonly Date[]): Promise<WindowUsage[]> {
 		return budgets.map((budget, i) => {
 			const start = starts[i]?.getTime() ?? 0
-			const window = this.windows.get(`${budget.id}:${start}`)
+			const window = this.windows.get(windowKey(budget.id, start))
 			if (window) return { spentMicros: window.spentMicros, reservedMicros: window.reservedMicros }
 			// A window no request has used since the start: the table has all of it.
 			return { spentMicros: this.readSpent.get(budget.id, start)?.spent ?? 0, reservedMicros: 0 }
@@ -189,7 +196,7 @@ export class LocalSpendBook implements SpendBook {
 	 * log writes those costs, but nothing reserves there any more.
 	 */
 	private window(budgetId: number, start: number): WindowCounter {
-		const key = `${budgetId}:${start}`
+		const key = windowKey(budgetId, start)
 		const known = this.windows.get(key)
 		if (known) return known
 		for (const older of this.windows.values())

@@ -4,11 +4,17 @@ import type { DataStore } from '../../db/client'
 import { BatchQueue, type Deferred } from '../lib/batch-queue'
 import type { Budget, SweepResult } from './ledger'
 import type { Pending, SpendBook, WindowUsage } from './spend-book'
+import { windowKey } from './windows'
 
 interface Hold {
 	budgetId: number
 	windowStart: Date
 	amountMicros: number
+}
+
+/** A hold taken back, with what its request cost (0 when released or swept). */
+interface SettledHold extends Hold {
+	costMicros: number
 }
 
 interface QueuedReserve extends Deferred<number> {
@@ -24,9 +30,6 @@ interface QueuedSettle extends Deferred<void> {
 	requestId: string
 	costMicros: number
 }
-
-/** The hold rows of a window, summed: what one statement gives back. */
-const windowKey = (budgetId: number, start: Date) => `${budgetId}:${start.getTime()}`
 
 /**
  * The spend book of PostgreSQL, shared by any number of instances, with single statements only
@@ -94,14 +97,7 @@ export class SharedSpendBook implements SpendBook {
 			windowStart: holds.windowStart,
 			amountMicros: holds.amountMicros,
 		})
-		const perWindow = new Map<string, Hold>()
-		for (const hold of taken) {
-			const key = windowKey(hold.budgetId, hold.windowStart)
-			const sum = perWindow.get(key)
-			if (sum) sum.amountMicros += hold.amountMicros
-			else perWindow.set(key, { ...hold })
-		}
-		await Promise.all([...perWindow.values()].map((sum) => this.lower(sum, 0)))
+		await this.lowerAll(taken.map((hold) => ({ ...hold, costMicros: 0 })))
 		const gone = await db
 			.delete(reservations)
 			.where(lte(reservations.expiresAt, at))
@@ -219,8 +215,7 @@ export class SharedSpendBook implements SpendBook {
 		const costs = new Map<string, number>()
 		for (const { requestId, costMicros } of batch) if (!costs.has(requestId)) costs.set(requestId, costMicros)
 		const ids = JSON.stringify([...costs.keys()])
-		// One statement takes the holds and drops the reservation rows; the counters follow, a statement per
-		// window, each locking one row, so two instances' settlements can never wait on each other in a cycle.
+		// One statement takes the holds and drops the reservation rows; the counters follow, a row each.
 		const taken = await this.postgres<
 			{ request_id: string; budget_id: number; start_ms: number; amount: number }[]
 		>`
@@ -231,24 +226,14 @@ export class SharedSpendBook implements SpendBook {
 			DELETE FROM budget_holds WHERE request_id IN (SELECT jsonb_array_elements_text(${ids}::text::jsonb))
 			RETURNING request_id, budget_id, (extract(epoch FROM window_start) * 1000)::float8 AS start_ms,
 				amount_micros::float8 AS amount`
-		const perWindow = new Map<string, Hold & { costMicros: number }>()
-		for (const hold of taken) {
-			const windowStart = new Date(hold.start_ms)
-			const key = windowKey(hold.budget_id, windowStart)
-			const cost = costs.get(hold.request_id) ?? 0
-			const sum = perWindow.get(key)
-			if (sum) {
-				sum.amountMicros += hold.amount
-				sum.costMicros += cost
-			} else
-				perWindow.set(key, {
-					budgetId: hold.budget_id,
-					windowStart,
-					amountMicros: hold.amount,
-					costMicros: cost,
-				})
-		}
-		await Promise.all([...perWindow.values()].map((sum) => this.lower(sum, sum.costMicros)))
+		await this.lowerAll(
+			taken.map((hold) => ({
+				budgetId: hold.budget_id,
+				windowStart: new Date(hold.start_ms),
+				amountMicros: hold.amount,
+				costMicros: costs.get(hold.request_id) ?? 0,
+			})),
+		)
 		for (const settle of batch) settle.resolve()
 	}
 
@@ -293,8 +278,25 @@ export class SharedSpendBook implements SpendBook {
 		return held.length > 0
 	}
 
-	/** Gives back a hold that was taken, counting `costMicros` as spent. */
-	private async lower(hold: Hold, costMicros: number) {
+	/**
+	 * Gives back holds that were taken, counting their costs as spent: their sums per window, one update each
+	 * (each locks one row, so two instances' updates can never wait on each other in a cycle).
+	 */
+	private async lowerAll(holds: readonly SettledHold[]) {
+		const perWindow = new Map<string, SettledHold>()
+		for (const hold of holds) {
+			const key = windowKey(hold.budgetId, hold.windowStart)
+			const sum = perWindow.get(key)
+			if (sum) {
+				sum.amountMicros += hold.amountMicros
+				sum.costMicros += hold.costMicros
+			} else perWindow.set(key, { ...hold })
+		}
+		await Promise.all([...perWindow.values()].map((sum) => this.lower(sum)))
+	}
+
+	/** Gives back a window's taken holds, counting their cost as spent. */
+	private async lower({ budgetId, windowStart, amountMicros, costMicros }: SettledHold) {
 		const { db, tables } = this.store
 		const { budgetUsage: usage } = tables
 		await db
@@ -302,9 +304,9 @@ export class SharedSpendBook implements SpendBook {
 			.set({
 				spentMicros: sql`${usage.spentMicros} + ${costMicros}`,
 				// Never below zero, whatever happened before.
-				reservedMicros: sql`CASE WHEN ${usage.reservedMicros} > ${hold.amountMicros} THEN ${usage.reservedMicros} - ${hold.amountMicros} ELSE 0 END`,
+				reservedMicros: sql`CASE WHEN ${usage.reservedMicros} > ${amountMicros} THEN ${usage.reservedMicros} - ${amountMicros} ELSE 0 END`,
 			})
-			.where(and(eq(usage.budgetId, hold.budgetId), eq(usage.windowStart, hold.windowStart)))
+			.where(and(eq(usage.budgetId, budgetId), eq(usage.windowStart, windowStart)))
 	}
 }
 

@@ -10,6 +10,10 @@ export const usdToMicros = (usd: number): number => Math.round(usd * MICROS_PER_
 
 export const microsToUsd = (micros: number): number => micros / MICROS_PER_USD
 
+/** One budget's window, as a map key: its id and its first instant (a Date, or milliseconds). */
+export const windowKey = (budgetId: number, start: Date | number) =>
+	`${budgetId}:${typeof start === 'number' ? start : start.getTime()}`
+
 /** The first instant of the window `now` falls in: the UTC day, the UTC month, or the epoch for a total. */
 export function windowStart(window: BudgetWindow, now: number): Date {
 	const at = new Date(now)

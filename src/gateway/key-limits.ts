@@ -329,17 +329,6 @@ const takeGroup = ({ principal: p }: QueuedTake) =>
 	`${p.keyId}:${p.rateLimitPerMinute}:${p.tokensPerMinute}:${p.maxConcurrent}`
 const completionGroup = ({ grant, tpm }: QueuedCompletion) => `${grant.keyId}:${tpm}`
 
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
-	const groups = new Map<string, T[]>()
-	for (const item of items) {
-		const key = keyOf(item)
-		const group = groups.get(key)
-		if (group) group.push(item)
-		else groups.set(key, [item])
-	}
-	return [...groups.values()]
-}
-
 /** Real tokens as a count: what cannot be read counts as none. */
 const used = (tokens: number) => (Number.isFinite(tokens) && tokens > 0 ? Math.ceil(tokens) : 0)
 
@@ -376,7 +365,7 @@ export class SharedKeyLimits implements KeyLimits {
 
 	private async takeBatch(batch: QueuedTake[]) {
 		await Promise.all(
-			groupBy(batch, takeGroup).map(async (group) => {
+			[...Map.groupBy(batch, takeGroup).values()].map(async (group) => {
 				if (group.length > 1 && (await this.takeTogether(group))) return
 				await Promise.all(
 					group.map(async (item) =>
@@ -542,7 +531,7 @@ export class SharedKeyLimits implements KeyLimits {
 	}
 
 	private async completeBatch(batch: QueuedCompletion[]) {
-		await Promise.all(groupBy(batch, completionGroup).map((group) => this.complete(group)))
+		await Promise.all([...Map.groupBy(batch, completionGroup).values()].map((group) => this.complete(group)))
 		for (const item of batch) item.resolve()
 	}
 

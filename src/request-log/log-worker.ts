@@ -1,9 +1,9 @@
 // The request log's writer thread: owns its own SQLite connection, writes each batch of rows the server
-// posts in one transaction with its rollups and the budget costs settled with them, and (tuned) runs the WAL checkpoints and their fsyncs, so
-// none of that ever holds the server's event loop. Tuned, it runs as SCHED_IDLE, so it never holds a
-// request up either (`src/runtime/tuning.ts`); after each batch it publishes the batch's number in
-// `progress`, which the server reads without waiting for a message when it must wait for the writer to
-// catch up (`request-log.ts`).
+// posts in one transaction with its rollups and the budget costs settled with them, and (tuned) runs the
+// WAL checkpoints and their fsyncs, so none of that ever holds the server's event loop. Tuned, it runs as
+// SCHED_IDLE, so it never holds a request up either (`src/runtime/tuning.ts`); after each batch it
+// publishes the batch's number in `progress`, which the server reads without waiting for a message when it
+// must wait for the writer to catch up (`request-log.ts`).
 import { Database } from 'bun:sqlite'
 import type { TextPattern } from '../lib/text-digest'
 import { type LogWriterTuning, tuneLogWriterConnection, tuneLogWriterThread } from '../runtime/tuning'

@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite'
 import { describe, expect, it, spyOn } from 'bun:test'
 import { microsOf } from '../../src/gateway/admission'
+import { keyBudget } from '../helpers/budgets'
 import { type GatewayHarness, startGateway } from '../helpers/gateway'
 import { until } from '../helpers/until'
 
@@ -24,18 +25,6 @@ const spentOnDisk = (g: GatewayHarness, budgetId: number) =>
 
 const rowsOnDisk = (g: GatewayHarness) =>
 	sqliteOf(g).query<{ n: number }, []>('SELECT count(*) AS n FROM request_log').get()?.n ?? 0
-
-async function keyBudget(g: GatewayHarness, limitMicros: number) {
-	const [key] = await g.t.deps.gatewayKeys.list(g.userId)
-	if (!key) throw new Error('no key')
-	return g.t.deps.budgets.create({
-		scope: 'key',
-		scopeId: key.id,
-		window: 'day',
-		limitMicros,
-		createdBy: g.userId,
-	})
-}
 
 const post = (g: GatewayHarness) =>
 	g.fetch('/chat/completions', { method: 'POST', body: JSON.stringify(body) })

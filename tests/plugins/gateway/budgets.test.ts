@@ -2,6 +2,7 @@ import { describe, expect, it } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import { microsOf, worstCaseUsd } from '../../../src/gateway/admission'
 import { extractFeatures } from '../../../src/rules/features'
+import { keyBudget, slowAnswers } from '../../helpers/budgets'
 import { type GatewayHarness, startGateway } from '../../helpers/gateway'
 import { until } from '../../helpers/until'
 
@@ -13,14 +14,6 @@ function reservedPerRequest(g: GatewayHarness) {
 	if (!model) throw new Error('gpt-4o-mini is not in the catalog')
 	return microsOf(worstCaseUsd([model], extractFeatures(body).features, null))
 }
-
-async function keyBudget(g: GatewayHarness, limitMicros: number, window: 'day' | 'month' | 'total' = 'day') {
-	const [key] = await g.t.deps.gatewayKeys.list(g.userId)
-	if (!key) throw new Error('no key')
-	return g.t.deps.budgets.create({ scope: 'key', scopeId: key.id, window, limitMicros, createdBy: g.userId })
-}
-
-const SLOW_ANSWER = { kind: 'slow', firstByteMs: 1_000, chunkMs: 0 } as const
 
 const post = (g: GatewayHarness, extra: Record<string, unknown> = {}) =>
 	g.fetch('/chat/completions', { method: 'POST', body: JSON.stringify({ ...body, ...extra }) })
@@ -42,9 +35,7 @@ describe('budgets hold under concurrency', () => {
 		await using g = await startGateway()
 		const perRequest = reservedPerRequest(g)
 		const budget = await keyBudget(g, perRequest * 20)
-		// Answers take a second: every request is admitted or refused before the first one settles and gives
-		// back what it reserved beyond its cost, so exactly the worst cases that fit pass.
-		g.upstream.script('gpt-4o-mini', ...Array.from({ length: 200 }, () => SLOW_ANSWER))
+		slowAnswers(g, 'gpt-4o-mini')
 		const answers = await Promise.all(Array.from({ length: 200 }, () => post(g)))
 		const statuses = answers.map((res) => res.status)
 		expect(statuses.filter((status) => status === 200)).toHaveLength(20)

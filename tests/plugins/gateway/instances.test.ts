@@ -3,6 +3,7 @@ import OpenAI from 'openai'
 import { microsOf, worstCaseUsd } from '../../../src/gateway/admission'
 import { extractFeatures } from '../../../src/rules/features'
 import { makeApp, type TestApp } from '../../helpers/app'
+import { slowAnswers } from '../../helpers/budgets'
 import { type GatewayHarness, startGateway } from '../../helpers/gateway'
 import { SUITE_BACKEND } from '../../helpers/stores'
 import { until } from '../../helpers/until'
@@ -104,7 +105,6 @@ describe('two instances on one PostgreSQL database', () => {
 	})
 
 	it('hold a budget together: 200 requests over two instances never spend past it', async () => {
-		const SLOW_ANSWER = { kind: 'slow', firstByteMs: 1_000, chunkMs: 0 } as const
 		await using g = await startGateway()
 		const second = await secondInstance(g)
 		await using _ = second.t
@@ -119,9 +119,7 @@ describe('two instances on one PostgreSQL database', () => {
 			body: { budgets: [{ window: 'day', usd: (perRequest * 20) / 1_000_000 }] },
 		})
 		expect(patched.status).toBe(200)
-		// Answers take a second: every request is admitted or refused before the first one settles and gives
-		// back what it reserved beyond its cost, so exactly the worst cases that fit pass.
-		g.upstream.script('gpt-4o-mini', ...Array.from({ length: 200 }, () => SLOW_ANSWER))
+		slowAnswers(g, 'gpt-4o-mini')
 		const origins = [g.baseURL, second.baseURL]
 		const answers = await Promise.all(
 			Array.from({ length: 200 }, (_, i) =>
