@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'bun:test'
 import {
-	createKeyLimits,
 	formatReset,
 	type Grant,
 	type KeyLimits,
 	type LimitedPrincipal,
 	rateLimitHeaders,
-	SharedKeyLimits,
 	type Taken,
 	UNLIMITED,
 } from '../../src/gateway/key-limits'
+import { createKeyLimits, SharedKeyLimits } from '../../src/gateway/shared-key-limits'
 import { BACKENDS, openTestStore, TEST_DATABASE_URL } from '../helpers/stores'
 
 const T0 = 1_000_000_000
